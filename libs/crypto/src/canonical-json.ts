@@ -2,7 +2,8 @@ import canonicalize from 'canonicalize';
 import { CryptoError } from './errors.js';
 
 /** A value that has exactly one JSON form: no undefined, no functions, no NaN or Infinity. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * Serialises a JSON value per RFC 8785 (JSON Canonicalization Scheme): sorted keys, ECMAScript

@@ -108,12 +108,22 @@ describe('Ed25519 (RFC 8032 vectors)', () => {
 describe('signJson / verifyJson', () => {
   const key: SigningKey = generateSigningKey('gateway-2026-11');
   const resolver = (kid: string) => (kid === key.kid ? key.publicKey : undefined);
-  const payload = { tenant: 't1', amount: 12.5, recipients: ['a@example.com'], nested: { b: 1, a: 2 } };
+  const payload = {
+    tenant: 't1',
+    amount: 12.5,
+    recipients: ['a@example.com'],
+    nested: { b: 1, a: 2 },
+  };
 
   it('verifies what it signed, whatever the key order of the payload', () => {
     const signature = signJson(payload, 'audit.event', key);
     expect(signature).toMatchObject({ alg: 'Ed25519', kid: 'gateway-2026-11' });
-    const reordered = { nested: { a: 2, b: 1 }, recipients: ['a@example.com'], amount: 12.5, tenant: 't1' };
+    const reordered = {
+      nested: { a: 2, b: 1 },
+      recipients: ['a@example.com'],
+      amount: 12.5,
+      tenant: 't1',
+    };
     expect(() => verifyJson(reordered, 'audit.event', signature, resolver)).not.toThrow();
   });
 
@@ -130,7 +140,10 @@ describe('signJson / verifyJson', () => {
     const signature = signJson(payload, 'audit.event', key);
     const expectCode = (fn: () => void, code: string) =>
       expect(fn).toThrow(expect.objectContaining({ code }) as CryptoError);
-    expectCode(() => verifyJson({ ...payload, amount: 12.51 }, 'audit.event', signature, resolver), 'SIGNATURE_INVALID');
+    expectCode(
+      () => verifyJson({ ...payload, amount: 12.51 }, 'audit.event', signature, resolver),
+      'SIGNATURE_INVALID',
+    );
     expectCode(() => verifyJson(payload, 'capability', signature, resolver), 'SIGNATURE_INVALID');
     const impostor = generateSigningKey('gateway-2026-11');
     const forged: JsonSignature = signJson(payload, 'audit.event', impostor);
@@ -142,7 +155,10 @@ describe('signJson / verifyJson', () => {
     // The key id is signed: relabelling a valid signature with another known id fails.
     const second = generateSigningKey('second');
     const both = (kid: string) => (kid === 'second' ? second.publicKey : resolver(kid));
-    expectCode(() => verifyJson(payload, 'audit.event', { ...signature, kid: 'second' }, both), 'SIGNATURE_INVALID');
+    expectCode(
+      () => verifyJson(payload, 'audit.event', { ...signature, kid: 'second' }, both),
+      'SIGNATURE_INVALID',
+    );
     expectCode(
       () => verifyJson(payload, 'audit.event', { ...signature, sig: 'not base64url!' }, resolver),
       'SIGNATURE_INVALID',

@@ -10,7 +10,7 @@ import {
   unwrapDataKey,
   wrapDataKey,
 } from './envelope.js';
-import { CryptoError } from './errors.js';
+import { type CryptoError } from './errors.js';
 
 const expectCode = (fn: () => unknown, code: string) =>
   expect(fn).toThrow(expect.objectContaining({ code }) as CryptoError);
@@ -19,7 +19,12 @@ describe('envelope encryption', () => {
   const v1 = generateDataKey();
   const v2 = generateDataKey();
   const ringV1 = keyRing(new Map([[1, v1]]));
-  const ringV2 = keyRing(new Map([[1, v1], [2, v2]]));
+  const ringV2 = keyRing(
+    new Map([
+      [1, v1],
+      [2, v2],
+    ]),
+  );
   const plaintext = Buffer.from('{"to":"bob@example.com","subject":"lunch"}');
   const context = 'tenant:t1|actions.params|row:42';
 
@@ -27,7 +32,10 @@ describe('envelope encryption', () => {
     const ciphertext = encryptValue(plaintext, ringV1, context);
     expect(ciphertext).toMatch(/^hae1\.1\./);
     expect(decryptValue(ciphertext, ringV1, context)).toEqual(plaintext);
-    expectCode(() => decryptValue(ciphertext, ringV1, 'tenant:t2|actions.params|row:42'), 'DECRYPTION_FAILED');
+    expectCode(
+      () => decryptValue(ciphertext, ringV1, 'tenant:t2|actions.params|row:42'),
+      'DECRYPTION_FAILED',
+    );
   });
 
   it('decrypts old versions after rotation and rewraps them to the current one', () => {
@@ -59,7 +67,10 @@ describe('envelope encryption', () => {
 
   it('rejects a relabelled key version and a ciphertext of the other kind', () => {
     const ciphertext = encryptValue(plaintext, ringV2, context);
-    expectCode(() => decryptValue(ciphertext.replace(/^hae1\.2\./, 'hae1.1.'), ringV2, context), 'DECRYPTION_FAILED');
+    expectCode(
+      () => decryptValue(ciphertext.replace(/^hae1\.2\./, 'hae1.1.'), ringV2, context),
+      'DECRYPTION_FAILED',
+    );
     const wrapped = wrapDataKey(generateDataKey(), ringV2, 'tenant:t1');
     expectCode(() => decryptValue(wrapped, ringV2, 'tenant:t1'), 'MALFORMED_CIPHERTEXT');
   });
@@ -73,9 +84,15 @@ describe('envelope encryption', () => {
     expectCode(() => wrapDataKey(Buffer.alloc(16), ringV2, 'tenant:t1'), 'INVALID_KEY');
   });
 
-  it.each(['', 'hae1', 'hae1.1.a.b', 'hae1.0.AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA', 'hae1.01.x.y.z', 'xyz1.1.a.b.c'])(
-    'refuses the malformed ciphertext %j',
-    (text) => expectCode(() => decryptValue(text, ringV1, context), 'MALFORMED_CIPHERTEXT'),
+  it.each([
+    '',
+    'hae1',
+    'hae1.1.a.b',
+    'hae1.0.AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA',
+    'hae1.01.x.y.z',
+    'xyz1.1.a.b.c',
+  ])('refuses the malformed ciphertext %j', (text) =>
+    expectCode(() => decryptValue(text, ringV1, context), 'MALFORMED_CIPHERTEXT'),
   );
 
   it('refuses rings with bad keys or versions', () => {

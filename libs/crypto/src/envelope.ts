@@ -79,7 +79,9 @@ function aeadSeal(prefix: string, ring: KeyRing, plaintext: Uint8Array, context:
   cipher.setAAD(associatedData(prefix, ring.currentVersion, context));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [prefix, ring.currentVersion, toBase64Url(iv), toBase64Url(ct), toBase64Url(tag)].join('.');
+  return [prefix, ring.currentVersion, toBase64Url(iv), toBase64Url(ct), toBase64Url(tag)].join(
+    '.',
+  );
 }
 
 function aeadOpen(prefix: string, ring: KeyRing, text: string, context: string): Buffer {

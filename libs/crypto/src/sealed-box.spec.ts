@@ -16,7 +16,11 @@ import {
   type SealedBox,
 } from './sealed-box.js';
 
-const context: SealContext = { sender: 'vault-proxy', recipient: 'gateway', purpose: 'vault.tokens.issue' };
+const context: SealContext = {
+  sender: 'vault-proxy',
+  recipient: 'gateway',
+  purpose: 'vault.tokens.issue',
+};
 
 function flipped(text: string, index: number): string {
   const bytes = fromBase64Url(text)!;

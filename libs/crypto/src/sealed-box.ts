@@ -109,7 +109,11 @@ export function seal(
 ): SealedBox {
   const ephemeral = generateKeyPairSync('x25519');
   const epk = exportX25519PublicKey(ephemeral.publicKey);
-  const key = deriveKey(x25519SharedSecret(ephemeral.privateKey, recipientPublicKey), epk, recipientPublicKey);
+  const key = deriveKey(
+    x25519SharedSecret(ephemeral.privateKey, recipientPublicKey),
+    epk,
+    recipientPublicKey,
+  );
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(associatedData(toBase64Url(epk), context));

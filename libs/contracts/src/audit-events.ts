@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import {
+  actionTypeSchema,
+  jsonSignatureSchema,
+  serviceNameSchema,
+  taskIdSchema,
+  tenantIdSchema,
+  timestampSchema,
+  userIdSchema,
+} from './common.js';
+import { defineEvent } from './define.js';
+
+/** Who did it: a person, the agent on their behalf, or a service on its own account. */
+export const auditActorSchema = z.strictObject({
+  type: z.enum(['user', 'agent', 'service']),
+  id: z.string().min(1).max(128),
+});
+
+/** The policy decision behind an action: which policy decided, what, and why. */
+export const policyDecisionSchema = z.strictObject({
+  effect: z.enum(['allow', 'deny', 'require_approval']),
+  policyId: z.string().min(1).max(200),
+  reason: z.string().max(2000),
+});
+
+/**
+ * One thing that happened, as audit stores it. Sensitive fields travel in `data` as ciphertext
+ * (envelope-encrypted per tenant), so the chain stays verifiable after a key is shredded.
+ */
+export const auditEventSchema = z.strictObject({
+  /** Also the JetStream `Nats-Msg-Id`, so a republished event is stored once. */
+  id: z.uuid(),
+  tenantId: tenantIdSchema,
+  occurredAt: timestampSchema,
+  /** Dotted name such as `action.executed`, `action.undone`, `connection.revoked`, `session.started`. */
+  name: z
+    .string()
+    .regex(/^[a-z]+(\.[a-z_]+)+$/)
+    .max(100),
+  source: serviceNameSchema,
+  actor: auditActorSchema,
+  userId: userIdSchema.optional(),
+  taskId: taskIdSchema.optional(),
+  action: actionTypeSchema.optional(),
+  outcome: z.enum(['success', 'failure', 'denied', 'pending']),
+  rationale: z.string().max(2000).optional(),
+  policy: policyDecisionSchema.optional(),
+  /** The event this one undoes or follows up (an undo names its original). */
+  relatedEventId: z.uuid().optional(),
+  /** W3C trace id, to find the request that caused it. */
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+  /** Event-specific details; PII inside is ciphertext (`hae1.…`). */
+  data: z.record(z.string(), z.json()),
+});
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+
+/** Signature purpose for audit events. */
+export const AUDIT_EVENT_PURPOSE = 'audit.event';
+
+/** An audit event and its signature by the emitting service's key (`signJson(event, AUDIT_EVENT_PURPOSE)`). */
+export const signedAuditEventSchema = z.strictObject({
+  event: auditEventSchema,
+  signature: jsonSignatureSchema,
+});
+export type SignedAuditEvent = z.infer<typeof signedAuditEventSchema>;
+
+/** `audit.events.<tenant>`: JetStream subject of one tenant's signed audit events. */
+export const auditEventRecorded = defineEvent({
+  subjectPattern: 'audit.events.*',
+  payload: signedAuditEventSchema,
+  description: 'A service records a signed audit event for a tenant (published via its outbox).',
+});
+
+/** The JetStream subject for one tenant's audit events. */
+export function auditEventSubject(tenantId: string): string {
+  const parsed = tenantIdSchema.safeParse(tenantId);
+  if (!parsed.success) throw new Error('audit event subjects are keyed by a tenant UUID');
+  return `audit.events.${parsed.data}`;
+}

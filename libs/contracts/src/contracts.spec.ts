@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ALL_RPC_CONTRACTS,
+  ContractError,
+  ERROR_CODES,
+  auditEventSubject,
+  defineRpc,
+  executeAction,
+  healthContracts,
+  issueToken,
+  signedAuditEventSchema,
+  toValidationIssues,
+} from './index.js';
+import { z } from 'zod';
+
+const uuid = () => crypto.randomUUID();
+
+describe('contract registry', () => {
+  it('gives every RPC a unique subject of the form <service>.<entity>.<verb>', () => {
+    const subjects = ALL_RPC_CONTRACTS.map((contract) => contract.subject);
+    expect(new Set(subjects).size).toBe(subjects.length);
+    for (const subject of subjects)
+      expect(subject).toMatch(/^(gateway|agent|vault|audit)\.[a-z]+\.[a-z]+$/);
+  });
+
+  it('lists only known error codes', () => {
+    for (const contract of ALL_RPC_CONTRACTS) {
+      for (const code of contract.errors) expect(ERROR_CODES).toContain(code);
+    }
+  });
+
+  it('refuses a subject that breaks the naming rule or contains wildcards', () => {
+    for (const subject of [
+      'gateway.actions',
+      'gateway.*.execute',
+      'Gateway.actions.execute',
+      'a..b',
+    ]) {
+      expect(() =>
+        defineRpc({
+          subject,
+          request: z.object({}),
+          response: z.object({}),
+          errors: [],
+          description: '',
+        }),
+      ).toThrow(/not of the form/);
+    }
+  });
+});
+
+describe('gateway.actions.execute', () => {
+  const valid = {
+    capability: 'eyJ0ZW5hbnQiOiJ0MSJ9.c2lnbmF0dXJl',
+    action: 'calendar.events.create',
+    params: { summary: 'Lunch', attendees: ['bob@example.com'], durationMinutes: 30 },
+    idempotencyKey: 'task-1:step-3',
+    rationale: 'Bob is free on Tuesday at noon; inviting him as asked.',
+  };
+
+  it('accepts a well-formed request', () => {
+    expect(executeAction.request.parse(valid)).toEqual(valid);
+  });
+
+  it.each([
+    ['no rationale', { ...valid, rationale: '   ' }, 'rationale'],
+    ['a malformed capability', { ...valid, capability: 'not a token' }, 'capability'],
+    ['an action type with wildcards', { ...valid, action: 'gmail.>' }, 'action'],
+    ['a short idempotency key', { ...valid, idempotencyKey: 'k' }, 'idempotencyKey'],
+    ['an unknown field', { ...valid, scopes: ['https://mail.google.com/'] }, '(root)'],
+    ['params that are not an object', { ...valid, params: [1, 2] }, 'params'],
+  ])('refuses %s and names the field', (_name, input, path) => {
+    const result = executeAction.request.safeParse(input);
+    expect(result.success).toBe(false);
+    const issues = toValidationIssues(result.error!);
+    expect(issues.map((issue) => issue.path)).toContain(path);
+  });
+
+  it('distinguishes completed from pending-approval responses', () => {
+    const pending = {
+      status: 'pending_approval',
+      actionId: uuid(),
+      auditEventId: uuid(),
+      approvalId: uuid(),
+      expiresAt: '2026-11-25T18:00:00Z',
+    };
+    expect(executeAction.response.parse(pending)).toEqual(pending);
+    expect(executeAction.response.safeParse({ ...pending, status: 'completed' }).success).toBe(
+      false,
+    );
+  });
+});
+
+describe('vault.tokens.issue', () => {
+  const grant = {
+    tenantId: uuid(),
+    userId: uuid(),
+    connectionId: uuid(),
+    scopes: ['https://www.googleapis.com/auth/calendar.events'],
+    requestId: uuid(),
+    issuedAt: '2026-11-25T16:00:00.000Z',
+  };
+  const signature = { alg: 'Ed25519', kid: 'gateway-1', sig: 'A'.repeat(86) };
+
+  it('accepts a signed grant request', () => {
+    expect(issueToken.request.parse({ grant, signature })).toEqual({ grant, signature });
+  });
+
+  it('refuses an unsigned request, empty scopes, and a scope with a space', () => {
+    expect(issueToken.request.safeParse({ grant }).success).toBe(false);
+    expect(
+      issueToken.request.safeParse({ grant: { ...grant, scopes: [] }, signature }).success,
+    ).toBe(false);
+    expect(
+      issueToken.request.safeParse({ grant: { ...grant, scopes: ['a b'] }, signature }).success,
+    ).toBe(false);
+  });
+
+  it('only ever answers with a sealed token, never a clear one', () => {
+    const clear = {
+      token: 'ya29.secret',
+      tokenType: 'Bearer',
+      scopes: [],
+      expiresAt: grant.issuedAt,
+    };
+    expect(issueToken.response.safeParse(clear).success).toBe(false);
+  });
+});
+
+describe('audit event envelope', () => {
+  const event = {
+    id: uuid(),
+    tenantId: uuid(),
+    occurredAt: '2026-11-25T16:00:00Z',
+    name: 'action.executed',
+    source: 'gateway',
+    actor: { type: 'agent', id: 'task-agent' },
+    action: 'gmail.messages.send',
+    outcome: 'success',
+    data: { recipients: 'hae1.1.AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA' },
+  };
+  const signature = { alg: 'Ed25519', kid: 'gateway-1', sig: 'A'.repeat(86) };
+
+  it('accepts a signed event and refuses unsigned or unknown-source ones', () => {
+    expect(signedAuditEventSchema.parse({ event, signature }).event.id).toBe(event.id);
+    expect(signedAuditEventSchema.safeParse({ event }).success).toBe(false);
+    expect(
+      signedAuditEventSchema.safeParse({ event: { ...event, source: 'mallory' }, signature })
+        .success,
+    ).toBe(false);
+  });
+
+  it('keys the subject by tenant UUID and refuses anything that could be a wildcard', () => {
+    expect(auditEventSubject(event.tenantId)).toBe(`audit.events.${event.tenantId}`);
+    for (const bad of ['>', '*', 'a.b', '']) expect(() => auditEventSubject(bad)).toThrow();
+  });
+});
+
+describe('health contracts', () => {
+  it('exist for all four services and accept only an empty request', () => {
+    expect(Object.keys(healthContracts).sort()).toEqual([
+      'agent',
+      'audit',
+      'gateway',
+      'vault-proxy',
+    ]);
+    expect(healthContracts.agent.request.safeParse({ verbose: true }).success).toBe(false);
+  });
+});
+
+describe('ContractError', () => {
+  it('round-trips through its wire form', () => {
+    const error = new ContractError('INVALID_REQUEST', 'bad', [{ path: 'a', message: 'Required' }]);
+    const back = ContractError.fromBody(JSON.parse(JSON.stringify(error.toBody())));
+    expect(back).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'bad',
+      issues: [{ path: 'a' }],
+    });
+  });
+
+  it('turns an unrecognisable body into INTERNAL rather than trusting it', () => {
+    expect(ContractError.fromBody({ code: 'NOPE', message: 'x' }).code).toBe('INTERNAL');
+    expect(ContractError.fromBody('Internal server error').code).toBe('INTERNAL');
+  });
+});

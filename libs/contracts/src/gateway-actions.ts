@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { actionTypeSchema, capabilityTokenSchema, timestampSchema } from './common.js';
+import { defineRpc } from './define.js';
+
+/**
+ * `gateway.actions.execute`: the agent asks the gateway to perform one action. The gateway checks
+ * the capability, validates `params` against the action's schema, asks the policy, acts with a
+ * short-lived token and records a signed audit event. The agent never learns how.
+ */
+export const executeActionRequestSchema = z.strictObject({
+  capability: capabilityTokenSchema,
+  action: actionTypeSchema,
+  /** Typed per action by the catalog; validated by the gateway against that action's schema. */
+  params: z.record(z.string(), z.json()),
+  /** Same key, same action: a retry never repeats a side effect. */
+  idempotencyKey: z
+    .string()
+    .min(8)
+    .max(128)
+    .regex(/^[A-Za-z0-9_.:-]+$/),
+  /** Why the agent takes this step, in a sentence shown to the user and stored in audit. */
+  rationale: z.string().trim().min(1).max(2000),
+});
+
+export const executeActionResponseSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('completed'),
+    actionId: z.uuid(),
+    auditEventId: z.uuid(),
+    /** Only the fields the step needs. */
+    result: z.json(),
+    undo: z.object({ available: z.boolean(), until: timestampSchema.optional() }),
+  }),
+  z.object({
+    status: z.literal('pending_approval'),
+    actionId: z.uuid(),
+    auditEventId: z.uuid(),
+    approvalId: z.uuid(),
+    expiresAt: timestampSchema,
+  }),
+]);
+
+export const executeAction = defineRpc({
+  subject: 'gateway.actions.execute',
+  request: executeActionRequestSchema,
+  response: executeActionResponseSchema,
+  errors: [
+    'CAPABILITY_INVALID',
+    'CAPABILITY_EXPIRED',
+    'CAPABILITY_REVOKED',
+    'TENANT_PAUSED',
+    'ACTION_UNKNOWN',
+    'ACTION_NOT_ALLOWED',
+    'POLICY_DENIED',
+    'IDEMPOTENCY_CONFLICT',
+    'RATE_LIMITED',
+    'CONNECTION_REVOKED',
+    'SCOPE_NOT_GRANTED',
+    'UPSTREAM_FAILED',
+  ],
+  description: 'The agent asks the gateway to perform one catalog action under its capability.',
+});

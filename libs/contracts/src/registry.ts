@@ -1,0 +1,11 @@
+import { executeAction } from './gateway-actions.js';
+import { healthContracts } from './health.js';
+import type { RpcContract } from './define.js';
+import { issueToken } from './vault-tokens.js';
+
+/** Every RPC contract, for tooling that must know them all (NATS permissions, docs, tests). */
+export const ALL_RPC_CONTRACTS: readonly RpcContract[] = [
+  ...Object.values(healthContracts),
+  executeAction,
+  issueToken,
+];

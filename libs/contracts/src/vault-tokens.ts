@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import {
+  connectionIdSchema,
+  jsonSignatureSchema,
+  oauthScopeSchema,
+  sealedBoxSchema,
+  tenantIdSchema,
+  timestampSchema,
+  userIdSchema,
+} from './common.js';
+import { defineRpc } from './define.js';
+
+/** What the gateway asks for: an access token for one connection, limited to some scopes. */
+export const tokenGrantRequestSchema = z.strictObject({
+  tenantId: tenantIdSchema,
+  userId: userIdSchema,
+  connectionId: connectionIdSchema,
+  scopes: z.array(oauthScopeSchema).min(1).max(32),
+  /** Unique per request; vault-proxy refuses a request id it has already answered (replay). */
+  requestId: z.uuid(),
+  issuedAt: timestampSchema,
+});
+export type TokenGrantRequest = z.infer<typeof tokenGrantRequestSchema>;
+
+/** Signature purpose for {@link issueToken} requests. */
+export const TOKEN_REQUEST_PURPOSE = 'vault.tokens.issue';
+/** Sealed-box purpose for the access token in an {@link issueToken} answer. */
+export const SEALED_TOKEN_PURPOSE = 'vault.tokens.issue/access-token';
+
+/**
+ * `vault.tokens.issue`: the gateway, and only the gateway, asks vault-proxy for a short-lived
+ * access token. The request is signed by the gateway's key; the token comes back sealed to the
+ * gateway's X25519 key and is never in clear on NATS.
+ */
+export const issueToken = defineRpc({
+  subject: 'vault.tokens.issue',
+  request: z.strictObject({
+    grant: tokenGrantRequestSchema,
+    signature: jsonSignatureSchema,
+  }),
+  response: z.object({
+    token: sealedBoxSchema,
+    tokenType: z.literal('Bearer'),
+    scopes: z.array(oauthScopeSchema),
+    expiresAt: timestampSchema,
+  }),
+  errors: [
+    'SIGNATURE_INVALID',
+    'FORBIDDEN',
+    'CONNECTION_NOT_FOUND',
+    'CONNECTION_REVOKED',
+    'SCOPE_NOT_GRANTED',
+    'PROVIDER_UNAVAILABLE',
+  ],
+  description: 'The gateway asks vault-proxy for a sealed, short-lived access token.',
+});
