@@ -1,0 +1,73 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions';
+
+/** How a service reports its traces. */
+export interface TelemetryOptions {
+  readonly serviceName: string;
+  readonly serviceVersion: string;
+  readonly environment: string;
+  /** OTLP/HTTP traces endpoint (e.g. `http://collector:4318/v1/traces`); none means no export. */
+  readonly otlpTracesEndpoint?: string;
+  /** Extra processors, e.g. an in-memory exporter in tests. */
+  readonly spanProcessors?: readonly SpanProcessor[];
+}
+
+/** A running OpenTelemetry SDK. */
+export interface Telemetry {
+  /** Flushes pending spans and stops the SDK; call once, at shutdown. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK: W3C trace context and baggage propagation, async context
+ * tracking, and OTLP/HTTP export when an endpoint is configured. Call it from the first module a
+ * service's `main.ts` imports, before Nest or any client library is loaded.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (options.otlpTracesEndpoint !== undefined) {
+    processors.push(
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: options.otlpTracesEndpoint }),
+      }),
+    );
+  }
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.serviceName,
+      [ATTR_SERVICE_VERSION]: options.serviceVersion,
+      [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
+    }),
+    autoDetectResources: false,
+    contextManager: new AsyncLocalStorageContextManager(),
+    textMapPropagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+    spanProcessors: processors,
+    instrumentations: [],
+  });
+  sdk.start();
+  return {
+    async shutdown() {
+      await sdk.shutdown();
+      // Leave the process as it was, so a test can start the SDK again.
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
