@@ -64,6 +64,7 @@ export function createLogger(options: LoggerOptions): Logger {
   // pino does not pass a child's bindings through `formatters.bindings`; redact them here. Children
   // inherit this method from the root, so grandchildren are covered too.
   const originalChild: (bindings: Bindings, childOptions?: ChildLoggerOptions) => unknown =
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- re-bound with Reflect.apply below
     logger.child;
   Object.defineProperty(logger, 'child', {
     configurable: true,

@@ -34,13 +34,11 @@ describe('trace context over message headers', () => {
 
   it('continues the sender trace on the receiving side', async () => {
     const headers = new Headers();
-    await withNatsSpan(
-      { kind: 'client', subject: 'agent.health.get', service: 'gateway' },
-      async () => {
-        injectTraceContext(headers);
-        expect(activeTraceId()).toMatch(/^[0-9a-f]{32}$/);
-      },
-    );
+    await withNatsSpan({ kind: 'client', subject: 'agent.health.get', service: 'gateway' }, () => {
+      injectTraceContext(headers);
+      expect(activeTraceId()).toMatch(/^[0-9a-f]{32}$/);
+      return Promise.resolve();
+    });
     expect(headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
     await withNatsSpan(
@@ -60,7 +58,7 @@ describe('trace context over message headers', () => {
     expect(server?.attributes['messaging.destination.name']).toBe('agent.health.get');
   });
 
-  it('starts a new trace when headers are absent or forged', async () => {
+  it('starts a new trace when headers are absent or forged', () => {
     exporter.reset();
     const forged = new Headers();
     forged.set('traceparent', 'not-a-traceparent');

@@ -106,8 +106,7 @@ export function activeTraceId(): string | undefined {
 
 function errorCodeOf(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const { code } = error as { code: unknown };
-    return typeof code === 'string' ? code : undefined;
+    return typeof error.code === 'string' ? error.code : undefined;
   }
   return undefined;
 }
