@@ -1,0 +1,27 @@
+/** Every way libs/db refuses its input. */
+export type DatabaseErrorCode = 'INVALID_TENANT_ID' | 'INVALID_IDENTIFIER' | 'MIGRATION_FAILED';
+
+/** The one exception type of libs/db. */
+export class DatabaseError extends Error {
+  constructor(
+    readonly code: DatabaseErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Returns `name` double-quoted for SQL, after checking it is a plain lower-case identifier. */
+export function quoteIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) {
+    throw new DatabaseError(
+      'INVALID_IDENTIFIER',
+      `"${name}" is not a plain lower-case SQL identifier`,
+    );
+  }
+  return `"${name}"`;
+}

@@ -1,0 +1,12 @@
+export { createDatabase, type DatabaseOptions } from './database.js';
+export { withTenant, TENANT_SETTING } from './tenant.js';
+export { enableTenantIsolationV1 } from './rls.js';
+export { migrateToLatest, type MigrationSet } from './migrations.js';
+export {
+  provisionServiceDatabase,
+  withCredentials,
+  type ServiceDatabasePlan,
+} from './provision.js';
+export { DatabaseError, quoteIdentifier, type DatabaseErrorCode } from './errors.js';
+export { sql, type Kysely, type Transaction } from 'kysely';
+export type { Migration } from 'kysely/migration';

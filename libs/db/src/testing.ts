@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import {
+  provisionServiceDatabase,
+  withCredentials,
+  type ServiceDatabasePlan,
+} from './provision.js';
+
+/**
+ * The Postgres superuser URL tests create their databases with. Tests always use a real server:
+ * the machine's own (trust auth on 127.0.0.1) unless TEST_DATABASE_URL names another.
+ */
+// process.env is read here rather than in a config.ts: this module is test tooling, not a service.
+export const TEST_ADMIN_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A throw-away database for one test file. */
+export interface TestDatabase {
+  readonly name: string;
+  /** Superuser URL of the new database. */
+  readonly adminUrl: string;
+  /** Provisions a service schema with owner and runtime roles unique to this database. */
+  provisionService(schema: string): Promise<ProvisionedService>;
+  /** Drops the database and every role it created. */
+  drop(): Promise<void>;
+}
+
+/** URLs for one provisioned service schema. */
+export interface ProvisionedService {
+  readonly plan: ServiceDatabasePlan;
+  readonly ownerUrl: string;
+  readonly runtimeUrl: string;
+}
+
+/** Creates a fresh database (`ha_test_<random>`) on the test server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const suffix = randomBytes(6).toString('hex');
+  const name = `ha_test_${suffix}`;
+  await withAdmin(TEST_ADMIN_URL, (admin) => sql.raw(`create database "${name}"`).execute(admin));
+  const adminUrl = databaseUrl(TEST_ADMIN_URL, name);
+  const roles: string[] = [];
+  return {
+    name,
+    adminUrl,
+    async provisionService(schema) {
+      const plan: ServiceDatabasePlan = {
+        schema,
+        ownerRole: `${name}_${schema}_owner`.slice(0, 63),
+        ownerPassword: randomBytes(18).toString('base64url'),
+        runtimeRole: `${name}_${schema}_app`.slice(0, 63),
+        runtimePassword: randomBytes(18).toString('base64url'),
+      };
+      roles.push(plan.ownerRole, plan.runtimeRole);
+      await withAdmin(adminUrl, (admin) => provisionServiceDatabase(admin, plan));
+      return {
+        plan,
+        ownerUrl: withCredentials(adminUrl, plan.ownerRole, plan.ownerPassword),
+        runtimeUrl: withCredentials(adminUrl, plan.runtimeRole, plan.runtimePassword),
+      };
+    },
+    async drop() {
+      await withAdmin(TEST_ADMIN_URL, async (admin) => {
+        await sql.raw(`drop database if exists "${name}" with (force)`).execute(admin);
+        for (const role of roles) await sql.raw(`drop role if exists "${role}"`).execute(admin);
+      });
+    },
+  };
+}
+
+/** The same server URL pointing at another database. */
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withAdmin<T>(url: string, fn: (admin: Kysely<unknown>) => Promise<T>): Promise<T> {
+  const admin = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
+  });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.destroy();
+  }
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDatabase,
+  DatabaseError,
+  enableTenantIsolationV1,
+  migrateToLatest,
+  sql,
+  withTenant,
+  type Kysely,
+  type MigrationSet,
+} from '../src/index.js';
+import { createTestDatabase, type ProvisionedService, type TestDatabase } from '../src/testing.js';
+
+interface NotesTable {
+  id: string;
+  tenant_id: string;
+  body: string;
+}
+interface Schema {
+  notes: NotesTable;
+}
+
+// Frozen migrations, as a service would keep them: Kysely<any> in, nothing of the app imported.
+const migrations: MigrationSet = {
+  '20261125120000_create_notes': {
+    async up(db) {
+      await db.schema
+        .createTable('notes')
+        .addColumn('id', 'uuid', (col) => col.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('tenant_id', 'uuid', (col) => col.notNull())
+        .addColumn('body', 'text', (col) => col.notNull())
+        .execute();
+      await enableTenantIsolationV1(db, 'notes');
+    },
+  },
+};
+
+describe('tenant isolation with row-level security (real Postgres)', () => {
+  let testDb: TestDatabase;
+  let service: ProvisionedService;
+  let app: Kysely<Schema>;
+  const tenantA = randomUUID();
+  const tenantB = randomUUID();
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    service = await testDb.provisionService('notes_service');
+    const owner = createDatabase<unknown>({
+      connectionString: service.ownerUrl,
+      schema: 'notes_service',
+      applicationName: 'test-migrate',
+    });
+    try {
+      expect(await migrateToLatest(owner, 'notes_service', migrations)).toEqual([
+        '20261125120000_create_notes',
+      ]);
+      // A second run finds nothing to do.
+      expect(await migrateToLatest(owner, 'notes_service', migrations)).toEqual([]);
+    } finally {
+      await owner.destroy();
+    }
+    app = createDatabase<Schema>({
+      connectionString: service.runtimeUrl,
+      schema: 'notes_service',
+      applicationName: 'test-app',
+    });
+    await withTenant(app, tenantA, (trx) =>
+      trx
+        .insertInto('notes')
+        .values([
+          { tenant_id: tenantA, body: 'a1' },
+          { tenant_id: tenantA, body: 'a2' },
+        ])
+        .execute(),
+    );
+    await withTenant(app, tenantB, (trx) =>
+      trx.insertInto('notes').values({ tenant_id: tenantB, body: 'b1' }).execute(),
+    );
+  });
+
+  afterAll(async () => {
+    await app?.destroy();
+    await testDb?.drop();
+  });
+
+  it('shows a tenant only its own rows', async () => {
+    const rowsA = await withTenant(app, tenantA, (trx) =>
+      trx.selectFrom('notes').select('body').orderBy('body').execute(),
+    );
+    const rowsB = await withTenant(app, tenantB, (trx) =>
+      trx.selectFrom('notes').select('body').execute(),
+    );
+    expect(rowsA.map((row) => row.body)).toEqual(['a1', 'a2']);
+    expect(rowsB.map((row) => row.body)).toEqual(['b1']);
+  });
+
+  it('shows nothing, and writes nothing, without a tenant context', async () => {
+    expect(await app.selectFrom('notes').selectAll().execute()).toEqual([]);
+    await expect(
+      app.insertInto('notes').values({ tenant_id: tenantA, body: 'sneaky' }).execute(),
+    ).rejects.toThrow(/row-level security/);
+    // The setting is transaction-local: it does not survive on the pooled connection.
+    await withTenant(app, tenantA, () => Promise.resolve());
+    expect(await app.selectFrom('notes').selectAll().execute()).toEqual([]);
+  });
+
+  it('refuses to write a row for another tenant from inside a tenant context', async () => {
+    await expect(
+      withTenant(app, tenantA, (trx) =>
+        trx.insertInto('notes').values({ tenant_id: tenantB, body: 'cross' }).execute(),
+      ),
+    ).rejects.toThrow(/row-level security/);
+    await expect(
+      withTenant(app, tenantA, (trx) =>
+        trx.updateTable('notes').set({ tenant_id: tenantB }).execute(),
+      ),
+    ).rejects.toThrow(/row-level security/);
+    const rowsB = await withTenant(app, tenantB, (trx) =>
+      trx.selectFrom('notes').select('body').execute(),
+    );
+    expect(rowsB.map((row) => row.body)).toEqual(['b1']);
+  });
+
+  it('runs as a role that is not a superuser, cannot bypass RLS and does not own the table', async () => {
+    const { rows } = await sql<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean }>`
+      select r.rolsuper, r.rolbypassrls,
+             exists (select from pg_tables where tablename = 'notes' and tableowner = current_user) as owns
+      from pg_roles r where r.rolname = current_user`.execute(app);
+    expect(rows[0]).toEqual({ rolsuper: false, rolbypassrls: false, owns: false });
+
+    await expect(
+      app.transaction().execute(async (trx) => {
+        await sql`set local row_security = off`.execute(trx);
+        return trx.selectFrom('notes').selectAll().execute();
+      }),
+    ).rejects.toThrow(/row-level security/);
+    await expect(sql`alter table notes disable row level security`.execute(app)).rejects.toThrow(
+      /owner/,
+    );
+    await expect(sql`drop policy notes_tenant_isolation on notes`.execute(app)).rejects.toThrow(
+      /owner/,
+    );
+    await expect(sql`set role postgres`.execute(app)).rejects.toThrow(/permission denied/);
+  });
+
+  it('keeps RLS on for the table owner too (forced)', async () => {
+    const owner = createDatabase<Schema>({
+      connectionString: service.ownerUrl,
+      schema: 'notes_service',
+      applicationName: 'test-owner',
+    });
+    try {
+      expect(await owner.selectFrom('notes').selectAll().execute()).toEqual([]);
+    } finally {
+      await owner.destroy();
+    }
+  });
+
+  it('refuses a tenant id that is not a UUID, before touching the database', async () => {
+    for (const bad of ['', 'tenant-a', `${tenantA}' or '1'='1`]) {
+      await expect(withTenant(app, bad, () => Promise.resolve())).rejects.toThrow(
+        expect.objectContaining({ code: 'INVALID_TENANT_ID' }) as DatabaseError,
+      );
+    }
+  });
+
+  it('names the migration that failed and leaves nothing of it behind', async () => {
+    const owner = createDatabase<unknown>({
+      connectionString: service.ownerUrl,
+      schema: 'notes_service',
+      applicationName: 'test-migrate',
+    });
+    try {
+      const broken: MigrationSet = {
+        ...migrations,
+        '20261125130000_create_broken': {
+          async up(db) {
+            await db.schema.createTable('half_done').addColumn('id', 'integer').execute();
+            await sql`select * from no_such_table`.execute(db);
+          },
+        },
+      };
+      await expect(migrateToLatest(owner, 'notes_service', broken)).rejects.toThrow(
+        /20261125130000_create_broken.*failed/,
+      );
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_tables where tablename = 'half_done'`.execute(owner);
+      expect(rows[0]?.n).toBe(0);
+      await expect(
+        migrateToLatest(owner, 'notes_service', {
+          'create-notes': migrations['20261125120000_create_notes']!,
+        }),
+      ).rejects.toThrow(/YYYYMMDDHHmmss/);
+    } finally {
+      await owner.destroy();
+    }
+  });
+});
