@@ -39,7 +39,7 @@ export async function migrateToLatest(
     throw new DatabaseError(
       'MIGRATION_FAILED',
       `migration ${failed?.migrationName ?? '(setup)'} of schema ${schema} failed: ${
-        error instanceof Error ? error.message : String(error)
+        error instanceof Error ? error.message : 'unknown error'
       }`,
       { cause: error },
     );

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Generated } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
-  DatabaseError,
+  type DatabaseError,
   enableTenantIsolationV1,
   migrateToLatest,
   sql,
@@ -13,7 +14,7 @@ import {
 import { createTestDatabase, type ProvisionedService, type TestDatabase } from '../src/testing.js';
 
 interface NotesTable {
-  id: string;
+  id: Generated<string>;
   tenant_id: string;
   body: string;
 }
