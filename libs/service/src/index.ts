@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+
+export {
+  parseConfig,
+  loadConfigOrExit,
+  ConfigError,
+  EXIT_CONFIG,
+  natsEnvSchema,
+  databaseEnvSchema,
+  telemetryEnvSchema,
+  type NatsConfig,
+  type DatabaseConfig,
+  type TelemetryConfig,
+} from './config.js';
+export { RpcHandler } from './nats/rpc-handler.decorator.js';
+export { ContractClient, type RequestOptions } from './nats/contract-client.js';
+export { ContractRequestDeserializer, MALFORMED_PAYLOAD } from './nats/deserializer.js';
+export { CodedRpcExceptionFilter } from './nats/rpc-exception.filter.js';
+export { toRpcException } from './nats/errors.js';
+export { natsConnectionOptions, natsServerOptions } from './nats/transport.js';
+export { serviceOfSubject, subjectPrefixOf, inboxPrefixOf } from './nats/subjects.js';
+export {
+  HealthService,
+  SERVICE_IDENTITY,
+  HEALTH_INDICATORS,
+  type HealthIndicator,
+  type ServiceIdentity,
+} from './health/health.service.js';
+export { PinoNestLogger } from './logging/nest-logger.js';
+export { startMicroservice, stopOnSignals } from './boot.js';

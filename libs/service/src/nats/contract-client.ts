@@ -1,0 +1,111 @@
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import {
+  ClientProxyFactory,
+  NatsRecordBuilder,
+  Transport,
+  type ClientProxy,
+} from '@nestjs/microservices';
+import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import {
+  ContractError,
+  toValidationIssues,
+  type RpcContract,
+  type RpcRequestInput,
+  type RpcResponse,
+  type ServiceName,
+} from '@heroagent/contracts';
+import { injectTraceContext, withNatsSpan } from '@heroagent/telemetry';
+import type { NatsConfig } from '../config.js';
+import { natsConnectionOptions } from './transport.js';
+
+/** Per-call options. */
+export interface RequestOptions {
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Calls other services over NATS through Nest's ClientProxy, one contract at a time: the request is
+ * validated before it leaves, the trace context travels in the headers, a coded error comes back
+ * as a ContractError, and an answer outside the contract is refused.
+ */
+export class ContractClient {
+  constructor(
+    private readonly proxy: ClientProxy,
+    private readonly service: ServiceName,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  /** A client for `service` on the NATS server of `config`. */
+  static create(config: NatsConfig, service: ServiceName): ContractClient {
+    const proxy = ClientProxyFactory.create({
+      transport: Transport.NATS,
+      options: natsConnectionOptions(config, service),
+    });
+    return new ContractClient(proxy, service, config.NATS_REQUEST_TIMEOUT_MS);
+  }
+
+  /** Sends one request and waits for its answer. */
+  async request<C extends RpcContract>(
+    contract: C,
+    input: RpcRequestInput<C>,
+    options: RequestOptions = {},
+  ): Promise<RpcResponse<C>> {
+    const parsed = contract.request.safeParse(input);
+    if (!parsed.success) {
+      throw new ContractError(
+        'INVALID_REQUEST',
+        `request for ${contract.subject} does not match its contract`,
+        toValidationIssues(parsed.error),
+      );
+    }
+    return withNatsSpan(
+      { kind: 'client', subject: contract.subject, service: this.service },
+      async () => {
+        const headers = natsHeaders();
+        injectTraceContext(headers);
+        const record = new NatsRecordBuilder(parsed.data).setHeaders(headers).build();
+        let answer: unknown;
+        try {
+          answer = await firstValueFrom(
+            this.proxy
+              .send<unknown>(contract.subject, record)
+              .pipe(timeout(options.timeoutMs ?? this.defaultTimeoutMs)),
+          );
+        } catch (error) {
+          throw this.toContractError(error, contract);
+        }
+        const checked = contract.response.safeParse(answer);
+        if (!checked.success) {
+          throw new ContractError('INTERNAL', `${contract.subject} answered outside its contract`);
+        }
+        return checked.data as RpcResponse<C>;
+      },
+    );
+  }
+
+  /** Round-trips a PING to the NATS server; rejects when it is unreachable. */
+  async ping(): Promise<void> {
+    await this.proxy.connect();
+    await this.proxy.unwrap<NatsConnection>().flush();
+  }
+
+  /** Connects now rather than on first use. */
+  async connect(): Promise<void> {
+    await this.proxy.connect();
+  }
+
+  /** Closes the connection; pending requests fail with UNAVAILABLE. */
+  async close(): Promise<void> {
+    await this.proxy.close();
+  }
+
+  private toContractError(error: unknown, contract: RpcContract): ContractError {
+    if (error instanceof TimeoutError) {
+      return new ContractError('TIMEOUT', `${contract.subject} did not answer in time`);
+    }
+    if (typeof error === 'object' && error !== null && 'code' in error) {
+      return ContractError.fromBody(error);
+    }
+    return new ContractError('UNAVAILABLE', `${contract.subject} could not be reached`);
+  }
+}

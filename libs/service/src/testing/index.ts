@@ -1,0 +1,1 @@
+export { startNatsServer, freePort, type TestNatsServer } from './nats-server.js';
