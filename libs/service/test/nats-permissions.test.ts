@@ -80,7 +80,9 @@ describe('NATS permissions from deploy/nats/heroagent.conf', () => {
     });
     for (const service of SERVICES) connections.set(service, await connectAs(service));
     as('gateway').subscribe('gateway.actions.execute', {
-      callback: (_error, message) => message.respond('"done"'),
+      callback: (_error, message) => {
+        message.respond('"done"');
+      },
     });
     as('vault-proxy').subscribe('vault.tokens.issue', {
       callback: (_error, message) => {
