@@ -10,3 +10,4 @@ export {
 export { DatabaseError, quoteIdentifier, type DatabaseErrorCode } from './errors.js';
 export { sql, type Kysely, type Transaction } from 'kysely';
 export type { Migration } from 'kysely/migration';
+export { pingDatabase } from './ping.js';

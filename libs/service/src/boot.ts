@@ -1,4 +1,4 @@
-import type { INestMicroservice, Type } from '@nestjs/common';
+import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { ServiceName } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
@@ -10,7 +10,7 @@ import { natsServerOptions } from './nats/transport.js';
 /** Creates and starts a Nest microservice answering `service`'s subjects on NATS. */
 export async function startMicroservice(options: {
   service: ServiceName;
-  module: Type;
+  module: Type | DynamicModule;
   nats: NatsConfig;
   logger: Logger;
 }): Promise<INestMicroservice> {

@@ -106,3 +106,43 @@ export function loadConfigOrExit<S extends z.ZodType>(
     process.exit(EXIT_CONFIG);
   }
 }
+
+/** The variables every service reads: NATS, Postgres and telemetry. */
+export const commonEnvSchema = z.object({
+  ...natsEnvSchema.shape,
+  ...databaseEnvSchema.shape,
+  ...telemetryEnvSchema.shape,
+});
+
+/** A Postgres schema name, as `DATABASE_SCHEMA` gives it. */
+export const schemaNameSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
+
+/** Settings every service has, grouped. */
+export interface CommonConfig {
+  readonly nats: NatsConfig;
+  readonly database: DatabaseConfig;
+  readonly telemetry: TelemetryConfig;
+}
+
+/** Groups the common variables of a parsed environment. */
+export function commonConfig(env: z.output<typeof commonEnvSchema>): CommonConfig {
+  return {
+    nats: {
+      NATS_URL: env.NATS_URL,
+      NATS_USER: env.NATS_USER,
+      NATS_PASSWORD: env.NATS_PASSWORD,
+      NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
+    },
+    database: {
+      DATABASE_URL: env.DATABASE_URL,
+      DATABASE_MIGRATION_URL: env.DATABASE_MIGRATION_URL,
+    },
+    telemetry: {
+      HEROAGENT_ENV: env.HEROAGENT_ENV,
+      LOG_LEVEL: env.LOG_LEVEL,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    },
+  };
+}

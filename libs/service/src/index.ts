@@ -8,6 +8,10 @@ export {
   natsEnvSchema,
   databaseEnvSchema,
   telemetryEnvSchema,
+  commonEnvSchema,
+  commonConfig,
+  schemaNameSchema,
+  type CommonConfig,
   type NatsConfig,
   type DatabaseConfig,
   type TelemetryConfig,
@@ -26,5 +30,16 @@ export {
   type HealthIndicator,
   type ServiceIdentity,
 } from './health/health.service.js';
+export { HealthModule, postgresIndicator } from './health/health.module.js';
 export { PinoNestLogger } from './logging/nest-logger.js';
 export { startMicroservice, stopOnSignals } from './boot.js';
+export { signingKeyEnvSchema, sealingKeyEnvSchema } from './keys.js';
+export {
+  startService,
+  runService,
+  openServiceDatabase,
+  type RunningService,
+  type ServiceRuntime,
+} from './run.js';
+export { PLATFORM_VERSION } from './version.js';
+export { bootstrapTelemetry } from './bootstrap-telemetry.js';

@@ -1,0 +1,129 @@
+import type { DynamicModule, INestMicroservice } from '@nestjs/common';
+import type { ServiceName } from '@heroagent/contracts';
+import { createDatabase, migrateToLatest, type Kysely, type MigrationSet } from '@heroagent/db';
+import type { Logger, Telemetry } from '@heroagent/telemetry';
+import { startMicroservice, stopOnSignals } from './boot.js';
+import type { DatabaseConfig, NatsConfig } from './config.js';
+import type { ServiceIdentity } from './health/health.service.js';
+import { PLATFORM_VERSION } from './version.js';
+
+/** What a service's root module is built from. */
+export interface ServiceRuntime<C> {
+  readonly identity: ServiceIdentity;
+  readonly config: C;
+  readonly db: Kysely<unknown>;
+  readonly logger: Logger;
+}
+
+/**
+ * Applies a service's pending migrations when an owner URL is configured (in production a deploy
+ * step does this), then opens the runtime connection (a role under row-level security).
+ */
+export async function openServiceDatabase(options: {
+  service: ServiceName;
+  schema: string;
+  database: DatabaseConfig;
+  migrations: MigrationSet;
+  logger: Logger;
+}): Promise<Kysely<unknown>> {
+  if (options.database.DATABASE_MIGRATION_URL !== undefined) {
+    const owner = createDatabase<unknown>({
+      connectionString: options.database.DATABASE_MIGRATION_URL,
+      schema: options.schema,
+      applicationName: `heroagent-${options.service}-migrate`,
+      maxConnections: 1,
+    });
+    try {
+      const applied = await migrateToLatest(owner, options.schema, options.migrations);
+      options.logger.info({ schema: options.schema, applied }, 'migrations up to date');
+    } finally {
+      await owner.destroy();
+    }
+  }
+  return createDatabase<unknown>({
+    connectionString: options.database.DATABASE_URL,
+    schema: options.schema,
+    applicationName: `heroagent-${options.service}`,
+  });
+}
+
+/** A service started in this process. */
+export interface RunningService {
+  readonly app: INestMicroservice;
+  /** Closes Nest (in-flight requests finish, subscriptions drain), then the database pool. */
+  close(): Promise<void>;
+}
+
+/** Boots one NATS-only service: database (migrated), then the Nest microservice on its subjects. */
+export async function startService<
+  C extends { database: DatabaseConfig; nats: NatsConfig },
+>(options: {
+  service: ServiceName;
+  schema: string;
+  config: C;
+  logger: Logger;
+  migrations: MigrationSet;
+  module: (runtime: ServiceRuntime<C>) => DynamicModule;
+}): Promise<RunningService> {
+  const { service, logger } = options;
+  const db = await openServiceDatabase({
+    service,
+    schema: options.schema,
+    database: options.config.database,
+    migrations: options.migrations,
+    logger,
+  });
+  const identity: ServiceIdentity = {
+    name: service,
+    version: PLATFORM_VERSION,
+    startedAt: new Date(),
+  };
+  let app: INestMicroservice;
+  try {
+    app = await startMicroservice({
+      service,
+      module: options.module({ identity, config: options.config, db, logger }),
+      nats: options.config.nats,
+      logger,
+    });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  logger.info(
+    { nats: redactUrl(options.config.nats.NATS_URL), schema: options.schema },
+    `${service} ready`,
+  );
+  return {
+    app,
+    async close() {
+      await app.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** Runs a service until SIGINT/SIGTERM, then closes it and flushes telemetry. */
+export async function runService(
+  start: () => Promise<RunningService | { close(): Promise<void> }>,
+  logger: Logger,
+  telemetry: Telemetry,
+): Promise<void> {
+  let running: { close(): Promise<void> };
+  try {
+    running = await start();
+  } catch (error) {
+    logger.fatal({ err: error }, 'failed to start');
+    await telemetry.shutdown();
+    logger.flush();
+    process.exit(1);
+  }
+  stopOnSignals(logger, async () => {
+    await running.close();
+    await telemetry.shutdown();
+  });
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//');
+}

@@ -1,0 +1,2 @@
+export { startAgent } from './agent.js';
+export { agentConfigSchema, type AgentConfig } from './config.js';

@@ -1,0 +1,2 @@
+export { startAudit } from './audit.js';
+export { auditConfigSchema, type AuditConfig } from './config.js';

@@ -1,0 +1,59 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  CodedRpcExceptionFilter,
+  ContractClient,
+  natsServerOptions,
+  openServiceDatabase,
+  PinoNestLogger,
+  PLATFORM_VERSION,
+} from '@heroagent/service';
+import type { Logger } from '@heroagent/telemetry';
+import { migrations } from '../migrations/index.js';
+import { AppModule } from './app.module.js';
+import type { GatewayConfig } from './config.js';
+import { configureHttp } from './http/configure-http.js';
+
+/** A running gateway: its HTTP address, and how to stop it. */
+export interface RunningGateway {
+  readonly app: NestExpressApplication;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Boots the gateway: database, NATS client and server, and the HTTP edge. */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  logger.info({ signingKey: config.signingKey.kid }, 'service keys loaded');
+  const db = await openServiceDatabase({
+    service: 'gateway',
+    schema: config.schema,
+    database: config.database,
+    migrations,
+    logger,
+  });
+  const client = ContractClient.create(config.nats, 'gateway');
+  const identity = { name: 'gateway' as const, version: PLATFORM_VERSION, startedAt: new Date() };
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register({ identity, config, db, logger, client }),
+    { logger: new PinoNestLogger(logger), bodyParser: false },
+  );
+  configureHttp(app, config, logger);
+  const microservice = app.connectMicroservice(natsServerOptions(config.nats, 'gateway'), {
+    inheritAppConfig: false,
+  });
+  microservice.useGlobalFilters(new CodedRpcExceptionFilter());
+  await client.connect();
+  await app.startAllMicroservices();
+  await app.listen(config.http.port, config.http.host);
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  logger.info({ url }, 'gateway ready');
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await client.close();
+      await db.destroy();
+    },
+  };
+}

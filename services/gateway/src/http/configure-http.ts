@@ -1,0 +1,36 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { httpServerSpans, type Logger } from '@heroagent/telemetry';
+import type { GatewayConfig } from '../config.js';
+import { HttpErrorFilter } from './http-error.filter.js';
+
+/**
+ * The HTTP edge's defences, in order: a span per request, helmet's headers with a deny-all
+ * Content-Security-Policy (this is an API; the console brings its own policy), a bounded JSON
+ * body, coded JSON errors. No CORS: browsers may call the gateway only from its own origin.
+ */
+export function configureHttp(
+  app: NestExpressApplication,
+  config: GatewayConfig,
+  logger: Logger,
+): void {
+  app.use(httpServerSpans('gateway'));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'none'"],
+          'base-uri': ["'none'"],
+          'form-action': ["'none'"],
+          'frame-ancestors': ["'none'"],
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    }),
+  );
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+}

@@ -1,0 +1,96 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { ContractError, type ErrorCode, type RpcErrorBody } from '@heroagent/contracts';
+
+/**
+ * The HTTP status of each error code. The switch is exhaustive: a code added to the contracts
+ * does not compile until it is given a status here.
+ */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_REQUEST':
+    case 'ACTION_UNKNOWN':
+      return HttpStatus.BAD_REQUEST;
+    case 'UNAUTHENTICATED':
+    case 'SIGNATURE_INVALID':
+    case 'CAPABILITY_INVALID':
+    case 'CAPABILITY_EXPIRED':
+      return HttpStatus.UNAUTHORIZED;
+    case 'FORBIDDEN':
+    case 'CAPABILITY_REVOKED':
+    case 'ACTION_NOT_ALLOWED':
+    case 'POLICY_DENIED':
+    case 'SCOPE_NOT_GRANTED':
+      return HttpStatus.FORBIDDEN;
+    case 'NOT_FOUND':
+    case 'CONNECTION_NOT_FOUND':
+      return HttpStatus.NOT_FOUND;
+    case 'CONFLICT':
+    case 'IDEMPOTENCY_CONFLICT':
+    case 'CONNECTION_REVOKED':
+      return HttpStatus.CONFLICT;
+    case 'TENANT_PAUSED':
+      return HttpStatus.LOCKED;
+    case 'RATE_LIMITED':
+      return HttpStatus.TOO_MANY_REQUESTS;
+    case 'PROVIDER_UNAVAILABLE':
+    case 'UPSTREAM_FAILED':
+      return HttpStatus.BAD_GATEWAY;
+    case 'UNAVAILABLE':
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case 'TIMEOUT':
+      return HttpStatus.GATEWAY_TIMEOUT;
+    case 'INTERNAL':
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default: {
+      const unmapped: never = code;
+      throw new Error(`no HTTP status for ${String(unmapped)}`);
+    }
+  }
+}
+
+/** The code for a status that Nest, Express or body-parser produced without one of ours. */
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 429) return 'RATE_LIMITED';
+  if (status >= 400 && status < 500) return 'INVALID_REQUEST';
+  if (status === 503) return 'UNAVAILABLE';
+  return 'INTERNAL';
+}
+
+/** What any thrown value becomes on the wire: a status and `{ code, message }`, no stack. */
+export function toHttpError(error: unknown): { status: number; body: RpcErrorBody } {
+  if (error instanceof ContractError) {
+    return { status: httpStatusOf(error.code), body: error.toBody() };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = codeOfStatus(status);
+    return {
+      status,
+      body: { code, message: status >= 500 ? 'internal error' : publicMessage(error) },
+    };
+  }
+  // body-parser reports oversized or malformed bodies as errors carrying a 4xx status.
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = (error as { type?: unknown }).type;
+    const message =
+      type === 'entity.too.large'
+        ? 'the request body is too large'
+        : type === 'entity.parse.failed'
+          ? 'the request body is not valid JSON'
+          : 'the request could not be read';
+    return { status, body: { code: codeOfStatus(status), message } };
+  }
+  return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
+}
+
+function publicMessage(error: HttpException): string {
+  const response = error.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  return typeof message === 'string' ? message : error.message;
+}
