@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
-  CodedRpcExceptionFilter,
   ContractClient,
   natsServerOptions,
   openServiceDatabase,
@@ -38,10 +37,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
   configureHttp(app, config, logger);
-  const microservice = app.connectMicroservice(natsServerOptions(config.nats, 'gateway'), {
-    inheritAppConfig: false,
-  });
-  microservice.useGlobalFilters(new CodedRpcExceptionFilter());
+  // The NATS side shares the app's global filter, which answers RPCs with coded errors.
+  app.connectMicroservice(natsServerOptions(config.nats, 'gateway'), { inheritAppConfig: true });
   await client.connect();
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { httpServerSpans, type Logger } from '@heroagent/telemetry';
 import type { GatewayConfig } from '../config.js';
-import { HttpErrorFilter } from './http-error.filter.js';
+import { GatewayErrorFilter } from './http-error.filter.js';
 
 /**
  * The HTTP edge's defences, in order: a span per request, helmet's headers with a deny-all
@@ -27,10 +27,11 @@ export function configureHttp(
         },
       },
       crossOriginResourcePolicy: { policy: 'same-origin' },
+      frameguard: { action: 'deny' },
       strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
     }),
   );
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
-  app.useGlobalFilters(new HttpErrorFilter(logger));
+  app.useGlobalFilters(new GatewayErrorFilter(logger));
 }

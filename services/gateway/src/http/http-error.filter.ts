@@ -1,14 +1,22 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
+import type { Observable } from 'rxjs';
+import { CodedRpcExceptionFilter } from '@heroagent/service';
 import type { Logger } from '@heroagent/telemetry';
 import { toHttpError } from './http-errors.js';
 
-/** Every HTTP error leaves as JSON `{ code, message }`; server errors are logged, never echoed. */
+/**
+ * The gateway's one error filter, for both of its transports: over HTTP every error leaves as JSON
+ * `{ code, message }` (server errors logged, never echoed); over NATS as a coded RPC error.
+ */
 @Catch()
-export class HttpErrorFilter implements ExceptionFilter {
+export class GatewayErrorFilter implements ExceptionFilter {
+  private readonly rpc = new CodedRpcExceptionFilter();
+
   constructor(private readonly logger: Logger) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') return this.rpc.catch(exception);
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = toHttpError(exception);
     if (status >= 500) this.logger.error({ err: exception }, 'request failed');

@@ -1,0 +1,79 @@
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The repository the launcher was built in (tools/launcher/dist/ → ../../..). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const optionalUrl = (protocols: string[], what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => {
+      if (value === undefined) return true;
+      try {
+        return protocols.includes(new URL(value.split(',')[0]!.trim()).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be ${what}`);
+
+const envSchema = z.object({
+  /** A Postgres the launcher may create roles and schemas in; else an embedded one. */
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'a postgres:// URL'),
+  /** A NATS server to use as is; else a nats-server started from PATH with deploy/nats. */
+  NATS_URL: optionalUrl(['nats:', 'tls:'], 'a nats:// or tls:// URL'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: port.default(8080),
+  HEROAGENT_HOME: z.string().min(1).default('.heroagent'),
+  HEROAGENT_PG_PORT: port.default(54329),
+  HEROAGENT_NATS_PORT: port.default(4322),
+  HEROAGENT_READY_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(120),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+});
+
+/** What `pnpm start` runs with. */
+export interface LauncherConfig {
+  readonly databaseUrl: string | undefined;
+  readonly natsUrl: string | undefined;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  /** Where development keys, embedded Postgres data, NATS data and logs go (git-ignored). */
+  readonly home: string;
+  readonly postgresPort: number;
+  readonly natsPort: number;
+  readonly readyTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+/** Thrown for a bad variable; the message names every one, never its value. */
+export class LauncherConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Reads the launcher's environment. */
+export function loadLauncherConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): LauncherConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new LauncherConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  const value = parsed.data;
+  return {
+    databaseUrl: value.DATABASE_URL,
+    natsUrl: value.NATS_URL,
+    httpHost: value.HTTP_HOST,
+    httpPort: value.HTTP_PORT,
+    home: resolve(REPO_ROOT, value.HEROAGENT_HOME),
+    postgresPort: value.HEROAGENT_PG_PORT,
+    natsPort: value.HEROAGENT_NATS_PORT,
+    readyTimeoutMs: value.HEROAGENT_READY_TIMEOUT_S * 1000,
+    logLevel: value.LOG_LEVEL,
+  };
+}

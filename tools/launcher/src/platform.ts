@@ -1,0 +1,80 @@
+import type { LauncherConfig } from './config.js';
+import { externalNats, spawnedNats, type PlatformNats } from './nats.js';
+import { embeddedPostgres, externalPostgres, type PlatformPostgres } from './postgres.js';
+import type { ManagedProcess } from './processes.js';
+import { loadOrCreateDevSecrets } from './secrets.js';
+import { provisionDatabases, serviceEnvironment, startServiceProcess } from './services.js';
+import { waitUntilReady, type Readiness } from './readiness.js';
+
+/** The running platform. */
+export interface RunningPlatform {
+  readonly gatewayUrl: string;
+  readonly readiness: Readiness;
+  /** Resolves with the name of the first service that exits on its own. */
+  readonly crashed: Promise<string>;
+  /** Stops the services (gateway first), then NATS, then Postgres. */
+  stop(): Promise<void>;
+}
+
+// Started in this order so that each finds what it depends on; stopped in reverse.
+const START_ORDER = ['audit', 'vault-proxy', 'agent', 'gateway'] as const;
+
+/** Starts Postgres, NATS and the four services, and waits until the gateway reports ready. */
+export async function launchPlatform(
+  config: LauncherConfig,
+  print: (line: string) => void,
+): Promise<RunningPlatform> {
+  const { secrets, created, file } = await loadOrCreateDevSecrets(config.home);
+  print(`[launcher] development secrets ${created ? 'generated in' : 'loaded from'} ${file}`);
+  const started: { postgres?: PlatformPostgres; nats?: PlatformNats; services: ManagedProcess[] } =
+    { services: [] };
+  const stop = async () => {
+    for (const service of [...started.services].reverse()) await service.stop('SIGTERM');
+    await started.nats?.stop();
+    await started.postgres?.stop();
+  };
+  try {
+    started.postgres = config.databaseUrl
+      ? externalPostgres(config.databaseUrl)
+      : await embeddedPostgres({
+          home: config.home,
+          port: config.postgresPort,
+          superuserPassword: secrets.postgresSuperuserPassword,
+        });
+    print(`[launcher] postgres    ${started.postgres.description}`);
+    started.nats = config.natsUrl
+      ? externalNats(config.natsUrl)
+      : await spawnedNats({ home: config.home, port: config.natsPort, secrets });
+    print(`[launcher] nats        ${started.nats.description}`);
+    const databases = await provisionDatabases(started.postgres.adminUrl, secrets);
+    for (const service of START_ORDER) {
+      const env = serviceEnvironment(service, config, databases[service], started.nats, secrets);
+      started.services.push(await startServiceProcess(service, env, config.home, print));
+    }
+    const crashed = Promise.race(
+      started.services.map((service) => service.exited.then(() => service.name)),
+    );
+    const gatewayUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${config.httpPort}`;
+    const readiness = await waitUntilReady(gatewayUrl, crashed, config.readyTimeoutMs);
+    print('');
+    print('HeroAgent is running');
+    print(
+      `  gateway      ${gatewayUrl}  (GET /healthz, /readyz)          ${readiness.services.gateway}`,
+    );
+    for (const service of ['agent', 'vault-proxy', 'audit'] as const) {
+      const process = started.services.find((candidate) => candidate.name === service);
+      print(
+        `  ${service.padEnd(12)} NATS ${`${service === 'vault-proxy' ? 'vault' : service}.*`.padEnd(10)} pid ${process?.child.pid ?? '?'}   ${readiness.services[service]}`,
+      );
+    }
+    print(`  postgres     ${started.postgres.description}`);
+    print(`  nats         ${started.nats.description}`);
+    print(`  secrets      ${file} (development only, git-ignored)`);
+    print(`  logs         ${config.home}/logs/`);
+    print('Press Ctrl-C to stop.');
+    return { gatewayUrl, readiness, crashed, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}

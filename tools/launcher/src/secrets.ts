@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  exportEd25519Seed,
+  exportX25519PrivateKey,
+  generateSealingKey,
+  generateSigningKey,
+  toBase64Url,
+} from '@heroagent/crypto';
+
+export const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
+export type Service = (typeof SERVICES)[number];
+
+const secret = z.string().regex(/^[A-Za-z0-9_-]{24,}$/);
+const servicePasswords = z.object({
+  gateway: secret,
+  agent: secret,
+  'vault-proxy': secret,
+  audit: secret,
+});
+
+const devSecretsSchema = z.object({
+  version: z.literal(1),
+  postgresSuperuserPassword: secret,
+  postgresOwners: servicePasswords,
+  postgresRuntimes: servicePasswords,
+  nats: servicePasswords,
+  keys: z.object({
+    gateway: z.object({ signing: secret, sealing: secret }),
+    'vault-proxy': z.object({ signing: secret, sealing: secret }),
+    audit: z.object({ signing: secret }),
+  }),
+});
+
+/** Development secrets: generated at first start, kept in the git-ignored home folder. */
+export type DevSecrets = z.infer<typeof devSecretsSchema>;
+
+const password = () => randomBytes(24).toString('base64url');
+const passwords = () => ({
+  gateway: password(),
+  agent: password(),
+  'vault-proxy': password(),
+  audit: password(),
+});
+const seed = () => toBase64Url(exportEd25519Seed(generateSigningKey().privateKey));
+const sealing = () => toBase64Url(exportX25519PrivateKey(generateSealingKey().privateKey));
+
+/**
+ * Loads `<home>/dev-secrets.json`, or creates it (mode 0600) with fresh passwords and keys. These
+ * are for one developer machine only; production keys come from Vault or the deploy's secrets.
+ */
+export async function loadOrCreateDevSecrets(
+  home: string,
+): Promise<{ secrets: DevSecrets; created: boolean; file: string }> {
+  // 0711: the embedded Postgres runs as another user and must traverse into its data folder.
+  await mkdir(home, { recursive: true, mode: 0o711 });
+  await chmod(home, 0o711);
+  const file = join(home, 'dev-secrets.json');
+  let text: string | undefined;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (text !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const parsed = devSecretsSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new Error(
+        `${file} is damaged (DEV_SECRETS_INVALID); delete it (and ${join(home, 'postgres')}) to start afresh`,
+      );
+    }
+    return { secrets: parsed.data, created: false, file };
+  }
+  const secrets: DevSecrets = {
+    version: 1,
+    postgresSuperuserPassword: password(),
+    postgresOwners: passwords(),
+    postgresRuntimes: passwords(),
+    nats: passwords(),
+    keys: {
+      gateway: { signing: seed(), sealing: sealing() },
+      'vault-proxy': { signing: seed(), sealing: sealing() },
+      audit: { signing: seed() },
+    },
+  };
+  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return { secrets, created: true, file };
+}

@@ -1,0 +1,132 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createDatabase, provisionServiceDatabase, withCredentials } from '@heroagent/db';
+import { REPO_ROOT, type LauncherConfig } from './config.js';
+import type { PlatformNats } from './nats.js';
+import { startProcess, type ManagedProcess } from './processes.js';
+import type { DevSecrets, Service } from './secrets.js';
+
+const SCHEMAS: Record<Service, string> = {
+  gateway: 'gateway',
+  agent: 'agent',
+  'vault-proxy': 'vault_proxy',
+  audit: 'audit',
+};
+
+/** One service's Postgres URLs: the owner (migrations) and the runtime role (under RLS). */
+export interface ServiceDatabase {
+  readonly schema: string;
+  readonly ownerUrl: string;
+  readonly runtimeUrl: string;
+}
+
+/** Creates each service's schema, owner role and runtime role (idempotent). */
+export async function provisionDatabases(
+  adminUrl: string,
+  secrets: DevSecrets,
+): Promise<Record<Service, ServiceDatabase>> {
+  const admin = createDatabase<unknown>({
+    connectionString: adminUrl,
+    applicationName: 'heroagent-launcher',
+    maxConnections: 1,
+  });
+  try {
+    const entries = [];
+    for (const service of Object.keys(SCHEMAS) as Service[]) {
+      const schema = SCHEMAS[service];
+      const plan = {
+        schema,
+        ownerRole: `heroagent_${schema}_owner`,
+        ownerPassword: secrets.postgresOwners[service],
+        runtimeRole: `heroagent_${schema}`,
+        runtimePassword: secrets.postgresRuntimes[service],
+      };
+      await provisionServiceDatabase(admin, plan);
+      entries.push([
+        service,
+        {
+          schema,
+          ownerUrl: withCredentials(adminUrl, plan.ownerRole, plan.ownerPassword),
+          runtimeUrl: withCredentials(adminUrl, plan.runtimeRole, plan.runtimePassword),
+        },
+      ] as const);
+    }
+    return Object.fromEntries(entries) as Record<Service, ServiceDatabase>;
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/** Only these variables of the launcher's own environment reach a service. */
+const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+
+/** The environment a service process gets: its own database role, NATS user and keys, nothing else. */
+export function serviceEnvironment(
+  service: Service,
+  config: LauncherConfig,
+  database: ServiceDatabase,
+  nats: PlatformNats,
+  secrets: DevSecrets,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  const credentials = nats.credentials(service);
+  Object.assign(env, {
+    HEROAGENT_ENV: 'development',
+    LOG_LEVEL: config.logLevel,
+    DATABASE_URL: database.runtimeUrl,
+    DATABASE_MIGRATION_URL: database.ownerUrl,
+    DATABASE_SCHEMA: database.schema,
+    NATS_URL: nats.url,
+    ...(credentials.user === undefined ? {} : { NATS_USER: credentials.user }),
+    ...(credentials.password === undefined ? {} : { NATS_PASSWORD: credentials.password }),
+  });
+  if (service === 'gateway') {
+    Object.assign(env, {
+      HTTP_HOST: config.httpHost,
+      HTTP_PORT: String(config.httpPort),
+      SERVICE_SIGNING_KEY: secrets.keys.gateway.signing,
+      SERVICE_SEALING_KEY: secrets.keys.gateway.sealing,
+    });
+  } else if (service === 'vault-proxy') {
+    Object.assign(env, {
+      SERVICE_SIGNING_KEY: secrets.keys['vault-proxy'].signing,
+      SERVICE_SEALING_KEY: secrets.keys['vault-proxy'].sealing,
+    });
+  } else if (service === 'audit') {
+    env.SERVICE_SIGNING_KEY = secrets.keys.audit.signing;
+  }
+  return env;
+}
+
+/** Starts one service from its build, printing its log lines in short form. */
+export async function startServiceProcess(
+  service: Service,
+  env: Record<string, string>,
+  home: string,
+  print: (line: string) => void,
+): Promise<ManagedProcess> {
+  const logDir = join(home, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const main = join(REPO_ROOT, 'services', service, 'dist', 'src', 'main.js');
+  return startProcess(service, process.execPath, [main], {
+    env,
+    cwd: join(REPO_ROOT, 'services', service),
+    logFile: join(logDir, `${service}.log`),
+    onLine: (line) => print(formatLogLine(service, line)),
+  });
+}
+
+/** `service  level  message` from a JSON log line; other lines (a crash) are shown as they are. */
+export function formatLogLine(service: string, line: string): string {
+  try {
+    const record = JSON.parse(line) as { level?: string; msg?: string; context?: string };
+    const context = record.context === undefined ? '' : `[${record.context}] `;
+    return `${service.padEnd(11)} ${(record.level ?? '').padEnd(5)} ${context}${record.msg ?? ''}`;
+  } catch {
+    return `${service.padEnd(11)} ${line}`;
+  }
+}
