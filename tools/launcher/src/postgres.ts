@@ -111,7 +111,9 @@ async function initialise(
     );
   } catch (error) {
     const stderr = (error as { stderr?: unknown }).stderr;
-    throw new Error(`initdb failed: ${typeof stderr === 'string' ? stderr.trim() : String(error)}`);
+    throw new Error(`initdb failed: ${typeof stderr === 'string' ? stderr.trim() : 'no output'}`, {
+      cause: error,
+    });
   } finally {
     await rm(passwordFile, { force: true });
   }
@@ -126,10 +128,11 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
       run('id', ['-g', 'postgres']),
     ]);
     return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  } catch {
+  } catch (error) {
     throw new Error(
       'Postgres cannot run as root and there is no `postgres` user to run it as: run `pnpm start` as ' +
         'another user, create one (`useradd --system postgres`), or set DATABASE_URL',
+      { cause: error },
     );
   }
 }
