@@ -1,5 +1,5 @@
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { MessagePattern, type NatsContext } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload, type NatsContext } from '@nestjs/microservices';
 import {
   ContractError,
   toValidationIssues,
@@ -62,6 +62,10 @@ export function RpcHandler<C extends RpcContract>(contract: C) {
       );
     }
     descriptor.value = handle as unknown as M;
+    // Nest passes a handler only the arguments it declares: declare the payload and the context
+    // (which carries the NATS headers, and with them the caller's trace).
+    Payload()(target, propertyKey, 0);
+    Ctx()(target, propertyKey, 1);
     MessagePattern(contract.subject)(target, propertyKey, descriptor);
     return descriptor;
   };
