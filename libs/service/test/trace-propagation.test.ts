@@ -10,7 +10,7 @@ import {
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineRpc, type RpcContract, type ServiceName } from '@heroagent/contracts';
+import { defineRpc, type ServiceName } from '@heroagent/contracts';
 import {
   createLogger,
   httpServerSpans,
@@ -38,7 +38,7 @@ const step = (prefix: string) =>
     errors: [],
     description: 'trace propagation test hop',
   });
-const CHAIN: { service: ServiceName; contract: RpcContract }[] = [
+const CHAIN: { service: ServiceName; contract: ReturnType<typeof step> }[] = [
   { service: 'gateway', contract: step('gateway') },
   { service: 'agent', contract: step('agent') },
   { service: 'vault-proxy', contract: step('vault') },
@@ -57,7 +57,7 @@ function hopModule(index: number, client: ContractClient | undefined) {
     async handle(request: { hops: string[] }): Promise<{ hops: string[] }> {
       const hops = [...request.hops, CHAIN[index]!.service];
       if (next === undefined || client === undefined) return { hops };
-      return (await client.request(next.contract, { hops })) as { hops: string[] };
+      return client.request(next.contract, { hops });
     }
   }
   @Module({ controllers: [HopHandler] })
