@@ -68,10 +68,13 @@ export function toHttpError(error: unknown): { status: number; body: RpcErrorBod
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = codeOfStatus(status);
-    return {
-      status,
-      body: { code, message: status >= 500 ? 'internal error' : publicMessage(error) },
-    };
+    const message =
+      status >= 500
+        ? 'internal error'
+        : status === 413
+          ? 'the request body is too large'
+          : publicMessage(error);
+    return { status, body: { code, message } };
   }
   // body-parser reports oversized or malformed bodies as errors carrying a 4xx status.
   const status = (error as { status?: unknown } | null)?.status;
