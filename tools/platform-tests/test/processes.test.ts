@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REPO_ROOT,
+  SERVICES,
+  startPlatformFixture,
+  type PlatformFixture,
+  type Service,
+} from './platform.js';
+
+const EXIT_CONFIG = 78;
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a service from its build with exactly `env`; `whenReady` runs once it logs "<service> ready". */
+function runService(
+  service: Service,
+  env: Record<string, string>,
+  whenReady?: (pid: number) => void,
+): Promise<Outcome> {
+  const main = `${REPO_ROOT}services/${service}/dist/src/main.js`;
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let readySeen = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    if (!readySeen && stdout.includes(`"msg":"${service} ready"`)) {
+      readySeen = true;
+      whenReady?.(child.pid!);
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('service processes (built)', () => {
+  let platform: PlatformFixture;
+
+  beforeAll(async () => {
+    for (const service of SERVICES) {
+      await access(`${REPO_ROOT}services/${service}/dist/src/main.js`).catch(() => {
+        throw new Error(
+          `services/${service} is not built: run \`pnpm build\` (pnpm test does) before these tests`,
+        );
+      });
+    }
+    platform = await startPlatformFixture();
+  });
+  afterAll(() => platform?.stop());
+
+  it.each(SERVICES)(
+    '%s refuses to start without its required variables, naming each',
+    async (service) => {
+      const outcome = await runService(service, {});
+      expect(outcome.code).toBe(EXIT_CONFIG);
+      expect(outcome.stderr).toContain(`[${service}] invalid configuration:`);
+      expect(outcome.stderr).toContain('DATABASE_URL: is required');
+      if (service !== 'agent') expect(outcome.stderr).toContain('SERVICE_SIGNING_KEY: is required');
+      expect(outcome.stdout).toBe('');
+    },
+  );
+
+  it.each(SERVICES)('%s names a malformed variable without echoing its value', async (service) => {
+    const secretish = 'not-a-key-but-could-be-a-secret-value';
+    const outcome = await runService(service, {
+      ...platform.env(service),
+      NATS_URL: 'http://127.0.0.1:4222',
+      LOG_LEVEL: 'loud',
+      ...(service === 'agent' ? {} : { SERVICE_SIGNING_KEY: secretish }),
+    });
+    expect(outcome.code).toBe(EXIT_CONFIG);
+    expect(outcome.stderr).toContain('NATS_URL: must be nats:// or tls:// URLs');
+    expect(outcome.stderr).toContain('LOG_LEVEL:');
+    if (service !== 'agent')
+      expect(outcome.stderr).toContain('SERVICE_SIGNING_KEY: must be 32 bytes');
+    expect(outcome.stderr).not.toContain(secretish);
+  });
+
+  it.each(SERVICES)('%s starts, then stops cleanly on SIGTERM', async (service) => {
+    const outcome = await runService(service, platform.env(service), (pid) =>
+      process.kill(pid, 'SIGTERM'),
+    );
+    expect(outcome.stdout).toContain(`"msg":"${service} ready"`);
+    expect(outcome.stdout).toContain('"msg":"stopping"');
+    expect(outcome.stdout).toContain('"msg":"stopped"');
+    expect(outcome.code).toBe(0);
+    // Nothing secret in what it logged on the way.
+    const env = platform.env(service);
+    for (const name of ['NATS_PASSWORD', 'SERVICE_SIGNING_KEY', 'SERVICE_SEALING_KEY']) {
+      if (env[name] !== undefined) expect(outcome.stdout).not.toContain(env[name]);
+    }
+    expect(outcome.stdout).not.toMatch(/postgres:\/\/[^"@]*:[^"@[]+@/);
+  });
+
+  it('exits with a failure status, and says why, when Postgres refuses it', async () => {
+    const env = platform.env('agent', {
+      DATABASE_URL: 'postgres://nobody:wrong@127.0.0.1:1/none',
+      DATABASE_MIGRATION_URL: 'postgres://nobody:wrong@127.0.0.1:1/none',
+    });
+    const outcome = await runService('agent', env);
+    expect(outcome.code).toBe(1);
+    expect(outcome.stdout).toContain('"msg":"failed to start"');
+    expect(outcome.stdout).not.toContain('wrong@');
+  });
+});

@@ -1,0 +1,113 @@
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentConfigSchema, startAgent } from '@heroagent/agent';
+import { auditConfigSchema, startAudit } from '@heroagent/audit';
+import { gatewayConfigSchema, startGateway, type RunningGateway } from '@heroagent/gateway';
+import type { RunningService } from '@heroagent/service';
+import { createLogger, startTelemetry, type Telemetry } from '@heroagent/telemetry';
+import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
+import { startPlatformFixture, type PlatformFixture } from './platform.js';
+
+// The four real services in one process, each under its own NATS user (deploy/nats permissions)
+// and its own Postgres role, traced with the SDK's in-memory exporter.
+describe('the four services together', () => {
+  const exporter = new InMemorySpanExporter();
+  let telemetry: Telemetry;
+  let platform: PlatformFixture;
+  let gateway: RunningGateway;
+  const services: RunningService[] = [];
+
+  beforeAll(async () => {
+    telemetry = startTelemetry({
+      serviceName: 'heroagent-platform-test',
+      serviceVersion: '0.0.0',
+      environment: 'test',
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    platform = await startPlatformFixture();
+    const logger = (service: string) => createLogger({ service, level: 'silent' });
+    services.push(
+      await startAudit(auditConfigSchema.parse(platform.env('audit')), logger('audit')),
+    );
+    services.push(
+      await startVaultProxy(
+        vaultProxyConfigSchema.parse(platform.env('vault-proxy')),
+        logger('vault-proxy'),
+      ),
+    );
+    services.push(
+      await startAgent(agentConfigSchema.parse(platform.env('agent')), logger('agent')),
+    );
+    gateway = await startGateway(
+      gatewayConfigSchema.parse(platform.env('gateway')),
+      logger('gateway'),
+    );
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    for (const service of services.reverse()) await service.close();
+    await platform?.stop();
+    await telemetry?.shutdown();
+  });
+
+  it('is ready, and the gateway reaches every service under the production NATS permissions', async () => {
+    const response = await fetch(`${gateway.url}/readyz`);
+    expect(await response.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: 'up', nats: 'up' },
+      services: { gateway: 'ok', agent: 'ok', 'vault-proxy': 'ok', audit: 'ok' },
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it('traces one readiness check from the HTTP request into every service', async () => {
+    exporter.reset();
+    await fetch(`${gateway.url}/readyz`);
+    const spans = exporter.getFinishedSpans();
+    const http = spans.find((span) => span.kind === SpanKind.SERVER && span.name === 'GET /readyz');
+    expect(http).toBeDefined();
+    const traceId = http!.spanContext().traceId;
+    for (const [service, subject] of [
+      ['agent', 'agent.health.get'],
+      ['vault-proxy', 'vault.health.get'],
+      ['audit', 'audit.health.get'],
+    ] as const) {
+      const client = spans.find(
+        (span) =>
+          span.kind === SpanKind.CLIENT &&
+          span.attributes['messaging.destination.name'] === subject,
+      );
+      const server = spans.find(
+        (span) => span.kind === SpanKind.SERVER && span.attributes['heroagent.service'] === service,
+      );
+      expect(client?.spanContext().traceId, service).toBe(traceId);
+      expect(client?.parentSpanContext?.spanId, `${service} client parent`).toBe(
+        http!.spanContext().spanId,
+      );
+      expect(server?.spanContext().traceId, service).toBe(traceId);
+      expect(server?.parentSpanContext?.spanId, `${service} server parent`).toBe(
+        client!.spanContext().spanId,
+      );
+    }
+  });
+
+  it('gave each service its own schema, migrated by its owner role', async () => {
+    const { createDatabase, sql } = await import('@heroagent/db');
+    const admin = createDatabase<unknown>({
+      connectionString: platform.database.adminUrl,
+      applicationName: 'test',
+    });
+    try {
+      const { rows } = await sql<{ schema: string; owner: string }>`
+        select n.nspname as schema, pg_get_userbyid(c.relowner) as owner
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where c.relname = 'migrations' order by 1`.execute(admin);
+      expect(rows.map((row) => row.schema)).toEqual(['agent', 'audit', 'gateway', 'vault_proxy']);
+      for (const row of rows) expect(row.owner).toMatch(new RegExp(`_${row.schema}_owner$`));
+    } finally {
+      await admin.destroy();
+    }
+  });
+});
