@@ -30,6 +30,11 @@ const envSchema = z.object({
   HEROAGENT_HOME: z.string().min(1).default('.heroagent'),
   HEROAGENT_PG_PORT: port.default(54329),
   HEROAGENT_NATS_PORT: port.default(4322),
+  /** Prefix of the Postgres roles the launcher creates (roles are server-wide, unlike schemas). */
+  HEROAGENT_ROLE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be a lower-case SQL identifier of at most 31 characters')
+    .default('heroagent'),
   HEROAGENT_READY_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(120),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
@@ -46,6 +51,7 @@ export interface LauncherConfig {
   readonly natsPort: number;
   readonly readyTimeoutMs: number;
   readonly logLevel: string;
+  readonly rolePrefix: string;
 }
 
 /** Thrown for a bad variable; the message names every one, never its value. */
@@ -75,5 +81,6 @@ export function loadLauncherConfig(
     natsPort: value.HEROAGENT_NATS_PORT,
     readyTimeoutMs: value.HEROAGENT_READY_TIMEOUT_S * 1000,
     logLevel: value.LOG_LEVEL,
+    rolePrefix: value.HEROAGENT_ROLE_PREFIX,
   };
 }

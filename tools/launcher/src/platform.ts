@@ -46,7 +46,11 @@ export async function launchPlatform(
       ? externalNats(config.natsUrl)
       : await spawnedNats({ home: config.home, port: config.natsPort, secrets });
     print(`[launcher] nats        ${started.nats.description}`);
-    const databases = await provisionDatabases(started.postgres.adminUrl, secrets);
+    const databases = await provisionDatabases(
+      started.postgres.adminUrl,
+      secrets,
+      config.rolePrefix,
+    );
     for (const service of START_ORDER) {
       const env = serviceEnvironment(service, config, databases[service], started.nats, secrets);
       started.services.push(await startServiceProcess(service, env, config.home, print));

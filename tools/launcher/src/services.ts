@@ -24,6 +24,7 @@ export interface ServiceDatabase {
 export async function provisionDatabases(
   adminUrl: string,
   secrets: DevSecrets,
+  rolePrefix: string,
 ): Promise<Record<Service, ServiceDatabase>> {
   const admin = createDatabase<unknown>({
     connectionString: adminUrl,
@@ -36,9 +37,9 @@ export async function provisionDatabases(
       const schema = SCHEMAS[service];
       const plan = {
         schema,
-        ownerRole: `heroagent_${schema}_owner`,
+        ownerRole: `${rolePrefix}_${schema}_owner`,
         ownerPassword: secrets.postgresOwners[service],
-        runtimeRole: `heroagent_${schema}`,
+        runtimeRole: `${rolePrefix}_${schema}`,
         runtimePassword: secrets.postgresRuntimes[service],
       };
       await provisionServiceDatabase(admin, plan);

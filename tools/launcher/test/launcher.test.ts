@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, TEST_ADMIN_URL, type TestDatabase } from '@heroagent/db/testing';
+import { freePort } from '@heroagent/service/testing';
+import { sql, createDatabase } from '@heroagent/db';
+
+const LAUNCHER = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface Launch {
+  readonly pid: number;
+  output(): string;
+  /** Resolves with the output once `text` appears; rejects if the launcher exits first. */
+  waitFor(text: string, timeoutMs?: number): Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Launch {
+  const child = spawn(process.execPath, [LAUNCHER], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return {
+    pid: child.pid!,
+    output: () => output,
+    exited,
+    waitFor(text, timeoutMs = 120_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (output.includes(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve(output);
+          }
+        };
+        const timer = setTimeout(
+          () => reject(new Error(`no "${text}" within ${timeoutMs} ms:\n${output}`)),
+          timeoutMs,
+        );
+        void exited.then(() => {
+          clearTimeout(timer);
+          if (!output.includes(text))
+            reject(new Error(`launcher exited before "${text}":\n${output}`));
+        });
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+async function ports() {
+  return { http: await freePort(), nats: await freePort(), pg: await freePort() };
+}
+
+describe('pnpm start (the launcher, built)', () => {
+  let home: string;
+  let database: TestDatabase;
+  const rolePrefix = `ha_launch_${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    await access(LAUNCHER).catch(() => {
+      throw new Error('tools/launcher is not built: run `pnpm build` (pnpm test does) first');
+    });
+    home = await mkdtemp(join(tmpdir(), 'heroagent-home-'));
+    // The embedded Postgres runs as the postgres user and must traverse into its data folder.
+    await chmod(home, 0o711);
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+    const admin = createDatabase<unknown>({
+      connectionString: TEST_ADMIN_URL,
+      applicationName: 'test',
+    });
+    try {
+      const { rows } = await sql<{
+        rolname: string;
+      }>`select rolname from pg_roles where rolname like ${`${rolePrefix}%`}`.execute(admin);
+      for (const { rolname } of rows) await sql.raw(`drop role "${rolname}"`).execute(admin);
+    } finally {
+      await admin.destroy();
+    }
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('brings up the four services on an external Postgres, reports each healthy, and stops all on SIGINT', async () => {
+    const port = await ports();
+    const launcher = launch({
+      DATABASE_URL: database.adminUrl,
+      HEROAGENT_HOME: join(home, 'external'),
+      HEROAGENT_ROLE_PREFIX: rolePrefix,
+      HTTP_PORT: String(port.http),
+      HEROAGENT_NATS_PORT: String(port.nats),
+    });
+    const output = await launcher.waitFor('Press Ctrl-C to stop.');
+    expect(output).toContain('HeroAgent is running');
+    for (const service of ['agent', 'vault-proxy', 'audit'])
+      expect(output).toMatch(new RegExp(`${service}\\s+NATS .* ok`));
+    expect(output).toContain('permissions from deploy/nats/heroagent.conf');
+
+    const readiness = await fetch(`http://127.0.0.1:${port.http}/readyz`);
+    expect(readiness.status).toBe(200);
+    expect(await readiness.json()).toMatchObject({
+      status: 'ready',
+      services: { gateway: 'ok', agent: 'ok', 'vault-proxy': 'ok', audit: 'ok' },
+    });
+    // Development secrets were generated into the home folder, readable by the owner only.
+    expect((await stat(join(home, 'external', 'dev-secrets.json'))).mode & 0o777).toBe(0o600);
+
+    process.kill(launcher.pid, 'SIGINT');
+    expect(await launcher.exited).toBe(0);
+    expect(launcher.output()).toContain('[launcher] stopped.');
+    expect(await listening(port.http)).toBe(false);
+    expect(await listening(port.nats)).toBe(false);
+    // The secrets were never printed.
+    expect(launcher.output()).not.toMatch(/SERVICE_SIGNING_KEY|password/i);
+  });
+
+  it('runs on its own embedded Postgres when no DATABASE_URL is given, and again on the same data', async () => {
+    const port = await ports();
+    const env = {
+      HEROAGENT_HOME: join(home, 'embedded'),
+      HTTP_PORT: String(port.http),
+      HEROAGENT_NATS_PORT: String(port.nats),
+      HEROAGENT_PG_PORT: String(port.pg),
+    };
+    for (const round of ['first start', 'restart']) {
+      const launcher = launch(env);
+      const output = await launcher.waitFor('Press Ctrl-C to stop.');
+      expect(output, round).toContain(`embedded, 127.0.0.1:${port.pg}/heroagent`);
+      expect(output, round).toContain(
+        round === 'first start' ? 'development secrets generated' : 'development secrets loaded',
+      );
+      expect((await fetch(`http://127.0.0.1:${port.http}/readyz`)).status, round).toBe(200);
+      process.kill(launcher.pid, 'SIGINT');
+      expect(await launcher.exited, round).toBe(0);
+      expect(await listening(port.pg), round).toBe(false);
+    }
+  });
+
+  it('refuses a bad variable by name, before starting anything', async () => {
+    const launcher = launch({
+      HTTP_PORT: 'eighty',
+      NATS_URL: 'http://x',
+      HEROAGENT_HOME: join(home, 'bad'),
+    });
+    expect(await launcher.exited).toBe(78);
+    expect(launcher.output()).toContain('HTTP_PORT:');
+    expect(launcher.output()).toContain('NATS_URL: must be a nats:// or tls:// URL');
+    await expect(access(join(home, 'bad'))).rejects.toThrow();
+  });
+
+  it('explains how to get nats-server when it is not installed', async () => {
+    const launcher = launch({
+      PATH: '/nonexistent',
+      DATABASE_URL: database.adminUrl,
+      HEROAGENT_ROLE_PREFIX: rolePrefix,
+      HEROAGENT_HOME: join(home, 'no-nats'),
+      HEROAGENT_NATS_PORT: String(await freePort()),
+    });
+    expect(await launcher.exited).toBe(1);
+    expect(launcher.output()).toContain('nats-server is not on PATH');
+    expect(launcher.output()).toContain('apt-get install nats-server');
+  });
+});
