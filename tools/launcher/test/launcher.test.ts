@@ -79,7 +79,7 @@ async function ports() {
   return { http: await freePort(), nats: await freePort(), pg: await freePort() };
 }
 
-describe('pnpm start (the launcher, built)', () => {
+describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
   let home: string;
   let database: TestDatabase;
   const rolePrefix = `ha_launch_${randomBytes(3).toString('hex')}`;

@@ -50,7 +50,7 @@ function runService(
   );
 }
 
-describe('service processes (built)', () => {
+describe('service processes (built)', { timeout: 90_000 }, () => {
   let platform: PlatformFixture;
 
   beforeAll(async () => {

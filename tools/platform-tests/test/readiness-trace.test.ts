@@ -11,7 +11,7 @@ import { startPlatformFixture, type PlatformFixture } from './platform.js';
 
 // The four real services in one process, each under its own NATS user (deploy/nats permissions)
 // and its own Postgres role, traced with the SDK's in-memory exporter.
-describe('the four services together', () => {
+describe('the four services together', { timeout: 90_000 }, () => {
   const exporter = new InMemorySpanExporter();
   let telemetry: Telemetry;
   let platform: PlatformFixture;
