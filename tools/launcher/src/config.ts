@@ -52,7 +52,13 @@ export interface LauncherConfig {
   readonly readyTimeoutMs: number;
   readonly logLevel: string;
   readonly rolePrefix: string;
+  /** The part of the launcher's own environment that the processes it starts inherit. */
+  readonly inheritedEnv: Readonly<Record<string, string>>;
 }
+
+// Only these variables of the launcher's environment reach the processes it starts; in particular
+// its DATABASE_URL (an administrator's) never reaches a service.
+const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
 
 /** Thrown for a bad variable; the message names every one, never its value. */
 export class LauncherConfigError extends Error {
@@ -61,7 +67,7 @@ export class LauncherConfigError extends Error {
 
 /** Reads the launcher's environment. */
 export function loadLauncherConfig(
-  env: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): LauncherConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -82,5 +88,8 @@ export function loadLauncherConfig(
     readyTimeoutMs: value.HEROAGENT_READY_TIMEOUT_S * 1000,
     logLevel: value.LOG_LEVEL,
     rolePrefix: value.HEROAGENT_ROLE_PREFIX,
+    inheritedEnv: Object.fromEntries(
+      INHERITED.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+    ),
   };
 }

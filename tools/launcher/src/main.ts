@@ -5,7 +5,7 @@ const EXIT_CONFIG = 78;
 
 let config;
 try {
-  config = loadLauncherConfig(process.env);
+  config = loadLauncherConfig();
 } catch (error) {
   if (!(error instanceof LauncherConfigError)) throw error;
   process.stderr.write(`[launcher] ${error.message}\n`);

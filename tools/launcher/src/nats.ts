@@ -37,6 +37,7 @@ export async function spawnedNats(options: {
   home: string;
   port: number;
   secrets: DevSecrets;
+  inheritedEnv: Readonly<Record<string, string>>;
 }): Promise<PlatformNats> {
   const version = await promisify(execFile)('nats-server', ['--version']).then(
     (result) => result.stdout.trim(),
@@ -58,7 +59,7 @@ export async function spawnedNats(options: {
   await mkdir(storeDir, { recursive: true });
   const config = join(REPO_ROOT, 'deploy', 'nats', 'heroagent.conf');
   const env = {
-    ...process.env,
+    ...options.inheritedEnv,
     ...Object.fromEntries(
       SERVICES.map((service) => [natsPasswordVariable(service), options.secrets.nats[service]]),
     ),

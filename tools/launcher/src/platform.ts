@@ -40,11 +40,17 @@ export async function launchPlatform(
           home: config.home,
           port: config.postgresPort,
           superuserPassword: secrets.postgresSuperuserPassword,
+          inheritedEnv: config.inheritedEnv,
         });
     print(`[launcher] postgres    ${started.postgres.description}`);
     started.nats = config.natsUrl
       ? externalNats(config.natsUrl)
-      : await spawnedNats({ home: config.home, port: config.natsPort, secrets });
+      : await spawnedNats({
+          home: config.home,
+          port: config.natsPort,
+          secrets,
+          inheritedEnv: config.inheritedEnv,
+        });
     print(`[launcher] nats        ${started.nats.description}`);
     const databases = await provisionDatabases(
       started.postgres.adminUrl,

@@ -38,6 +38,7 @@ export async function embeddedPostgres(options: {
   home: string;
   port: number;
   superuserPassword: string;
+  inheritedEnv: Readonly<Record<string, string>>;
 }): Promise<PlatformPostgres> {
   const dataDir = join(options.home, 'postgres');
   if (await portInUse(options.port)) {
@@ -52,7 +53,7 @@ export async function embeddedPostgres(options: {
     () => true,
     () => false,
   );
-  if (!initialised) await initialise(dataDir, options.superuserPassword, ids);
+  if (!initialised) await initialise(dataDir, options.superuserPassword, ids, options.inheritedEnv);
   const server: ManagedProcess = startProcess(
     'postgres',
     postgresBinary,
@@ -66,7 +67,7 @@ export async function embeddedPostgres(options: {
       '-c',
       'unix_socket_directories=',
     ],
-    { ...ids, logFile: join(logDir, 'postgres.log') },
+    { ...ids, env: options.inheritedEnv, logFile: join(logDir, 'postgres.log') },
   );
   const superuserUrl = `postgres://postgres:${options.superuserPassword}@127.0.0.1:${options.port}`;
   try {
@@ -88,6 +89,7 @@ async function initialise(
   dataDir: string,
   password: string,
   ids: { uid?: number; gid?: number },
+  inheritedEnv: Readonly<Record<string, string>>,
 ): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const passwordFile = join(tmpdir(), `heroagent-pg-${randomBytes(6).toString('hex')}`);
@@ -107,7 +109,7 @@ async function initialise(
         '--encoding=UTF8',
         '--locale=C',
       ],
-      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+      { ...ids, env: { ...inheritedEnv, LC_ALL: 'C' } },
     );
   } catch (error) {
     const stderr = (error as { stderr?: unknown }).stderr;

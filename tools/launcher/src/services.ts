@@ -58,9 +58,6 @@ export async function provisionDatabases(
   }
 }
 
-/** Only these variables of the launcher's own environment reach a service. */
-const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
-
 /** The environment a service process gets: its own database role, NATS user and keys, nothing else. */
 export function serviceEnvironment(
   service: Service,
@@ -69,11 +66,7 @@ export function serviceEnvironment(
   nats: PlatformNats,
   secrets: DevSecrets,
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of INHERITED) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
+  const env: Record<string, string> = { ...config.inheritedEnv };
   const credentials = nats.credentials(service);
   Object.assign(env, {
     HEROAGENT_ENV: 'development',

@@ -75,8 +75,16 @@ const listening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
+/** Three distinct free ports (the OS may hand the same one out twice in a row). */
 async function ports() {
-  return { http: await freePort(), nats: await freePort(), pg: await freePort() };
+  const taken = new Set<number>();
+  const next = async () => {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    return port;
+  };
+  return { http: await next(), nats: await next(), pg: await next() };
 }
 
 describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
