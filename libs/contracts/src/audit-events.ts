@@ -23,9 +23,39 @@ export const policyDecisionSchema = z.strictObject({
   reason: z.string().max(2000),
 });
 
+/** Which data key encrypted an event's personal fields: the tenant's, or one person's. */
+export const dataKeyRefSchema = z.strictObject({
+  scope: z.enum(['tenant', 'user']),
+  id: z.uuid(),
+  version: z.number().int().positive(),
+});
+
 /**
- * One thing that happened, as audit stores it. Sensitive fields travel in `data` as ciphertext
- * (envelope-encrypted per tenant), so the chain stays verifiable after a key is shredded.
+ * An event's personal fields (addresses, subjects, names…), as one JSON object encrypted with
+ * `encryptValue` under the referenced data key, with the context `audit-event:<event id>`. The
+ * producer encrypts before signing, so the signature and the chain cover the ciphertext: deleting
+ * the key erases the fields, and the record still verifies.
+ */
+export const personalFieldsSchema = z.strictObject({
+  key: dataKeyRefSchema,
+  ciphertext: z
+    .string()
+    .max(65_536)
+    .regex(
+      /^hae1\.[1-9][0-9]*\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{22}$/,
+      'is not an envelope ciphertext',
+    ),
+});
+
+/** The encryption context of an event's personal fields. */
+export function personalFieldsContext(eventId: string): string {
+  return `audit-event:${eventId}`;
+}
+
+/**
+ * One thing that happened, as audit stores it. Nothing personal travels in clear: personal
+ * fields go in `personal`, encrypted per tenant or per user, so erasing a key erases them while
+ * the chain, computed over ciphertext, stays verifiable.
  */
 export const auditEventSchema = z.strictObject({
   /** Also the JetStream `Nats-Msg-Id`, so a republished event is stored once. */
@@ -52,8 +82,9 @@ export const auditEventSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{32}$/)
     .optional(),
-  /** Event-specific details; PII inside is ciphertext (`hae1.…`). */
+  /** Event-specific details that are not personal (ids, counts, types, amounts). */
   data: z.record(z.string(), z.json()),
+  personal: personalFieldsSchema.optional(),
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 

@@ -23,6 +23,11 @@ describe('contract registry', () => {
       expect(subject).toMatch(/^(gateway|agent|vault|audit)\.[a-z]+\.[a-z]+$/);
   });
 
+  it('never uses a subject that the audit event stream (audit.events.*) would capture', () => {
+    for (const contract of ALL_RPC_CONTRACTS)
+      expect(contract.subject).not.toMatch(/^audit\.events\.[^.]+$/);
+  });
+
   it('lists only known error codes', () => {
     for (const contract of ALL_RPC_CONTRACTS) {
       for (const code of contract.errors) expect(ERROR_CODES).toContain(code);

@@ -1,3 +1,15 @@
+import {
+  configureSiemDestination,
+  exportAuditBundle,
+  listCheckpoints,
+  listSiemDestinations,
+  proveConsistency,
+  proveInclusion,
+  queryAuditRecords,
+  removeSiemDestination,
+  testSiemDestination,
+  verifyAuditChain,
+} from './audit-records.js';
 import { executeAction } from './gateway-actions.js';
 import { healthContracts } from './health.js';
 import type { RpcContract } from './define.js';
@@ -8,4 +20,14 @@ export const ALL_RPC_CONTRACTS: readonly RpcContract[] = [
   ...Object.values(healthContracts),
   executeAction,
   issueToken,
+  queryAuditRecords,
+  exportAuditBundle,
+  proveInclusion,
+  proveConsistency,
+  listCheckpoints,
+  verifyAuditChain,
+  configureSiemDestination,
+  listSiemDestinations,
+  removeSiemDestination,
+  testSiemDestination,
 ];

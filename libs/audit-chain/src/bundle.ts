@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import {
+  auditRecordSchema,
+  serviceNameSchema,
+  signedCheckpointSchema,
+  tenantIdSchema,
+  timestampSchema,
+} from '@heroagent/contracts';
+
+/** The name and version of the bundle format. */
+export const BUNDLE_FORMAT = 'heroagent.audit-bundle';
+export const BUNDLE_VERSION = 1;
+
+/** First line: what the bundle is and whose record it holds. */
+export const bundleHeaderSchema = z.strictObject({
+  type: z.literal('header'),
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.literal(BUNDLE_VERSION),
+  tenantId: tenantIdSchema,
+  exportedAt: timestampSchema,
+  events: z.number().int().nonnegative(),
+});
+
+/** A public key that signed events or checkpoints in the bundle, with its validity period. */
+export const bundleKeySchema = z.strictObject({
+  type: z.literal('key'),
+  kid: z.string().min(1).max(128),
+  service: serviceNameSchema,
+  alg: z.literal('Ed25519'),
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a 32-byte base64url key'),
+  notBefore: timestampSchema,
+  notAfter: timestampSchema.optional(),
+});
+
+/**
+ * One stored event in chain order. Everything in it is covered by the chain: the sequence number by
+ * the order check, the hashes by recomputation, the envelope by the hash and its signature. (The
+ * time audit received it is not, and so is not in the bundle.)
+ */
+export const bundleEventSchema = auditRecordSchema
+  .omit({ receivedAt: true })
+  .extend({ type: z.literal('event') })
+  .strict();
+
+/** A signed checkpoint, placed right after the event at its tree size. */
+export const bundleCheckpointSchema = signedCheckpointSchema
+  .extend({ type: z.literal('checkpoint') })
+  .strict();
+
+export type BundleHeader = z.infer<typeof bundleHeaderSchema>;
+export type BundleKey = z.infer<typeof bundleKeySchema>;
+export type BundleEvent = z.infer<typeof bundleEventSchema>;
+export type BundleCheckpoint = z.infer<typeof bundleCheckpointSchema>;
+
+/** Any line of a bundle. */
+export const bundleLineSchema = z.discriminatedUnion('type', [
+  bundleHeaderSchema,
+  bundleKeySchema,
+  bundleEventSchema,
+  bundleCheckpointSchema,
+]);
+export type BundleLine = z.infer<typeof bundleLineSchema>;
+
+/**
+ * Writes a bundle in the order verifiers expect: the header, the keys, then the events in chain
+ * order with each checkpoint right after the event at its tree size.
+ */
+export function* bundleLines(parts: {
+  header: Omit<BundleHeader, 'type' | 'format' | 'version'>;
+  keys: readonly Omit<BundleKey, 'type' | 'alg'>[];
+  records: Iterable<Omit<BundleEvent, 'type'>>;
+  checkpoints: readonly Omit<BundleCheckpoint, 'type'>[];
+}): Generator<string> {
+  yield JSON.stringify({
+    type: 'header',
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    ...parts.header,
+  });
+  for (const key of parts.keys) yield JSON.stringify({ type: 'key', alg: 'Ed25519', ...key });
+  const checkpoints = [...parts.checkpoints].sort(
+    (a, b) => a.checkpoint.treeSize - b.checkpoint.treeSize,
+  );
+  let next = 0;
+  for (const record of parts.records) {
+    yield JSON.stringify({ type: 'event', ...record });
+    while (checkpoints[next]?.checkpoint.treeSize === record.seq) {
+      yield JSON.stringify({ type: 'checkpoint', ...checkpoints[next] });
+      next += 1;
+    }
+  }
+  // Checkpoints beyond the last record (a truncated store) still go out, so the verifier sees them.
+  for (; next < checkpoints.length; next += 1)
+    yield JSON.stringify({ type: 'checkpoint', ...checkpoints[next] });
+}

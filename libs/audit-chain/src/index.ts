@@ -1,0 +1,38 @@
+export {
+  GENESIS_HASH,
+  EMPTY_ROOT,
+  canonicalEnvelope,
+  chainHash,
+  leafHash,
+  nodeHash,
+} from './hashing.js';
+export {
+  MerkleFrontier,
+  merkleRoot,
+  inclusionProof,
+  consistencyProof,
+  verifyInclusion,
+  verifyConsistency,
+} from './merkle.js';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  bundleHeaderSchema,
+  bundleKeySchema,
+  bundleEventSchema,
+  bundleCheckpointSchema,
+  bundleLineSchema,
+  bundleLines,
+  type BundleHeader,
+  type BundleKey,
+  type BundleEvent,
+  type BundleCheckpoint,
+  type BundleLine,
+} from './bundle.js';
+export {
+  BundleVerifier,
+  verifyBundleLines,
+  type VerifyOptions,
+  type VerificationProblemCode,
+} from './verify.js';
+export { TenantChain, type ChainHead, type AppendedRecord } from './chain.js';

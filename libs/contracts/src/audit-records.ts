@@ -1,0 +1,246 @@
+import { z } from 'zod';
+import {
+  actionTypeSchema,
+  jsonSignatureSchema,
+  taskIdSchema,
+  tenantIdSchema,
+  timestampSchema,
+  userIdSchema,
+} from './common.js';
+import { signedAuditEventSchema } from './audit-events.js';
+import { defineRpc } from './define.js';
+
+/** Roles within a tenant. An auditor reads everything and changes nothing; a member sees their own. */
+export const TENANT_ROLES = ['owner', 'admin', 'auditor', 'member'] as const;
+export const tenantRoleSchema = z.enum(TENANT_ROLES);
+export type TenantRole = z.infer<typeof tenantRoleSchema>;
+
+/** Who is asking, as the gateway authenticated them. Audit decides what they may see from this. */
+export const viewerSchema = z.strictObject({
+  tenantId: tenantIdSchema,
+  userId: userIdSchema,
+  role: tenantRoleSchema,
+});
+export type Viewer = z.infer<typeof viewerSchema>;
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'is not a 32-byte hex hash');
+
+/** A stored audit record: its place in the tenant's chain and the signed envelope as received. */
+export const auditRecordSchema = z.object({
+  seq: z.number().int().positive(),
+  prevHash: hex32,
+  hash: hex32,
+  receivedAt: timestampSchema,
+  envelope: signedAuditEventSchema,
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+/** What the audit service signs for a tenant: an RFC 6962 tree head, linked to the previous one. */
+export const checkpointSchema = z.strictObject({
+  v: z.literal(1),
+  tenantId: tenantIdSchema,
+  treeSize: z.number().int().positive(),
+  rootHash: hex32,
+  /** The chain hash of the event at `treeSize`, binding the hash chain to the tree. */
+  chainHead: hex32,
+  timestamp: timestampSchema,
+  previous: z.strictObject({ treeSize: z.number().int().positive(), rootHash: hex32 }).nullable(),
+});
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+/** Signature purpose of checkpoints. */
+export const AUDIT_CHECKPOINT_PURPOSE = 'audit.checkpoint';
+
+export const signedCheckpointSchema = z.strictObject({
+  checkpoint: checkpointSchema,
+  signature: jsonSignatureSchema,
+});
+export type SignedCheckpoint = z.infer<typeof signedCheckpointSchema>;
+
+/** Filters of the activity query; all optional, combined with AND. */
+export const auditFilterSchema = z.strictObject({
+  from: timestampSchema.optional(),
+  to: timestampSchema.optional(),
+  userId: userIdSchema.optional(),
+  action: actionTypeSchema.optional(),
+  name: z
+    .string()
+    .regex(/^[a-z]+(\.[a-z_]+)+$/)
+    .max(100)
+    .optional(),
+  outcome: z.enum(['success', 'failure', 'denied', 'pending']).optional(),
+  taskId: taskIdSchema.optional(),
+});
+export type AuditFilter = z.infer<typeof auditFilterSchema>;
+
+const cursorSchema = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_-]+$/, 'is not a cursor');
+
+const VIEWER_ERRORS = ['FORBIDDEN', 'NOT_FOUND'] as const;
+
+/** `audit.records.query`: a page of a tenant's records, newest first. Members see their own only. */
+export const queryAuditRecords = defineRpc({
+  subject: 'audit.records.query',
+  request: z.strictObject({
+    viewer: viewerSchema,
+    filter: auditFilterSchema.default({}),
+    cursor: cursorSchema.optional(),
+    limit: z.number().int().min(1).max(500).default(100),
+  }),
+  response: z.object({ records: z.array(auditRecordSchema), nextCursor: cursorSchema.optional() }),
+  errors: [...VIEWER_ERRORS],
+  description: "Lists a tenant's audit records with filters and cursor pagination.",
+});
+
+/**
+ * `audit.records.export`: one page of the tenant's verifiable bundle (JSONL lines). The first page
+ * starts with the header and the public keys; every page stays under the NATS payload limit.
+ */
+export const exportAuditBundle = defineRpc({
+  subject: 'audit.records.export',
+  request: z.strictObject({
+    viewer: viewerSchema,
+    format: z.enum(['jsonl', 'csv']),
+    cursor: cursorSchema.optional(),
+  }),
+  response: z.object({ lines: z.array(z.string()), nextCursor: cursorSchema.optional() }),
+  errors: [...VIEWER_ERRORS],
+  description: 'Exports the tenant record as a verifiable JSONL bundle or as CSV, page by page.',
+});
+
+/** `audit.proofs.inclusion`: proof that one event is in a signed checkpoint. */
+export const proveInclusion = defineRpc({
+  subject: 'audit.proofs.inclusion',
+  request: z.strictObject({
+    viewer: viewerSchema,
+    eventId: z.uuid(),
+    treeSize: z.number().int().positive().optional(),
+  }),
+  response: z.object({
+    leafIndex: z.number().int().nonnegative(),
+    leafHash: hex32,
+    proof: z.array(hex32),
+    checkpoint: signedCheckpointSchema,
+  }),
+  errors: [...VIEWER_ERRORS],
+  description: 'Proves an event is included in a signed checkpoint (RFC 9162 inclusion proof).',
+});
+
+/** `audit.proofs.consistency`: proof that a later checkpoint extends an earlier one. */
+export const proveConsistency = defineRpc({
+  subject: 'audit.proofs.consistency',
+  request: z.strictObject({
+    viewer: viewerSchema,
+    first: z.number().int().positive(),
+    second: z.number().int().positive(),
+  }),
+  response: z.object({
+    first: signedCheckpointSchema,
+    second: signedCheckpointSchema,
+    proof: z.array(hex32),
+  }),
+  errors: [...VIEWER_ERRORS],
+  description: 'Proves a later checkpoint extends an earlier one (RFC 9162 consistency proof).',
+});
+
+/** `audit.checkpoints.list`: a tenant's signed checkpoints, newest first. */
+export const listCheckpoints = defineRpc({
+  subject: 'audit.checkpoints.list',
+  request: z.strictObject({
+    viewer: viewerSchema,
+    limit: z.number().int().min(1).max(500).default(50),
+  }),
+  response: z.object({ checkpoints: z.array(signedCheckpointSchema) }),
+  errors: [...VIEWER_ERRORS],
+  description: "Lists a tenant's signed checkpoints.",
+});
+
+/** What a verification found: counts, and the first bad record if any. */
+export const verificationReportSchema = z.object({
+  ok: z.boolean(),
+  events: z.number().int().nonnegative(),
+  checkpoints: z.number().int().nonnegative(),
+  firstProblem: z
+    .object({
+      line: z.number().int().positive().optional(),
+      seq: z.number().int().positive().optional(),
+      code: z.string(),
+      message: z.string(),
+    })
+    .optional(),
+});
+export type VerificationReport = z.infer<typeof verificationReportSchema>;
+
+/** `audit.chain.verify`: the service re-verifies a tenant's stored record end to end. */
+export const verifyAuditChain = defineRpc({
+  subject: 'audit.chain.verify',
+  request: z.strictObject({ viewer: viewerSchema }),
+  response: verificationReportSchema,
+  errors: [...VIEWER_ERRORS],
+  description: "Verifies every signature, the hash chain and the checkpoints of a tenant's record.",
+});
+
+/** A SIEM destination as its owner sees it: secrets in headers are never returned. */
+export const siemDestinationSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  endpoint: z.string(),
+  encoding: z.enum(['json', 'protobuf']),
+  headerNames: z.array(z.string()),
+  enabled: z.boolean(),
+  exportedThroughSeq: z.number().int().nonnegative(),
+  lastSuccessAt: timestampSchema.optional(),
+  lastError: z.string().optional(),
+});
+export type SiemDestination = z.infer<typeof siemDestinationSchema>;
+
+const headerNameSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not an HTTP header name');
+
+/** `audit.siem.configure`: creates or replaces an OTLP/HTTP logs destination for the tenant. */
+export const configureSiemDestination = defineRpc({
+  subject: 'audit.siem.configure',
+  request: z.strictObject({
+    viewer: viewerSchema,
+    id: z.uuid().optional(),
+    name: z.string().trim().min(1).max(100),
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .describe('OTLP/HTTP logs endpoint, e.g. https://collector.example/v1/logs'),
+    encoding: z.enum(['json', 'protobuf']).default('protobuf'),
+    headers: z.record(headerNameSchema, z.string().max(4096)).default({}),
+    enabled: z.boolean().default(true),
+  }),
+  response: siemDestinationSchema,
+  errors: [...VIEWER_ERRORS],
+  description: 'Creates or replaces a SIEM destination (OTLP/HTTP logs).',
+});
+
+/** `audit.siem.list`: the tenant's SIEM destinations and their export state. */
+export const listSiemDestinations = defineRpc({
+  subject: 'audit.siem.list',
+  request: z.strictObject({ viewer: viewerSchema }),
+  response: z.object({ destinations: z.array(siemDestinationSchema) }),
+  errors: [...VIEWER_ERRORS],
+  description: "Lists a tenant's SIEM destinations.",
+});
+
+/** `audit.siem.remove`: deletes a destination (the events stay; only their streaming stops). */
+export const removeSiemDestination = defineRpc({
+  subject: 'audit.siem.remove',
+  request: z.strictObject({ viewer: viewerSchema, id: z.uuid() }),
+  response: z.object({ removed: z.literal(true) }),
+  errors: [...VIEWER_ERRORS],
+  description: 'Removes a SIEM destination.',
+});
+
+/** `audit.siem.test`: sends one test log record to a destination and reports what happened. */
+export const testSiemDestination = defineRpc({
+  subject: 'audit.siem.test',
+  request: z.strictObject({ viewer: viewerSchema, id: z.uuid() }),
+  response: z.object({ delivered: z.boolean(), error: z.string().optional() }),
+  errors: [...VIEWER_ERRORS],
+  description: 'Sends a test record to a SIEM destination.',
+});
