@@ -16,6 +16,14 @@ export interface ChainHead {
   readonly lastCheckpoint: { readonly treeSize: number; readonly rootHash: string } | null;
 }
 
+/** Where an appended event sits: its sequence number, the hashes around it, its Merkle leaf. */
+export interface ChainLink {
+  readonly seq: number;
+  readonly prevHash: Buffer;
+  readonly hash: Buffer;
+  readonly leafHash: Buffer;
+}
+
 /** A record appended to the chain, with the leaf hash the tree took. */
 export interface AppendedRecord extends AuditRecord {
   readonly leafHash: Buffer;
@@ -55,20 +63,25 @@ export class TenantChain {
   append(envelope: SignedAuditEvent, receivedAt: string): AppendedRecord {
     if (envelope.event.tenantId !== this.tenantId) throw new Error('an event of another tenant');
     const canonical = canonicalEnvelope(envelope);
+    const link = this.appendCanonical(canonical, leafHash(canonical));
+    return {
+      seq: link.seq,
+      prevHash: link.prevHash.toString('hex'),
+      hash: link.hash.toString('hex'),
+      receivedAt,
+      envelope,
+      leafHash: link.leafHash,
+    };
+  }
+
+  /** Appends an event by its canonical bytes and leaf hash (as the ingest's checker computed them). */
+  appendCanonical(canonical: Uint8Array, leaf: Uint8Array): ChainLink {
     const prevHash = this.hash;
     const hash = chainHash(prevHash, canonical);
-    const leaf = leafHash(canonical);
     this.frontier.append(leaf);
     this.seq += 1;
     this.hash = hash;
-    return {
-      seq: this.seq,
-      prevHash: prevHash.toString('hex'),
-      hash: hash.toString('hex'),
-      receivedAt,
-      envelope,
-      leafHash: leaf,
-    };
+    return { seq: this.seq, prevHash, hash, leafHash: Buffer.from(leaf) };
   }
 
   /** Signs a checkpoint over the whole chain so far; undefined when empty or nothing new since the last. */

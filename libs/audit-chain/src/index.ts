@@ -35,4 +35,13 @@ export {
   type VerifyOptions,
   type VerificationProblemCode,
 } from './verify.js';
-export { TenantChain, type ChainHead, type AppendedRecord } from './chain.js';
+export { TenantChain, type ChainHead, type ChainLink, type AppendedRecord } from './chain.js';
+export {
+  IncomingChecker,
+  type IncomingMessage,
+  type CheckedMessage,
+  type EventColumns,
+  type TrustedKey,
+  type QuarantineReason,
+} from './incoming.js';
+export { VerifierPool } from './verifier-pool.js';
