@@ -44,7 +44,7 @@ export class VerifierPool {
           else job.reject(new Error(message.error ?? 'verification worker failed'));
         },
       );
-      worker.on('error', (error) => pool.failAll(error));
+      worker.on('error', (error: Error) => pool.failAll(error));
       pool.workers.push(worker);
     }
     await Promise.all(
