@@ -61,6 +61,31 @@ export const bundleLineSchema = z.discriminatedUnion('type', [
 ]);
 export type BundleLine = z.infer<typeof bundleLineSchema>;
 
+/** The header line of a bundle. */
+export function headerLine(header: Omit<BundleHeader, 'type' | 'format' | 'version'>): string {
+  return JSON.stringify({
+    type: 'header',
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    ...header,
+  });
+}
+
+/** A key line. */
+export function keyLine(key: Omit<BundleKey, 'type' | 'alg'>): string {
+  return JSON.stringify({ type: 'key', alg: 'Ed25519', ...key });
+}
+
+/** An event line. */
+export function eventLine(record: Omit<BundleEvent, 'type'>): string {
+  return JSON.stringify({ type: 'event', ...record });
+}
+
+/** A checkpoint line. */
+export function checkpointLine(checkpoint: Omit<BundleCheckpoint, 'type'>): string {
+  return JSON.stringify({ type: 'checkpoint', ...checkpoint });
+}
+
 /**
  * Writes a bundle in the order verifiers expect: the header, the keys, then the events in chain
  * order with each checkpoint right after the event at its tree size.
@@ -71,25 +96,19 @@ export function* bundleLines(parts: {
   records: Iterable<Omit<BundleEvent, 'type'>>;
   checkpoints: readonly Omit<BundleCheckpoint, 'type'>[];
 }): Generator<string> {
-  yield JSON.stringify({
-    type: 'header',
-    format: BUNDLE_FORMAT,
-    version: BUNDLE_VERSION,
-    ...parts.header,
-  });
-  for (const key of parts.keys) yield JSON.stringify({ type: 'key', alg: 'Ed25519', ...key });
+  yield headerLine(parts.header);
+  for (const key of parts.keys) yield keyLine(key);
   const checkpoints = [...parts.checkpoints].sort(
     (a, b) => a.checkpoint.treeSize - b.checkpoint.treeSize,
   );
   let next = 0;
   for (const record of parts.records) {
-    yield JSON.stringify({ type: 'event', ...record });
+    yield eventLine(record);
     while (checkpoints[next]?.checkpoint.treeSize === record.seq) {
-      yield JSON.stringify({ type: 'checkpoint', ...checkpoints[next] });
+      yield checkpointLine(checkpoints[next]!);
       next += 1;
     }
   }
   // Checkpoints beyond the last record (a truncated store) still go out, so the verifier sees them.
-  for (; next < checkpoints.length; next += 1)
-    yield JSON.stringify({ type: 'checkpoint', ...checkpoints[next] });
+  for (; next < checkpoints.length; next += 1) yield checkpointLine(checkpoints[next]!);
 }

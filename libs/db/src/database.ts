@@ -14,6 +14,14 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number;
 }
 
+// bigint columns (sequence numbers, counters) come back as numbers, refused beyond 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (text) => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`bigint ${text} exceeds the safe integer range`);
+  return value;
+});
+
 /** A Kysely instance over a pg pool, with the service's search_path and timeouts set per connection. */
 export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
   const settings = [`-c statement_timeout=${options.statementTimeoutMs ?? 30_000}`];

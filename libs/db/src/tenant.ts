@@ -20,7 +20,18 @@ export async function withTenant<DB, T>(
     throw new DatabaseError('INVALID_TENANT_ID', 'a tenant id is a UUID');
   }
   return db.transaction().execute(async (trx) => {
-    await sql`select set_config(${TENANT_SETTING}, ${tenantId.toLowerCase()}, true)`.execute(trx);
+    await useTenant(trx, tenantId);
     return fn(trx);
   });
+}
+
+/**
+ * Switches an open transaction to another tenant (until it ends or switches again): for work that
+ * spans tenants in one commit, such as the audit ingest writing a batch.
+ */
+export async function useTenant<DB>(trx: Transaction<DB>, tenantId: string): Promise<void> {
+  if (!UUID.test(tenantId)) {
+    throw new DatabaseError('INVALID_TENANT_ID', 'a tenant id is a UUID');
+  }
+  await sql`select set_config(${TENANT_SETTING}, ${tenantId.toLowerCase()}, true)`.execute(trx);
 }

@@ -1,7 +1,10 @@
 import type { MigrationSet } from '@heroagent/db';
+import * as createAuditStore from './20261125170000_create_audit_store.js';
 
 /**
- * The migrations of audit, by name. Each is frozen once merged: it takes `Kysely<any>` and never
- * imports application code. audit owns no table yet; the event store arrives with the audit issue.
+ * The audit service's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and
+ * imports nothing of the application.
  */
-export const migrations: MigrationSet = {};
+export const migrations: MigrationSet = {
+  '20261125170000_create_audit_store': createAuditStore,
+};

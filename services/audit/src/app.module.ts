@@ -1,18 +1,64 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { healthContracts } from '@heroagent/contracts';
+import type { Kysely } from '@heroagent/db';
 import { HealthModule, postgresIndicator, type ServiceRuntime } from '@heroagent/service';
+import type { Logger } from '@heroagent/telemetry';
+import { Checkpointer } from './checkpoints/checkpointer.js';
 import type { AuditConfig } from './config.js';
+import { IngestLifecycle } from './ingest/ingest.lifecycle.js';
+import { KeyRegistry, pinnedAuditKeys } from './keys/key-registry.js';
+import { RecordsHandler } from './records/records.handler.js';
+import { ExportBundle } from './records/usecases/export-bundle.js';
+import { ListCheckpoints } from './records/usecases/list-checkpoints.js';
+import { ProveConsistency } from './records/usecases/prove-consistency.js';
+import { ProveInclusion } from './records/usecases/prove-inclusion.js';
+import { QueryRecords } from './records/usecases/query-records.js';
+import { VerifyChain } from './records/usecases/verify-chain.js';
+import { ChainRepository } from './store/chain.repository.js';
+import { RecordsRepository } from './store/records.repository.js';
+import type { AuditDatabase } from './store/tables.js';
 
-/** The root module of audit. */
+/** The audit service's root module: every part built explicitly from the runtime. */
 @Module({})
 export class AppModule {
   static register(runtime: ServiceRuntime<AuditConfig>): DynamicModule {
+    const { config, logger } = runtime;
+    const db = runtime.db as Kysely<AuditDatabase>;
+    const keys = new KeyRegistry(db);
+    const chain = new ChainRepository(db);
+    const records = new RecordsRepository(db);
+    const checkpointer = new Checkpointer(
+      db,
+      config.signingKey,
+      config.checkpoints,
+      logger,
+    );
+    const ingest = new IngestLifecycle(config, keys, chain, checkpointer, logger);
+    const value = <T>(provide: abstract new (...args: never[]) => T, useValue: T) => ({
+      provide,
+      useValue,
+    });
     return {
       module: AppModule,
       imports: [
         HealthModule.forService(healthContracts.audit, runtime.identity, [
           postgresIndicator(runtime.db),
+          { name: 'jetstream', check: () => ingest.ping() },
         ]),
+      ],
+      controllers: [RecordsHandler],
+      providers: [
+        value(IngestLifecycle, ingest),
+        value(Checkpointer, checkpointer),
+        value(QueryRecords, new QueryRecords(records)),
+        value(ExportBundle, new ExportBundle(records, keys, checkpointer)),
+        value(ProveInclusion, new ProveInclusion(records, checkpointer)),
+        value(ProveConsistency, new ProveConsistency(records)),
+        value(ListCheckpoints, new ListCheckpoints(records)),
+        value(
+          VerifyChain,
+          new VerifyChain(records, keys, pinnedAuditKeys(config.signingKey, config.trustedKeys)),
+        ),
       ],
     };
   }

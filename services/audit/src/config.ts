@@ -1,4 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { serviceNameSchema } from '@heroagent/contracts';
+import { fromBase64Url } from '@heroagent/crypto';
 import {
   commonConfig,
   commonEnvSchema,
@@ -7,18 +10,79 @@ import {
   signingKeyEnvSchema,
 } from '@heroagent/service';
 
+const trustedKeySchema = z.strictObject({
+  kid: z.string().min(1).max(128),
+  service: serviceNameSchema,
+  publicKey: z
+    .string()
+    .refine((text) => fromBase64Url(text)?.length === 32, 'must be a 32-byte base64url key'),
+  notBefore: z.iso.datetime({ offset: true }),
+  notAfter: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** `AUDIT_TRUSTED_KEYS`: a JSON array of the service keys whose events audit accepts. */
+const trustedKeysSchema = z
+  .string()
+  .default('[]')
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be a JSON array of keys' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(trustedKeySchema));
+
+const secretKeySchema = z
+  .string()
+  .refine((text) => fromBase64Url(text)?.length === 32, 'must be 32 bytes as unpadded base64url');
+const positive = (fallback: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
 const envSchema = z.object({
   ...commonEnvSchema.shape,
   DATABASE_SCHEMA: schemaNameSchema.default('audit'),
   /** Signs the audit service's checkpoints over each tenant's chain. */
   SERVICE_SIGNING_KEY: signingKeyEnvSchema,
+  AUDIT_TRUSTED_KEYS: trustedKeysSchema,
+  /** Encrypts secrets audit keeps for tenants (SIEM destination headers). */
+  AUDIT_SECRETS_KEY: secretKeySchema,
+  AUDIT_CHECKPOINT_EVERY_EVENTS: positive(1000, 1_000_000),
+  AUDIT_CHECKPOINT_INTERVAL_S: positive(60, 86_400),
+  AUDIT_INGEST_BATCH: positive(500, 4000),
+  AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
+  AUDIT_STREAM_DUPLICATE_WINDOW_S: positive(7200, 7 * 86_400),
+  AUDIT_STREAM_MAX_AGE_DAYS: positive(30, 3650),
+  AUDIT_STREAM_REPLICAS: positive(1, 5),
+  AUDIT_SIEM_BATCH: positive(200, 5000),
+  AUDIT_SIEM_POLL_MS: positive(1000, 600_000),
+  AUDIT_SIEM_TIMEOUT_MS: positive(10_000, 120_000),
 });
 
-/** The audit service's configuration: its checkpoint signing key among the common settings. */
+/** The audit service's configuration. */
 export const auditConfigSchema = envSchema.transform((env) => ({
   ...commonConfig(env),
   schema: env.DATABASE_SCHEMA,
   signingKey: env.SERVICE_SIGNING_KEY,
+  trustedKeys: env.AUDIT_TRUSTED_KEYS,
+  secretsKey: fromBase64Url(env.AUDIT_SECRETS_KEY)!,
+  checkpoints: {
+    everyEvents: env.AUDIT_CHECKPOINT_EVERY_EVENTS,
+    intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_S * 1000,
+  },
+  ingest: {
+    batchSize: env.AUDIT_INGEST_BATCH,
+    verifyWorkers: env.AUDIT_VERIFY_WORKERS,
+    duplicateWindowMs: env.AUDIT_STREAM_DUPLICATE_WINDOW_S * 1000,
+    maxAgeMs: env.AUDIT_STREAM_MAX_AGE_DAYS * 86_400_000,
+    replicas: env.AUDIT_STREAM_REPLICAS,
+  },
+  siem: {
+    batchSize: env.AUDIT_SIEM_BATCH,
+    pollMs: env.AUDIT_SIEM_POLL_MS,
+    timeoutMs: env.AUDIT_SIEM_TIMEOUT_MS,
+  },
 }));
 export type AuditConfig = z.output<typeof auditConfigSchema>;
 

@@ -1,0 +1,133 @@
+import { metrics } from '@opentelemetry/api';
+import type { CheckedMessage, VerifierPool } from '@heroagent/audit-chain';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream } from '@nats-io/jetstream';
+import type { Logger } from '@heroagent/telemetry';
+import type { Checkpointer } from '../checkpoints/checkpointer.js';
+import type {
+  ChainRepository,
+  QuarantinedEvent,
+  VerifiedEvent,
+} from '../store/chain.repository.js';
+import { Batcher } from './batcher.js';
+import { AUDIT_CONSUMER, AUDIT_STREAM } from './jetstream.js';
+
+const LINGER_MS = 10;
+const RETRY_MS = 1_000;
+
+/**
+ * The ingest loop: pulls events from the durable consumer in batches, checks them on the verifier
+ * pool, chains and stores the good ones and quarantines the rest in one transaction, and only then
+ * acknowledges every message of the batch. A failed batch is not acknowledged: JetStream delivers
+ * it again, and the store's event-id uniqueness makes the retry harmless.
+ */
+export class IngestService {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly batcher: Batcher<JsMsg>;
+  private readonly quarantineCounter = metrics
+    .getMeter('heroagent-audit')
+    .createCounter('heroagent.audit.quarantined', {
+      description: 'Audit events refused and quarantined, by reason',
+    });
+  private readonly ingestedCounter = metrics
+    .getMeter('heroagent-audit')
+    .createCounter('heroagent.audit.ingested', {
+      description: 'Audit events verified, chained and committed',
+    });
+
+  constructor(
+    private readonly connection: NatsConnection,
+    private readonly pool: VerifierPool,
+    private readonly chain: ChainRepository,
+    private readonly checkpointer: Checkpointer,
+    private readonly batchSize: number,
+    private readonly logger: Logger,
+  ) {
+    this.batcher = new Batcher(batchSize, LINGER_MS);
+  }
+
+  async start(): Promise<void> {
+    const consumer = await jetstream(this.connection).consumers.get(AUDIT_STREAM, AUDIT_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
+    const messages = this.messages;
+    void (async () => {
+      for await (const message of messages) this.batcher.push(message);
+      this.batcher.close();
+    })();
+    this.loop = this.run();
+  }
+
+  /** Stops pulling, finishes the batch in hand, and returns once it is committed and acknowledged. */
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    this.batcher.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const batch = await this.batcher.next();
+      if (batch === undefined) return;
+      if (batch.length === 0) continue;
+      try {
+        await this.process(batch);
+      } catch (error) {
+        this.logger.error(
+          { err: error, code: 'AUDIT_INGEST_FAILED', messages: batch.length },
+          'audit batch not stored; it will be redelivered',
+        );
+        for (const message of batch) message.nak(RETRY_MS);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  private async process(batch: readonly JsMsg[]): Promise<void> {
+    const receivedAt = new Date();
+    const checked: CheckedMessage[] = await this.pool.check(
+      batch.map((message) => ({ subject: message.subject, data: message.data })),
+    );
+    const verified: VerifiedEvent[] = [];
+    const quarantined: QuarantinedEvent[] = [];
+    checked.forEach((result, index) => {
+      const message = batch[index]!;
+      if (result.ok) {
+        verified.push({
+          columns: result.columns,
+          canonical: result.canonical,
+          leafHash: result.leafHash,
+          receivedAt,
+        });
+      } else {
+        quarantined.push({
+          subject: message.subject,
+          streamSeq: message.seq,
+          ...(result.tenantId === undefined ? {} : { tenantId: result.tenantId }),
+          ...(result.eventId === undefined ? {} : { eventId: result.eventId }),
+          reason: result.reason,
+          detail: result.detail,
+          payload: message.data,
+        });
+      }
+    });
+    const outcome = await this.chain.appendBatch(verified, quarantined);
+    for (const message of batch) message.ack();
+    this.ingestedCounter.add(outcome.appended);
+    for (const item of outcome.quarantined) {
+      this.quarantineCounter.add(1, { reason: item.reason });
+      this.logger.error(
+        {
+          code: 'AUDIT_EVENT_QUARANTINED',
+          reason: item.reason,
+          tenantId: item.tenantId,
+          eventId: item.eventId,
+          subject: item.subject,
+        },
+        `audit event quarantined: ${item.detail}`,
+      );
+    }
+    if (outcome.appended > 0) await this.checkpointer.checkpointDue();
+  }
+}
