@@ -2,7 +2,6 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { healthContracts } from '@heroagent/contracts';
 import type { Kysely } from '@heroagent/db';
 import { HealthModule, postgresIndicator, type ServiceRuntime } from '@heroagent/service';
-import type { Logger } from '@heroagent/telemetry';
 import { Checkpointer } from './checkpoints/checkpointer.js';
 import type { AuditConfig } from './config.js';
 import { IngestLifecycle } from './ingest/ingest.lifecycle.js';
