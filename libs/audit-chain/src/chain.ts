@@ -86,6 +86,11 @@ export class TenantChain {
 
   /** Signs a checkpoint over the whole chain so far; undefined when empty or nothing new since the last. */
   checkpoint(key: SigningKey, timestamp: Date): SignedCheckpoint | undefined {
+    if (this.lastCheckpoint !== null && this.seq < this.lastCheckpoint.treeSize) {
+      throw new Error(
+        `the chain has ${this.seq} events but was checkpointed at ${this.lastCheckpoint.treeSize}: it was truncated`,
+      );
+    }
     if (this.seq === 0 || this.lastCheckpoint?.treeSize === this.seq) return undefined;
     const checkpoint = {
       v: 1 as const,

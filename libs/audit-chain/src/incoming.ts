@@ -20,7 +20,8 @@ export type QuarantineReason =
   | 'KEY_SERVICE_MISMATCH'
   | 'SIGNATURE_INVALID'
   | 'TENANT_MISMATCH'
-  | 'DUPLICATE_CONFLICT';
+  | 'DUPLICATE_CONFLICT'
+  | 'CHAIN_CORRUPT';
 
 /** A service signing key the audit service trusts, with the period it may sign in. */
 export interface TrustedKey {

@@ -26,12 +26,7 @@ export class AppModule {
     const keys = new KeyRegistry(db);
     const chain = new ChainRepository(db);
     const records = new RecordsRepository(db);
-    const checkpointer = new Checkpointer(
-      db,
-      config.signingKey,
-      config.checkpoints,
-      logger,
-    );
+    const checkpointer = new Checkpointer(db, config.signingKey, config.checkpoints, logger);
     const ingest = new IngestLifecycle(config, keys, chain, checkpointer, logger);
     const value = <T>(provide: abstract new (...args: never[]) => T, useValue: T) => ({
       provide,

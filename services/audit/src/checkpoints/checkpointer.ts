@@ -67,8 +67,17 @@ export class Checkpointer {
         .forUpdate()
         .executeTakeFirst();
       if (head === undefined) return undefined;
-      const chain = new TenantChain(tenantId, headOf(head));
-      const checkpoint = chain.checkpoint(this.key, new Date());
+      let checkpoint: SignedCheckpoint | undefined;
+      try {
+        checkpoint = new TenantChain(tenantId, headOf(head)).checkpoint(this.key, new Date());
+      } catch (error) {
+        // Never sign over a record that lost events: report it and leave the evidence as it is.
+        this.logger.error(
+          { err: error, code: 'AUDIT_CHAIN_CORRUPT', tenantId },
+          'refusing to checkpoint a damaged chain',
+        );
+        return undefined;
+      }
       if (checkpoint === undefined) return undefined;
       const { treeSize, rootHash, timestamp } = checkpoint.checkpoint;
       await trx

@@ -130,9 +130,27 @@ export class ChainRepository {
         .execute();
       for (const row of rows) stored.set(row.event_id, row.leaf_hash);
     }
-    const chain = new TenantChain(tenantId, headOf(head));
-    const rows: AuditDatabase['events'][] = [];
     const conflicts: QuarantinedEvent[] = [];
+    let chain: TenantChain;
+    try {
+      chain = new TenantChain(tenantId, headOf(head));
+    } catch (error) {
+      // A damaged head must not block every other tenant's events: this tenant's are set aside.
+      const detail = `the chain head of tenant ${tenantId} is damaged: ${error instanceof Error ? error.message : 'unreadable'}`;
+      for (const event of events) {
+        conflicts.push({
+          subject: `audit.events.${tenantId}`,
+          streamSeq: null,
+          tenantId,
+          eventId: event.columns.eventId,
+          reason: 'CHAIN_CORRUPT',
+          detail,
+          payload: Buffer.from(event.canonical, 'utf8'),
+        });
+      }
+      return { appended: 0, duplicates: 0, conflicts, seq: head.seq };
+    }
+    const rows: AuditDatabase['events'][] = [];
     let duplicates = 0;
     for (const event of events) {
       const { eventId } = event.columns;

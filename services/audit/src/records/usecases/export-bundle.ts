@@ -63,8 +63,12 @@ export class ExportBundle {
       if (bytes >= PAGE_BYTES) break;
     }
     const last = page.at(-1)?.seq ?? position.t;
+    const final = last >= position.t;
     if (request.format === 'jsonl') {
-      const checkpoints = await this.records.checkpointsBetween(tenantId, position.a, last);
+      // The last page also carries checkpoints beyond the last stored event: a truncated store
+      // exports as a truncated bundle, which the verifier names.
+      const upTo = final ? Number.MAX_SAFE_INTEGER : last;
+      const checkpoints = await this.records.checkpointsBetween(tenantId, position.a, upTo);
       lines.push(...interleave(page, checkpoints));
     } else {
       for (const event of page)
@@ -79,7 +83,7 @@ export class ExportBundle {
     }
     return {
       lines,
-      ...(last < position.t ? { nextCursor: encodeCursor({ t: position.t, a: last }) } : {}),
+      ...(final ? {} : { nextCursor: encodeCursor({ t: position.t, a: last }) }),
     };
   }
 
@@ -102,7 +106,9 @@ function* interleave(
       hash: event.hash.toString('hex'),
       envelope: JSON.parse(event.envelope) as SignedAuditEvent,
     });
-    while (checkpoints[next]?.checkpoint.treeSize === event.seq)
+    while (next < checkpoints.length && checkpoints[next]!.checkpoint.treeSize <= event.seq) {
       yield checkpointLine(checkpoints[next++]!);
+    }
   }
+  for (; next < checkpoints.length; next += 1) yield checkpointLine(checkpoints[next]!);
 }
