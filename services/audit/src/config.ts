@@ -55,6 +55,7 @@ const envSchema = z.object({
   AUDIT_STREAM_DUPLICATE_WINDOW_S: positive(7200, 7 * 86_400),
   AUDIT_STREAM_MAX_AGE_DAYS: positive(30, 3650),
   AUDIT_STREAM_REPLICAS: positive(1, 5),
+  AUDIT_ACK_WAIT_S: positive(30, 3600),
   AUDIT_SIEM_BATCH: positive(200, 5000),
   AUDIT_SIEM_POLL_MS: positive(1000, 600_000),
   AUDIT_SIEM_TIMEOUT_MS: positive(10_000, 120_000),
@@ -77,6 +78,7 @@ export const auditConfigSchema = envSchema.transform((env) => ({
     duplicateWindowMs: env.AUDIT_STREAM_DUPLICATE_WINDOW_S * 1000,
     maxAgeMs: env.AUDIT_STREAM_MAX_AGE_DAYS * 86_400_000,
     replicas: env.AUDIT_STREAM_REPLICAS,
+    ackWaitMs: env.AUDIT_ACK_WAIT_S * 1000,
   },
   siem: {
     batchSize: env.AUDIT_SIEM_BATCH,

@@ -22,6 +22,8 @@ export interface StreamOptions {
   readonly duplicateWindowMs: number;
   readonly maxAgeMs: number;
   readonly replicas: number;
+  /** How long a delivered, unacknowledged message waits before redelivery (longer than a batch takes). */
+  readonly ackWaitMs: number;
 }
 
 /**
@@ -52,12 +54,18 @@ export async function ensureAuditStream(
     if (!(error instanceof JetStreamApiError) || error.status !== 404) throw error;
     await manager.streams.add({ name: AUDIT_STREAM, ...config });
   }
-  await manager.consumers.add(AUDIT_STREAM, {
-    durable_name: AUDIT_CONSUMER,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(60_000),
-    max_ack_pending: 20_000,
-  });
+  const consumer = { ack_wait: nanos(options.ackWaitMs), max_ack_pending: 20_000 };
+  try {
+    await manager.consumers.info(AUDIT_STREAM, AUDIT_CONSUMER);
+    await manager.consumers.update(AUDIT_STREAM, AUDIT_CONSUMER, consumer);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.status !== 404) throw error;
+    await manager.consumers.add(AUDIT_STREAM, {
+      durable_name: AUDIT_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ...consumer,
+    });
+  }
   return manager;
 }
