@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceName } from '@heroagent/contracts';
 import { natsConnectionOptions, natsEnvSchema, parseConfig } from '../src/index.js';
-import { startNatsServer, type TestNatsServer } from '../src/testing/index.js';
+import { natsPassword, startNatsServer, type TestNatsServer } from '../src/testing/index.js';
 
 const CONFIG = fileURLToPath(new URL('../../../deploy/nats/heroagent.conf', import.meta.url));
 const SERVICES: ServiceName[] = ['gateway', 'agent', 'vault-proxy', 'audit'];
@@ -14,9 +14,7 @@ const passwordVariable = (service: ServiceName) =>
 
 describe('NATS permissions from deploy/nats/heroagent.conf', () => {
   let server: TestNatsServer;
-  const passwords = Object.fromEntries(
-    SERVICES.map((service) => [service, randomBytes(18).toString('base64url')]),
-  );
+  const passwords = Object.fromEntries(SERVICES.map((service) => [service, natsPassword()]));
   const connections = new Map<ServiceName, NatsConnection>();
   const received = { vault: 0, audit: 0 };
 

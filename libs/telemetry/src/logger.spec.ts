@@ -80,6 +80,16 @@ describe('logger redaction', () => {
     });
   });
 
+  it('keeps the error type and message, redacted', async () => {
+    const { lines, logger } = capture();
+    logger.error({ err: new TypeError(`bad token ${accessToken}`) }, 'failed');
+    logger.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      err: { type: 'TypeError', message: `bad token ${REDACTED}` },
+    });
+  });
+
   it('keeps names and counts of secrets, which are not secret', () => {
     expect(
       redactSecrets({

@@ -1,7 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
 import {
   pino,
-  stdSerializers,
   stdTimeFunctions,
   type Bindings,
   type ChildLoggerOptions,
@@ -80,6 +79,8 @@ export function createLogger(options: LoggerOptions): Logger {
   return logger;
 }
 
+// formatters.log has usually turned the error into a plain, redacted object already; an Error
+// reaching here (a child's binding, say) is redacted the same way.
 function redactError(error: unknown): unknown {
-  return redactSecrets(error instanceof Error ? error : stdSerializers.err(error as Error));
+  return redactSecrets(error);
 }

@@ -13,6 +13,10 @@ import { ProveConsistency } from './records/usecases/prove-consistency.js';
 import { ProveInclusion } from './records/usecases/prove-inclusion.js';
 import { QueryRecords } from './records/usecases/query-records.js';
 import { VerifyChain } from './records/usecases/verify-chain.js';
+import { HeaderVault } from './siem/header-vault.js';
+import { SiemHandler, SiemSettings } from './siem/siem.handler.js';
+import { SiemRepository } from './siem/siem.repository.js';
+import { SiemStreamer } from './siem/siem.streamer.js';
 import { ChainRepository } from './store/chain.repository.js';
 import { RecordsRepository } from './store/records.repository.js';
 import type { AuditDatabase } from './store/tables.js';
@@ -27,7 +31,10 @@ export class AppModule {
     const chain = new ChainRepository(db);
     const records = new RecordsRepository(db);
     const checkpointer = new Checkpointer(db, config.signingKey, config.checkpoints, logger);
-    const ingest = new IngestLifecycle(config, keys, chain, checkpointer, logger);
+    const siem = new SiemRepository(db);
+    const vault = new HeaderVault(config.secretsKey);
+    const streamer = new SiemStreamer(siem, records, vault, config.siem, logger);
+    const ingest = new IngestLifecycle(config, keys, chain, checkpointer, streamer, logger);
     const value = <T>(provide: abstract new (...args: never[]) => T, useValue: T) => ({
       provide,
       useValue,
@@ -40,9 +47,13 @@ export class AppModule {
           { name: 'jetstream', check: () => ingest.ping() },
         ]),
       ],
-      controllers: [RecordsHandler],
+      controllers: [RecordsHandler, SiemHandler],
       providers: [
         value(IngestLifecycle, ingest),
+        value(SiemRepository, siem),
+        value(HeaderVault, vault),
+        value(SiemStreamer, streamer),
+        value(SiemSettings, new SiemSettings(config.siem.allowPrivateNetworks)),
         value(Checkpointer, checkpointer),
         value(QueryRecords, new QueryRecords(records)),
         value(ExportBundle, new ExportBundle(records, keys, checkpointer)),

@@ -6,7 +6,7 @@ import type { AuditConfig } from './config.js';
 
 /** Starts audit in this process: its database, then its NATS handlers. */
 export async function startAudit(config: AuditConfig, logger: Logger): Promise<RunningService> {
-  logger.info({ signingKey: config.signingKey.kid }, 'service keys loaded');
+  logger.info({ kid: config.signingKey.kid }, 'service keys loaded');
   return startService({
     service: 'audit',
     schema: config.schema,

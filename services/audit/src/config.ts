@@ -59,6 +59,8 @@ const envSchema = z.object({
   AUDIT_SIEM_BATCH: positive(200, 5000),
   AUDIT_SIEM_POLL_MS: positive(1000, 600_000),
   AUDIT_SIEM_TIMEOUT_MS: positive(10_000, 120_000),
+  /** Lets tenants stream to private, loopback and link-local addresses (self-hosted collectors). */
+  AUDIT_SIEM_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
 });
 
 /** The audit service's configuration. */
@@ -84,6 +86,7 @@ export const auditConfigSchema = envSchema.transform((env) => ({
     batchSize: env.AUDIT_SIEM_BATCH,
     pollMs: env.AUDIT_SIEM_POLL_MS,
     timeoutMs: env.AUDIT_SIEM_TIMEOUT_MS,
+    allowPrivateNetworks: env.AUDIT_SIEM_ALLOW_PRIVATE_NETWORKS === 'true',
   },
 }));
 export type AuditConfig = z.output<typeof auditConfigSchema>;

@@ -23,7 +23,7 @@ import {
   natsEnvSchema,
   parseConfig,
 } from '@heroagent/service';
-import { startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+import { natsPassword, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 
 const CONFIG = fileURLToPath(new URL('../../../deploy/nats/heroagent.conf', import.meta.url));
 const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
@@ -61,9 +61,7 @@ export const viewer = (
 });
 
 export async function startAuditFixture(): Promise<AuditFixture> {
-  const passwords = Object.fromEntries(
-    SERVICES.map((service) => [service, randomBytes(18).toString('base64url')]),
-  );
+  const passwords = Object.fromEntries(SERVICES.map((service) => [service, natsPassword()]));
   const nats = await startNatsServer({
     config: await readFile(CONFIG, 'utf8'),
     env: Object.fromEntries(
@@ -78,6 +76,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
   const service = await database.provisionService('audit');
   const gatewayKey = generateSigningKey();
   const auditSeed = randomBytes(32);
+  const secretsKey = randomBytes(32).toString('base64url');
   const natsFor = (who: (typeof SERVICES)[number]) =>
     parseConfig(natsEnvSchema, {
       NATS_URL: nats.url,
@@ -114,7 +113,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
         NATS_USER: 'audit',
         NATS_PASSWORD: passwords.audit!,
         SERVICE_SIGNING_KEY: auditSeed.toString('base64url'),
-        AUDIT_SECRETS_KEY: randomBytes(32).toString('base64url'),
+        AUDIT_SECRETS_KEY: secretsKey,
         AUDIT_TRUSTED_KEYS: JSON.stringify([
           {
             kid: gatewayKey.kid,

@@ -22,7 +22,7 @@ export interface RunningGateway {
 
 /** Boots the gateway: database, NATS client and server, and the HTTP edge. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
-  logger.info({ signingKey: config.signingKey.kid }, 'service keys loaded');
+  logger.info({ kid: config.signingKey.kid }, 'service keys loaded');
   const db = await openServiceDatabase({
     service: 'gateway',
     schema: config.schema,

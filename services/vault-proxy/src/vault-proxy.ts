@@ -9,7 +9,7 @@ export async function startVaultProxy(
   config: VaultProxyConfig,
   logger: Logger,
 ): Promise<RunningService> {
-  logger.info({ signingKey: config.signingKey.kid }, 'service keys loaded');
+  logger.info({ kid: config.signingKey.kid }, 'service keys loaded');
   return startService({
     service: 'vault-proxy',
     schema: config.schema,

@@ -30,7 +30,8 @@ const devSecretsSchema = z.object({
   keys: z.object({
     gateway: z.object({ signing: secret, sealing: secret }),
     'vault-proxy': z.object({ signing: secret, sealing: secret }),
-    audit: z.object({ signing: secret }),
+    // Added after the first release of this file: filled in when missing.
+    audit: z.object({ signing: secret, secrets: secret.optional() }),
   }),
 });
 
@@ -44,6 +45,19 @@ const passwords = () => ({
   'vault-proxy': password(),
   audit: password(),
 });
+// nats-server reads passwords through config variables and parses them as config values: a
+// password must start with a letter and hold only letters and digits to read as a string.
+const NATS_PASSWORD = /^[A-Za-z][A-Za-z0-9]{23,}$/;
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const natsPassword = () =>
+  [...randomBytes(32)].map((byte, index) => ALPHANUMERIC[byte % (index === 0 ? 52 : 62)]).join('');
+const natsPasswords = () => ({
+  gateway: natsPassword(),
+  agent: natsPassword(),
+  'vault-proxy': natsPassword(),
+  audit: natsPassword(),
+});
+const secretKey = () => randomBytes(32).toString('base64url');
 const seed = () => toBase64Url(exportEd25519Seed(generateSigningKey().privateKey));
 const sealing = () => toBase64Url(exportX25519PrivateKey(generateSealingKey().privateKey));
 
@@ -77,20 +91,39 @@ export async function loadOrCreateDevSecrets(
         `${file} is damaged (DEV_SECRETS_INVALID); delete it (and ${join(home, 'postgres')}) to start afresh`,
       );
     }
-    return { secrets: parsed.data, created: false, file };
+    return { secrets: await upgrade(file, parsed.data), created: false, file };
   }
   const secrets: DevSecrets = {
     version: 1,
     postgresSuperuserPassword: password(),
     postgresOwners: passwords(),
     postgresRuntimes: passwords(),
-    nats: passwords(),
+    nats: natsPasswords(),
     keys: {
       gateway: { signing: seed(), sealing: sealing() },
       'vault-proxy': { signing: seed(), sealing: sealing() },
-      audit: { signing: seed() },
+      audit: { signing: seed(), secrets: secretKey() },
     },
   };
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return { secrets, created: true, file };
+}
+
+/**
+ * Brings a secrets file written by an earlier version up to date: NATS passwords that nats-server
+ * cannot read are replaced (they only live as long as one run), missing keys are generated.
+ */
+async function upgrade(file: string, secrets: DevSecrets): Promise<DevSecrets> {
+  const natsReadable = Object.values(secrets.nats).every((value) => NATS_PASSWORD.test(value));
+  if (natsReadable && secrets.keys.audit.secrets !== undefined) return secrets;
+  const upgraded: DevSecrets = {
+    ...secrets,
+    nats: natsReadable ? secrets.nats : natsPasswords(),
+    keys: {
+      ...secrets.keys,
+      audit: { ...secrets.keys.audit, secrets: secrets.keys.audit.secrets ?? secretKey() },
+    },
+  };
+  await writeFile(file, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
+  return upgraded;
 }

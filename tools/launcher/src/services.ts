@@ -1,5 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  exportEd25519PublicKey,
+  fromBase64Url,
+  signingKeyFromSeed,
+  toBase64Url,
+} from '@heroagent/crypto';
 import { createDatabase, provisionServiceDatabase, withCredentials } from '@heroagent/db';
 import { REPO_ROOT, type LauncherConfig } from './config.js';
 import type { PlatformNats } from './nats.js';
@@ -91,9 +97,28 @@ export function serviceEnvironment(
       SERVICE_SEALING_KEY: secrets.keys['vault-proxy'].sealing,
     });
   } else if (service === 'audit') {
-    env.SERVICE_SIGNING_KEY = secrets.keys.audit.signing;
+    Object.assign(env, {
+      SERVICE_SIGNING_KEY: secrets.keys.audit.signing,
+      AUDIT_SECRETS_KEY: secrets.keys.audit.secrets,
+      AUDIT_TRUSTED_KEYS: JSON.stringify(trustedProducerKeys(secrets)),
+      // On one developer machine a local OpenTelemetry Collector is the usual SIEM stand-in.
+      AUDIT_SIEM_ALLOW_PRIVATE_NETWORKS: 'true',
+    });
   }
   return env;
+}
+
+/** The services whose signed events audit accepts: the gateway's and vault-proxy's keys. */
+function trustedProducerKeys(secrets: DevSecrets) {
+  return (['gateway', 'vault-proxy'] as const).map((service) => {
+    const key = signingKeyFromSeed(fromBase64Url(secrets.keys[service].signing)!);
+    return {
+      kid: key.kid,
+      service,
+      publicKey: toBase64Url(exportEd25519PublicKey(key.publicKey)),
+      notBefore: '2000-01-01T00:00:00.000Z',
+    };
+  });
 }
 
 /** Starts one service from its build, printing its log lines in short form. */

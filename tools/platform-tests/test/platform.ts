@@ -6,7 +6,7 @@ import {
   type ProvisionedService,
   type TestDatabase,
 } from '@heroagent/db/testing';
-import { startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+import { natsPassword, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 
 export const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -37,7 +37,7 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
   for (const service of SERVICES)
     provisioned[service] = await database.provisionService(SCHEMAS[service]);
   const passwords = Object.fromEntries(
-    SERVICES.map((service) => [service, randomBytes(18).toString('base64url')]),
+    SERVICES.map((service) => [service, natsPassword()]),
   ) as Record<Service, string>;
   const nats = await startNatsServer({
     config: await readFile(`${REPO_ROOT}/deploy/nats/heroagent.conf`, 'utf8'),
@@ -49,7 +49,7 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
     ),
     jetstream: true,
   });
-  const keys = { signing: key(), sealing: key() };
+  const keys = { signing: key(), sealing: key(), secrets: key() };
   return {
     database,
     nats,
@@ -69,6 +69,9 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
           ? { SERVICE_SEALING_KEY: keys.sealing }
           : {}),
         ...(service === 'gateway' ? { HTTP_PORT: '0' } : {}),
+        ...(service === 'audit'
+          ? { AUDIT_SECRETS_KEY: keys.secrets, AUDIT_VERIFY_WORKERS: '1' }
+          : {}),
         ...extra,
       };
     },

@@ -1,1 +1,1 @@
-export { startNatsServer, freePort, type TestNatsServer } from './nats-server.js';
+export { startNatsServer, freePort, natsPassword, type TestNatsServer } from './nats-server.js';

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,4 +93,17 @@ async function waitForPort(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`nats-server did not start on port ${port}: ${stderr()}`);
+}
+
+/**
+ * A password nats-server accepts through a `$VARIABLE` in its config. nats-server parses the
+ * variable's value as a config value, so it must read as a plain string: a letter, then letters
+ * and digits (a leading digit is taken for a number, and fails).
+ */
+export function natsPassword(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(32);
+  let password = alphabet[bytes[0]! % 52]!;
+  for (const byte of bytes.subarray(1)) password += alphabet[byte % 62]!;
+  return password;
 }

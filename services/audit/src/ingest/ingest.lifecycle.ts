@@ -7,6 +7,7 @@ import type { Logger } from '@heroagent/telemetry';
 import type { Checkpointer } from '../checkpoints/checkpointer.js';
 import type { AuditConfig } from '../config.js';
 import type { KeyRegistry } from '../keys/key-registry.js';
+import type { SiemStreamer } from '../siem/siem.streamer.js';
 import type { ChainRepository } from '../store/chain.repository.js';
 import { IngestService } from './ingest.service.js';
 import { AUDIT_CONSUMER, AUDIT_STREAM, ensureAuditStream } from './jetstream.js';
@@ -26,6 +27,7 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     private readonly keys: KeyRegistry,
     private readonly chain: ChainRepository,
     private readonly checkpointer: Checkpointer,
+    private readonly streamer: SiemStreamer,
     private readonly logger: Logger,
   ) {}
 
@@ -52,6 +54,7 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     );
     await this.ingest.start();
     this.checkpointer.start();
+    this.streamer.start();
     const info = await manager.consumers.info(AUDIT_STREAM, AUDIT_CONSUMER);
     this.logger.info(
       {
@@ -66,6 +69,7 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.ingest?.stop();
+    await this.streamer.stop();
     await this.checkpointer.stop();
     await this.pool?.close();
     await this.connection?.drain();

@@ -1,0 +1,186 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { SignedAuditEvent } from '@heroagent/contracts';
+import type { Logger } from '@heroagent/telemetry';
+import type { RecordsRepository } from '../store/records.repository.js';
+import { assertEndpointAllowed } from './destination-guard.js';
+import type { HeaderVault } from './header-vault.js';
+import { toLogRecord } from './log-records.js';
+import type { SiemRepository, StoredDestination } from './siem.repository.js';
+
+/** How the streamer sends. */
+export interface StreamerOptions {
+  readonly batchSize: number;
+  readonly pollMs: number;
+  readonly timeoutMs: number;
+  readonly allowPrivateNetworks: boolean;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/** Exponential backoff with ±20% jitter: 1 s, 2 s, 4 s … up to five minutes. */
+export function backoffMs(failures: number, random = Math.random()): number {
+  const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.8 + 0.4 * random));
+}
+
+/**
+ * Streams each tenant's audit records to its SIEM destinations as OpenTelemetry logs over
+ * OTLP/HTTP (JSON or protobuf), in chain order. A destination's cursor (`exported_through_seq`)
+ * advances only after the receiver accepted a batch, so a restart resends at most the batch in
+ * flight (at-least-once, with stable event ids), and a receiver that is down is retried with
+ * backoff without holding up the others.
+ */
+export class SiemStreamer {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly siem: SiemRepository,
+    private readonly records: RecordsRepository,
+    private readonly vault: HeaderVault,
+    private readonly options: StreamerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Sends records to one destination now; used by the "test send". */
+  async send(
+    destination: StoredDestination,
+    records: ReadableLogRecord[],
+  ): Promise<{ delivered: boolean; error?: string }> {
+    try {
+      await assertEndpointAllowed(destination.endpoint, this.options.allowPrivateNetworks);
+    } catch (error) {
+      return {
+        delivered: false,
+        error: error instanceof Error ? error.message : 'endpoint refused',
+      };
+    }
+    let headers: Record<string, string>;
+    try {
+      headers = this.vault.open(
+        destination.tenant_id,
+        destination.id,
+        destination.headers_ciphertext,
+      );
+    } catch {
+      return {
+        delivered: false,
+        error: 'the destination headers cannot be decrypted (was AUDIT_SECRETS_KEY changed?)',
+      };
+    }
+    const config = {
+      url: destination.endpoint,
+      headers,
+      timeoutMillis: this.options.timeoutMs,
+      keepAlive: false,
+    };
+    const exporter =
+      destination.encoding === 'json'
+        ? new JsonLogExporter(config)
+        : new ProtobufLogExporter(config);
+    try {
+      const result = await new Promise<ExportResult>((resolve) =>
+        exporter.export(records, resolve),
+      );
+      return result.code === ExportResultCode.SUCCESS
+        ? { delivered: true }
+        : { delivered: false, error: result.error?.message ?? 'the receiver refused the records' };
+    } finally {
+      await exporter.shutdown();
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.cycle();
+      } catch (error) {
+        this.logger.error(
+          { err: error, code: 'AUDIT_SIEM_CYCLE_FAILED' },
+          'SIEM streaming cycle failed',
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** One pass over every tenant's due destinations. */
+  async cycle(): Promise<void> {
+    for (const tenantId of await this.siem.activeTenants()) {
+      for (const destination of await this.siem.due(tenantId, new Date())) {
+        if (this.stopped) return;
+        await this.drain(tenantId, destination);
+      }
+    }
+  }
+
+  private async drain(tenantId: string, destination: StoredDestination): Promise<void> {
+    let through = destination.exported_through_seq;
+    const head = await this.records.headSeq(tenantId);
+    while (through < head && !this.stopped) {
+      const batch: ReadableLogRecord[] = [];
+      let last = through;
+      for await (const event of this.records.events(
+        tenantId,
+        through + 1,
+        Math.min(head, through + this.options.batchSize),
+      )) {
+        batch.push(
+          toLogRecord(JSON.parse(event.envelope) as SignedAuditEvent, {
+            seq: event.seq,
+            hash: event.hash.toString('hex'),
+            receivedAt: event.receivedAt,
+          }),
+        );
+        last = event.seq;
+      }
+      if (batch.length === 0) return;
+      const outcome = await this.send(destination, batch);
+      if (!outcome.delivered) {
+        const failures = destination.failures + 1;
+        const retryIn = backoffMs(failures);
+        await this.siem.markFailed(
+          tenantId,
+          destination.id,
+          failures,
+          new Date(Date.now() + retryIn),
+          outcome.error ?? 'export failed',
+        );
+        this.logger.warn(
+          {
+            code: 'AUDIT_SIEM_EXPORT_FAILED',
+            tenantId,
+            destination: destination.id,
+            failures,
+            retryInMs: retryIn,
+            error: outcome.error,
+          },
+          'SIEM destination did not accept the records; retrying later',
+        );
+        return;
+      }
+      await this.siem.markDelivered(tenantId, destination.id, last);
+      through = last;
+    }
+  }
+}
