@@ -21,6 +21,16 @@ const envSchema = z.object({
   BENCH_CASE_MS: count(1_000, 50, 60_000),
   /** Turns the compared cases take, so noise on a shared machine falls on all of them alike. */
   BENCH_ROUNDS: count(5, 1, 100),
+  /** Audit events in the backlog the audit service drains (per drain measured). */
+  BENCH_AUDIT_EVENTS: count(20_000, 100, 1_000_000),
+  /** Audit events per second published steadily for the publish→commit latency. */
+  BENCH_AUDIT_RATE: count(2_000, 10, 100_000),
+  /** How long the steady publishing for the latency lasts. */
+  BENCH_AUDIT_LIVE_MS: count(5_000, 500, 600_000),
+  /** `AUDIT_INGEST_BATCH` the audit service runs with (500 is its default). */
+  BENCH_AUDIT_BATCH: count(500, 1, 4_000),
+  /** Events in the bundle the offline verifier checks. */
+  BENCH_VERIFY_EVENTS: count(20_000, 10, 10_000_000),
 });
 
 /** What the benchmarks run with; every figure can be changed from the environment. */
@@ -38,6 +48,13 @@ export const benchConfigSchema = envSchema.transform((env) => ({
   throughputRequests: env.BENCH_THROUGHPUT_REQUESTS,
   caseMs: env.BENCH_CASE_MS,
   rounds: env.BENCH_ROUNDS,
+  audit: {
+    events: env.BENCH_AUDIT_EVENTS,
+    rate: env.BENCH_AUDIT_RATE,
+    liveMs: env.BENCH_AUDIT_LIVE_MS,
+    ingestBatch: env.BENCH_AUDIT_BATCH,
+    verifyEvents: env.BENCH_VERIFY_EVENTS,
+  },
 }));
 export type BenchConfig = z.output<typeof benchConfigSchema>;
 
