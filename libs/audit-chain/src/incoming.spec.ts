@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportEd25519PublicKey, generateSigningKey, toBase64Url } from '@heroagent/crypto';
+import { canonicalJson, exportEd25519PublicKey, generateSigningKey, toBase64Url } from '@heroagent/crypto';
 import { IncomingChecker, type TrustedKey } from './incoming.js';
 import { signedTestEvent } from './testing.js';
 import { VerifierPool } from './verifier-pool.js';
@@ -43,6 +43,8 @@ describe('checking incoming audit events', () => {
       source: 'gateway',
     });
     expect(JSON.parse(result.canonical)).toEqual(envelope);
+    // Built by concatenation for speed, it must be exactly the RFC 8785 form.
+    expect(result.canonical).toBe(canonicalJson(envelope));
     expect(result.leafHash).toHaveLength(32);
   });
 

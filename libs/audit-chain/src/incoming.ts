@@ -158,13 +158,12 @@ export class IncomingChecker {
         ...ids,
       };
     }
+    // The event is canonicalised once: the signed bytes (RFC 8785 form of { alg, kid, payload,
+    // purpose }) and the chained envelope ({ event, signature }) both embed it, keys in order.
+    const canonicalEvent = canonicalJson(event as JsonValue);
     const signed = Buffer.from(
-      canonicalJson({
-        alg: 'Ed25519',
-        kid: signature.kid,
-        purpose: AUDIT_EVENT_PURPOSE,
-        payload: event as JsonValue,
-      }),
+      `{"alg":"Ed25519","kid":${JSON.stringify(signature.kid)},"payload":${canonicalEvent},` +
+        `"purpose":${JSON.stringify(AUDIT_EVENT_PURPOSE)}}`,
       'utf8',
     );
     const sig = fromBase64Url(signature.sig);
@@ -176,7 +175,7 @@ export class IncomingChecker {
         ...ids,
       };
     }
-    const canonical = canonicalJson(parsed.data);
+    const canonical = `{"event":${canonicalEvent},"signature":${canonicalJson(signature)}}`;
     return {
       ok: true,
       canonical,

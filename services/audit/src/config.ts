@@ -51,6 +51,8 @@ const envSchema = z.object({
   AUDIT_CHECKPOINT_EVERY_EVENTS: positive(1000, 1_000_000),
   AUDIT_CHECKPOINT_INTERVAL_S: positive(60, 86_400),
   AUDIT_INGEST_BATCH: positive(500, 4000),
+  /** Transactions a batch is spread over, by tenant, committing in parallel. */
+  AUDIT_INGEST_LANES: positive(2, 16),
   AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
   AUDIT_STREAM_DUPLICATE_WINDOW_S: positive(7200, 7 * 86_400),
   AUDIT_STREAM_MAX_AGE_DAYS: positive(30, 3650),
@@ -76,6 +78,7 @@ export const auditConfigSchema = envSchema.transform((env) => ({
   },
   ingest: {
     batchSize: env.AUDIT_INGEST_BATCH,
+    lanes: env.AUDIT_INGEST_LANES,
     verifyWorkers: env.AUDIT_VERIFY_WORKERS,
     duplicateWindowMs: env.AUDIT_STREAM_DUPLICATE_WINDOW_S * 1000,
     maxAgeMs: env.AUDIT_STREAM_MAX_AGE_DAYS * 86_400_000,

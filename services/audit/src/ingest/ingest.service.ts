@@ -66,29 +66,36 @@ export class IngestService {
     await this.loop;
   }
 
+  /**
+   * One batch is verified while the one before it commits: the verifier pool and Postgres work
+   * at the same time, and commits still happen one after another, in batch order.
+   */
   private async run(): Promise<void> {
+    let committing: Promise<void> = Promise.resolve();
     for (;;) {
       const batch = await this.batcher.next();
-      if (batch === undefined) return;
+      if (batch === undefined) break;
       if (batch.length === 0) continue;
-      try {
-        await this.process(batch);
-      } catch (error) {
-        this.logger.error(
-          { err: error, code: 'AUDIT_INGEST_FAILED', messages: batch.length },
-          'audit batch not stored; it will be redelivered',
-        );
-        for (const message of batch) message.nak(RETRY_MS);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
+      const checking = this.pool.check(batch.map((message) => ({ subject: message.subject, data: message.data })));
+      // Observed here so a failure is not unhandled while the previous commit finishes.
+      checking.catch(() => undefined);
+      await committing;
+      committing = checking
+        .then((checked) => this.commit(batch, checked))
+        .catch(async (error: unknown) => {
+          this.logger.error(
+            { err: error, code: 'AUDIT_INGEST_FAILED', messages: batch.length },
+            'audit batch not stored; it will be redelivered',
+          );
+          for (const message of batch) message.nak(RETRY_MS);
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        });
     }
+    await committing;
   }
 
-  private async process(batch: readonly JsMsg[]): Promise<void> {
+  private async commit(batch: readonly JsMsg[], checked: readonly CheckedMessage[]): Promise<void> {
     const receivedAt = new Date();
-    const checked: CheckedMessage[] = await this.pool.check(
-      batch.map((message) => ({ subject: message.subject, data: message.data })),
-    );
     const verified: VerifiedEvent[] = [];
     const quarantined: QuarantinedEvent[] = [];
     checked.forEach((result, index) => {

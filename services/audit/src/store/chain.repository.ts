@@ -1,10 +1,5 @@
-import {
-  GENESIS_HASH,
-  TenantChain,
-  type EventColumns,
-  type QuarantineReason,
-} from '@heroagent/audit-chain';
-import { useTenant, type Kysely, type Transaction } from '@heroagent/db';
+import { GENESIS_HASH, TenantChain, type EventColumns, type QuarantineReason } from '@heroagent/audit-chain';
+import { sql, useTenant, type Kysely, type Transaction } from '@heroagent/db';
 import { headOf } from './heads.js';
 import type { AuditDatabase } from './tables.js';
 
@@ -38,39 +33,96 @@ export interface BatchOutcome {
   readonly quarantined: readonly QuarantinedEvent[];
 }
 
+interface TenantOutcome {
+  readonly appended: number;
+  readonly duplicates: number;
+  readonly conflicts: QuarantinedEvent[];
+  readonly seq: number;
+}
+
+/** Thrown inside a lane when an optimistic insert met an event id already stored. */
+class DuplicateSeen extends Error {}
+
 const INSERT_CHUNK = 1000;
 
-/** The write side of the store: appends verified events to tenants' chains, atomically per batch. */
+/**
+ * The write side of the store: appends verified events to tenants' chains. Tenants are spread over
+ * `lanes` transactions that commit in parallel (chains are per tenant, so they never contend);
+ * within a lane, tenants are taken in a fixed order, so replicas cannot deadlock. The caller
+ * acknowledges nothing before every lane committed; a lane that committed before another failed
+ * is harmless, because the redelivered events are then recognised as already stored.
+ */
 export class ChainRepository {
-  constructor(private readonly db: Kysely<AuditDatabase>) {}
+  constructor(
+    private readonly db: Kysely<AuditDatabase>,
+    private readonly lanes = 2,
+  ) {}
 
-  /**
-   * In one transaction: for each tenant (in a fixed order, so concurrent replicas cannot deadlock)
-   * lock its head, skip event ids already stored, chain the new events, and record the quarantine.
-   * Nothing is acknowledged before this commits.
-   */
-  async appendBatch(
-    events: readonly VerifiedEvent[],
-    quarantined: readonly QuarantinedEvent[],
-  ): Promise<BatchOutcome> {
+  async appendBatch(events: readonly VerifiedEvent[], quarantined: readonly QuarantinedEvent[]): Promise<BatchOutcome> {
     const byTenant = new Map<string, VerifiedEvent[]>();
     for (const event of events) {
       const list = byTenant.get(event.columns.tenantId) ?? [];
       list.push(event);
       byTenant.set(event.columns.tenantId, list);
     }
-    return this.db.transaction().execute(async (trx) => {
-      const heads = new Map<string, number>();
-      const refused: QuarantinedEvent[] = [...quarantined];
-      let appended = 0;
-      let duplicates = 0;
-      for (const tenantId of [...byTenant.keys()].sort()) {
-        const result = await this.appendTenant(trx, tenantId, byTenant.get(tenantId)!);
-        appended += result.appended;
-        duplicates += result.duplicates;
-        refused.push(...result.conflicts);
-        if (result.appended > 0) heads.set(tenantId, result.seq);
+    const tenants = [...byTenant.keys()].sort();
+    const lanes = Array.from({ length: Math.max(1, Math.min(this.lanes, tenants.length)) }, () => [] as string[]);
+    tenants.forEach((tenantId, index) => lanes[index % lanes.length]!.push(tenantId));
+    const results = await Promise.all(
+      lanes.map((lane, index) => this.commitLane(lane, byTenant, index === 0 ? quarantined : [])),
+    );
+    const heads = new Map<string, number>();
+    const refused: QuarantinedEvent[] = [...quarantined];
+    let appended = 0;
+    let duplicates = 0;
+    for (const lane of results) {
+      for (const [tenantId, outcome] of lane) {
+        appended += outcome.appended;
+        duplicates += outcome.duplicates;
+        refused.push(...outcome.conflicts);
+        if (outcome.appended > 0) heads.set(tenantId, outcome.seq);
       }
+    }
+    return { heads, appended, duplicates, quarantined: refused };
+  }
+
+  /**
+   * One lane in one transaction. Inserts are optimistic (no lookup of already-stored ids); when a
+   * redelivered event shows up, the lane is rolled back and redone checking every id first.
+   */
+  private async commitLane(
+    tenants: readonly string[],
+    byTenant: ReadonlyMap<string, VerifiedEvent[]>,
+    quarantined: readonly QuarantinedEvent[],
+  ): Promise<Map<string, TenantOutcome>> {
+    try {
+      return await this.runLane(tenants, byTenant, quarantined, false);
+    } catch (error) {
+      if (!(error instanceof DuplicateSeen)) throw error;
+      return this.runLane(tenants, byTenant, quarantined, true);
+    }
+  }
+
+  private async runLane(
+    tenants: readonly string[],
+    byTenant: ReadonlyMap<string, VerifiedEvent[]>,
+    quarantined: readonly QuarantinedEvent[],
+    careful: boolean,
+  ): Promise<Map<string, TenantOutcome>> {
+    return this.db.transaction().execute(async (trx) => {
+      const outcomes = new Map<string, TenantOutcome>();
+      for (const tenantId of tenants) outcomes.set(tenantId, await this.appendTenant(trx, tenantId, byTenant.get(tenantId)!, careful));
+      const grown = [...outcomes].filter(([, outcome]) => outcome.appended > 0);
+      if (grown.length > 0) {
+        await trx
+          .insertInto('tenant_activity')
+          .values(grown.map(([tenantId, outcome]) => ({ tenant_id: tenantId, seq: outcome.seq, checkpointed_seq: 0 })))
+          .onConflict((conflict) =>
+            conflict.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), updated_at: sql<Date>`now()` })),
+          )
+          .execute();
+      }
+      const refused = [...quarantined, ...[...outcomes.values()].flatMap((outcome) => outcome.conflicts)];
       if (refused.length > 0) {
         await trx
           .insertInto('quarantine')
@@ -82,16 +134,12 @@ export class ChainRepository {
               event_id: item.eventId ?? null,
               reason: item.reason,
               detail: item.detail,
-              payload: Buffer.from(
-                item.payload.buffer,
-                item.payload.byteOffset,
-                item.payload.byteLength,
-              ),
+              payload: Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
             })),
           )
           .execute();
       }
-      return { heads, appended, duplicates, quarantined: refused };
+      return outcomes;
     });
   }
 
@@ -99,9 +147,11 @@ export class ChainRepository {
     trx: Transaction<AuditDatabase>,
     tenantId: string,
     events: readonly VerifiedEvent[],
-  ) {
+    careful: boolean,
+  ): Promise<TenantOutcome> {
     await useTenant(trx, tenantId);
-    await trx
+    // Creates the head on first use and locks it, in one statement.
+    const head = await trx
       .insertInto('chain_heads')
       .values({
         tenant_id: tenantId,
@@ -111,25 +161,9 @@ export class ChainRepository {
         last_checkpoint_size: null,
         last_checkpoint_root: null,
       })
-      .onConflict((conflict) => conflict.column('tenant_id').doNothing())
-      .execute();
-    const head = await trx
-      .selectFrom('chain_heads')
-      .select(['seq', 'hash', 'frontier', 'last_checkpoint_size', 'last_checkpoint_root'])
-      .where('tenant_id', '=', tenantId)
-      .forUpdate()
+      .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet((eb) => ({ tenant_id: eb.ref('excluded.tenant_id') })))
+      .returning(['seq', 'hash', 'frontier', 'last_checkpoint_size', 'last_checkpoint_root'])
       .executeTakeFirstOrThrow();
-    const stored = new Map<string, Buffer>();
-    const ids = [...new Set(events.map((event) => event.columns.eventId))];
-    for (let offset = 0; offset < ids.length; offset += INSERT_CHUNK) {
-      const rows = await trx
-        .selectFrom('events')
-        .select(['event_id', 'leaf_hash'])
-        .where('tenant_id', '=', tenantId)
-        .where('event_id', 'in', ids.slice(offset, offset + INSERT_CHUNK))
-        .execute();
-      for (const row of rows) stored.set(row.event_id, row.leaf_hash);
-    }
     const conflicts: QuarantinedEvent[] = [];
     let chain: TenantChain;
     try {
@@ -137,19 +171,10 @@ export class ChainRepository {
     } catch (error) {
       // A damaged head must not block every other tenant's events: this tenant's are set aside.
       const detail = `the chain head of tenant ${tenantId} is damaged: ${error instanceof Error ? error.message : 'unreadable'}`;
-      for (const event of events) {
-        conflicts.push({
-          subject: `audit.events.${tenantId}`,
-          streamSeq: null,
-          tenantId,
-          eventId: event.columns.eventId,
-          reason: 'CHAIN_CORRUPT',
-          detail,
-          payload: Buffer.from(event.canonical, 'utf8'),
-        });
-      }
+      for (const event of events) conflicts.push(quarantine(event, tenantId, 'CHAIN_CORRUPT', detail));
       return { appended: 0, duplicates: 0, conflicts, seq: head.seq };
     }
+    const stored = careful ? await this.storedLeaves(trx, tenantId, events) : new Map<string, Buffer>();
     const rows: AuditDatabase['events'][] = [];
     let duplicates = 0;
     for (const event of events) {
@@ -157,23 +182,12 @@ export class ChainRepository {
       const leaf = Buffer.from(event.leafHash);
       const known = stored.get(eventId);
       if (known !== undefined) {
-        if (known.equals(leaf)) {
-          duplicates += 1;
-        } else {
-          conflicts.push({
-            subject: `audit.events.${tenantId}`,
-            streamSeq: null,
-            tenantId,
-            eventId,
-            reason: 'DUPLICATE_CONFLICT',
-            detail: `event id ${eventId} is already stored with other content`,
-            payload: Buffer.from(event.canonical, 'utf8'),
-          });
-        }
+        if (known.equals(leaf)) duplicates += 1;
+        else conflicts.push(quarantine(event, tenantId, 'DUPLICATE_CONFLICT', `event id ${eventId} is already stored with other content`));
         continue;
       }
-      const link = chain.appendCanonical(Buffer.from(event.canonical, 'utf8'), leaf);
       stored.set(eventId, leaf);
+      const link = chain.appendCanonical(Buffer.from(event.canonical, 'utf8'), leaf);
       const { columns } = event;
       rows.push({
         tenant_id: tenantId,
@@ -194,31 +208,51 @@ export class ChainRepository {
       });
     }
     for (let offset = 0; offset < rows.length; offset += INSERT_CHUNK) {
-      await trx
+      const chunk = rows.slice(offset, offset + INSERT_CHUNK);
+      const inserted = await trx
         .insertInto('events')
-        .values(rows.slice(offset, offset + INSERT_CHUNK))
+        .values(chunk)
+        .onConflict((conflict) => conflict.columns(['tenant_id', 'event_id']).doNothing())
+        .returning('seq')
         .execute();
+      // An id already stored: the sequence numbers after it would have a gap. Redo carefully.
+      if (inserted.length !== chunk.length) throw new DuplicateSeen();
     }
     const next = chain.head;
     if (rows.length > 0) {
       await trx
         .updateTable('chain_heads')
-        .set({
-          seq: next.seq,
-          hash: next.hash,
-          frontier: next.frontier.serialize(),
-          updated_at: new Date(),
-        })
+        .set({ seq: next.seq, hash: next.hash, frontier: next.frontier.serialize(), updated_at: new Date() })
         .where('tenant_id', '=', tenantId)
-        .execute();
-      await trx
-        .insertInto('tenant_activity')
-        .values({ tenant_id: tenantId, seq: next.seq, checkpointed_seq: 0 })
-        .onConflict((conflict) =>
-          conflict.column('tenant_id').doUpdateSet({ seq: next.seq, updated_at: new Date() }),
-        )
         .execute();
     }
     return { appended: rows.length, duplicates, conflicts, seq: next.seq };
   }
+
+  private async storedLeaves(trx: Transaction<AuditDatabase>, tenantId: string, events: readonly VerifiedEvent[]) {
+    const stored = new Map<string, Buffer>();
+    const ids = [...new Set(events.map((event) => event.columns.eventId))];
+    for (let offset = 0; offset < ids.length; offset += INSERT_CHUNK) {
+      const rows = await trx
+        .selectFrom('events')
+        .select(['event_id', 'leaf_hash'])
+        .where('tenant_id', '=', tenantId)
+        .where('event_id', 'in', ids.slice(offset, offset + INSERT_CHUNK))
+        .execute();
+      for (const row of rows) stored.set(row.event_id, row.leaf_hash);
+    }
+    return stored;
+  }
+}
+
+function quarantine(event: VerifiedEvent, tenantId: string, reason: QuarantineReason, detail: string): QuarantinedEvent {
+  return {
+    subject: `audit.events.${tenantId}`,
+    streamSeq: null,
+    tenantId,
+    eventId: event.columns.eventId,
+    reason,
+    detail,
+    payload: Buffer.from(event.canonical, 'utf8'),
+  };
 }
