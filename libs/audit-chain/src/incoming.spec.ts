@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, exportEd25519PublicKey, generateSigningKey, toBase64Url } from '@heroagent/crypto';
+import {
+  canonicalJson,
+  exportEd25519PublicKey,
+  generateSigningKey,
+  toBase64Url,
+} from '@heroagent/crypto';
 import { IncomingChecker, type TrustedKey } from './incoming.js';
 import { signedTestEvent } from './testing.js';
 import { VerifierPool } from './verifier-pool.js';

@@ -160,7 +160,7 @@ export class IncomingChecker {
     }
     // The event is canonicalised once: the signed bytes (RFC 8785 form of { alg, kid, payload,
     // purpose }) and the chained envelope ({ event, signature }) both embed it, keys in order.
-    const canonicalEvent = canonicalJson(event as JsonValue);
+    const canonicalEvent = canonicalJson(event);
     const signed = Buffer.from(
       `{"alg":"Ed25519","kid":${JSON.stringify(signature.kid)},"payload":${canonicalEvent},` +
         `"purpose":${JSON.stringify(AUDIT_EVENT_PURPOSE)}}`,

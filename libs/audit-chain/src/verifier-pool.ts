@@ -6,6 +6,7 @@ import {
   type IncomingMessage,
   type TrustedKey,
 } from './incoming.js';
+import { packMessages, unpackResults, type PackedResults } from './packing.js';
 
 interface Job {
   readonly resolve: (results: CheckedMessage[]) => void;
@@ -34,16 +35,13 @@ export class VerifierPool {
     for (let index = 0; index < size; index += 1) {
       // The worker runs the build, whatever conditions the parent was started with (a test runner's).
       const worker = new Worker(script, { workerData: { keys }, execArgv: [] });
-      worker.on(
-        'message',
-        (message: { id: number; results?: CheckedMessage[]; error?: string }) => {
-          const job = pool.jobs.get(message.id);
-          if (job === undefined) return;
-          pool.jobs.delete(message.id);
-          if (message.results) job.resolve(message.results);
-          else job.reject(new Error(message.error ?? 'verification worker failed'));
-        },
-      );
+      worker.on('message', (message: { id: number; packed?: PackedResults; error?: string }) => {
+        const job = pool.jobs.get(message.id);
+        if (job === undefined) return;
+        pool.jobs.delete(message.id);
+        if (message.packed) job.resolve(unpackResults(message.packed));
+        else job.reject(new Error(message.error ?? 'verification worker failed'));
+      });
       worker.on('error', (error: Error) => pool.failAll(error));
       pool.workers.push(worker);
     }
@@ -74,11 +72,8 @@ export class VerifierPool {
         const id = this.nextJob++;
         return new Promise<CheckedMessage[]>((resolve, reject) => {
           this.jobs.set(id, { resolve, reject });
-          worker.postMessage({
-            type: 'check',
-            id,
-            messages: slice.map((message) => ({ subject: message.subject, data: message.data })),
-          });
+          const packed = packMessages(slice);
+          worker.postMessage({ type: 'check', id, packed }, [packed.data]);
         });
       }),
     );
