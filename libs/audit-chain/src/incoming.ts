@@ -4,12 +4,7 @@ import {
   signedAuditEventSchema,
   type ServiceName,
 } from '@heroagent/contracts';
-import {
-  canonicalJson,
-  ed25519PublicKeyFromRaw,
-  fromBase64Url,
-  type JsonValue,
-} from '@heroagent/crypto';
+import { canonicalJson, ed25519PublicKeyFromRaw, fromBase64Url } from '@heroagent/crypto';
 import { leafHash } from './hashing.js';
 
 /** Why an incoming event is quarantined instead of chained. */
