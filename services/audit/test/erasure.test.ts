@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_EVENT_PURPOSE,
-  exportAuditBundle,
   personalFieldsContext,
   queryAuditRecords,
   verifyAuditChain,
@@ -62,21 +61,6 @@ describe(
       return { event, signature: signJson(event, AUDIT_EVENT_PURPOSE, fixture.gatewayKey) };
     }
 
-    async function bundle(): Promise<string[]> {
-      const lines: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await fixture.client.request(exportAuditBundle, {
-          viewer: viewer(tenantId),
-          format: 'jsonl',
-          ...(cursor ? { cursor } : {}),
-        });
-        lines.push(...page.lines);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return lines;
-    }
-
     beforeAll(async () => {
       fixture = await startAuditFixture();
       audit = await startAudit(
@@ -132,7 +116,7 @@ describe(
       expect(
         await fixture.client.request(verifyAuditChain, { viewer: viewer(tenantId) }),
       ).toMatchObject({ ok: true, events: 6 });
-      const report = await verifyBundleLines(await bundle(), {
+      const report = await verifyBundleLines(await fixture.exportBundle(tenantId), {
         trustedAuditKeys: new Set([ed25519Fingerprint(fixture.auditKey.publicKey)]),
         requireCoveredTail: true,
       });

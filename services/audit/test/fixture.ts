@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { SignedAuditEvent, Viewer } from '@heroagent/contracts';
+import { exportAuditBundle, type SignedAuditEvent, type Viewer } from '@heroagent/contracts';
 import {
   exportEd25519PublicKey,
   generateSigningKey,
@@ -44,6 +44,8 @@ export interface AuditFixture {
   /** The audit service's environment (as `pnpm start` or a deploy would set it). */
   env(extra?: Record<string, string>): Record<string, string>;
   publish(envelope: SignedAuditEvent | string, subjectTenant?: string): Promise<void>;
+  /** Every page of a tenant's JSONL export, as an auditor downloads it. */
+  exportBundle(tenantId: string): Promise<string[]>;
   storedCount(tenantId?: string): Promise<number>;
   waitForCount(count: number, tenantId?: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -139,6 +141,20 @@ export async function startAuditFixture(): Promise<AuditFixture> {
         body,
         typeof envelope === 'string' ? {} : { msgID: envelope.event.id },
       );
+    },
+    async exportBundle(tenantId) {
+      const lines: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.request(exportAuditBundle, {
+          viewer: viewer(tenantId),
+          format: 'jsonl',
+          ...(cursor ? { cursor } : {}),
+        });
+        lines.push(...page.lines);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return lines;
     },
     async storedCount(tenantId) {
       const query =

@@ -257,17 +257,7 @@ describe(
     });
 
     it('exports a bundle that verifies offline against the pinned audit key, and CSV safe for spreadsheets', async () => {
-      const lines: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await fixture.client.request(exportAuditBundle, {
-          viewer: viewer(tenantA),
-          format: 'jsonl',
-          ...(cursor ? { cursor } : {}),
-        });
-        lines.push(...page.lines);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      const lines = await fixture.exportBundle(tenantA);
       const report = await verifyBundleLines(lines, {
         trustedAuditKeys: new Set([ed25519Fingerprint(fixture.auditKey.publicKey)]),
         requireCoveredTail: true,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportAuditBundle, verifyAuditChain, type VerificationReport } from '@heroagent/contracts';
+import { verifyAuditChain, type VerificationReport } from '@heroagent/contracts';
 import { canonicalEnvelope, chainHash, leafHash, verifyBundleLines } from '@heroagent/audit-chain';
 import { signedTestEvent } from '@heroagent/audit-chain/testing';
 import { ed25519Fingerprint, exportEd25519PublicKey, generateSigningKey } from '@heroagent/crypto';
@@ -44,17 +44,7 @@ describe(
     }
 
     async function offlineCheck(tenantId: string): Promise<VerificationReport> {
-      const lines: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await fixture.client.request(exportAuditBundle, {
-          viewer: viewer(tenantId),
-          format: 'jsonl',
-          ...(cursor ? { cursor } : {}),
-        });
-        lines.push(...page.lines);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      const lines = await fixture.exportBundle(tenantId);
       return verifyBundleLines(lines, {
         trustedAuditKeys: new Set([ed25519Fingerprint(fixture.auditKey.publicKey)]),
         requireCoveredTail: true,

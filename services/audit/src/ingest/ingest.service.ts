@@ -76,7 +76,9 @@ export class IngestService {
       const batch = await this.batcher.next();
       if (batch === undefined) break;
       if (batch.length === 0) continue;
-      const checking = this.pool.check(batch.map((message) => ({ subject: message.subject, data: message.data })));
+      const checking = this.pool.check(
+        batch.map((message) => ({ subject: message.subject, data: message.data })),
+      );
       // Observed here so a failure is not unhandled while the previous commit finishes.
       checking.catch(() => undefined);
       await committing;

@@ -1,4 +1,9 @@
-import { GENESIS_HASH, TenantChain, type EventColumns, type QuarantineReason } from '@heroagent/audit-chain';
+import {
+  GENESIS_HASH,
+  TenantChain,
+  type EventColumns,
+  type QuarantineReason,
+} from '@heroagent/audit-chain';
 import { sql, useTenant, type Kysely, type Transaction } from '@heroagent/db';
 import { headOf } from './heads.js';
 import type { AuditDatabase } from './tables.js';
@@ -58,7 +63,10 @@ export class ChainRepository {
     private readonly lanes = 2,
   ) {}
 
-  async appendBatch(events: readonly VerifiedEvent[], quarantined: readonly QuarantinedEvent[]): Promise<BatchOutcome> {
+  async appendBatch(
+    events: readonly VerifiedEvent[],
+    quarantined: readonly QuarantinedEvent[],
+  ): Promise<BatchOutcome> {
     const byTenant = new Map<string, VerifiedEvent[]>();
     for (const event of events) {
       const list = byTenant.get(event.columns.tenantId) ?? [];
@@ -66,7 +74,10 @@ export class ChainRepository {
       byTenant.set(event.columns.tenantId, list);
     }
     const tenants = [...byTenant.keys()].sort();
-    const lanes = Array.from({ length: Math.max(1, Math.min(this.lanes, tenants.length)) }, () => [] as string[]);
+    const lanes = Array.from(
+      { length: Math.max(1, Math.min(this.lanes, tenants.length)) },
+      () => [] as string[],
+    );
     tenants.forEach((tenantId, index) => lanes[index % lanes.length]!.push(tenantId));
     const results = await Promise.all(
       lanes.map((lane, index) => this.commitLane(lane, byTenant, index === 0 ? quarantined : [])),
@@ -111,18 +122,33 @@ export class ChainRepository {
   ): Promise<Map<string, TenantOutcome>> {
     return this.db.transaction().execute(async (trx) => {
       const outcomes = new Map<string, TenantOutcome>();
-      for (const tenantId of tenants) outcomes.set(tenantId, await this.appendTenant(trx, tenantId, byTenant.get(tenantId)!, careful));
+      for (const tenantId of tenants)
+        outcomes.set(
+          tenantId,
+          await this.appendTenant(trx, tenantId, byTenant.get(tenantId)!, careful),
+        );
       const grown = [...outcomes].filter(([, outcome]) => outcome.appended > 0);
       if (grown.length > 0) {
         await trx
           .insertInto('tenant_activity')
-          .values(grown.map(([tenantId, outcome]) => ({ tenant_id: tenantId, seq: outcome.seq, checkpointed_seq: 0 })))
+          .values(
+            grown.map(([tenantId, outcome]) => ({
+              tenant_id: tenantId,
+              seq: outcome.seq,
+              checkpointed_seq: 0,
+            })),
+          )
           .onConflict((conflict) =>
-            conflict.column('tenant_id').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), updated_at: sql<Date>`now()` })),
+            conflict
+              .column('tenant_id')
+              .doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), updated_at: sql<Date>`now()` })),
           )
           .execute();
       }
-      const refused = [...quarantined, ...[...outcomes.values()].flatMap((outcome) => outcome.conflicts)];
+      const refused = [
+        ...quarantined,
+        ...[...outcomes.values()].flatMap((outcome) => outcome.conflicts),
+      ];
       if (refused.length > 0) {
         await trx
           .insertInto('quarantine')
@@ -134,7 +160,11 @@ export class ChainRepository {
               event_id: item.eventId ?? null,
               reason: item.reason,
               detail: item.detail,
-              payload: Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
+              payload: Buffer.from(
+                item.payload.buffer,
+                item.payload.byteOffset,
+                item.payload.byteLength,
+              ),
             })),
           )
           .execute();
@@ -161,7 +191,11 @@ export class ChainRepository {
         last_checkpoint_size: null,
         last_checkpoint_root: null,
       })
-      .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet((eb) => ({ tenant_id: eb.ref('excluded.tenant_id') })))
+      .onConflict((conflict) =>
+        conflict
+          .column('tenant_id')
+          .doUpdateSet((eb) => ({ tenant_id: eb.ref('excluded.tenant_id') })),
+      )
       .returning(['seq', 'hash', 'frontier', 'last_checkpoint_size', 'last_checkpoint_root'])
       .executeTakeFirstOrThrow();
     const conflicts: QuarantinedEvent[] = [];
@@ -171,10 +205,13 @@ export class ChainRepository {
     } catch (error) {
       // A damaged head must not block every other tenant's events: this tenant's are set aside.
       const detail = `the chain head of tenant ${tenantId} is damaged: ${error instanceof Error ? error.message : 'unreadable'}`;
-      for (const event of events) conflicts.push(quarantine(event, tenantId, 'CHAIN_CORRUPT', detail));
+      for (const event of events)
+        conflicts.push(quarantine(event, tenantId, 'CHAIN_CORRUPT', detail));
       return { appended: 0, duplicates: 0, conflicts, seq: head.seq };
     }
-    const stored = careful ? await this.storedLeaves(trx, tenantId, events) : new Map<string, Buffer>();
+    const stored = careful
+      ? await this.storedLeaves(trx, tenantId, events)
+      : new Map<string, Buffer>();
     const rows: AuditDatabase['events'][] = [];
     let duplicates = 0;
     for (const event of events) {
@@ -183,7 +220,15 @@ export class ChainRepository {
       const known = stored.get(eventId);
       if (known !== undefined) {
         if (known.equals(leaf)) duplicates += 1;
-        else conflicts.push(quarantine(event, tenantId, 'DUPLICATE_CONFLICT', `event id ${eventId} is already stored with other content`));
+        else
+          conflicts.push(
+            quarantine(
+              event,
+              tenantId,
+              'DUPLICATE_CONFLICT',
+              `event id ${eventId} is already stored with other content`,
+            ),
+          );
         continue;
       }
       stored.set(eventId, leaf);
@@ -222,14 +267,23 @@ export class ChainRepository {
     if (rows.length > 0) {
       await trx
         .updateTable('chain_heads')
-        .set({ seq: next.seq, hash: next.hash, frontier: next.frontier.serialize(), updated_at: new Date() })
+        .set({
+          seq: next.seq,
+          hash: next.hash,
+          frontier: next.frontier.serialize(),
+          updated_at: new Date(),
+        })
         .where('tenant_id', '=', tenantId)
         .execute();
     }
     return { appended: rows.length, duplicates, conflicts, seq: next.seq };
   }
 
-  private async storedLeaves(trx: Transaction<AuditDatabase>, tenantId: string, events: readonly VerifiedEvent[]) {
+  private async storedLeaves(
+    trx: Transaction<AuditDatabase>,
+    tenantId: string,
+    events: readonly VerifiedEvent[],
+  ) {
     const stored = new Map<string, Buffer>();
     const ids = [...new Set(events.map((event) => event.columns.eventId))];
     for (let offset = 0; offset < ids.length; offset += INSERT_CHUNK) {
@@ -245,7 +299,12 @@ export class ChainRepository {
   }
 }
 
-function quarantine(event: VerifiedEvent, tenantId: string, reason: QuarantineReason, detail: string): QuarantinedEvent {
+function quarantine(
+  event: VerifiedEvent,
+  tenantId: string,
+  reason: QuarantineReason,
+  detail: string,
+): QuarantinedEvent {
   return {
     subject: `audit.events.${tenantId}`,
     streamSeq: null,
