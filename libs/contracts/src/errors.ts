@@ -33,6 +33,10 @@ export const ERROR_CODES = [
   'SCOPE_NOT_GRANTED',
   'PROVIDER_UNAVAILABLE',
   'UPSTREAM_FAILED',
+  // The provider refused the refresh token (invalid_grant): the person must connect again.
+  'CONNECTION_BROKEN',
+  // Vault (or the embedded secrets store) is sealed or unreachable: fail closed.
+  'SECRETS_UNAVAILABLE',
 ] as const;
 
 /** A code from {@link ERROR_CODES}. */

@@ -98,3 +98,18 @@ export {
   type SiemDestination,
 } from './audit-records.js';
 export { ALL_RPC_CONTRACTS } from './registry.js';
+export {
+  signedGrant,
+  PROVIDERS,
+  providerSchema,
+  connectionSchema,
+  SEALED_REFRESH_TOKEN_PURPOSE,
+  SEALED_DATA_KEY_PURPOSE,
+  storeConnection,
+  listConnections,
+  revokeConnection,
+  eraseSubject,
+  createDataKey,
+  openDataKey,
+  type Connection,
+} from './vault-connections.js';

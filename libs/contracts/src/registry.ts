@@ -11,6 +11,14 @@ import {
   verifyAuditChain,
 } from './audit-records.js';
 import { executeAction } from './gateway-actions.js';
+import {
+  createDataKey,
+  eraseSubject,
+  listConnections,
+  openDataKey,
+  revokeConnection,
+  storeConnection,
+} from './vault-connections.js';
 import { healthContracts } from './health.js';
 import type { RpcContract } from './define.js';
 import { issueToken } from './vault-tokens.js';
@@ -30,4 +38,10 @@ export const ALL_RPC_CONTRACTS: readonly RpcContract[] = [
   listSiemDestinations,
   removeSiemDestination,
   testSiemDestination,
+  storeConnection,
+  listConnections,
+  revokeConnection,
+  eraseSubject,
+  createDataKey,
+  openDataKey,
 ];

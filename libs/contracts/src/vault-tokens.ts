@@ -49,8 +49,10 @@ export const issueToken = defineRpc({
     'FORBIDDEN',
     'CONNECTION_NOT_FOUND',
     'CONNECTION_REVOKED',
+    'CONNECTION_BROKEN',
     'SCOPE_NOT_GRANTED',
     'PROVIDER_UNAVAILABLE',
+    'SECRETS_UNAVAILABLE',
   ],
   description: 'The gateway asks vault-proxy for a sealed, short-lived access token.',
 });

@@ -27,6 +27,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CONFLICT':
     case 'IDEMPOTENCY_CONFLICT':
     case 'CONNECTION_REVOKED':
+    case 'CONNECTION_BROKEN':
       return HttpStatus.CONFLICT;
     case 'TENANT_PAUSED':
       return HttpStatus.LOCKED;
@@ -36,6 +37,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'UPSTREAM_FAILED':
       return HttpStatus.BAD_GATEWAY;
     case 'UNAVAILABLE':
+    case 'SECRETS_UNAVAILABLE':
       return HttpStatus.SERVICE_UNAVAILABLE;
     case 'TIMEOUT':
       return HttpStatus.GATEWAY_TIMEOUT;
