@@ -1,7 +1,10 @@
 import type { MigrationSet } from '@heroagent/db';
+import * as createConnections from './20261125190000_create_connections.js';
 
 /**
- * The migrations of vault-proxy, by name. Each is frozen once merged: it takes `Kysely<any>` and never
- * imports application code. vault-proxy owns no table yet; connections arrive with the vault-proxy issue.
+ * The migrations of vault-proxy, by name. Each is frozen once merged: it takes `Kysely<any>` and
+ * imports nothing of the application.
  */
-export const migrations: MigrationSet = {};
+export const migrations: MigrationSet = {
+  '20261125190000_create_connections': createConnections,
+};

@@ -34,7 +34,12 @@ interface Token {
   usesLeft: number;
 }
 interface KvSecret {
-  versions: { data: Record<string, unknown>; created: string; deleted: boolean; destroyed: boolean }[];
+  versions: {
+    data: Record<string, unknown>;
+    created: string;
+    deleted: boolean;
+    destroyed: boolean;
+  }[];
 }
 interface TransitKey {
   versions: Buffer[];
@@ -66,17 +71,56 @@ const fail = (status: number, ...errors: string[]): never => {
 
 // The parameters each endpoint of ours accepts; anything else earns Vault's warning.
 const KNOWN_PARAMS: [RegExp, string[]][] = [
-  [/^sys\/mounts\//, ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'plugin_name']],
-  [/^auth\/token\/create/, ['policies', 'ttl', 'num_uses', 'renewable', 'no_parent', 'display_name', 'meta', 'period', 'explicit_max_ttl', 'no_default_policy', 'type']],
+  [
+    /^sys\/mounts\//,
+    ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'plugin_name'],
+  ],
+  [
+    /^auth\/token\/create/,
+    [
+      'policies',
+      'ttl',
+      'num_uses',
+      'renewable',
+      'no_parent',
+      'display_name',
+      'meta',
+      'period',
+      'explicit_max_ttl',
+      'no_default_policy',
+      'type',
+    ],
+  ],
   [/^auth\/token\/renew-self$/, ['increment']],
   [/^auth\/approle\/login$/, ['role_id', 'secret_id']],
   [/^auth\/[^/]+\/login$/, ['role', 'jwt']],
   [/^sys\/wrapping\/unwrap$/, ['token']],
   [/\/data\//, ['data', 'options']],
   [/\/(delete|destroy|undelete)\//, ['versions']],
-  [/\/keys\/[^/]+\/config$/, ['deletion_allowed', 'min_decryption_version', 'min_encryption_version', 'exportable', 'allow_plaintext_backup', 'auto_rotate_period']],
+  [
+    /\/keys\/[^/]+\/config$/,
+    [
+      'deletion_allowed',
+      'min_decryption_version',
+      'min_encryption_version',
+      'exportable',
+      'allow_plaintext_backup',
+      'auto_rotate_period',
+    ],
+  ],
   [/\/keys\/[^/]+\/rotate$/, []],
-  [/\/keys\/[^/]+$/, ['type', 'exportable', 'derived', 'convergent_encryption', 'allow_plaintext_backup', 'auto_rotate_period', 'key_size']],
+  [
+    /\/keys\/[^/]+$/,
+    [
+      'type',
+      'exportable',
+      'derived',
+      'convergent_encryption',
+      'allow_plaintext_backup',
+      'auto_rotate_period',
+      'key_size',
+    ],
+  ],
   [/\/(encrypt)\//, ['plaintext', 'context', 'key_version', 'nonce', 'type']],
   [/\/(decrypt)\//, ['ciphertext', 'context', 'nonce']],
   [/\/rewrap\//, ['ciphertext', 'context', 'key_version', 'nonce']],
@@ -114,10 +158,25 @@ export class VaultDouble {
           const text = Buffer.concat(chunks).toString('utf8');
           body = text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>);
           const path = url.pathname.replace(/^\/v1\//, '');
-          double.requests.push({ method: request.method ?? 'GET', path, query: url.searchParams, headers: request.headers, body });
-          reply = double.handle(request.method ?? 'GET', path, url.searchParams, request.headers, body ?? {});
+          double.requests.push({
+            method: request.method ?? 'GET',
+            path,
+            query: url.searchParams,
+            headers: request.headers,
+            body,
+          });
+          reply = double.handle(
+            request.method ?? 'GET',
+            path,
+            url.searchParams,
+            request.headers,
+            body ?? {},
+          );
         } catch (error) {
-          reply = error instanceof VaultHttpError ? { status: error.status, body: { errors: error.errors } } : { status: 500, body: { errors: [String(error)] } };
+          reply =
+            error instanceof VaultHttpError
+              ? { status: error.status, body: { errors: error.errors } }
+              : { status: 500, body: { errors: [String(error)] } };
         }
         response.writeHead(reply.status, { 'content-type': 'application/json' });
         response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
@@ -177,9 +236,16 @@ export class VaultDouble {
     };
   }
 
-  private handle(method: string, path: string, query: URLSearchParams, headers: IncomingHttpHeaders, body: Record<string, unknown>): Reply {
+  private handle(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    headers: IncomingHttpHeaders,
+    body: Record<string, unknown>,
+  ): Reply {
     if (method === 'GET' && path === 'sys/health') return this.health(query);
-    if (method === 'GET' && path === 'sys/seal-status') return { status: 200, body: { sealed: this.sealed, initialized: true, type: 'shamir' } };
+    if (method === 'GET' && path === 'sys/seal-status')
+      return { status: 200, body: { sealed: this.sealed, initialized: true, type: 'shamir' } };
     if (this.sealed) fail(503, 'Vault is sealed');
     if (this.standby) fail(503, 'node is in standby mode');
     const verb = method === 'GET' && query.get('list') === 'true' ? 'LIST' : method;
@@ -195,11 +261,25 @@ export class VaultDouble {
       const wrappingToken = `hvs.${randomBytes(18).toString('base64url')}`;
       this.wrapped.set(wrappingToken, result.body);
       return this.envelope(
-        { wrap_info: { token: wrappingToken, accessor: randomUUID(), ttl: Number.parseInt(wrapTtl, 10), creation_time: new Date().toISOString(), creation_path: path } },
+        {
+          wrap_info: {
+            token: wrappingToken,
+            accessor: randomUUID(),
+            ttl: Number.parseInt(wrapTtl, 10),
+            creation_time: new Date().toISOString(),
+            creation_path: path,
+          },
+        },
         warnings,
       );
     }
-    return result.status === 204 ? result : this.envelope(result.body as Record<string, unknown>, warnings, result.status);
+    // Vault answers 204 only when it has nothing to say; warnings make it a 200 with a body.
+    if (result.status === 204 && warnings.length === 0) return result;
+    return this.envelope(
+      (result.body ?? {}) as Record<string, unknown>,
+      warnings,
+      result.status === 204 ? 200 : result.status,
+    );
   }
 
   private envelope(fields: Record<string, unknown>, warnings: string[], status = 200): Reply {
@@ -230,7 +310,11 @@ export class VaultDouble {
       server_time_utc: Math.floor(Date.now() / 1000),
     };
     if (this.sealed) return { status: Number(query.get('sealedcode') ?? 503), body };
-    if (this.standby) return { status: query.get('standbyok') === 'true' ? 200 : Number(query.get('standbycode') ?? 429), body };
+    if (this.standby)
+      return {
+        status: query.get('standbyok') === 'true' ? 200 : Number(query.get('standbycode') ?? 429),
+        body,
+      };
     return { status: Number(query.get('activecode') ?? 200), body };
   }
 
@@ -239,27 +323,37 @@ export class VaultDouble {
     const known = KNOWN_PARAMS.find(([pattern]) => pattern.test(path))?.[1];
     if (known === undefined) return [];
     const unknown = Object.keys(body).filter((key) => !known.includes(key));
-    return unknown.length === 0 ? [] : [`Endpoint ignored these unrecognized parameters: [${unknown.join(' ')}]`];
+    return unknown.length === 0
+      ? []
+      : [`Endpoint ignored these unrecognized parameters: [${unknown.join(' ')}]`];
   }
 
   private login(path: string, body: Record<string, unknown>): Record<string, unknown> | undefined {
     let policies: string[] | undefined;
     if (path === 'auth/approle/login') {
       const role = this.appRoles.get(String(body.role_id));
-      if (role === undefined || role.secretId !== body.secret_id) fail(400, 'invalid role or secret ID');
+      if (role === undefined || role.secretId !== body.secret_id)
+        fail(400, 'invalid role or secret ID');
       policies = role!.policies;
     } else {
       const match = /^auth\/([^/]+)\/login$/.exec(path);
       if (match === null || match[1] === 'approle') return undefined;
-      if (match[1] !== 'kubernetes' && match[1] !== 'k8s-cluster') fail(404, `no handler for route "${path}"`);
+      if (match[1] !== 'kubernetes' && match[1] !== 'k8s-cluster')
+        fail(404, `no handler for route "${path}"`);
       const role = this.kubernetesRoles.get(String(body.role));
       if (role === undefined || role.jwt !== body.jwt) fail(403, 'permission denied');
       policies = role!.policies;
     }
     const id = `hvs.${randomBytes(18).toString('base64url')}`;
-    const token = this.token(id, policies!, 60, 0);
+    const token = this.token(id, policies, 60, 0);
     this.tokens.set(id, token);
-    return { client_token: id, accessor: token.accessor, policies: token.policies, lease_duration: 60, renewable: true };
+    return {
+      client_token: id,
+      accessor: token.accessor,
+      policies: token.policies,
+      lease_duration: 60,
+      renewable: true,
+    };
   }
 
   private unwrap(headers: IncomingHttpHeaders, body: Record<string, unknown>): Reply {
@@ -274,7 +368,8 @@ export class VaultDouble {
     const id = headers['x-vault-token'];
     const token = typeof id === 'string' ? this.tokens.get(id) : undefined;
     if (token === undefined || token.expiresAt <= Date.now()) fail(403, 'permission denied');
-    if (!this.allowed(token!, path, verb)) fail(403, '1 error occurred:\n\t* permission denied\n\n');
+    if (!this.allowed(token!, path, verb))
+      fail(403, '1 error occurred:\n\t* permission denied\n\n');
     if (token!.usesLeft > 0) {
       token!.usesLeft -= 1;
       if (token!.usesLeft === 0) this.tokens.delete(token!.id);
@@ -287,21 +382,56 @@ export class VaultDouble {
     // Every token may look after itself.
     if (/^auth\/token\/(lookup-self|renew-self|revoke-self)$/.test(path)) return true;
     const needed: Capability[] =
-      verb === 'GET' ? ['read'] : verb === 'LIST' ? ['list'] : verb === 'DELETE' ? ['delete'] : ['create', 'update'];
+      verb === 'GET'
+        ? ['read']
+        : verb === 'LIST'
+          ? ['list']
+          : verb === 'DELETE'
+            ? ['delete']
+            : ['create', 'update'];
     const rules = token.policies.flatMap((name) => this.policies.get(name) ?? []);
     const matching = rules.filter((rule) => pathMatches(rule.path, path));
     if (matching.some((rule) => rule.capabilities.includes('deny'))) return false;
-    return matching.some((rule) => needed.some((capability) => rule.capabilities.includes(capability)));
+    return matching.some((rule) =>
+      needed.some((capability) => rule.capabilities.includes(capability)),
+    );
   }
 
-  private route(verb: string, path: string, query: URLSearchParams, body: Record<string, unknown>, token: Token): Reply {
+  private route(
+    verb: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+    token: Token,
+  ): Reply {
     if (path === 'auth/token/lookup-self' && verb === 'GET') {
-      return { status: 200, body: { data: { id: token.id, policies: token.policies, ttl: Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)), num_uses: token.usesLeft, renewable: token.renewable } } };
+      return {
+        status: 200,
+        body: {
+          data: {
+            id: token.id,
+            policies: token.policies,
+            ttl: Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)),
+            num_uses: token.usesLeft,
+            renewable: token.renewable,
+          },
+        },
+      };
     }
     if (path === 'auth/token/renew-self') {
       if (!token.renewable) fail(400, 'token is not renewable');
       token.expiresAt = Date.now() + token.ttlSeconds * 1000;
-      return { status: 200, body: { auth: { client_token: token.id, policies: token.policies, lease_duration: token.ttlSeconds, renewable: true } } };
+      return {
+        status: 200,
+        body: {
+          auth: {
+            client_token: token.id,
+            policies: token.policies,
+            lease_duration: token.ttlSeconds,
+            renewable: true,
+          },
+        },
+      };
     }
     if (path === 'auth/token/create') {
       const policies = Array.isArray(body.policies) ? body.policies.map(String) : token.policies;
@@ -309,7 +439,19 @@ export class VaultDouble {
       const id = `hvs.${randomBytes(18).toString('base64url')}`;
       const created = this.token(id, [...policies], ttl, Number(body.num_uses ?? 0));
       this.tokens.set(id, created);
-      return { status: 200, body: { auth: { client_token: id, accessor: created.accessor, policies, lease_duration: ttl, renewable: created.renewable, num_uses: created.usesLeft } } };
+      return {
+        status: 200,
+        body: {
+          auth: {
+            client_token: id,
+            accessor: created.accessor,
+            policies,
+            lease_duration: ttl,
+            renewable: created.renewable,
+            num_uses: created.usesLeft,
+          },
+        },
+      };
     }
     const mountMatch = /^sys\/mounts\/(.+)$/.exec(path);
     if (mountMatch) {
@@ -319,14 +461,26 @@ export class VaultDouble {
         return { status: 204 };
       }
       if (this.mounts.has(mountMatch[1]!)) fail(400, `path is already in use at ${mountMatch[1]}/`);
-      const type = body.type === 'transit' ? 'transit' : body.type === 'kv' || body.type === 'kv-v2' ? 'kv' : fail(400, 'unknown backend type');
-      this.mounts.set(mountMatch[1]!, { type: type as 'kv' | 'transit', kv: new Map(), keys: new Map() });
+      const type =
+        body.type === 'transit'
+          ? 'transit'
+          : body.type === 'kv' || body.type === 'kv-v2'
+            ? 'kv'
+            : fail(400, 'unknown backend type');
+      this.mounts.set(mountMatch[1]!, {
+        type: type,
+        kv: new Map(),
+        keys: new Map(),
+      });
       return { status: 204 };
     }
     const [mountName, mount] = [...this.mounts].find(([name]) => path.startsWith(`${name}/`)) ?? [];
-    if (mount === undefined || mountName === undefined) fail(404, `no handler for route "${path}". route entry not found.`);
+    if (mount === undefined || mountName === undefined)
+      fail(404, `no handler for route "${path}". route entry not found.`);
     const rest = path.slice(mountName!.length + 1);
-    return mount!.type === 'kv' ? kvRoute(mount!, verb, rest, query, body) : transitRoute(mount!, verb, rest, body);
+    return mount!.type === 'kv'
+      ? kvRoute(mount!, verb, rest, query, body)
+      : transitRoute(mount!, verb, rest, body);
   }
 }
 
@@ -334,7 +488,9 @@ function pathMatches(pattern: string, path: string): boolean {
   const regex = new RegExp(
     `^${pattern
       .split('')
-      .map((char) => (char === '*' ? '.*' : char === '+' ? '[^/]+' : char.replace(/[.?^${}()|[\]\\]/g, '\\$&')))
+      .map((char) =>
+        char === '*' ? '.*' : char === '+' ? '[^/]+' : char.replace(/[.?^${}()|[\]\\]/g, '\\$&'),
+      )
       .join('')}${pattern.endsWith('*') ? '' : '$'}`,
   );
   return regex.test(path);
@@ -348,27 +504,67 @@ function parseDuration(value: unknown): number | undefined {
   return Number(match[1]) * ({ s: 1, m: 60, h: 3600, '': 1 } as Record<string, number>)[match[2]!]!;
 }
 
-function kvRoute(mount: Mount, verb: string, rest: string, query: URLSearchParams, body: Record<string, unknown>): Reply {
+function kvRoute(
+  mount: Mount,
+  verb: string,
+  rest: string,
+  query: URLSearchParams,
+  body: Record<string, unknown>,
+): Reply {
   const [kind, ...segments] = rest.split('/');
   const key = segments.join('/');
   const secret = mount.kv.get(key);
   if (kind === 'data') {
     if (verb === 'GET') {
       const wanted = query.get('version');
-      const version = secret === undefined ? undefined : wanted && wanted !== '0' ? Number(wanted) : secret.versions.length;
+      const version =
+        secret === undefined
+          ? undefined
+          : wanted && wanted !== '0'
+            ? Number(wanted)
+            : secret.versions.length;
       const entry = version === undefined ? undefined : secret!.versions[version - 1];
       if (entry === undefined || entry.deleted || entry.destroyed) fail(404);
-      return { status: 200, body: { data: { data: entry!.data, metadata: { version, created_time: entry!.created, deletion_time: '', destroyed: false } } } };
+      return {
+        status: 200,
+        body: {
+          data: {
+            data: entry!.data,
+            metadata: {
+              version,
+              created_time: entry!.created,
+              deletion_time: '',
+              destroyed: false,
+            },
+          },
+        },
+      };
     }
     if (verb === 'POST' || verb === 'PUT') {
       if (typeof body.data !== 'object' || body.data === null) fail(400, 'no data provided');
       const cas = (body.options as { cas?: number } | undefined)?.cas;
       const current = secret?.versions.length ?? 0;
-      if (cas !== undefined && cas !== current) fail(400, 'check-and-set parameter did not match the current version');
+      if (cas !== undefined && cas !== current)
+        fail(400, 'check-and-set parameter did not match the current version');
       const next = secret ?? { versions: [] };
-      next.versions.push({ data: body.data as Record<string, unknown>, created: new Date().toISOString(), deleted: false, destroyed: false });
+      next.versions.push({
+        data: body.data as Record<string, unknown>,
+        created: new Date().toISOString(),
+        deleted: false,
+        destroyed: false,
+      });
       mount.kv.set(key, next);
-      return { status: 200, body: { data: { version: next.versions.length, created_time: new Date().toISOString(), deletion_time: '', destroyed: false } } };
+      return {
+        status: 200,
+        body: {
+          data: {
+            version: next.versions.length,
+            created_time: new Date().toISOString(),
+            deletion_time: '',
+            destroyed: false,
+          },
+        },
+      };
     }
     if (verb === 'DELETE') {
       const latest = secret?.versions.at(-1);
@@ -383,16 +579,35 @@ function kvRoute(mount: Mount, verb: string, rest: string, query: URLSearchParam
     }
     if (verb === 'LIST') {
       const prefix = key === '' ? '' : `${key.replace(/\/$/, '')}/`;
-      const keys = [...new Set([...mount.kv.keys()].filter((name) => name.startsWith(prefix)).map((name) => {
-        const tail = name.slice(prefix.length);
-        return tail.includes('/') ? `${tail.split('/')[0]}/` : tail;
-      }))];
+      const keys = [
+        ...new Set(
+          [...mount.kv.keys()]
+            .filter((name) => name.startsWith(prefix))
+            .map((name) => {
+              const tail = name.slice(prefix.length);
+              return tail.includes('/') ? `${tail.split('/')[0]}/` : tail;
+            }),
+        ),
+      ];
       if (keys.length === 0) fail(404);
       return { status: 200, body: { data: { keys } } };
     }
     if (verb === 'GET') {
       if (secret === undefined) fail(404);
-      return { status: 200, body: { data: { current_version: secret!.versions.length, versions: Object.fromEntries(secret!.versions.map((v, i) => [String(i + 1), { created_time: v.created, destroyed: v.destroyed }])) } } };
+      return {
+        status: 200,
+        body: {
+          data: {
+            current_version: secret!.versions.length,
+            versions: Object.fromEntries(
+              secret!.versions.map((v, i) => [
+                String(i + 1),
+                { created_time: v.created, destroyed: v.destroyed },
+              ]),
+            ),
+          },
+        },
+      };
     }
   }
   if (kind === 'destroy' && (verb === 'POST' || verb === 'PUT')) {
@@ -419,7 +634,16 @@ function unseal(key: Buffer, sealed: string): Buffer {
   return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]);
 }
 
-function transitRoute(mount: Mount, verb: string, rest: string, body: Record<string, unknown>): Reply {
+function transitRoute(
+  mount: Mount,
+  verb: string,
+  rest: string,
+  body: Record<string, unknown>,
+): Reply {
+  if (verb === 'LIST' && rest === 'keys') {
+    if (mount.keys.size === 0) fail(404);
+    return { status: 200, body: { data: { keys: [...mount.keys.keys()] } } };
+  }
   const keyOp = /^keys\/([^/]+)(\/(config|rotate))?$/.exec(rest);
   if (keyOp) {
     const [, name, , op] = keyOp;
@@ -432,11 +656,17 @@ function transitRoute(mount: Mount, verb: string, rest: string, body: Record<str
     if (op === 'config') {
       if (!key) fail(400, 'key not found');
       if (typeof body.deletion_allowed === 'boolean') key!.deletionAllowed = body.deletion_allowed;
-      if (typeof body.min_decryption_version === 'number') key!.minDecryptionVersion = body.min_decryption_version;
+      if (typeof body.min_decryption_version === 'number')
+        key!.minDecryptionVersion = body.min_decryption_version;
       return { status: 204 };
     }
     if (verb === 'POST' || verb === 'PUT') {
-      if (!key) mount.keys.set(name!, { versions: [randomBytes(32)], deletionAllowed: false, minDecryptionVersion: 1 });
+      if (!key)
+        mount.keys.set(name!, {
+          versions: [randomBytes(32)],
+          deletionAllowed: false,
+          minDecryptionVersion: 1,
+        });
       return { status: 204 };
     }
     if (verb === 'GET') {
@@ -468,7 +698,8 @@ function transitRoute(mount: Mount, verb: string, rest: string, body: Record<str
   const key = mount.keys.get(name!);
   if (!key) fail(400, 'encryption key not found');
   const latest = key!.versions.length;
-  const encrypt = (plaintext: Buffer) => `vault:v${latest}:${seal(key!.versions[latest - 1]!, plaintext)}`;
+  const encrypt = (plaintext: Buffer) =>
+    `vault:v${latest}:${seal(key!.versions[latest - 1]!, plaintext)}`;
   const decrypt = (ciphertext: unknown) => {
     const match = /^vault:v(\d+):(.+)$/.exec(String(ciphertext));
     if (!match) fail(400, 'invalid ciphertext: no prefix');
@@ -480,9 +711,26 @@ function transitRoute(mount: Mount, verb: string, rest: string, body: Record<str
       return fail(400, 'cipher: message authentication failed');
     }
   };
-  if (action === 'encrypt') return { status: 200, body: { data: { ciphertext: encrypt(Buffer.from(String(body.plaintext), 'base64')), key_version: latest } } };
-  if (action === 'decrypt') return { status: 200, body: { data: { plaintext: decrypt(body.ciphertext).toString('base64') } } };
-  if (action === 'rewrap') return { status: 200, body: { data: { ciphertext: encrypt(decrypt(body.ciphertext)), key_version: latest } } };
+  if (action === 'encrypt')
+    return {
+      status: 200,
+      body: {
+        data: {
+          ciphertext: encrypt(Buffer.from(String(body.plaintext), 'base64')),
+          key_version: latest,
+        },
+      },
+    };
+  if (action === 'decrypt')
+    return {
+      status: 200,
+      body: { data: { plaintext: decrypt(body.ciphertext).toString('base64') } },
+    };
+  if (action === 'rewrap')
+    return {
+      status: 200,
+      body: { data: { ciphertext: encrypt(decrypt(body.ciphertext)), key_version: latest } },
+    };
   const bits = Number(body.bits ?? 256);
   if (![128, 256, 512].includes(bits)) fail(400, 'invalid bits');
   const plaintext = randomBytes(bits / 8);

@@ -1,0 +1,36 @@
+import type { Generated } from 'kysely';
+
+/** vault-proxy's schema, as Kysely sees it. Only repositories and the embedded store use it. */
+export interface VaultProxyDatabase {
+  tenants: { tenant_id: string; created_at: Generated<Date> };
+  connections: {
+    id: string;
+    tenant_id: string;
+    user_id: string;
+    provider: string;
+    account: string;
+    scopes: string[];
+    status: 'active' | 'needs_consent' | 'revoked';
+    secret_version: Generated<number>;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+    last_used_at: Date | null;
+    revoked_at: Date | null;
+  };
+  embedded_secrets: {
+    tenant_id: string;
+    connection_id: string;
+    version: number;
+    ciphertext: string;
+    created_at: Generated<Date>;
+  };
+  embedded_keys: {
+    tenant_id: string;
+    owner_scope: 'tenant' | 'user';
+    owner_id: string;
+    version: number;
+    key_ciphertext: string;
+    created_at: Generated<Date>;
+  };
+  seen_requests: { request_id: string; seen_at: Generated<Date> };
+}
