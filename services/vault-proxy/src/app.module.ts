@@ -1,18 +1,94 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { healthContracts } from '@heroagent/contracts';
+import type { Kysely } from '@heroagent/db';
 import { HealthModule, postgresIndicator, type ServiceRuntime } from '@heroagent/service';
+import type { Logger } from '@heroagent/telemetry';
 import type { VaultProxyConfig } from './config.js';
+import { ConnectionsRepository } from './connections/connections.repository.js';
+import { EraseSubject } from './connections/erase-subject.js';
+import { RevokeConnection } from './connections/revoke-connection.js';
+import { StoreConnection } from './connections/store-connection.js';
+import { GrantVerifier } from './grants/grant-verifier.js';
+import { DataKeys } from './keys/data-keys.js';
+import { OAuthClient } from './oauth/oauth-client.js';
+import { GatewaySealing } from './sealing.js';
+import type { SecretsBackend } from './secrets/secrets-backend.js';
+import type { VaultProxyDatabase } from './store-tables.js';
+import { IssueToken } from './tokens/issue-token.js';
+import { TokenService } from './tokens/token-service.js';
+import { VaultHandler } from './vault.handler.js';
 
-/** The root module of vault-proxy. */
+/** Starts the secrets backend with the app, and closes it and stops housekeeping when the app stops. */
+class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly secrets: SecretsBackend,
+    private readonly timer: NodeJS.Timeout,
+    private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.secrets.start?.(this.logger);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.secrets.close();
+  }
+}
+
+/** The root module of vault-proxy: every part built explicitly from the runtime and its secrets backend. */
 @Module({})
 export class AppModule {
-  static register(runtime: ServiceRuntime<VaultProxyConfig>): DynamicModule {
+  static register(
+    runtime: ServiceRuntime<VaultProxyConfig>,
+    secrets: SecretsBackend,
+  ): DynamicModule {
+    const { config, logger } = runtime;
+    const db = runtime.db as Kysely<VaultProxyDatabase>;
+    const grants = new GrantVerifier(db, config.gateway.verifyKeys, config.requestMaxSkewMs);
+    const connections = new ConnectionsRepository(db);
+    const oauth = new OAuthClient(config.providers, config.oauthTimeoutMs);
+    const sealing = new GatewaySealing(config.sealingKey, config.gateway.sealingPublicKey);
+    const tokens = new TokenService(connections, secrets, oauth, config.tokens, logger);
+    const revoke = new RevokeConnection(grants, secrets, connections, oauth, tokens, logger);
+    const prune = setInterval(() => {
+      grants
+        .prune()
+        .catch((error: unknown) => logger.warn({ err: error }, 'pruning request ids failed'));
+    }, config.requestMaxSkewMs);
+    prune.unref();
+    const value = <T>(provide: abstract new (...args: never[]) => T, useValue: T) => ({
+      provide,
+      useValue,
+    });
     return {
       module: AppModule,
       imports: [
         HealthModule.forService(healthContracts['vault-proxy'], runtime.identity, [
           postgresIndicator(runtime.db),
+          {
+            name: secrets.kind === 'vault' ? 'vault' : 'secrets-store',
+            check: async () => {
+              const health = await secrets.health();
+              if (!health.available) throw new Error(health.detail);
+            },
+          },
         ]),
+      ],
+      controllers: [VaultHandler],
+      providers: [
+        value(IssueToken, new IssueToken(grants, tokens, sealing)),
+        value(StoreConnection, new StoreConnection(grants, sealing, secrets, connections, tokens)),
+        value(RevokeConnection, revoke),
+        value(EraseSubject, new EraseSubject(grants, secrets, connections, revoke)),
+        value(DataKeys, new DataKeys(grants, secrets, sealing)),
+        value(ConnectionsRepository, connections),
+        { provide: Housekeeping, useValue: new Housekeeping(secrets, prune, logger) },
       ],
     };
   }

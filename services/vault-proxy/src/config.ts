@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ed25519PublicKeyFromRaw, fromBase64Url, x25519PublicKeyFromRaw } from '@heroagent/crypto';
 import {
   commonConfig,
   commonEnvSchema,
@@ -7,22 +8,162 @@ import {
   sealingKeyEnvSchema,
   signingKeyEnvSchema,
 } from '@heroagent/service';
+import type { VaultAuth } from './secrets/vault/vault-connection.js';
 
-const envSchema = z.object({
-  ...commonEnvSchema.shape,
-  DATABASE_SCHEMA: schemaNameSchema.default('vault_proxy'),
-  /** Signs what vault-proxy asserts (audit events of token use). */
-  SERVICE_SIGNING_KEY: signingKeyEnvSchema,
-  /** Opens refresh tokens the gateway seals to vault-proxy after an OAuth callback. */
-  SERVICE_SEALING_KEY: sealingKeyEnvSchema,
-});
+const raw32 = (what: string) =>
+  z
+    .string()
+    .refine(
+      (text) => fromBase64Url(text.trim())?.length === 32,
+      `must be ${what}: 32 bytes as unpadded base64url`,
+    );
 
-/** vault-proxy's configuration: its own keys, and (with the vault-proxy issue) how to reach Vault. */
+const jsonArray = <S extends z.ZodType>(item: S) =>
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item).min(1));
+
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a plain mount name');
+const url = z.url({ protocol: /^https?$/ });
+
+const envSchema = z
+  .object({
+    ...commonEnvSchema.shape,
+    DATABASE_SCHEMA: schemaNameSchema.default('vault_proxy'),
+    /** Signs what vault-proxy asserts. */
+    SERVICE_SIGNING_KEY: signingKeyEnvSchema,
+    /** Opens refresh tokens the gateway seals to vault-proxy after an OAuth callback. */
+    SERVICE_SEALING_KEY: sealingKeyEnvSchema,
+    /** The gateway's signing keys: only requests signed by one of them are answered. */
+    GATEWAY_VERIFY_KEYS: jsonArray(
+      z.strictObject({
+        kid: z.string().min(1).max(128),
+        publicKey: raw32('an Ed25519 public key'),
+      }),
+    ),
+    /** The gateway's X25519 public key: every token and data key is sealed to it. */
+    GATEWAY_SEALING_PUBLIC_KEY: raw32('an X25519 public key'),
+    SECRETS_BACKEND: z.enum(['vault', 'embedded']).optional(),
+    VAULT_ADDR: optional,
+    VAULT_NAMESPACE: optional,
+    VAULT_CACERT: optional,
+    VAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    VAULT_AUTH_METHOD: z.enum(['token', 'approle', 'kubernetes']).default('token'),
+    VAULT_TOKEN: optional,
+    VAULT_ROLE_ID: optional,
+    VAULT_SECRET_ID: optional,
+    VAULT_K8S_ROLE: optional,
+    VAULT_K8S_JWT_FILE: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+    VAULT_AUTH_MOUNT: name.optional(),
+    VAULT_KV_MOUNT: name.default('heroagent-kv'),
+    VAULT_TRANSIT_MOUNT: name.default('heroagent-transit'),
+    /** The embedded store's key file (when not using Vault). */
+    EMBEDDED_KEY_FILE: optional,
+    OAUTH_GOOGLE_CLIENT_ID: optional,
+    OAUTH_GOOGLE_CLIENT_SECRET: optional,
+    OAUTH_GOOGLE_TOKEN_URL: url.default('https://oauth2.googleapis.com/token'),
+    OAUTH_GOOGLE_REVOKE_URL: url.default('https://oauth2.googleapis.com/revoke'),
+    OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** How long a sealed access token handed to the gateway may be used, at most. */
+    TOKEN_TTL_S: z.coerce.number().int().min(30).max(3600).default(300),
+    /** A cached access token is refreshed once it has less than this left. */
+    TOKEN_REFRESH_MARGIN_S: z.coerce.number().int().min(10).max(1800).default(120),
+    /** How far a signed request's time may be from ours. */
+    REQUEST_MAX_SKEW_S: z.coerce.number().int().min(5).max(600).default(120),
+  })
+  .superRefine((env, context) => {
+    const backend = env.SECRETS_BACKEND ?? (env.VAULT_ADDR === undefined ? 'embedded' : 'vault');
+    const need = (field: keyof typeof env, why: string) => {
+      if (env[field] === undefined)
+        context.addIssue({ code: 'custom', path: [field], message: `is required ${why}` });
+    };
+    if (backend === 'embedded') need('EMBEDDED_KEY_FILE', 'for the embedded secrets store');
+    if (backend === 'vault') {
+      need('VAULT_ADDR', 'to use Vault');
+      if (env.VAULT_AUTH_METHOD === 'token') need('VAULT_TOKEN', 'with VAULT_AUTH_METHOD=token');
+      if (env.VAULT_AUTH_METHOD === 'approle') {
+        need('VAULT_ROLE_ID', 'with VAULT_AUTH_METHOD=approle');
+        need('VAULT_SECRET_ID', 'with VAULT_AUTH_METHOD=approle');
+      }
+      if (env.VAULT_AUTH_METHOD === 'kubernetes')
+        need('VAULT_K8S_ROLE', 'with VAULT_AUTH_METHOD=kubernetes');
+    }
+  });
+
+function vaultAuth(env: z.output<typeof envSchema>): VaultAuth {
+  switch (env.VAULT_AUTH_METHOD) {
+    case 'token':
+      return { method: 'token', token: env.VAULT_TOKEN ?? '' };
+    case 'approle':
+      return {
+        method: 'approle',
+        roleId: env.VAULT_ROLE_ID ?? '',
+        secretId: env.VAULT_SECRET_ID ?? '',
+        mount: env.VAULT_AUTH_MOUNT ?? 'approle',
+      };
+    case 'kubernetes':
+      return {
+        method: 'kubernetes',
+        role: env.VAULT_K8S_ROLE ?? '',
+        jwtFile: env.VAULT_K8S_JWT_FILE,
+        mount: env.VAULT_AUTH_MOUNT ?? 'kubernetes',
+      };
+  }
+}
+
+/** vault-proxy's configuration: its keys, the gateway's, where secrets are kept, the providers. */
 export const vaultProxyConfigSchema = envSchema.transform((env) => ({
   ...commonConfig(env),
   schema: env.DATABASE_SCHEMA,
   signingKey: env.SERVICE_SIGNING_KEY,
   sealingKey: env.SERVICE_SEALING_KEY,
+  gateway: {
+    verifyKeys: new Map(
+      env.GATEWAY_VERIFY_KEYS.map((key) => [
+        key.kid,
+        ed25519PublicKeyFromRaw(fromBase64Url(key.publicKey)!),
+      ]),
+    ),
+    sealingPublicKey: x25519PublicKeyFromRaw(fromBase64Url(env.GATEWAY_SEALING_PUBLIC_KEY)!),
+  },
+  secrets:
+    (env.SECRETS_BACKEND ?? (env.VAULT_ADDR === undefined ? 'embedded' : 'vault')) === 'vault'
+      ? ({
+          backend: 'vault',
+          vault: {
+            address: env.VAULT_ADDR!,
+            ...(env.VAULT_NAMESPACE === undefined ? {} : { namespace: env.VAULT_NAMESPACE }),
+            ...(env.VAULT_CACERT === undefined ? {} : { caFile: env.VAULT_CACERT }),
+            timeoutMs: env.VAULT_TIMEOUT_MS,
+            auth: vaultAuth(env),
+            strictWarnings: env.HEROAGENT_ENV === 'test',
+          },
+          mounts: { kv: env.VAULT_KV_MOUNT, transit: env.VAULT_TRANSIT_MOUNT },
+        } as const)
+      : ({ backend: 'embedded', keyFile: env.EMBEDDED_KEY_FILE! } as const),
+  providers: {
+    google: {
+      clientId: env.OAUTH_GOOGLE_CLIENT_ID,
+      clientSecret: env.OAUTH_GOOGLE_CLIENT_SECRET,
+      tokenUrl: env.OAUTH_GOOGLE_TOKEN_URL,
+      revokeUrl: env.OAUTH_GOOGLE_REVOKE_URL,
+    },
+  },
+  oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+  tokens: { ttlMs: env.TOKEN_TTL_S * 1000, refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
+  requestMaxSkewMs: env.REQUEST_MAX_SKEW_S * 1000,
 }));
 export type VaultProxyConfig = z.output<typeof vaultProxyConfigSchema>;
 

@@ -1,2 +1,3 @@
 export { startVaultProxy } from './vault-proxy.js';
 export { vaultProxyConfigSchema, type VaultProxyConfig } from './config.js';
+export { createKeyFile, rotateKeyFile } from './secrets/embedded/key-file.js';

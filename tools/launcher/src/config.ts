@@ -54,11 +54,25 @@ export interface LauncherConfig {
   readonly rolePrefix: string;
   /** The part of the launcher's own environment that the processes it starts inherit. */
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  /** What only vault-proxy inherits: Vault and OAuth client credentials. */
+  readonly vaultProxyEnv: Readonly<Record<string, string>>;
 }
 
 // Only these variables of the launcher's environment reach the processes it starts; in particular
 // its DATABASE_URL (an administrator's) never reaches a service.
 const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+// Credentials for a real Vault and a real Google, when a developer sets them: vault-proxy's only.
+const VAULT_PROXY_ONLY = [
+  'VAULT_ADDR',
+  'VAULT_TOKEN',
+  'VAULT_NAMESPACE',
+  'VAULT_CACERT',
+  'VAULT_AUTH_METHOD',
+  'VAULT_ROLE_ID',
+  'VAULT_SECRET_ID',
+  'OAUTH_GOOGLE_CLIENT_ID',
+  'OAUTH_GOOGLE_CLIENT_SECRET',
+];
 
 /** Thrown for a bad variable; the message names every one, never its value. */
 export class LauncherConfigError extends Error {
@@ -88,6 +102,9 @@ export function loadLauncherConfig(
     readyTimeoutMs: value.HEROAGENT_READY_TIMEOUT_S * 1000,
     logLevel: value.LOG_LEVEL,
     rolePrefix: value.HEROAGENT_ROLE_PREFIX,
+    vaultProxyEnv: Object.fromEntries(
+      VAULT_PROXY_ONLY.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+    ),
     inheritedEnv: Object.fromEntries(
       INHERITED.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
     ),

@@ -2,7 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   exportEd25519PublicKey,
+  exportX25519PublicKey,
   fromBase64Url,
+  sealingKeyFromRaw,
   signingKeyFromSeed,
   toBase64Url,
 } from '@heroagent/crypto';
@@ -92,9 +94,21 @@ export function serviceEnvironment(
       SERVICE_SEALING_KEY: secrets.keys.gateway.sealing,
     });
   } else if (service === 'vault-proxy') {
+    const gatewaySigning = signingKeyFromSeed(fromBase64Url(secrets.keys.gateway.signing)!);
+    const gatewaySealing = sealingKeyFromRaw(fromBase64Url(secrets.keys.gateway.sealing)!);
     Object.assign(env, {
       SERVICE_SIGNING_KEY: secrets.keys['vault-proxy'].signing,
       SERVICE_SEALING_KEY: secrets.keys['vault-proxy'].sealing,
+      GATEWAY_VERIFY_KEYS: JSON.stringify([
+        {
+          kid: gatewaySigning.kid,
+          publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)),
+        },
+      ]),
+      GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
+      // No Vault on a developer machine unless VAULT_ADDR is given: the embedded store, which says so.
+      EMBEDDED_KEY_FILE: join(config.home, 'vault-proxy-keys.json'),
+      ...config.vaultProxyEnv,
     });
   } else if (service === 'audit') {
     Object.assign(env, {

@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  exportEd25519PublicKey,
+  exportX25519PublicKey,
+  fromBase64Url,
+  sealingKeyFromRaw,
+  signingKeyFromSeed,
+  toBase64Url,
+} from '@heroagent/crypto';
+import { createKeyFile } from '@heroagent/vault-proxy';
 import { fileURLToPath } from 'node:url';
 import {
   createTestDatabase,
@@ -50,6 +61,11 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
     jetstream: true,
   });
   const keys = { signing: key(), sealing: key(), secrets: key() };
+  const signing = signingKeyFromSeed(fromBase64Url(keys.signing)!);
+  const sealing = sealingKeyFromRaw(fromBase64Url(keys.sealing)!);
+  const keyDir = await mkdtemp(join(tmpdir(), 'platform-keys-'));
+  const embeddedKeyFile = join(keyDir, 'vault-proxy-keys.json');
+  await createKeyFile(embeddedKeyFile);
   return {
     database,
     nats,
@@ -72,12 +88,25 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
         ...(service === 'audit'
           ? { AUDIT_SECRETS_KEY: keys.secrets, AUDIT_VERIFY_WORKERS: '1' }
           : {}),
+        ...(service === 'vault-proxy'
+          ? {
+              GATEWAY_VERIFY_KEYS: JSON.stringify([
+                {
+                  kid: signing.kid,
+                  publicKey: toBase64Url(exportEd25519PublicKey(signing.publicKey)),
+                },
+              ]),
+              GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(sealing.publicKey)),
+              EMBEDDED_KEY_FILE: embeddedKeyFile,
+            }
+          : {}),
         ...extra,
       };
     },
     async stop() {
       await nats.stop();
       await database.drop();
+      await rm(keyDir, { recursive: true, force: true });
     },
   };
 }

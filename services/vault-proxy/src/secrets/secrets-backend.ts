@@ -1,3 +1,5 @@
+import type { Logger } from '@heroagent/telemetry';
+
 /** Where a connection's refresh token lives: one secret per tenant and connection. */
 export interface SecretRef {
   readonly tenantId: string;
@@ -47,6 +49,8 @@ export class SecretsError extends Error {
  */
 export interface SecretsBackend {
   readonly kind: 'vault' | 'embedded';
+  /** Work to do once the service runs (the embedded store's warning and rewrap). */
+  start?(logger: Logger): Promise<void>;
   health(): Promise<BackendHealth>;
   /** Stores a refresh token as the connection's newest version; returns that version. */
   putRefreshToken(ref: SecretRef, token: string): Promise<number>;

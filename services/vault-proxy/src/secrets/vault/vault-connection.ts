@@ -132,9 +132,7 @@ export class VaultConnection {
         timeout: this.options.timeoutMs,
         ...(body === undefined ? {} : { json: body }),
       });
-      return result === '' || result === undefined || result === null
-        ? undefined
-        : (result);
+      return result === '' || result === undefined || result === null ? undefined : result;
     } catch (error) {
       throw toSecretsError(error, `${method} ${path}`);
     }

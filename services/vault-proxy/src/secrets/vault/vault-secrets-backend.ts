@@ -117,11 +117,17 @@ export class VaultSecretsBackend implements SecretsBackend {
   }
 
   async openDataKey(owner: KeyOwner, wrapped: string): Promise<Buffer> {
-    const response = await this.vault.call(
-      'POST',
-      `${this.mounts.transit}/decrypt/${keyName(owner)}`,
-      { ciphertext: wrapped },
-    );
+    let response;
+    try {
+      response = await this.vault.call('POST', `${this.mounts.transit}/decrypt/${keyName(owner)}`, {
+        ciphertext: wrapped,
+      });
+    } catch (error) {
+      // Vault answers 400 for a key that was deleted or a ciphertext it cannot open.
+      if (error instanceof SecretsError && error.code === 'INVALID')
+        throw new SecretsError('NOT_FOUND', 'the data key does not open');
+      throw error;
+    }
     const plaintext = response?.data?.plaintext;
     if (typeof plaintext !== 'string') throw new SecretsError('INVALID', 'Vault gave no plaintext');
     return Buffer.from(plaintext, 'base64');

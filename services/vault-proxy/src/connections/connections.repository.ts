@@ -1,0 +1,172 @@
+import type { Connection } from '@heroagent/contracts';
+import { withTenant, type Kysely } from '@heroagent/db';
+import type { VaultProxyDatabase } from '../store-tables.js';
+
+type Row = Pick<
+  VaultProxyDatabase['connections'],
+  | 'id'
+  | 'tenant_id'
+  | 'user_id'
+  | 'provider'
+  | 'account'
+  | 'scopes'
+  | 'status'
+  | 'last_used_at'
+  | 'revoked_at'
+> & { created_at: Date };
+
+const COLUMNS = [
+  'id',
+  'tenant_id',
+  'user_id',
+  'provider',
+  'account',
+  'scopes',
+  'status',
+  'created_at',
+  'last_used_at',
+  'revoked_at',
+] as const;
+
+/** A connection as stored, with its view for callers. */
+export interface StoredConnection {
+  readonly row: Row;
+  readonly view: Connection;
+}
+
+function toStored(row: Row): StoredConnection {
+  return {
+    row,
+    view: {
+      id: row.id,
+      tenantId: row.tenant_id,
+      userId: row.user_id,
+      provider: row.provider as Connection['provider'],
+      account: row.account,
+      scopes: row.scopes,
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+      ...(row.last_used_at === null ? {} : { lastUsedAt: row.last_used_at.toISOString() }),
+      ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at.toISOString() }),
+    },
+  };
+}
+
+/** The connections registry: who connected which account, with which scopes. Never a token. */
+export class ConnectionsRepository {
+  constructor(private readonly db: Kysely<VaultProxyDatabase>) {}
+
+  async get(tenantId: string, id: string): Promise<StoredConnection | undefined> {
+    const row = await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .selectFrom('connections')
+        .select(COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    );
+    return row === undefined ? undefined : toStored(row);
+  }
+
+  async list(tenantId: string, userId?: string): Promise<StoredConnection[]> {
+    const rows = await withTenant(this.db, tenantId, (trx) => {
+      let query = trx.selectFrom('connections').select(COLUMNS).where('tenant_id', '=', tenantId);
+      if (userId !== undefined) query = query.where('user_id', '=', userId);
+      return query.orderBy('created_at').execute();
+    });
+    return rows.map(toStored);
+  }
+
+  /** Creates the connection, or updates it with new scopes after re-consent (reactivating it). */
+  async upsert(connection: {
+    id: string;
+    tenantId: string;
+    userId: string;
+    provider: string;
+    account: string;
+    scopes: string[];
+    secretVersion: number;
+  }): Promise<StoredConnection | undefined> {
+    await this.db
+      .insertInto('tenants')
+      .values({ tenant_id: connection.tenantId })
+      .onConflict((conflict) => conflict.column('tenant_id').doNothing())
+      .execute();
+    const row = await withTenant(this.db, connection.tenantId, (trx) =>
+      trx
+        .insertInto('connections')
+        .values({
+          id: connection.id,
+          tenant_id: connection.tenantId,
+          user_id: connection.userId,
+          provider: connection.provider,
+          account: connection.account,
+          scopes: connection.scopes,
+          status: 'active',
+          secret_version: connection.secretVersion,
+          last_used_at: null,
+          revoked_at: null,
+        })
+        .onConflict((conflict) =>
+          conflict
+            .column('id')
+            .doUpdateSet({
+              scopes: connection.scopes,
+              account: connection.account,
+              status: 'active',
+              secret_version: connection.secretVersion,
+              revoked_at: null,
+              updated_at: new Date(),
+            })
+            // A connection is never moved to another person or provider.
+            .where('connections.user_id', '=', connection.userId)
+            .where('connections.provider', '=', connection.provider),
+        )
+        .returning(COLUMNS)
+        .executeTakeFirst(),
+    );
+    return row === undefined ? undefined : toStored(row);
+  }
+
+  async setStatus(
+    tenantId: string,
+    id: string,
+    status: Row['status'],
+  ): Promise<StoredConnection | undefined> {
+    const row = await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .updateTable('connections')
+        .set({
+          status,
+          updated_at: new Date(),
+          ...(status === 'revoked' ? { revoked_at: new Date() } : {}),
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .returning(COLUMNS)
+        .executeTakeFirst(),
+    );
+    return row === undefined ? undefined : toStored(row);
+  }
+
+  async touch(tenantId: string, id: string): Promise<void> {
+    await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .updateTable('connections')
+        .set({ last_used_at: new Date() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute(),
+    );
+  }
+
+  /** Deletes the connections of a person (or of the tenant): their metadata is personal data too. */
+  async delete(tenantId: string, userId?: string): Promise<number> {
+    const rows = await withTenant(this.db, tenantId, (trx) => {
+      let query = trx.deleteFrom('connections').where('tenant_id', '=', tenantId);
+      if (userId !== undefined) query = query.where('user_id', '=', userId);
+      return query.returning('id').execute();
+    });
+    return rows.length;
+  }
+}
