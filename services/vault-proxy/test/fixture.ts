@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  SEALED_REFRESH_TOKEN_PURPOSE,
+  SEALED_TOKEN_PURPOSE,
+  issueToken,
+  storeConnection,
+  type RpcContract,
+} from '@heroagent/contracts';
+import {
+  exportEd25519PublicKey,
+  exportX25519PublicKey,
+  generateSealingKey,
+  generateSigningKey,
+  open,
+  seal,
+  signJson,
+  toBase64Url,
+  exportX25519PrivateKey,
+  exportEd25519Seed,
+  type JsonValue,
+  type SealedBox,
+  type SealingKey,
+  type SigningKey,
+} from '@heroagent/crypto';
+import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
+import {
+  ContractClient,
+  natsEnvSchema,
+  parseConfig,
+  type RunningService,
+} from '@heroagent/service';
+import { startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+import { createLogger } from '@heroagent/telemetry';
+import { VaultConnection } from '../src/secrets/vault/vault-connection.js';
+import { vaultProxyConfigSchema } from '../src/config.js';
+import { startVaultProxy } from '../src/vault-proxy.js';
+import { OAuthProviderDouble } from './doubles/oauth-provider-double.js';
+import { VaultDouble } from './doubles/vault-double.js';
+
+export const MOUNTS = { kv: 'heroagent-kv', transit: 'heroagent-transit' };
+export const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';
+export const CALENDAR = 'https://www.googleapis.com/auth/calendar.events';
+export const GMAIL_SEND = 'https://www.googleapis.com/auth/gmail.send';
+
+/** vault-proxy running against the Vault double and the OAuth double, with the gateway's keys in the test's hands. */
+export interface VaultProxyFixture {
+  readonly vault: VaultDouble;
+  readonly provider: OAuthProviderDouble;
+  readonly nats: TestNatsServer;
+  readonly database: TestDatabase;
+  readonly gatewaySigning: SigningKey;
+  readonly gatewaySealing: SealingKey;
+  readonly vaultProxySealing: SealingKey;
+  readonly vaultProxyToken: string;
+  readonly client: ContractClient;
+  /** Every log line vault-proxy wrote. */
+  readonly logs: string[];
+  /** Every NATS message that crossed the server, as text. */
+  readonly traffic: string[];
+  running: RunningService;
+  /** A signed grant, as the gateway sends it. */
+  signed<G extends Record<string, unknown>>(
+    contract: RpcContract,
+    grant: G,
+    key?: SigningKey,
+  ): { grant: G & { requestId: string; issuedAt: string }; signature: ReturnType<typeof signJson> };
+  /** Connects an account: a refresh token from the provider, handed over sealed to vault-proxy. */
+  connect(options: {
+    tenantId: string;
+    userId: string;
+    scopes: string[];
+    refreshToken?: string;
+  }): Promise<{ connectionId: string; refreshToken: string }>;
+  /** Issues and opens a token, as the gateway would. */
+  token(options: {
+    tenantId: string;
+    userId: string;
+    connectionId: string;
+    scopes: string[];
+  }): Promise<{ accessToken: string; expiresAt: string; scopes: string[] }>;
+  restart(extraEnv?: Record<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startVaultProxyFixture(
+  extraEnv: Record<string, string> = {},
+): Promise<VaultProxyFixture> {
+  const vault = await VaultDouble.start();
+  const root = await VaultConnection.connect(
+    {
+      address: vault.address,
+      timeoutMs: 2000,
+      auth: { method: 'token', token: vault.rootToken },
+      strictWarnings: true,
+    },
+    createLogger({ service: 'vault-proxy', level: 'silent' }),
+  );
+  await root.call('POST', `sys/mounts/${MOUNTS.kv}`, { type: 'kv', options: { version: '2' } });
+  await root.call('POST', `sys/mounts/${MOUNTS.transit}`, { type: 'transit' });
+  await root.close();
+  vault.setPolicy('vault-proxy', [
+    { path: `${MOUNTS.kv}/data/tenants/*`, capabilities: ['create', 'read', 'update'] },
+    { path: `${MOUNTS.kv}/metadata/tenants/*`, capabilities: ['list', 'delete'] },
+    { path: `${MOUNTS.transit}/keys`, capabilities: ['list'] },
+    { path: `${MOUNTS.transit}/keys/*`, capabilities: ['create', 'read', 'update', 'delete'] },
+    { path: `${MOUNTS.transit}/datakey/plaintext/*`, capabilities: ['update'] },
+    { path: `${MOUNTS.transit}/decrypt/*`, capabilities: ['update'] },
+    { path: `${MOUNTS.transit}/rewrap/*`, capabilities: ['update'] },
+  ]);
+  const vaultProxyToken = vault.issueToken(['vault-proxy'], { ttlSeconds: 3600 });
+  const provider = await OAuthProviderDouble.start();
+  // No permissions on this server: a sniffer sees every message, to prove no secret crosses in clear.
+  const nats = await startNatsServer();
+  const database = await createTestDatabase();
+  const service = await database.provisionService('vault_proxy');
+  const gatewaySigning = generateSigningKey();
+  const gatewaySealing = generateSealingKey();
+  const vaultProxySealing = generateSealingKey();
+  const logs: string[] = [];
+  const traffic: string[] = [];
+  const sniffer: NatsConnection = await connect({ servers: nats.url });
+  sniffer.subscribe('>', {
+    callback: (_error, message) => {
+      traffic.push(`${message.subject} ${message.headers?.toString() ?? ''} ${message.string()}`);
+    },
+  });
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const env = (extra: Record<string, string>) => ({
+    HEROAGENT_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    DATABASE_URL: service.runtimeUrl,
+    DATABASE_MIGRATION_URL: service.ownerUrl,
+    DATABASE_SCHEMA: 'vault_proxy',
+    NATS_URL: nats.url,
+    SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
+    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
+    GATEWAY_VERIFY_KEYS: JSON.stringify([
+      {
+        kid: gatewaySigning.kid,
+        publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)),
+      },
+    ]),
+    GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
+    VAULT_ADDR: vault.address,
+    VAULT_TOKEN: vaultProxyToken,
+    VAULT_KV_MOUNT: MOUNTS.kv,
+    VAULT_TRANSIT_MOUNT: MOUNTS.transit,
+    OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
+    OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
+    OAUTH_GOOGLE_REVOKE_URL: provider.revokeUrl,
+    ...extraEnv,
+    ...extra,
+  });
+  const start = (extra: Record<string, string> = {}) =>
+    startVaultProxy(
+      vaultProxyConfigSchema.parse(env(extra)),
+      createLogger({ service: 'vault-proxy', level: 'debug', destination }),
+    );
+  const client = ContractClient.create(
+    parseConfig(natsEnvSchema, { NATS_URL: nats.url, NATS_REQUEST_TIMEOUT_MS: '10000' }),
+    'gateway',
+  );
+  const fixture: VaultProxyFixture = {
+    vault,
+    provider,
+    nats,
+    database,
+    gatewaySigning,
+    gatewaySealing,
+    vaultProxySealing,
+    vaultProxyToken,
+    client,
+    logs,
+    traffic,
+    running: await start(),
+    signed(contract, grant, key = gatewaySigning) {
+      const full = { ...grant, requestId: randomUUID(), issuedAt: new Date().toISOString() };
+      return {
+        grant: full,
+        signature: signJson(full as unknown as JsonValue, contract.subject, key),
+      };
+    },
+    async connect({ tenantId, userId, scopes, refreshToken }) {
+      const token = refreshToken ?? provider.grant(scopes);
+      const connectionId = randomUUID();
+      const sealed: SealedBox = seal(Buffer.from(token), vaultProxySealing.publicKey, {
+        sender: 'gateway',
+        recipient: 'vault-proxy',
+        purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+      });
+      await client.request(
+        storeConnection,
+        fixture.signed(storeConnection, {
+          tenantId,
+          userId,
+          connectionId,
+          provider: 'google',
+          account: 'ada@example.com',
+          scopes,
+          refreshToken: sealed,
+        }),
+      );
+      return { connectionId, refreshToken: token };
+    },
+    async token(options) {
+      const answer = await client.request(issueToken, fixture.signed(issueToken, options));
+      const accessToken = open(answer.token, gatewaySealing, {
+        sender: 'vault-proxy',
+        recipient: 'gateway',
+        purpose: SEALED_TOKEN_PURPOSE,
+      }).toString('utf8');
+      return { accessToken, expiresAt: answer.expiresAt, scopes: answer.scopes };
+    },
+    async restart(extra = {}) {
+      await fixture.running.close();
+      fixture.running = await start(extra);
+    },
+    async close() {
+      await fixture.running.close();
+      await client.close();
+      await sniffer.close();
+      await nats.stop();
+      await database.drop();
+      await provider.close();
+      await vault.close();
+    },
+  };
+  return fixture;
+}
