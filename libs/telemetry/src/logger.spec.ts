@@ -90,6 +90,21 @@ describe('logger redaction', () => {
     });
   });
 
+  it('keeps error codes, and redacts OAuth codes and tokens in URLs', () => {
+    expect(redactSecrets({ code: 'CONNECTION_BROKEN', authorizationCode: '4/0Ab-secret' })).toEqual(
+      {
+        code: 'CONNECTION_BROKEN',
+        authorizationCode: REDACTED,
+      },
+    );
+    expect(redactString('GET /oauth/callback?state=abc&code=4/0AbSecret&scope=x')).toBe(
+      `GET /oauth/callback?state=abc&code=${REDACTED}&scope=x`,
+    );
+    expect(redactString('https://oauth2.googleapis.com/revoke?token=1%2F%2Fsecret')).toBe(
+      `https://oauth2.googleapis.com/revoke?token=${REDACTED}`,
+    );
+  });
+
   it('keeps names and counts of secrets, which are not secret', () => {
     expect(
       redactSecrets({

@@ -3,7 +3,7 @@ export const REDACTED = '[REDACTED]';
 
 // Field names whose values are secret whatever they hold.
 const SECRET_FIELD =
-  /(pass(word|phrase)?|secret|token|authorization|cookie|credential|api[-_]?key|private[-_]?key|signing[-_]?key|sealing[-_]?key|client[-_]?secret|refresh|session[-_]?id|seed|^key$|^dek$|^kek$|^code$|^code[-_]?verifier$)/i;
+  /(pass(word|phrase)?|secret|token|authorization|cookie|credential|api[-_]?key|private[-_]?key|signing[-_]?key|sealing[-_]?key|client[-_]?secret|refresh|session[-_]?id|seed|^key$|^dek$|^kek$|auth(orization)?[-_]?code|code[-_]?verifier)/i;
 // Field names that look secret but only name or count a secret.
 const SAFE_FIELD =
   /^(token[-_]?type|tokens?[-_]?count|kid|key[-_]?id|idempotency[-_]?key|max[-_]?tokens|.*_at|.*At)$/i;
@@ -18,12 +18,17 @@ const SECRET_VALUE_PATTERNS: RegExp[] = [
   /\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, // JWT
   /\b(gh[pousr]_|xox[abp]-|sk-)[A-Za-z0-9_-]{10,}/g, // GitHub, Slack, OpenAI-style API keys
 ];
+// OAuth and API secrets passed as URL query or form parameters.
+const SECRET_PARAMETERS =
+  /([?&](?:code|access_token|refresh_token|id_token|client_secret|token|password)=)[^&\s"']+/gi;
 // user:password@ in URLs (postgres://, nats://, https://…).
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^@\s/]+@/gi;
 
 /** Replaces every recognisable secret inside a string. */
 export function redactString(text: string): string {
-  let result = text.replace(URL_CREDENTIALS, `$1:${REDACTED}@`);
+  let result = text
+    .replace(URL_CREDENTIALS, `$1:${REDACTED}@`)
+    .replace(SECRET_PARAMETERS, `$1${REDACTED}`);
   for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
   return result;
 }

@@ -39,10 +39,7 @@ export async function startVaultProxy(
   config: VaultProxyConfig,
   logger: Logger,
 ): Promise<RunningService> {
-  logger.info(
-    { kid: config.signingKey.kid, secrets: config.secrets.backend },
-    'service keys loaded',
-  );
+  logger.info({ kid: config.signingKey.kid, store: config.secrets.backend }, 'service keys loaded');
   const secrets = await secretsBackendFactory(config, logger);
   return startService({
     service: 'vault-proxy',

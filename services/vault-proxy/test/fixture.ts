@@ -123,7 +123,13 @@ export async function startVaultProxyFixture(
   const sniffer: NatsConnection = await connect({ servers: nats.url });
   sniffer.subscribe('>', {
     callback: (_error, message) => {
-      traffic.push(`${message.subject} ${message.headers?.toString() ?? ''} ${message.string()}`);
+      const headers =
+        message.headers === undefined
+          ? ''
+          : [...message.headers.keys()]
+              .map((key) => `${key}: ${message.headers!.get(key)}`)
+              .join('; ');
+      traffic.push(`${message.subject} ${headers} ${message.string()}`);
     },
   });
   const destination = new Writable({
