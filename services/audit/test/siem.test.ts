@@ -12,7 +12,7 @@ import type { RunningService } from '@heroagent/service';
 import { createLogger } from '@heroagent/telemetry';
 import { startAudit } from '../src/audit.js';
 import { auditConfigSchema } from '../src/config.js';
-import { OtlpReceiverDouble } from './doubles/otlp-receiver.js';
+import { OtlpReceiverDouble } from '@heroagent/doubles';
 import { startAuditFixture, viewer, type AuditFixture } from './fixture.js';
 
 async function until(

@@ -36,8 +36,8 @@ import { createLogger } from '@heroagent/telemetry';
 import { VaultConnection } from '../src/secrets/vault/vault-connection.js';
 import { vaultProxyConfigSchema } from '../src/config.js';
 import { startVaultProxy } from '../src/vault-proxy.js';
-import { OAuthProviderDouble } from './doubles/oauth-provider-double.js';
-import { VaultDouble } from './doubles/vault-double.js';
+import { OAuthProviderDouble } from '@heroagent/doubles';
+import { VaultDouble } from '@heroagent/doubles';
 
 export const MOUNTS = { kv: 'heroagent-kv', transit: 'heroagent-transit' };
 export const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';

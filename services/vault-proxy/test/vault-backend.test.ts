@@ -7,7 +7,7 @@ import { createLogger } from '@heroagent/telemetry';
 import { SecretsError } from '../src/secrets/secrets-backend.js';
 import { VaultConnection, type VaultAuth } from '../src/secrets/vault/vault-connection.js';
 import { VaultSecretsBackend } from '../src/secrets/vault/vault-secrets-backend.js';
-import { VaultDouble } from './doubles/vault-double.js';
+import { VaultDouble } from '@heroagent/doubles';
 import { secretsBackendContract } from './secrets-backend.contract.js';
 
 const logger = createLogger({ service: 'vault-proxy', level: 'silent' });

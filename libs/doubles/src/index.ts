@@ -1,0 +1,7 @@
+export { VaultDouble, type RecordedRequest } from './vault-double.js';
+export { OAuthProviderDouble } from './oauth-provider-double.js';
+export {
+  OtlpReceiverDouble,
+  type ReceivedExport,
+  type ReceivedLogRecord,
+} from './otlp-receiver-double.js';
