@@ -1,5 +1,5 @@
 import type { Connection } from '@heroagent/contracts';
-import { withTenant, type Kysely } from '@heroagent/db';
+import { sql, withTenant, type Kysely } from '@heroagent/db';
 import type { VaultProxyDatabase } from '../store-tables.js';
 
 type Row = Pick<
@@ -56,16 +56,12 @@ function toStored(row: Row): StoredConnection {
 export class ConnectionsRepository {
   constructor(private readonly db: Kysely<VaultProxyDatabase>) {}
 
+  /** One connection, in one round trip (see the connection_of function), under RLS. */
   async get(tenantId: string, id: string): Promise<StoredConnection | undefined> {
-    const row = await withTenant(this.db, tenantId, (trx) =>
-      trx
-        .selectFrom('connections')
-        .select(COLUMNS)
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .executeTakeFirst(),
-    );
-    return row === undefined ? undefined : toStored(row);
+    const { rows } = await sql<Row>`
+      select id, tenant_id, user_id, provider, account, scopes, status, created_at, last_used_at, revoked_at
+      from connection_of(${tenantId}, ${id})`.execute(this.db);
+    return rows[0] === undefined ? undefined : toStored(rows[0]);
   }
 
   async list(tenantId: string, userId?: string): Promise<StoredConnection[]> {
