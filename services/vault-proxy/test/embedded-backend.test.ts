@@ -1,5 +1,6 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +125,36 @@ describe('the embedded secrets store (real Postgres, local key file)', () => {
     }
     expect(await second.getRefreshToken(ref)).toBe('1//before-rotation');
     expect(await second.openDataKey(owner, key.wrapped)).toEqual(key.plaintext);
+  });
+
+  it('says loudly at boot that it is not Vault, and reports values its key file cannot open', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createLogger({ service: 'vault-proxy', level: 'info', destination });
+    const tenantId = randomUUID();
+    const foreign = join(dir, 'foreign.json');
+    await createKeyFile(foreign);
+    const other = new EmbeddedSecretsBackend(db, await loadKeyFile(foreign));
+    await other.putRefreshToken({ tenantId, connectionId: randomUUID() }, '1//other-key-file');
+
+    const file = join(dir, 'boot.json');
+    await createKeyFile(file);
+    const backend = new EmbeddedSecretsBackend(db, await loadKeyFile(file));
+    await backend.start(logger);
+    const warning = lines.find((line) => line['code'] === 'EMBEDDED_SECRETS_NOT_VAULT');
+    expect(warning).toMatchObject({ level: 'warn' });
+    expect(String(warning!['msg'])).toMatch(/NOT IN VAULT/);
+    expect(lines.find((line) => line['code'] === 'EMBEDDED_SECRETS_UNREADABLE')).toMatchObject({
+      level: 'error',
+    });
+    expect(backend.unreadable).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain('1//other-key-file');
   });
 
   it('refuses a missing or damaged key file with a clear code', async () => {
