@@ -4,7 +4,13 @@
 // in the Vault double (KV v2 over HTTP on loopback).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { SEALED_REFRESH_TOKEN_PURPOSE, SEALED_TOKEN_PURPOSE, issueToken, storeConnection, type RpcContract } from '@heroagent/contracts';
+import {
+  SEALED_REFRESH_TOKEN_PURPOSE,
+  SEALED_TOKEN_PURPOSE,
+  issueToken,
+  storeConnection,
+  type RpcContract,
+} from '@heroagent/contracts';
 import {
   exportEd25519PublicKey,
   exportEd25519Seed,
@@ -38,8 +44,16 @@ printMachine('vault.tokens.issue: a cached token, and a refresh against the OAut
 
 const vault = await VaultDouble.start();
 const root = { 'X-Vault-Token': vault.rootToken, 'content-type': 'application/json' };
-await fetch(`${vault.address}/v1/sys/mounts/heroagent-kv`, { method: 'POST', headers: root, body: JSON.stringify({ type: 'kv', options: { version: '2' } }) });
-await fetch(`${vault.address}/v1/sys/mounts/heroagent-transit`, { method: 'POST', headers: root, body: JSON.stringify({ type: 'transit' }) });
+await fetch(`${vault.address}/v1/sys/mounts/heroagent-kv`, {
+  method: 'POST',
+  headers: root,
+  body: JSON.stringify({ type: 'kv', options: { version: '2' } }),
+});
+await fetch(`${vault.address}/v1/sys/mounts/heroagent-transit`, {
+  method: 'POST',
+  headers: root,
+  body: JSON.stringify({ type: 'transit' }),
+});
 const provider = await OAuthProviderDouble.start();
 const nats = await startNatsServer();
 const database = await createTestDatabase();
@@ -56,7 +70,12 @@ const vaultProxy = await startVaultProxy(
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
     SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
-    GATEWAY_VERIFY_KEYS: JSON.stringify([{ kid: gatewaySigning.kid, publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)) }]),
+    GATEWAY_VERIFY_KEYS: JSON.stringify([
+      {
+        kid: gatewaySigning.kid,
+        publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)),
+      },
+    ]),
     GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
     VAULT_ADDR: vault.address,
     VAULT_TOKEN: vault.rootToken,
@@ -67,44 +86,84 @@ const vaultProxy = await startVaultProxy(
   }),
   createLogger({ service: 'vault-proxy', level: 'silent' }),
 );
-const client = ContractClient.create(parseConfig(natsEnvSchema, { NATS_URL: nats.url, NATS_REQUEST_TIMEOUT_MS: '20000' }), 'gateway');
+const client = ContractClient.create(
+  parseConfig(natsEnvSchema, { NATS_URL: nats.url, NATS_REQUEST_TIMEOUT_MS: '20000' }),
+  'gateway',
+);
 await client.connect();
 const tenantId = randomUUID();
 const userId = randomUUID();
 
 function signed<G extends Record<string, unknown>>(contract: RpcContract, grant: G) {
   const full = { ...grant, requestId: randomUUID(), issuedAt: new Date().toISOString() };
-  return { grant: full, signature: signJson(full as unknown as JsonValue, contract.subject, gatewaySigning) };
+  return {
+    grant: full,
+    signature: signJson(full as unknown as JsonValue, contract.subject, gatewaySigning),
+  };
 }
 
 async function connectAccount(expiresIn: number): Promise<string> {
   const connectionId = randomUUID();
   const refreshToken = provider.grant([SCOPE], { expiresIn });
-  const sealed = seal(Buffer.from(refreshToken), vaultProxySealing.publicKey, { sender: 'gateway', recipient: 'vault-proxy', purpose: SEALED_REFRESH_TOKEN_PURPOSE });
-  await client.request(storeConnection, signed(storeConnection, { tenantId, userId, connectionId, provider: 'google', account: 'bench@example.com', scopes: [SCOPE], refreshToken: sealed }));
+  const sealed = seal(Buffer.from(refreshToken), vaultProxySealing.publicKey, {
+    sender: 'gateway',
+    recipient: 'vault-proxy',
+    purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+  });
+  await client.request(
+    storeConnection,
+    signed(storeConnection, {
+      tenantId,
+      userId,
+      connectionId,
+      provider: 'google',
+      account: 'bench@example.com',
+      scopes: [SCOPE],
+      refreshToken: sealed,
+    }),
+  );
   return connectionId;
 }
 
 /** One request as the gateway makes it: sign, send, open the sealed token. */
 async function issue(connectionId: string): Promise<string> {
-  const answer = await client.request(issueToken, signed(issueToken, { tenantId, userId, connectionId, scopes: [SCOPE] }));
-  return open(answer.token, gatewaySealing, { sender: 'vault-proxy', recipient: 'gateway', purpose: SEALED_TOKEN_PURPOSE }).toString('utf8');
+  const answer = await client.request(
+    issueToken,
+    signed(issueToken, { tenantId, userId, connectionId, scopes: [SCOPE] }),
+  );
+  return open(answer.token, gatewaySealing, {
+    sender: 'vault-proxy',
+    recipient: 'gateway',
+    purpose: SEALED_TOKEN_PURPOSE,
+  }).toString('utf8');
 }
 
 // Cached: one connection whose token lasts an hour.
 const cached = await connectAccount(3599);
 await warmUp(() => issue(cached), 200);
 const cachedLatency = summarize(await sequentialLatencies(() => issue(cached), requests));
-const cachedSeconds = await concurrentSeconds(() => issue(cached), throughputRequests, config.concurrency);
+const cachedSeconds = await concurrentSeconds(
+  () => issue(cached),
+  throughputRequests,
+  config.concurrency,
+);
 
 // Refresh: tokens that expire inside the refresh margin, so every request refreshes. Refreshes are
 // one at a time per connection (single flight), so the concurrent run spreads over many connections.
-const refreshing = await Promise.all(Array.from({ length: config.concurrency }, () => connectAccount(60)));
+const refreshing = await Promise.all(
+  Array.from({ length: config.concurrency }, () => connectAccount(60)),
+);
 const calls = provider.refreshCalls;
 await warmUp(() => issue(refreshing[0]!), 50);
-const refreshLatency = summarize(await sequentialLatencies(() => issue(refreshing[0]!), Math.min(requests, 1_000)));
+const refreshLatency = summarize(
+  await sequentialLatencies(() => issue(refreshing[0]!), Math.min(requests, 1_000)),
+);
 let next = 0;
-const refreshSeconds = await concurrentSeconds(() => issue(refreshing[next++ % refreshing.length]!), Math.min(throughputRequests, 2_000), config.concurrency);
+const refreshSeconds = await concurrentSeconds(
+  () => issue(refreshing[next++ % refreshing.length]!),
+  Math.min(throughputRequests, 2_000),
+  config.concurrency,
+);
 const refreshes = provider.refreshCalls - calls;
 
 console.log(
@@ -112,11 +171,19 @@ console.log(
     `each request signs a grant (Ed25519), vault-proxy verifies it and records its id (replay protection, one Postgres insert), ` +
     `seals the token (X25519), and the caller opens it`,
 );
-console.log(`latency: ${formatCount(requests)} sequential requests (cached), ${formatCount(Math.min(requests, 1_000))} (refresh); throughput: ${config.concurrency} in flight`);
+console.log(
+  `latency: ${formatCount(requests)} sequential requests (cached), ${formatCount(Math.min(requests, 1_000))} (refresh); throughput: ${config.concurrency} in flight`,
+);
 printTable(
   ['token', 'p50 µs', 'p99 µs', 'mean µs', 'req/s'],
   [
-    ['cached (within its lifetime, outside the margin)', formatMicros(cachedLatency.p50), formatMicros(cachedLatency.p99), formatMicros(cachedLatency.mean), formatCount(Math.round(throughputRequests / cachedSeconds))],
+    [
+      'cached (within its lifetime, outside the margin)',
+      formatMicros(cachedLatency.p50),
+      formatMicros(cachedLatency.p99),
+      formatMicros(cachedLatency.mean),
+      formatCount(Math.round(throughputRequests / cachedSeconds)),
+    ],
     [
       'refreshed (Vault read + provider refresh per request)',
       formatMicros(refreshLatency.p50),
@@ -126,7 +193,9 @@ printTable(
     ],
   ],
 );
-console.log(`provider refreshes during the refresh runs: ${formatCount(refreshes)} (one per request, as intended)`);
+console.log(
+  `provider refreshes during the refresh runs: ${formatCount(refreshes)} (one per request, as intended)`,
+);
 
 await client.close();
 await vaultProxy.close();

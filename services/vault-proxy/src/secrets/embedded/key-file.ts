@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { fromBase64Url, keyRing, type KeyRing } from '@heroagent/crypto';
 import { SecretsError } from '../secrets-backend.js';
@@ -20,6 +20,16 @@ type KeyFile = z.infer<typeof keyFileSchema>;
  * secrets use the current version; older versions stay until everything is rewrapped.
  */
 export async function loadKeyFile(path: string): Promise<KeyRing> {
+  const parsed = await readKeyFile(path);
+  return keyRing(
+    new Map(
+      Object.entries(parsed.keys).map(([version, key]) => [Number(version), fromBase64Url(key)!]),
+    ),
+    parsed.current,
+  );
+}
+
+async function readKeyFile(path: string): Promise<KeyFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -35,12 +45,9 @@ export async function loadKeyFile(path: string): Promise<KeyRing> {
   } catch {
     throw new SecretsError('INVALID', `${path} is not an embedded key file`);
   }
-  return keyRing(
-    new Map(
-      Object.entries(parsed.keys).map(([version, key]) => [Number(version), fromBase64Url(key)!]),
-    ),
-    parsed.current,
-  );
+  if (parsed.keys[String(parsed.current)] === undefined)
+    throw new SecretsError('INVALID', `${path} names a current key version it does not hold`);
+  return parsed;
 }
 
 /** Creates a key file with one key (version 1), unless it exists. */
@@ -52,23 +59,44 @@ export async function createKeyFile(path: string): Promise<boolean> {
     keys: { '1': randomBytes(32).toString('base64url') },
   };
   try {
-    await writeFile(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(path, serialise(file), { mode: 0o600, flag: 'wx' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    throw new SecretsError(
+      'UNAVAILABLE',
+      `cannot create the embedded key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
 }
 
-/** Adds a new key version and makes it current; the store rewraps to it at its next start. */
+/**
+ * Adds a new key version and makes it current; the store rewraps to it at its next start. The
+ * file is replaced atomically (written beside it, then renamed), so a crash mid-rotation leaves
+ * either the old file or the new one, never a torn one that would lose every key.
+ */
 export async function rotateKeyFile(path: string): Promise<number> {
-  const file = keyFileSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+  const file = await readKeyFile(path);
   const next = Math.max(...Object.keys(file.keys).map(Number)) + 1;
   const rotated: KeyFile = {
     ...file,
     current: next,
     keys: { ...file.keys, [String(next)]: randomBytes(32).toString('base64url') },
   };
-  await writeFile(path, `${JSON.stringify(rotated, null, 2)}\n`, { mode: 0o600 });
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, serialise(rotated), { mode: 0o600, flag: 'wx' });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new SecretsError(
+      'UNAVAILABLE',
+      `cannot write the embedded key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
   return next;
+}
+
+function serialise(file: KeyFile): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
 }
