@@ -119,4 +119,32 @@ describe('service processes (built)', { timeout: 90_000 }, () => {
     expect(outcome.stdout).toContain('"msg":"failed to start"');
     expect(outcome.stdout).not.toContain('wrong@');
   });
+
+  it('vault-proxy refuses to start, saying why, without its key file or its Vault', async () => {
+    const missingKeys = await runService(
+      'vault-proxy',
+      platform.env('vault-proxy', {
+        HEROAGENT_ENV: 'production',
+        EMBEDDED_KEY_FILE: '/nonexistent/vault-proxy-keys.json',
+      }),
+    );
+    expect(missingKeys.code).toBe(1);
+    expect(missingKeys.stdout).toContain('"msg":"failed to start"');
+    expect(missingKeys.stdout).toContain('cannot read the embedded key file');
+    expect(missingKeys.stdout).toContain('"code":"UNAVAILABLE"');
+
+    const vaultToken = 'hvs.test-token-that-must-not-be-logged';
+    const noVault = await runService(
+      'vault-proxy',
+      platform.env('vault-proxy', {
+        VAULT_ADDR: 'http://127.0.0.1:1',
+        VAULT_TOKEN: vaultToken,
+        VAULT_TIMEOUT_MS: '500',
+      }),
+    );
+    expect(noVault.code).toBe(1);
+    expect(noVault.stdout).toContain('"msg":"failed to start"');
+    expect(noVault.stdout).toContain('"code":"UNAVAILABLE"');
+    expect(noVault.stdout + noVault.stderr).not.toContain(vaultToken);
+  });
 });
