@@ -7,15 +7,10 @@ import type {
 import { OAuthError, type OAuthClient } from '../oauth/oauth-client.js';
 import type { SecretsBackend } from '../secrets/secrets-backend.js';
 import { fromSecrets } from '../secrets/secrets-errors.js';
+import { TokenCache, type CachedToken } from './token-cache.js';
 
 /** An access token ready to hand over (to be sealed), never past its expiry. */
 export interface IssuedToken {
-  readonly accessToken: string;
-  readonly expiresAt: number;
-  readonly scopes: string[];
-}
-
-interface CachedToken {
   readonly accessToken: string;
   readonly expiresAt: number;
   readonly scopes: string[];
@@ -29,16 +24,18 @@ interface CachedToken {
  * Tokens live in memory only.
  */
 export class TokenService {
-  private readonly cache = new Map<string, CachedToken>();
+  private readonly cache: TokenCache;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly connections: ConnectionsRepository,
     private readonly secrets: SecretsBackend,
     private readonly oauth: OAuthClient,
-    private readonly options: { ttlMs: number; refreshMarginMs: number },
+    private readonly options: { ttlMs: number; refreshMarginMs: number; maxCached?: number },
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.cache = new TokenCache(options.maxCached ?? 100_000);
+  }
 
   async issue(request: {
     tenantId: string;
@@ -62,8 +59,7 @@ export class TokenService {
 
   /** Forgets every cached token of a connection (revoked, re-consented, erased). */
   drop(connectionId: string): void {
-    for (const key of this.cache.keys())
-      if (key.startsWith(`${connectionId} `)) this.cache.delete(key);
+    this.cache.dropConnection(connectionId);
   }
 
   private async usable(request: {
@@ -91,10 +87,7 @@ export class TokenService {
   }
 
   private fresh(key: string): CachedToken | undefined {
-    const cached = this.cache.get(key);
-    return cached !== undefined && cached.expiresAt - this.options.refreshMarginMs > Date.now()
-      ? cached
-      : undefined;
+    return this.cache.fresh(key, this.options.refreshMarginMs);
   }
 
   private handOut(token: CachedToken): IssuedToken {
