@@ -37,6 +37,11 @@ export const ERROR_CODES = [
   'CONNECTION_BROKEN',
   // Vault (or the embedded secrets store) is sealed or unreachable: fail closed.
   'SECRETS_UNAVAILABLE',
+  // The HTTP edge.
+  'CSRF_INVALID',
+  'OAUTH_STATE_INVALID',
+  'OAUTH_DENIED',
+  'INVITATION_INVALID',
 ] as const;
 
 /** A code from {@link ERROR_CODES}. */

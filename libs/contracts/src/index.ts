@@ -113,3 +113,12 @@ export {
   openDataKey,
   type Connection,
 } from './vault-connections.js';
+export {
+  defineRoute,
+  type HttpRoute,
+  type RouteAccess,
+  type RouteOutcome,
+  type RouteInput,
+  type RouteResponse,
+} from './http-route.js';
+export * from './gateway-http.js';

@@ -9,6 +9,7 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'INVALID_REQUEST':
     case 'ACTION_UNKNOWN':
+    case 'OAUTH_STATE_INVALID':
       return HttpStatus.BAD_REQUEST;
     case 'UNAUTHENTICATED':
     case 'SIGNATURE_INVALID':
@@ -20,9 +21,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'ACTION_NOT_ALLOWED':
     case 'POLICY_DENIED':
     case 'SCOPE_NOT_GRANTED':
+    case 'CSRF_INVALID':
+    case 'OAUTH_DENIED':
       return HttpStatus.FORBIDDEN;
     case 'NOT_FOUND':
     case 'CONNECTION_NOT_FOUND':
+    case 'INVITATION_INVALID':
       return HttpStatus.NOT_FOUND;
     case 'CONFLICT':
     case 'IDEMPOTENCY_CONFLICT':
