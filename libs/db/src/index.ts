@@ -1,5 +1,5 @@
 export { createDatabase, type DatabaseOptions } from './database.js';
-export { withTenant, useTenant, TENANT_SETTING } from './tenant.js';
+export { withTenant, withSettings, useTenant, TENANT_SETTING } from './tenant.js';
 export { enableTenantIsolationV1 } from './rls.js';
 export { migrateToLatest, type MigrationSet } from './migrations.js';
 export {

@@ -35,3 +35,38 @@ export async function useTenant<DB>(trx: Transaction<DB>, tenantId: string): Pro
   }
   await sql`select set_config(${TENANT_SETTING}, ${tenantId.toLowerCase()}, true)`.execute(trx);
 }
+
+const SETTING_NAME = /^app\.[a-z][a-z_]{0,62}$/;
+
+/**
+ * Runs `fn` in a transaction with the given `app.*` settings, all set in one statement and all
+ * transaction-local. Row-level security policies read them: a tenant, a person, or the hash of a
+ * secret the caller presented. An undefined value leaves the setting unset (so it matches nothing).
+ */
+export async function withSettings<DB, T>(
+  db: Kysely<DB>,
+  settings: Readonly<Record<string, string | undefined>>,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  const entries = Object.entries(settings).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  );
+  for (const [name, value] of entries) {
+    if (!SETTING_NAME.test(name)) {
+      throw new DatabaseError('INVALID_IDENTIFIER', `"${name}" is not an app.* setting name`);
+    }
+    if (name === TENANT_SETTING && !UUID.test(value)) {
+      throw new DatabaseError('INVALID_TENANT_ID', 'a tenant id is a UUID');
+    }
+  }
+  return db.transaction().execute(async (trx) => {
+    if (entries.length > 0) {
+      const calls = entries.map(
+        ([name, value]) =>
+          sql`set_config(${name}, ${name === TENANT_SETTING ? value.toLowerCase() : value}, true)`,
+      );
+      await sql`select ${sql.join(calls)}`.execute(trx);
+    }
+    return fn(trx);
+  });
+}

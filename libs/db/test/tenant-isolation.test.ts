@@ -7,6 +7,7 @@ import {
   enableTenantIsolationV1,
   migrateToLatest,
   sql,
+  withSettings,
   withTenant,
   type Kysely,
   type MigrationSet,
@@ -164,6 +165,39 @@ describe('tenant isolation with row-level security (real Postgres)', () => {
         expect.objectContaining({ code: 'INVALID_TENANT_ID' }) as DatabaseError,
       );
     }
+  });
+
+  it('sets several app.* settings for one transaction only, and refuses bad names', async () => {
+    const read = sql<{
+      tenant: string | null;
+      secret: string | null;
+    }>`select current_setting('app.tenant_id', true) as tenant, current_setting('app.flow_hash', true) as secret`;
+    const inside = await withSettings(
+      app,
+      {
+        'app.tenant_id': tenantA.toUpperCase(),
+        'app.flow_hash': 'abc123',
+        'app.user_id': undefined,
+      },
+      async (trx) => {
+        const notes = await trx.selectFrom('notes').select('body').orderBy('body').execute();
+        return { notes: notes.map((row) => row.body), settings: (await read.execute(trx)).rows[0] };
+      },
+    );
+    expect(inside).toEqual({
+      notes: ['a1', 'a2'],
+      settings: { tenant: tenantA, secret: 'abc123' },
+    });
+    const after = (await read.execute(app)).rows[0];
+    expect([after?.tenant ?? '', after?.secret ?? '']).toEqual(['', '']);
+    for (const name of ['tenant_id', 'app.Tenant', "app.x'; drop table notes; --", 'search_path']) {
+      await expect(withSettings(app, { [name]: 'x' }, () => Promise.resolve())).rejects.toThrow(
+        expect.objectContaining({ code: 'INVALID_IDENTIFIER' }) as DatabaseError,
+      );
+    }
+    await expect(
+      withSettings(app, { 'app.tenant_id': 'not-a-uuid' }, () => Promise.resolve()),
+    ).rejects.toThrow(expect.objectContaining({ code: 'INVALID_TENANT_ID' }) as DatabaseError);
   });
 
   it('names the migration that failed and leaves nothing of it behind', async () => {
