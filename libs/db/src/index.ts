@@ -8,6 +8,13 @@ export {
   type ServiceDatabasePlan,
 } from './provision.js';
 export { DatabaseError, quoteIdentifier, type DatabaseErrorCode } from './errors.js';
-export { sql, type Kysely, type Transaction } from 'kysely';
+export {
+  sql,
+  type ColumnType,
+  type Generated,
+  type Kysely,
+  type Selectable,
+  type Transaction,
+} from 'kysely';
 export type { Migration } from 'kysely/migration';
 export { pingDatabase } from './ping.js';

@@ -103,11 +103,28 @@ export async function up(db: Kysely<any>): Promise<void> {
       nonce text not null,
       return_to text not null,
       scopes text[] not null default '{}',
+      invitation_hash bytea,
       created_at timestamptz not null default now(),
       expires_at timestamptz not null,
       consumed_at timestamptz
     )`.execute(db);
   await sql`create index oauth_flows_by_expiry on oauth_flows (expires_at)`.execute(db);
+
+  // Signed audit events waiting for JetStream: written in the same transaction as what they
+  // record, published by a relay with the event id as Nats-Msg-Id. They carry ids and ciphertext
+  // only, so the relay (app.outbox_relay = 'on') may read every tenant's.
+  await sql`
+    create table audit_outbox (
+      id uuid primary key,
+      tenant_id uuid not null,
+      envelope jsonb not null,
+      created_at timestamptz not null default now(),
+      published_at timestamptz,
+      attempts integer not null default 0
+    )`.execute(db);
+  await sql`create index audit_outbox_pending on audit_outbox (created_at) where published_at is null`.execute(
+    db,
+  );
 
   const policies: Array<[table: string, name: string, command: string, rule: string]> = [
     [
@@ -147,10 +164,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     ['sessions', 'expired_for_deletion', 'select', `expires_at < now() or idle_expires_at < now()`],
     ['sessions', 'expired_deletes', 'delete', `expires_at < now() or idle_expires_at < now()`],
     ['oauth_flows', 'bearer', 'all', `state_hash = ${hash('flow_hash')}`],
+    [
+      'audit_outbox',
+      'tenant_or_relay',
+      'all',
+      `tenant_id = ${tenant} or current_setting('app.outbox_relay', true) = 'on'`,
+    ],
     ['oauth_flows', 'expired_for_deletion', 'select', `expires_at < now()`],
     ['oauth_flows', 'expired_deletes', 'delete', `expires_at < now()`],
   ];
-  for (const table of ['tenants', 'users', 'identities', 'memberships', 'invitations', 'sessions', 'oauth_flows']) {
+  for (const table of [
+    'tenants',
+    'users',
+    'identities',
+    'memberships',
+    'invitations',
+    'sessions',
+    'oauth_flows',
+    'audit_outbox',
+  ]) {
     await sql.raw(`alter table ${table} enable row level security`).execute(db);
     await sql.raw(`alter table ${table} force row level security`).execute(db);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromBase64Url, x25519PublicKeyFromRaw } from '@heroagent/crypto';
 import {
   commonConfig,
   commonEnvSchema,
@@ -8,27 +9,159 @@ import {
   signingKeyEnvSchema,
 } from '@heroagent/service';
 
-const envSchema = z.object({
-  ...commonEnvSchema.shape,
-  DATABASE_SCHEMA: schemaNameSchema.default('gateway'),
-  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  /** Largest JSON body accepted, in bytes. */
-  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
-  /** Signs capabilities, audit events and requests to vault-proxy. */
-  SERVICE_SIGNING_KEY: signingKeyEnvSchema,
-  /** Opens access tokens vault-proxy seals to the gateway. */
-  SERVICE_SEALING_KEY: sealingKeyEnvSchema,
-});
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+const httpUrl = z.url({ protocol: /^https?$/ });
+const seconds = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z
+  .object({
+    ...commonEnvSchema.shape,
+    DATABASE_SCHEMA: schemaNameSchema.default('gateway'),
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /** Largest JSON body accepted, in bytes. */
+    HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
+    /** How many proxies in front of the gateway to trust for the client address (0: none). */
+    HTTP_TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /** Requests per minute per client address, for routes without a stricter limit. */
+    HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+    /**
+     * The origin people reach the gateway at (scheme, host, port): OAuth callbacks are built on it
+     * and state-changing requests must come from it.
+     */
+    PUBLIC_URL: httpUrl.optional(),
+    SESSION_IDLE_TIMEOUT_S: seconds(60, 86_400, 1_800),
+    SESSION_ABSOLUTE_TIMEOUT_S: seconds(300, 2_592_000, 43_200),
+    /** `open`: anyone who signs in gets their own tenant; `invite-only`: only invited people. */
+    SIGN_UP: z.enum(['open', 'invite-only']).default('open'),
+    /** If set, only people with a verified email in one of these domains may sign up. */
+    SIGN_UP_EMAIL_DOMAINS: optional,
+    OAUTH_GOOGLE_CLIENT_ID: optional,
+    OAUTH_GOOGLE_CLIENT_SECRET: optional,
+    OAUTH_GOOGLE_ISSUER: httpUrl.default('https://accounts.google.com'),
+    OAUTH_GOOGLE_AUTHORIZE_URL: httpUrl.default('https://accounts.google.com/o/oauth2/v2/auth'),
+    OAUTH_GOOGLE_TOKEN_URL: httpUrl.default('https://oauth2.googleapis.com/token'),
+    OAUTH_GOOGLE_USERINFO_URL: httpUrl.default('https://openidconnect.googleapis.com/v1/userinfo'),
+    /** A generic OpenID Connect provider for self-hosted sign-in (Keycloak, Authentik, Entra…). */
+    OIDC_ISSUER: httpUrl.optional(),
+    OIDC_CLIENT_ID: optional,
+    OIDC_CLIENT_SECRET: optional,
+    OIDC_DISPLAY_NAME: z.string().min(1).max(60).default('Single sign-on'),
+    OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Signs capabilities, audit events and requests to vault-proxy. */
+    SERVICE_SIGNING_KEY: signingKeyEnvSchema,
+    /** Opens access tokens vault-proxy seals to the gateway. */
+    SERVICE_SEALING_KEY: sealingKeyEnvSchema,
+    /** vault-proxy's X25519 public key: refresh tokens are sealed to it, and only it. */
+    VAULT_PROXY_SEALING_PUBLIC_KEY: z
+      .string()
+      .refine(
+        (text) => fromBase64Url(text.trim())?.length === 32,
+        'must be an X25519 public key: 32 bytes as unpadded base64url',
+      ),
+  })
+  .superRefine((env, context) => {
+    const pair = (id: keyof typeof env, secret: keyof typeof env) => {
+      if ((env[id] === undefined) !== (env[secret] === undefined)) {
+        context.addIssue({
+          code: 'custom',
+          path: [env[id] === undefined ? id : secret],
+          message: `is required with ${env[id] === undefined ? secret : id}`,
+        });
+      }
+    };
+    pair('OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_SECRET');
+    pair('OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET');
+    if ((env.OIDC_ISSUER === undefined) !== (env.OIDC_CLIENT_ID === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: [env.OIDC_ISSUER === undefined ? 'OIDC_ISSUER' : 'OIDC_CLIENT_ID'],
+        message: 'OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together',
+      });
+    }
+    if (env.HEROAGENT_ENV === 'production' && env.PUBLIC_URL === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message: 'is required in production',
+      });
+    }
+    if (env.HEROAGENT_ENV === 'production' && env.PUBLIC_URL?.startsWith('http:')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message: 'must be https in production',
+      });
+    }
+    if (env.SESSION_IDLE_TIMEOUT_S > env.SESSION_ABSOLUTE_TIMEOUT_S) {
+      context.addIssue({
+        code: 'custom',
+        path: ['SESSION_IDLE_TIMEOUT_S'],
+        message: 'must not exceed SESSION_ABSOLUTE_TIMEOUT_S',
+      });
+    }
+  });
 
 /** The gateway's configuration. */
-export const gatewayConfigSchema = envSchema.transform((env) => ({
-  ...commonConfig(env),
-  schema: env.DATABASE_SCHEMA,
-  http: { host: env.HTTP_HOST, port: env.HTTP_PORT, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES },
-  signingKey: env.SERVICE_SIGNING_KEY,
-  sealingKey: env.SERVICE_SEALING_KEY,
-}));
+export const gatewayConfigSchema = envSchema.transform((env) => {
+  const publicUrl = new URL(env.PUBLIC_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`);
+  return {
+    ...commonConfig(env),
+    schema: env.DATABASE_SCHEMA,
+    http: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      trustProxyHops: env.HTTP_TRUST_PROXY_HOPS,
+      rateLimitPerMinute: env.HTTP_RATE_LIMIT_PER_MINUTE,
+      /** Set when PUBLIC_URL is absent and the port is chosen at listen time (tests). */
+      publicOrigin: env.PUBLIC_URL === undefined ? undefined : publicUrl.origin,
+      /** Cookies are Secure (and `__Host-` prefixed) everywhere but development over plain HTTP. */
+      secureCookies: env.HEROAGENT_ENV !== 'development' || publicUrl.protocol === 'https:',
+    },
+    sessions: {
+      idleTimeoutMs: env.SESSION_IDLE_TIMEOUT_S * 1000,
+      absoluteTimeoutMs: env.SESSION_ABSOLUTE_TIMEOUT_S * 1000,
+    },
+    signUp: {
+      mode: env.SIGN_UP,
+      emailDomains:
+        env.SIGN_UP_EMAIL_DOMAINS?.split(',')
+          .map((domain) => domain.trim().toLowerCase())
+          .filter(Boolean) ?? [],
+    },
+    google:
+      env.OAUTH_GOOGLE_CLIENT_ID === undefined
+        ? undefined
+        : {
+            clientId: env.OAUTH_GOOGLE_CLIENT_ID,
+            clientSecret: env.OAUTH_GOOGLE_CLIENT_SECRET!,
+            issuer: env.OAUTH_GOOGLE_ISSUER,
+            authorizeUrl: env.OAUTH_GOOGLE_AUTHORIZE_URL,
+            tokenUrl: env.OAUTH_GOOGLE_TOKEN_URL,
+            userInfoUrl: env.OAUTH_GOOGLE_USERINFO_URL,
+          },
+    oidc:
+      env.OIDC_ISSUER === undefined
+        ? undefined
+        : {
+            issuer: env.OIDC_ISSUER,
+            clientId: env.OIDC_CLIENT_ID!,
+            clientSecret: env.OIDC_CLIENT_SECRET!,
+            displayName: env.OIDC_DISPLAY_NAME,
+          },
+    oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+    signingKey: env.SERVICE_SIGNING_KEY,
+    sealingKey: env.SERVICE_SEALING_KEY,
+    vaultProxySealingPublicKey: x25519PublicKeyFromRaw(
+      fromBase64Url(env.VAULT_PROXY_SEALING_PUBLIC_KEY.trim())!,
+    ),
+  };
+});
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 
 /** Reads the environment once; a bad variable stops the process with its name. */

@@ -1,0 +1,84 @@
+import type { ColumnType, Generated } from '@heroagent/db';
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type Timestamp = ColumnType<Date, Date, Date>;
+
+/** The gateway's tables (see migrations/): people, sessions and flows, all under row-level security. */
+export interface GatewayDatabase {
+  tenants: {
+    id: string;
+    name: string;
+    created_at: CreatedAt;
+  };
+  users: {
+    id: string;
+    email: string;
+    email_verified: boolean;
+    display_name: string | null;
+    created_at: CreatedAt;
+    last_sign_in_at: Timestamp | null;
+  };
+  identities: {
+    issuer: string;
+    subject: string;
+    user_id: string;
+    provider: 'google' | 'oidc';
+    email: string | null;
+    created_at: CreatedAt;
+    last_used_at: ColumnType<Date, Date | undefined, Date>;
+  };
+  memberships: {
+    tenant_id: string;
+    user_id: string;
+    role: 'owner' | 'admin' | 'auditor' | 'member';
+    created_at: CreatedAt;
+  };
+  invitations: {
+    id: string;
+    tenant_id: string;
+    email: string;
+    role: 'admin' | 'auditor' | 'member';
+    token_hash: Buffer;
+    invited_by: string;
+    created_at: CreatedAt;
+    expires_at: Date;
+    accepted_at: Timestamp | null;
+    accepted_by: string | null;
+    revoked_at: Timestamp | null;
+  };
+  sessions: {
+    id: string;
+    token_hash: Buffer;
+    user_id: string;
+    tenant_id: string | null;
+    created_at: CreatedAt;
+    last_seen_at: Timestamp;
+    idle_expires_at: Timestamp;
+    expires_at: Date;
+    user_agent: string | null;
+    ip: string | null;
+  };
+  oauth_flows: {
+    state_hash: Buffer;
+    purpose: 'sign_in' | 'connect';
+    provider: string;
+    browser_hash: Buffer;
+    session_id: string | null;
+    code_verifier: string;
+    nonce: string;
+    return_to: string;
+    scopes: string[];
+    invitation_hash: Buffer | null;
+    created_at: CreatedAt;
+    expires_at: Date;
+    consumed_at: Timestamp | null;
+  };
+  audit_outbox: {
+    id: string;
+    tenant_id: string;
+    envelope: ColumnType<unknown, string, never>;
+    created_at: CreatedAt;
+    published_at: Timestamp | null;
+    attempts: Generated<number>;
+  };
+}
