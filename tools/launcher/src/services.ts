@@ -92,6 +92,11 @@ export function serviceEnvironment(
       HTTP_PORT: String(config.httpPort),
       SERVICE_SIGNING_KEY: secrets.keys.gateway.signing,
       SERVICE_SEALING_KEY: secrets.keys.gateway.sealing,
+      VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
+        exportX25519PublicKey(
+          sealingKeyFromRaw(fromBase64Url(secrets.keys['vault-proxy'].sealing)!).publicKey,
+        ),
+      ),
     });
   } else if (service === 'vault-proxy') {
     const gatewaySigning = signingKeyFromSeed(fromBase64Url(secrets.keys.gateway.signing)!);

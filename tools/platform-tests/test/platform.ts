@@ -84,7 +84,12 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
         ...(service === 'gateway' || service === 'vault-proxy'
           ? { SERVICE_SEALING_KEY: keys.sealing }
           : {}),
-        ...(service === 'gateway' ? { HTTP_PORT: '0' } : {}),
+        ...(service === 'gateway'
+          ? {
+              HTTP_PORT: '0',
+              VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(sealing.publicKey)),
+            }
+          : {}),
         ...(service === 'audit'
           ? { AUDIT_SECRETS_KEY: keys.secrets, AUDIT_VERIFY_WORKERS: '1' }
           : {}),
