@@ -21,6 +21,7 @@ export type SignInProvider = z.infer<typeof signInProviderSchema>;
 export const returnToSchema = z
   .string()
   .max(512)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
   .regex(/^\/(?![/\\])[^\\\s\x00-\x1f\x7f]*$/, 'must be a path on this site, such as /settings')
   .default('/');
 
@@ -88,7 +89,6 @@ export const connectionViewSchema = connectionSchema.extend({
   health: z.enum(['working', 'needs_consent', 'revoked']),
 });
 
-const noParams = z.strictObject({});
 const userParams = z.strictObject({ userId: userIdSchema });
 const idParams = z.strictObject({ id: z.uuid() });
 
@@ -429,7 +429,7 @@ export const startConnection = defineRoute({
     loginHint: emailSchema.optional(),
   }),
   outcome: { kind: 'redirect' },
-  errors: ['UNAUTHENTICATED', 'FORBIDDEN'],
+  errors: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'],
   rateLimitPerMinute: 30,
 });
 
@@ -439,11 +439,13 @@ export const finishConnection = defineRoute({
   path: '/v1/connections/google/callback',
   summary:
     'Google sends the browser back here; the refresh token goes to vault-proxy, sealed, and is kept nowhere else.',
-  access: 'signed-in',
+  access: everyone,
   query: callbackQuery,
   outcome: { kind: 'redirect' },
   errors: [
     'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
     'OAUTH_STATE_INVALID',
     'OAUTH_DENIED',
     'PROVIDER_UNAVAILABLE',

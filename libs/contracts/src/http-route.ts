@@ -67,11 +67,20 @@ export function defineRoute<
 
 /** The validated input of a route. */
 export interface RouteInput<R extends HttpRoute> {
-  readonly params: R['params'] extends z.ZodType ? z.output<R['params']> : Record<string, never>;
-  readonly query: R['query'] extends z.ZodType ? z.output<R['query']> : Record<string, never>;
-  readonly body: R['body'] extends z.ZodType ? z.output<R['body']> : undefined;
+  readonly params: OutputOf<R['params']>;
+  readonly query: OutputOf<R['query']>;
+  readonly body: OutputOf<R['body']>;
 }
+
+/** A part's parsed type; a part without a schema is undefined. */
+type OutputOf<S> = [Exclude<S, undefined>] extends [never]
+  ? undefined
+  : Exclude<S, undefined> extends z.ZodType
+    ? z.output<Exclude<S, undefined>>
+    : undefined;
 
 /** The response body type of a JSON route. */
 export type RouteResponse<R extends HttpRoute> =
-  R['outcome'] extends { kind: 'json'; schema: infer S extends z.ZodType } ? z.output<S> : void;
+  Extract<R['outcome'], { kind: 'json' }> extends { schema: infer S extends z.ZodType }
+    ? z.output<S>
+    : void;

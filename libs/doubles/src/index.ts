@@ -5,3 +5,8 @@ export {
   type ReceivedExport,
   type ReceivedLogRecord,
 } from './otlp-receiver-double.js';
+export {
+  OidcProviderDouble,
+  GOOGLE_API_SCOPES,
+  type OidcDoubleUser,
+} from './oidc-provider-double.js';

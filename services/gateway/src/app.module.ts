@@ -1,5 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { healthContracts } from '@heroagent/contracts';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import type { Strategy } from 'passport';
+import { healthContracts, type SignInProvider } from '@heroagent/contracts';
+import type { Kysely } from '@heroagent/db';
 import {
   ContractClient,
   HealthModule,
@@ -7,34 +11,141 @@ import {
   postgresIndicator,
   type ServiceRuntime,
 } from '@heroagent/service';
+import { AuditRecorder } from './audit/audit-recorder.js';
+import { AuditRelay } from './audit/audit-relay.js';
 import type { GatewayConfig } from './config.js';
+import { ConnectionsController } from './connections/connections.controller.js';
+import { VaultProxyClient } from './connections/vault-proxy.client.js';
+import { Housekeeping } from './housekeeping.js';
+import { Cookies } from './http/cookies.js';
+import { EdgeGuard } from './http/edge.guard.js';
+import { PUBLIC_ORIGIN, PublicOrigin } from './http/public-origin.js';
+import { MyDataController } from './people/my-data.controller.js';
+import { PeopleRepository } from './people/people.repository.js';
 import { ProbesController } from './probes/probes.controller.js';
 import { ReadinessService } from './probes/readiness.service.js';
+import { SessionController } from './sessions/session.controller.js';
+import { SessionsRepository } from './sessions/sessions.repository.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import { FlowStateStore } from './sign-in/flow-state.store.js';
+import { FlowsRepository } from './sign-in/flows.repository.js';
+import { GoogleStrategy } from './sign-in/google.strategy.js';
+import { OAuthFlows } from './sign-in/oauth-flows.js';
+import { OidcStrategy } from './sign-in/oidc.strategy.js';
+import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
+import { SignInService } from './sign-in/sign-in.service.js';
+import type { GatewayDatabase } from './store-tables.js';
+import { InvitationsRepository } from './tenants/invitations.repository.js';
+import {
+  InvitationLinks,
+  TenantCreation,
+  TenantsController,
+} from './tenants/tenants.controller.js';
 
 /** What the gateway's root module is built from, beyond the common runtime. */
 export interface GatewayRuntime extends ServiceRuntime<GatewayConfig> {
   readonly client: ContractClient;
+  readonly publicOrigin: PublicOrigin;
 }
 
-/** The gateway's root module. */
+/** How long a browser has to finish an OAuth flow it started. */
+const FLOW_TTL_MS = 10 * 60_000;
+
+/** The gateway's root module: the HTTP edge, sign-in, sessions, tenants, connections, your data. */
 @Module({})
 export class AppModule {
   static register(runtime: GatewayRuntime): DynamicModule {
+    const { config, logger } = runtime;
+    const db = runtime.db as Kysely<GatewayDatabase>;
     const health = HealthModule.forService(healthContracts.gateway, runtime.identity, [
       postgresIndicator(runtime.db),
       { name: 'nats', check: () => runtime.client.ping() },
     ]);
+    const origin = () => runtime.publicOrigin.get();
+    const cookies = new Cookies(config.http.secureCookies);
+    const people = new PeopleRepository(db);
+    const invitations = new InvitationsRepository(db);
+    const flowsRepository = new FlowsRepository(db);
+    const sessions = new SessionsService(new SessionsRepository(db), config.sessions);
+    const relay = new AuditRelay(db, config.nats, logger);
+    const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
+    const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);
+    const strategies = new Map<SignInProvider, { name: string; strategy: Strategy }>();
+    if (config.google !== undefined) {
+      strategies.set('google', {
+        name: 'Google',
+        strategy: new GoogleStrategy(config.google, store),
+      });
+    }
+    if (config.oidc !== undefined) {
+      strategies.set('oidc', {
+        name: config.oidc.displayName,
+        strategy: new OidcStrategy(config.oidc, store, {
+          timeoutMs: config.oauthTimeoutMs,
+          allowHttp: config.telemetry.HEROAGENT_ENV !== 'production',
+        }),
+      });
+    }
+    const providers = new SignInProviders(strategies);
+    const values: [unknown, unknown][] = [
+      [ContractClient, runtime.client],
+      [PUBLIC_ORIGIN, runtime.publicOrigin],
+      [Cookies, cookies],
+      [PeopleRepository, people],
+      [InvitationsRepository, invitations],
+      [SessionsService, sessions],
+      [AuditRecorder, audit],
+      [SignInProviders, providers],
+      [
+        OAuthFlows,
+        new OAuthFlows(
+          flowsRepository,
+          cookies,
+          origin,
+          { timeoutMs: config.oauthTimeoutMs, flowTtlMs: FLOW_TTL_MS },
+          logger,
+        ),
+      ],
+      [SignInService, new SignInService(people, invitations, config.signUp)],
+      [
+        VaultProxyClient,
+        new VaultProxyClient(runtime.client, config.signingKey, config.vaultProxySealingPublicKey),
+      ],
+      [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
+      [TenantCreation, new TenantCreation(config.signUp.mode === 'open')],
+      [Housekeeping, new Housekeeping(sessions, flowsRepository, relay, logger)],
+    ];
     return {
       module: AppModule,
-      imports: [health],
-      controllers: [ProbesController],
+      imports: [
+        health,
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', ttl: 60_000, limit: config.http.rateLimitPerMinute }],
+        }),
+      ],
+      controllers: [
+        ProbesController,
+        SignInController,
+        SessionController,
+        TenantsController,
+        ConnectionsController,
+        MyDataController,
+      ],
       providers: [
-        { provide: ContractClient, useValue: runtime.client },
+        ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),
         {
           provide: ReadinessService,
           useFactory: (healthService: HealthService) =>
             new ReadinessService(healthService, runtime.client),
           inject: [HealthService],
+        },
+        // Guards run in this order: the rate limit first, then the edge guard.
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        {
+          provide: APP_GUARD,
+          useFactory: (reflector: Reflector) =>
+            new EdgeGuard(reflector, sessions, cookies, origin, logger),
+          inject: [Reflector],
         },
       ],
     };

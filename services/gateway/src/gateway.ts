@@ -12,6 +12,7 @@ import { migrations } from '../migrations/index.js';
 import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
+import { PublicOrigin } from './http/public-origin.js';
 
 /** A running gateway: its HTTP address, and how to stop it. */
 export interface RunningGateway {
@@ -32,8 +33,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   const client = ContractClient.create(config.nats, 'gateway');
   const identity = { name: 'gateway' as const, version: PLATFORM_VERSION, startedAt: new Date() };
+  const publicOrigin = new PublicOrigin(config.http.publicOrigin);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.register({ identity, config, db, logger, client }),
+    AppModule.register({ identity, config, db, logger, client, publicOrigin }),
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
   configureHttp(app, config, logger);
@@ -43,6 +45,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  publicOrigin.listeningAt(url);
   logger.info({ url }, 'gateway ready');
   return {
     app,

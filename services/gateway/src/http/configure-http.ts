@@ -32,6 +32,9 @@ export function configureHttp(
     }),
   );
   app.disable('x-powered-by');
+  // The client address (rate limits, the sessions list) comes from X-Forwarded-For only through
+  // as many proxies as configured.
+  app.set('trust proxy', config.http.trustProxyHops);
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
   app.useGlobalFilters(new GatewayErrorFilter(logger));
 }

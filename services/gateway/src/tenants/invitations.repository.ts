@@ -88,6 +88,20 @@ export class InvitationsRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /** The pending invitation a token names, if any (to check it before creating a person). */
+  async find(tokenHash: Buffer, now: Date): Promise<InvitationRow | undefined> {
+    return withSettings(this.db, { 'app.invitation_hash': tokenHash.toString('hex') }, (trx) =>
+      trx
+        .selectFrom('invitations')
+        .select(COLUMNS)
+        .where('token_hash', '=', tokenHash)
+        .where('accepted_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst(),
+    );
+  }
+
   /**
    * Accepts the invitation a token names, once: `admit` checks it is for this person and returns
    * false to refuse. Membership and acceptance commit together. Undefined when the token names no

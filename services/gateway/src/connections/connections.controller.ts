@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import {
+  ContractError,
+  finishConnection,
+  GOOGLE_SCOPE_BUNDLES,
+  listMyConnections,
+  revokeMyConnection,
+  startConnection,
+  type Connection,
+  type RouteResponse,
+} from '@heroagent/contracts';
+import { AuditRecorder } from '../audit/audit-recorder.js';
+import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
+import { OAuthFlows } from '../sign-in/oauth-flows.js';
+import { SignInProviders } from '../sign-in/sign-in.controller.js';
+import { VaultProxyClient } from './vault-proxy.client.js';
+
+const CALLBACK_PATH = '/v1/connections/google/callback';
+const IDENTITY_SCOPES = ['openid', 'email'];
+
+/** How a connection is doing, as its owner sees it. */
+export function connectionHealth(connection: Connection): 'working' | 'needs_consent' | 'revoked' {
+  return connection.status === 'active' ? 'working' : connection.status;
+}
+
+/**
+ * Connected accounts. Connecting asks Google for the chosen scopes with offline access and
+ * incremental consent; the refresh token goes to vault-proxy sealed to its key, and is neither
+ * stored nor logged here. A person may connect several Google accounts (work, personal): the
+ * same account connected again updates its connection (more scopes, renewed consent).
+ */
+@Controller()
+export class ConnectionsController {
+  constructor(
+    @Inject(SignInProviders) private readonly providers: SignInProviders,
+    @Inject(OAuthFlows) private readonly flows: OAuthFlows,
+    @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
+    @Inject(AuditRecorder) private readonly audit: AuditRecorder,
+  ) {}
+
+  @Route(listMyConnections)
+  async list(
+    @EdgeOf() edge: Edge<typeof listMyConnections>,
+  ): Promise<RouteResponse<typeof listMyConnections>> {
+    const session = inTenant(edge);
+    const asked = edge.input.query.userId;
+    const overseer = session.tenant.role !== 'member';
+    if (asked !== undefined && asked !== session.userId && !overseer) {
+      throw new ContractError(
+        'FORBIDDEN',
+        "only an owner, admin or auditor sees other people's connections",
+      );
+    }
+    const userId = asked === 'all' ? undefined : (asked ?? session.userId);
+    const connections = await this.vault.list(session.tenant.id, userId);
+    return {
+      connections: connections.map((connection) => ({
+        ...connection,
+        health: connectionHealth(connection),
+      })),
+    };
+  }
+
+  @Route(startConnection)
+  async start(
+    @EdgeOf() edge: Edge<typeof startConnection>,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = inTenant(edge);
+    const { scopes, returnTo, loginHint } = edge.input.query;
+    const requested = scopes.map((bundle) => GOOGLE_SCOPE_BUNDLES[bundle]);
+    await this.flows.begin(
+      this.google(),
+      edge.request,
+      response,
+      {
+        purpose: 'connect',
+        provider: 'google',
+        sessionId: session.id,
+        returnTo,
+        scopes: requested,
+        invitationHash: null,
+      },
+      {
+        callbackURL: this.flows.callbackUrl(CALLBACK_PATH),
+        scope: [...IDENTITY_SCOPES, ...requested],
+        accessType: 'offline',
+        prompt: 'consent',
+        includeGrantedScopes: true,
+        ...(loginHint === undefined ? {} : { loginHint }),
+      },
+    );
+  }
+
+  @Route(finishConnection)
+  async callback(
+    @EdgeOf() edge: Edge<typeof finishConnection>,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = inTenant(edge);
+    const { outcome, flow } = await this.flows.finish(
+      this.google(),
+      edge.request,
+      edge.input.query,
+      { purpose: 'connect', provider: 'google', sessionId: session.id },
+      { callbackURL: this.flows.callbackUrl(CALLBACK_PATH) },
+    );
+    if (outcome.refreshToken === undefined) {
+      throw new ContractError(
+        'OAUTH_DENIED',
+        'Google granted no offline access, so HeroAgent cannot act for this account',
+      );
+    }
+    // Incremental consent: what this account granted HeroAgent so far, of the scopes it uses.
+    const known: readonly string[] = Object.values(GOOGLE_SCOPE_BUNDLES);
+    const apiScopes = outcome.grantedScopes.filter((scope) => known.includes(scope));
+    if (!flow.scopes.some((scope) => apiScopes.includes(scope))) {
+      throw new ContractError('OAUTH_DENIED', 'none of the requested permissions was granted');
+    }
+    const account = outcome.identity.email;
+    const existing = (await this.vault.list(session.tenant.id, session.userId)).find(
+      (connection) => connection.provider === 'google' && connection.account === account,
+    );
+    const connection = await this.vault.storeConnection({
+      tenantId: session.tenant.id,
+      userId: session.userId,
+      connectionId: existing?.id ?? randomUUID(),
+      provider: 'google',
+      account,
+      scopes: apiScopes,
+      refreshToken: outcome.refreshToken,
+    });
+    await this.audit.record({
+      tenantId: session.tenant.id,
+      name: existing === undefined ? 'connection.created' : 'connection.updated',
+      actor: { type: 'user', id: session.userId },
+      userId: session.userId,
+      outcome: 'success',
+      data: { connectionId: connection.id, provider: 'google', scopes: apiScopes },
+    });
+    this.flows.clearBrowserBinding(response);
+    response.redirect(303, flow.return_to);
+  }
+
+  @Route(revokeMyConnection)
+  async revoke(@EdgeOf() edge: Edge<typeof revokeMyConnection>): Promise<void> {
+    const session = inTenant(edge);
+    const { id } = edge.input.params;
+    const mine = (await this.vault.list(session.tenant.id, session.userId)).some(
+      (connection) => connection.id === id,
+    );
+    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    if (!mine && !manager) {
+      // Whether it exists is not for a member to learn.
+      throw new ContractError('CONNECTION_NOT_FOUND', 'you have no such connection');
+    }
+    const result = await this.vault.revoke(session.tenant.id, id);
+    await this.audit.record({
+      tenantId: session.tenant.id,
+      name: 'connection.revoked',
+      actor: { type: 'user', id: session.userId },
+      userId: result.connection.userId,
+      outcome: 'success',
+      data: {
+        connectionId: id,
+        provider: result.connection.provider,
+        providerRevoked: result.providerRevoked,
+      },
+    });
+  }
+
+  private google() {
+    const found = this.providers.strategies.get('google');
+    if (found === undefined) {
+      throw new ContractError(
+        'NOT_FOUND',
+        'Google is not configured here (OAUTH_GOOGLE_CLIENT_ID)',
+      );
+    }
+    return found.strategy;
+  }
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import {
+  eraseSubject,
+  listConnections,
+  revokeConnection,
+  SEALED_REFRESH_TOKEN_PURPOSE,
+  storeConnection,
+  type Connection,
+  type RpcContract,
+  type RpcRequestInput,
+  type RpcResponse,
+} from '@heroagent/contracts';
+import { seal, signJson, type SigningKey } from '@heroagent/crypto';
+import type { ContractClient } from '@heroagent/service';
+import type { KeyObject } from 'node:crypto';
+
+type GrantOf<C extends RpcContract> = Omit<
+  RpcRequestInput<C> extends { grant: infer G } ? G : never,
+  'requestId' | 'issuedAt'
+>;
+
+/**
+ * The gateway's side of vault-proxy: every request that carries authority is a grant signed with
+ * the gateway's key, unique and fresh; a refresh token is sealed to vault-proxy's key the moment
+ * it arrives and exists in the gateway only in that sealed form.
+ */
+export class VaultProxyClient {
+  constructor(
+    private readonly client: ContractClient,
+    private readonly signingKey: SigningKey,
+    private readonly vaultProxySealingKey: KeyObject,
+  ) {}
+
+  storeConnection(
+    connection: Omit<GrantOf<typeof storeConnection>, 'refreshToken'> & { refreshToken: string },
+  ): Promise<Connection> {
+    const { refreshToken, ...rest } = connection;
+    const sealed = seal(Buffer.from(refreshToken, 'utf8'), this.vaultProxySealingKey, {
+      sender: 'gateway',
+      recipient: 'vault-proxy',
+      purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+    });
+    return this.signed(storeConnection, { ...rest, refreshToken: sealed });
+  }
+
+  async list(tenantId: string, userId?: string): Promise<Connection[]> {
+    const answer = await this.client.request(listConnections, {
+      tenantId,
+      ...(userId === undefined ? {} : { userId }),
+    });
+    return answer.connections;
+  }
+
+  revoke(tenantId: string, connectionId: string): Promise<RpcResponse<typeof revokeConnection>> {
+    return this.signed(revokeConnection, { tenantId, connectionId });
+  }
+
+  /** Every secret and data key of a person in a tenant (or of the whole tenant) destroyed. */
+  erase(tenantId: string, userId?: string): Promise<RpcResponse<typeof eraseSubject>> {
+    return this.signed(eraseSubject, { tenantId, ...(userId === undefined ? {} : { userId }) });
+  }
+
+  private signed<C extends RpcContract>(contract: C, grant: GrantOf<C>): Promise<RpcResponse<C>> {
+    const full = { ...grant, requestId: randomUUID(), issuedAt: new Date().toISOString() };
+    const request = {
+      grant: full,
+      signature: signJson(full, contract.subject, this.signingKey),
+    } as unknown as RpcRequestInput<C>;
+    return this.client.request(contract, request);
+  }
+}

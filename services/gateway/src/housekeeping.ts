@@ -1,0 +1,44 @@
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from '@heroagent/telemetry';
+import type { AuditRelay } from './audit/audit-relay.js';
+import type { SessionsService } from './sessions/sessions.service.js';
+import type { FlowsRepository } from './sign-in/flows.repository.js';
+
+const PURGE_EVERY_MS = 10 * 60_000;
+
+/**
+ * What runs beside the request handlers: the audit outbox relay, and a purge of expired sessions
+ * and OAuth flows (they are already unusable; this keeps the tables small).
+ */
+export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly flows: FlowsRepository,
+    readonly relay: AuditRelay,
+    private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+    this.timer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.relay.stop();
+  }
+
+  async purge(): Promise<void> {
+    try {
+      const sessions = await this.sessions.purgeExpired();
+      const flows = await this.flows.deleteExpired(new Date());
+      if (sessions + flows > 0)
+        this.logger.info({ sessions, flows }, 'expired sessions and flows purged');
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'purging expired sessions and flows failed');
+    }
+  }
+}
