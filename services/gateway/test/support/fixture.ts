@@ -1,0 +1,200 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { signedAuditEventSchema, type SignedAuditEvent } from '@heroagent/contracts';
+import {
+  exportEd25519Seed,
+  exportX25519PrivateKey,
+  exportX25519PublicKey,
+  generateSealingKey,
+  generateSigningKey,
+  toBase64Url,
+  type SealingKey,
+  type SigningKey,
+} from '@heroagent/crypto';
+import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
+import { OidcProviderDouble, type OidcDoubleUser } from '@heroagent/doubles';
+import { freePort, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+import { createLogger } from '@heroagent/telemetry';
+import { gatewayConfigSchema } from '../../src/config.js';
+import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import { Housekeeping } from '../../src/housekeeping.js';
+import { TestBrowser } from './browser.js';
+import { VaultProxyDouble } from './vault-proxy-double.js';
+
+export const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';
+export const CALENDAR_READ = 'https://www.googleapis.com/auth/calendar.readonly';
+
+/** A session as GET /v1/session shows it. */
+export interface SessionView {
+  user: { id: string; email: string; displayName: string | null };
+  tenant: { id: string; name: string; role: string } | null;
+  csrfToken: string;
+}
+
+/**
+ * The gateway on its own Postgres database and nats-server (with JetStream), signing in against
+ * an OpenID Connect provider double (as Google and as a generic OIDC provider), with a
+ * vault-proxy double on NATS and a JetStream stream standing in for audit's.
+ */
+export interface GatewayFixture {
+  readonly origin: string;
+  readonly gateway: RunningGateway;
+  readonly provider: OidcProviderDouble;
+  readonly vault: VaultProxyDouble;
+  readonly database: TestDatabase;
+  readonly nats: TestNatsServer;
+  readonly gatewaySigning: SigningKey;
+  readonly vaultProxySealing: SealingKey;
+  /** Signs `user` in with a fresh browser (or the given one); returns the browser and session. */
+  signIn(
+    user: OidcDoubleUser,
+    options?: { browser?: TestBrowser; provider?: 'google' | 'oidc'; invitation?: string },
+  ): Promise<{ browser: TestBrowser; session: SessionView }>;
+  /** GET /v1/session for a browser. */
+  session(browser: TestBrowser): Promise<SessionView>;
+  /** A JSON request with the session's CSRF token (GET without). */
+  call(
+    browser: TestBrowser,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
+  /** The session cookie's name. */
+  readonly sessionCookie: string;
+  /** The signed audit events the gateway published so far. */
+  auditEvents(): Promise<SignedAuditEvent[]>;
+  close(): Promise<void>;
+}
+
+const STREAM = 'GATEWAY_TEST_AUDIT';
+
+/** Stops following redirects when one leaves the API for a page of the site (the return path). */
+export function leavesTheApi(origin: string): (location: URL) => boolean {
+  return (location) => location.origin === origin && !location.pathname.startsWith('/v1/');
+}
+
+export async function startGatewayFixture(
+  env: Record<string, string> = {},
+): Promise<GatewayFixture> {
+  const database = await createTestDatabase();
+  const nats = await startNatsServer({ jetstream: true });
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const provider = await OidcProviderDouble.start({
+    redirectUris: [
+      `${origin}/v1/auth/google/callback`,
+      `${origin}/v1/auth/oidc/callback`,
+      `${origin}/v1/connections/google/callback`,
+    ],
+  });
+  const raw: NatsConnection = await connect({ servers: nats.url });
+  const manager = await jetstreamManager(raw);
+  await manager.streams.add({ name: STREAM, subjects: ['audit.events.*'] });
+  const gatewaySigning = generateSigningKey();
+  const gatewaySealing = generateSealingKey();
+  const vaultProxySealing = generateSealingKey();
+  const vault = await VaultProxyDouble.start(nats.url, gatewaySigning, vaultProxySealing);
+  const service = await database.provisionService('gateway');
+  const config = gatewayConfigSchema.parse({
+    HEROAGENT_ENV: 'test',
+    DATABASE_URL: service.runtimeUrl,
+    DATABASE_MIGRATION_URL: service.ownerUrl,
+    NATS_URL: nats.url,
+    NATS_REQUEST_TIMEOUT_MS: '2000',
+    HTTP_PORT: String(port),
+    PUBLIC_URL: origin,
+    SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(gatewaySigning.privateKey)),
+    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(gatewaySealing.privateKey)),
+    VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(vaultProxySealing.publicKey)),
+    OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
+    OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    OAUTH_GOOGLE_ISSUER: provider.issuer,
+    OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
+    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
+    OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
+    OIDC_ISSUER: provider.issuer,
+    OIDC_CLIENT_ID: provider.clientId,
+    OIDC_CLIENT_SECRET: provider.clientSecret,
+    OIDC_DISPLAY_NAME: 'Company SSO',
+    OAUTH_TIMEOUT_MS: '3000',
+    HTTP_TRUST_PROXY_HOPS: '1',
+    ...env,
+  });
+  const gateway = await startGateway(config, createLogger({ service: 'gateway', level: 'silent' }));
+  const sessionCookie = config.http.secureCookies
+    ? '__Host-heroagent_session'
+    : 'heroagent_session';
+
+  const fixture: GatewayFixture = {
+    origin,
+    gateway,
+    provider,
+    vault,
+    database,
+    nats,
+    gatewaySigning,
+    vaultProxySealing,
+    sessionCookie,
+    async signIn(user, options = {}) {
+      const browser = options.browser ?? new TestBrowser();
+      provider.nextUser(user);
+      const query = new URLSearchParams({ returnTo: '/welcome' });
+      if (options.invitation !== undefined) query.set('invitation', options.invitation);
+      const last = await browser.follow(
+        `${origin}/v1/auth/${options.provider ?? 'google'}/start?${query}`,
+        leavesTheApi(origin),
+      );
+      if (last.status !== 303 || last.headers.get('location') !== '/welcome') {
+        throw new Error(`sign-in did not finish: ${last.status} ${await last.text()}`);
+      }
+      return { browser, session: await fixture.session(browser) };
+    },
+    async session(browser) {
+      const response = await browser.fetch(`${origin}/v1/session`);
+      if (response.status !== 200) {
+        throw new Error(`no session: ${response.status} ${await response.text()}`);
+      }
+      return (await response.json()) as SessionView;
+    },
+    async call(browser, method, path, body, headers = {}) {
+      const extra: Record<string, string> = { ...headers };
+      if (method !== 'GET' && extra['x-csrf-token'] === undefined) {
+        const current = await browser.fetch(`${origin}/v1/session`);
+        if (current.status === 200) {
+          extra['x-csrf-token'] = ((await current.json()) as SessionView).csrfToken;
+        }
+      }
+      return browser.fetch(`${origin}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...extra,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    },
+    async auditEvents() {
+      await gateway.app.get(Housekeeping).relay.flush();
+      const consumer = await jetstream(raw).consumers.get(STREAM);
+      const events: SignedAuditEvent[] = [];
+      const info = await manager.streams.info(STREAM);
+      if (info.state.messages === 0) return events;
+      const batch = await consumer.fetch({ max_messages: info.state.messages, expires: 2000 });
+      for await (const message of batch) {
+        events.push(signedAuditEventSchema.parse(message.json()));
+        if (events.length >= info.state.messages) break;
+      }
+      return events;
+    },
+    async close() {
+      await gateway.close();
+      await vault.close();
+      await raw.close();
+      await provider.close();
+      await nats.stop();
+      await database.drop();
+    },
+  };
+  return fixture;
+}

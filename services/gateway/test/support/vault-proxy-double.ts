@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  connectionSchema,
+  eraseSubject,
+  listConnections,
+  revokeConnection,
+  SEALED_REFRESH_TOKEN_PURPOSE,
+  storeConnection,
+  type Connection,
+  type RpcContract,
+} from '@heroagent/contracts';
+import {
+  open,
+  verifyJson,
+  type JsonValue,
+  type SealingKey,
+  type SigningKey,
+} from '@heroagent/crypto';
+
+/** One request vault-proxy received, after its checks. */
+export interface ReceivedGrant {
+  readonly subject: string;
+  readonly grant: Record<string, unknown>;
+}
+
+/**
+ * A test double of vault-proxy's NATS API (`vault.connections.*`, `vault.subjects.erase`), as the
+ * gateway sees it: Nest's NATS wire format, the contracts' schemas, the gateway's signature on
+ * every grant checked against its public key, and the refresh token opened with vault-proxy's
+ * sealing key, so a test can see what arrived and that nothing arrived in clear.
+ */
+export class VaultProxyDouble {
+  readonly received: ReceivedGrant[] = [];
+  /** Refresh tokens as vault-proxy opened them, by connection id. */
+  readonly refreshTokens = new Map<string, string>();
+  readonly connections = new Map<string, Connection>();
+  /** Erasures: tenant, and person (undefined: the whole tenant). */
+  readonly erased: { tenantId: string; userId: string | undefined }[] = [];
+  down = false;
+
+  private constructor(
+    private readonly nats: NatsConnection,
+    private readonly gatewaySigning: SigningKey,
+    private readonly sealing: SealingKey,
+  ) {}
+
+  static async start(
+    natsUrl: string,
+    gatewaySigning: SigningKey,
+    sealing: SealingKey,
+  ): Promise<VaultProxyDouble> {
+    const nats = await connect({ servers: natsUrl });
+    const double = new VaultProxyDouble(nats, gatewaySigning, sealing);
+    double.serve(storeConnection, (grant) => double.store(grant));
+    double.serve(listConnections, (request) => ({
+      connections: [...double.connections.values()].filter(
+        (c) =>
+          c.tenantId === request.tenantId &&
+          (request.userId === undefined || c.userId === request.userId),
+      ),
+    }));
+    double.serve(revokeConnection, (grant) => {
+      const found = double.connections.get(String(grant.connectionId));
+      if (found === undefined || found.tenantId !== grant.tenantId) {
+        throw { code: 'CONNECTION_NOT_FOUND', message: 'no such connection' };
+      }
+      const revoked = { ...found, status: 'revoked' as const, revokedAt: new Date().toISOString() };
+      double.connections.set(found.id, revoked);
+      double.refreshTokens.delete(found.id);
+      return { connection: revoked, providerRevoked: true };
+    });
+    double.serve(eraseSubject, (grant) => {
+      const tenantId = String(grant.tenantId);
+      const userId = grant.userId === undefined ? undefined : String(grant.userId);
+      double.erased.push({ tenantId, userId });
+      let connectionsRevoked = 0;
+      for (const connection of [...double.connections.values()]) {
+        if (connection.tenantId !== tenantId) continue;
+        if (userId !== undefined && connection.userId !== userId) continue;
+        double.connections.delete(connection.id);
+        double.refreshTokens.delete(connection.id);
+        connectionsRevoked += 1;
+      }
+      return { connectionsRevoked, keysDeleted: userId === undefined ? 2 : 1 };
+    });
+    return double;
+  }
+
+  async close(): Promise<void> {
+    await this.nats.close();
+  }
+
+  private store(grant: Record<string, unknown>): Connection {
+    const sealed = grant.refreshToken as Parameters<typeof open>[0];
+    const token = open(sealed, this.sealing, {
+      sender: 'gateway',
+      recipient: 'vault-proxy',
+      purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+    }).toString('utf8');
+    const id = String(grant.connectionId);
+    const existing = this.connections.get(id);
+    if (existing !== undefined && existing.userId !== grant.userId) {
+      throw { code: 'CONFLICT', message: 'that connection belongs to someone else' };
+    }
+    const connection = connectionSchema.parse({
+      id,
+      tenantId: grant.tenantId,
+      userId: grant.userId,
+      provider: grant.provider,
+      account: grant.account,
+      scopes: grant.scopes,
+      status: 'active',
+      createdAt: existing?.createdAt ?? new Date().toISOString(),
+    });
+    this.connections.set(id, connection);
+    this.refreshTokens.set(id, token);
+    return connection;
+  }
+
+  private serve<C extends RpcContract>(
+    contract: C,
+    handle: (input: Record<string, unknown>) => unknown,
+  ): Subscription {
+    return this.nats.subscribe(contract.subject, {
+      callback: (_error, message) => {
+        const packet = message.json<{ id: string; data: unknown }>();
+        const reply = (body: object) =>
+          message.respond(JSON.stringify({ ...body, id: packet.id, isDisposed: true }));
+        if (this.down) return;
+        try {
+          const parsed = contract.request.safeParse(packet.data);
+          if (!parsed.success) throw { code: 'INVALID_REQUEST', message: parsed.error.message };
+          const request = parsed.data as { grant?: Record<string, unknown>; signature?: never };
+          let input = request as Record<string, unknown>;
+          if (request.grant !== undefined) {
+            try {
+              verifyJson(
+                request.grant as unknown as JsonValue,
+                contract.subject,
+                request.signature!,
+                (kid) =>
+                  kid === this.gatewaySigning.kid ? this.gatewaySigning.publicKey : undefined,
+              );
+            } catch {
+              throw {
+                code: 'SIGNATURE_INVALID',
+                message: 'the grant is not signed by the gateway',
+              };
+            }
+            input = request.grant;
+          }
+          this.received.push({ subject: contract.subject, grant: input });
+          reply({ response: handle(input) });
+        } catch (error) {
+          reply({ err: error });
+        }
+      },
+    });
+  }
+
+  /** A connection made directly (another person's, say). */
+  add(connection: Omit<Connection, 'id' | 'status' | 'createdAt'>): Connection {
+    const made: Connection = {
+      ...connection,
+      id: randomUUID(),
+      status: 'active',
+      createdAt: new Date().toISOString(),
+    };
+    this.connections.set(made.id, made);
+    return made;
+  }
+}
