@@ -1,9 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from './support/browser.js';
-import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+
+let counter = 0;
+const person = (name = 'someone') => {
+  counter += 1;
+  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
+};
+
+const atCallback = (location: URL) => location.pathname.endsWith('/callback');
 
 describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
   let fixture: GatewayFixture;
+
+  /** Starts a flow in `browser` and stops at the provider's redirect back: the callback URL. */
+  async function callbackUrl(browser: TestBrowser, provider = 'google', returnTo = '/home') {
+    const response = await browser.follow(
+      `${fixture.origin}/v1/auth/${provider}/start?returnTo=${encodeURIComponent(returnTo)}`,
+      atCallback,
+    );
+    expect(response.status).toBe(303);
+    return new URL(response.headers.get('location')!);
+  }
+
+  async function expectError(response: Response, status: number, code: string) {
+    const body = (await response.json()) as { code: string; message: string };
+    expect({ status: response.status, code: body.code }).toEqual({ status, code });
+    return body;
+  }
 
   beforeAll(async () => {
     fixture = await startGatewayFixture();
@@ -30,18 +54,248 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
     expect(sent.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sent.get('nonce')).toBeTruthy();
     expect(sent.get('code_challenge_method')).toBe('S256');
+    expect(sent.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sent.get('redirect_uri')).toBe(`${fixture.origin}/v1/auth/google/callback`);
+    expect(sent.get('scope')).toBe('openid email profile');
     expect(session.user).toMatchObject({ email: 'ada@example.com', displayName: 'Ada Lovelace' });
     expect(session.tenant).toMatchObject({ role: 'owner', name: "Ada Lovelace's workspace" });
     expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The flow's browser binding is spent and cleared.
+    expect(browser.cookie(fixture.origin, '__Host-heroagent_flow')).toBeUndefined();
   });
 
-  it('signs in with a generic OpenID Connect provider', async () => {
+  it('signs the same person in again as the same person, in the same tenant', async () => {
+    const ada = { sub: 'google-ada', email: 'ada@example.com', name: 'Ada Lovelace' };
+    const first = await fixture.signIn(ada);
+    const second = await fixture.signIn(ada);
+    expect(second.session.user.id).toBe(first.session.user.id);
+    expect(second.session.tenant?.id).toBe(first.session.tenant?.id);
+  });
+
+  it('signs in with a generic OpenID Connect provider (discovery, signed ID token checked)', async () => {
     const { session } = await fixture.signIn(
       { sub: 'sso-grace', email: 'grace@example.com', name: 'Grace Hopper' },
       { provider: 'oidc' },
     );
     expect(session.user.email).toBe('grace@example.com');
     expect(session.tenant?.role).toBe('owner');
+    const sent = fixture.provider.lastAuthorizationParams()!;
+    expect(sent.get('nonce')).toBeTruthy();
+    expect(sent.get('code_challenge_method')).toBe('S256');
+  });
+
+  it('sends the browser back to the path it asked for', async () => {
+    const browser = new TestBrowser();
+    fixture.provider.nextUser(person());
+    const last = await browser.follow(
+      `${fixture.origin}/v1/auth/google/start?returnTo=${encodeURIComponent('/settings/connections?tab=google')}`,
+      leavesTheApi(fixture.origin),
+    );
+    expect(last.headers.get('location')).toBe('/settings/connections?tab=google');
+  });
+
+  it.each([
+    'https://evil.example/phish',
+    '//evil.example/phish',
+    '/\\evil.example',
+    '/%0d%0aSet-Cookie:x=1',
+    'javascript:alert(1)',
+    'evil.example',
+    '/ok\r\nLocation: https://evil.example',
+  ])('refuses to start with a return address off this site: %s', async (returnTo) => {
+    const response = await fetch(
+      `${fixture.origin}/v1/auth/google/start?returnTo=${encodeURIComponent(returnTo)}`,
+      { redirect: 'manual' },
+    );
+    if (returnTo === '/%0d%0aSet-Cookie:x=1') {
+      // Percent-encoded stays percent-encoded: a harmless path on this site.
+      expect(response.status).toBe(303);
+      return;
+    }
+    const body = await expectError(response, 400, 'INVALID_REQUEST');
+    expect(body.message).toBe('the request is not valid');
+  });
+
+  it('refuses a callback without a state, or without a code', async () => {
+    const browser = new TestBrowser();
+    const url = await callbackUrl(browser);
+    const noState = new URL(url);
+    noState.searchParams.delete('state');
+    await expectError(await browser.fetch(noState.href), 400, 'OAUTH_STATE_INVALID');
+    const noCode = new URL(url);
+    noCode.searchParams.delete('code');
+    await expectError(await browser.fetch(noCode.href), 400, 'OAUTH_STATE_INVALID');
+    await expectError(
+      await browser.fetch(`${fixture.origin}/v1/auth/google/callback`),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
+  });
+
+  it('refuses a wrong or malformed state', async () => {
+    const browser = new TestBrowser();
+    const url = await callbackUrl(browser);
+    for (const state of ['A'.repeat(43), 'not-a-state', url.searchParams.get('state')! + 'x']) {
+      const wrong = new URL(url);
+      wrong.searchParams.set('state', state);
+      const body = await expectError(await browser.fetch(wrong.href), 400, 'OAUTH_STATE_INVALID');
+      expect(body.message).toMatch(/state/);
+    }
+    // The genuine one still works after those attempts.
+    const response = await browser.fetch(url.href);
+    expect(response.status).toBe(303);
+  });
+
+  it('refuses a replayed state (a callback used twice)', async () => {
+    const browser = new TestBrowser();
+    fixture.provider.nextUser(person());
+    const url = await callbackUrl(browser);
+    expect((await browser.fetch(url.href)).status).toBe(303);
+    const body = await expectError(await browser.fetch(url.href), 400, 'OAUTH_STATE_INVALID');
+    expect(body.message).toBe('the state is unknown, already used or expired');
+  });
+
+  it('refuses a replayed authorization code under a fresh state', async () => {
+    const victim = new TestBrowser();
+    fixture.provider.nextUser(person('victim'));
+    const used = await callbackUrl(victim);
+    expect((await victim.fetch(used.href)).status).toBe(303);
+    // The attacker starts their own flow, then swaps in the victim's (spent) code.
+    const attacker = new TestBrowser();
+    const own = await callbackUrl(attacker);
+    own.searchParams.set('code', used.searchParams.get('code')!);
+    const body = await expectError(await attacker.fetch(own.href), 400, 'OAUTH_STATE_INVALID');
+    expect(body.message).toMatch(/authorization code/);
+    expect(attacker.cookie(fixture.origin, fixture.sessionCookie)).toBeUndefined();
+  });
+
+  it('refuses a callback in another browser than the one that started the flow', async () => {
+    const starter = new TestBrowser();
+    const url = await callbackUrl(starter);
+    const other = new TestBrowser();
+    const body = await expectError(await other.fetch(url.href), 400, 'OAUTH_STATE_INVALID');
+    expect(body.message).toBe('the flow was started in another browser');
+    expect(other.cookie(fixture.origin, fixture.sessionCookie)).toBeUndefined();
+  });
+
+  it('refuses a sign-in state at the connect callback (another kind of flow)', async () => {
+    const { browser } = await fixture.signIn(person());
+    const url = await callbackUrl(browser);
+    const crossed = new URL(`${fixture.origin}/v1/connections/google/callback${url.search}`);
+    const body = await expectError(
+      await fixture.call(browser, 'GET', crossed.pathname + crossed.search),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
+    expect(body.message).toBe('the state belongs to another kind of flow');
+  });
+
+  it('answers OAUTH_DENIED when the person refuses at the provider, and spends the state', async () => {
+    const browser = new TestBrowser();
+    fixture.provider.denyNext();
+    const url = await callbackUrl(browser);
+    expect(url.searchParams.get('error')).toBe('access_denied');
+    await expectError(await browser.fetch(url.href), 403, 'OAUTH_DENIED');
+    // Replaying it with a code of its own gets nowhere: the state is spent.
+    url.searchParams.delete('error');
+    url.searchParams.set('code', 'anything');
+    await expectError(await browser.fetch(url.href), 400, 'OAUTH_STATE_INVALID');
+  });
+
+  it('rotates the session at sign-in: a planted session cookie never becomes signed in', async () => {
+    const attacker = await fixture.signIn(person('attacker'));
+    const planted = attacker.browser.cookie(fixture.origin, fixture.sessionCookie)!;
+    const victim = new TestBrowser();
+    victim.setCookie(fixture.origin, fixture.sessionCookie, planted);
+    const { session } = await fixture.signIn(person('victim'), { browser: victim });
+    const issued = victim.cookie(fixture.origin, fixture.sessionCookie)!;
+    expect(issued).not.toBe(planted);
+    expect(session.user.email).toMatch(/^victim/);
+    // The planted secret was deleted, so the attacker is signed out rather than in as the victim.
+    const response = await attacker.browser.fetch(`${fixture.origin}/v1/session`);
+    expect(response.status).toBe(401);
+    // A made-up secret is never honoured either.
+    const stranger = new TestBrowser();
+    stranger.setCookie(fixture.origin, fixture.sessionCookie, 'B'.repeat(43));
+    expect((await stranger.fetch(`${fixture.origin}/v1/session`)).status).toBe(401);
+  });
+
+  it('sets the session cookie HttpOnly, Secure, SameSite=Lax, host-only, with an expiry', async () => {
+    const browser = new TestBrowser();
+    fixture.provider.nextUser(person());
+    const url = await callbackUrl(browser);
+    const response = await browser.fetch(url.href);
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith(fixture.sessionCookie));
+    expect(cookie).toBeDefined();
+    expect(cookie).toMatch(/; HttpOnly/i);
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).toMatch(/; SameSite=Lax/i);
+    expect(cookie).toMatch(/; Path=\//i);
+    expect(cookie).toMatch(/; Expires=/i);
+    expect(cookie).not.toMatch(/Domain=/i);
+  });
+
+  it('refuses to make an account for an email the provider has not verified', async () => {
+    const browser = new TestBrowser();
+    fixture.provider.nextUser({ ...person(), emailVerified: false });
+    const url = await callbackUrl(browser);
+    const body = await expectError(await browser.fetch(url.href), 403, 'FORBIDDEN');
+    expect(body.message).toMatch(/verified/);
+  });
+
+  it('signs out: the session ends and its cookie is cleared', async () => {
+    const { browser, session } = await fixture.signIn(person());
+    const response = await fixture.call(browser, 'POST', '/v1/session/sign-out');
+    expect(response.status).toBe(204);
+    expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toBeUndefined();
+    expect(session.csrfToken).toBeTruthy();
+  });
+
+  it('refuses a provider HeroAgent does not know', async () => {
+    const response = await fetch(`${fixture.origin}/v1/auth/github/start`, { redirect: 'manual' });
+    await expectError(response, 400, 'INVALID_REQUEST');
+  });
+});
+
+describe('sign-in when the provider fails', () => {
+  let fixture: GatewayFixture;
+
+  beforeAll(async () => {
+    // Google's token endpoint points at a closed port: the exchange cannot reach it.
+    fixture = await startGatewayFixture({ OAUTH_GOOGLE_TOKEN_URL: 'http://127.0.0.1:1/token' });
+  });
+  afterAll(() => fixture?.close());
+
+  it('answers PROVIDER_UNAVAILABLE when the token endpoint cannot be reached', async () => {
+    const browser = new TestBrowser();
+    const response = await browser.follow(
+      `${fixture.origin}/v1/auth/google/start`,
+      leavesTheApi(fixture.origin),
+    );
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+  });
+});
+
+describe('sign-up by invitation only, for some domains', () => {
+  let fixture: GatewayFixture;
+
+  beforeAll(async () => {
+    fixture = await startGatewayFixture({ SIGN_UP: 'invite-only' });
+  });
+  afterAll(() => fixture?.close());
+
+  it('refuses a new person without an invitation', async () => {
+    const browser = new TestBrowser();
+    fixture.provider.nextUser(person());
+    const response = await browser.follow(
+      `${fixture.origin}/v1/auth/google/start`,
+      leavesTheApi(fixture.origin),
+    );
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'joining HeroAgent here is by invitation only',
+    });
   });
 });
