@@ -142,7 +142,7 @@ export async function startGatewayFixture(
       const query = new URLSearchParams({ returnTo: '/welcome' });
       if (options.invitation !== undefined) query.set('invitation', options.invitation);
       const last = await browser.follow(
-        `${origin}/v1/auth/${options.provider ?? 'google'}/start?${query}`,
+        `${origin}/v1/auth/${options.provider ?? 'google'}/start?${query.toString()}`,
         leavesTheApi(origin),
       );
       if (last.status !== 303 || last.headers.get('location') !== '/welcome') {

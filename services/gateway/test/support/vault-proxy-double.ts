@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
+  ContractError,
   connectionSchema,
   eraseSubject,
   listConnections,
@@ -63,7 +64,7 @@ export class VaultProxyDouble {
     double.serve(revokeConnection, (grant) => {
       const found = double.connections.get(String(grant.connectionId));
       if (found === undefined || found.tenantId !== grant.tenantId) {
-        throw { code: 'CONNECTION_NOT_FOUND', message: 'no such connection' };
+        throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection');
       }
       const revoked = { ...found, status: 'revoked' as const, revokedAt: new Date().toISOString() };
       double.connections.set(found.id, revoked);
@@ -72,7 +73,7 @@ export class VaultProxyDouble {
     });
     double.serve(eraseSubject, (grant) => {
       const tenantId = String(grant.tenantId);
-      const userId = grant.userId === undefined ? undefined : String(grant.userId);
+      const userId = grant.userId as string | undefined;
       double.erased.push({ tenantId, userId });
       let connectionsRevoked = 0;
       for (const connection of [...double.connections.values()]) {
@@ -101,7 +102,7 @@ export class VaultProxyDouble {
     const id = String(grant.connectionId);
     const existing = this.connections.get(id);
     if (existing !== undefined && existing.userId !== grant.userId) {
-      throw { code: 'CONFLICT', message: 'that connection belongs to someone else' };
+      throw new ContractError('CONFLICT', 'that connection belongs to someone else');
     }
     const connection = connectionSchema.parse({
       id,
@@ -130,7 +131,7 @@ export class VaultProxyDouble {
         if (this.down) return;
         try {
           const parsed = contract.request.safeParse(packet.data);
-          if (!parsed.success) throw { code: 'INVALID_REQUEST', message: parsed.error.message };
+          if (!parsed.success) throw new ContractError('INVALID_REQUEST', parsed.error.message);
           const request = parsed.data as { grant?: Record<string, unknown>; signature?: never };
           let input = request as Record<string, unknown>;
           if (request.grant !== undefined) {
@@ -143,17 +144,22 @@ export class VaultProxyDouble {
                   kid === this.gatewaySigning.kid ? this.gatewaySigning.publicKey : undefined,
               );
             } catch {
-              throw {
-                code: 'SIGNATURE_INVALID',
-                message: 'the grant is not signed by the gateway',
-              };
+              throw new ContractError(
+                'SIGNATURE_INVALID',
+                'the grant is not signed by the gateway',
+              );
             }
             input = request.grant;
           }
           this.received.push({ subject: contract.subject, grant: input });
           reply({ response: handle(input) });
         } catch (error) {
-          reply({ err: error });
+          reply({
+            err:
+              error instanceof ContractError
+                ? error.toBody()
+                : { code: 'INTERNAL', message: String(error) },
+          });
         }
       },
     });
