@@ -112,7 +112,7 @@ export class AppModule {
         new VaultProxyClient(runtime.client, config.signingKey, config.vaultProxySealingPublicKey),
       ],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
-      [TenantCreation, new TenantCreation(config.signUp.mode === 'open')],
+      [TenantCreation, new TenantCreation(config.signUp)],
       [Housekeeping, new Housekeeping(sessions, flowsRepository, relay, logger)],
     ];
     return {

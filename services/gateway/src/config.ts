@@ -40,6 +40,11 @@ const envSchema = z
     SIGN_UP: z.enum(['open', 'invite-only']).default('open'),
     /** If set, only people with a verified email in one of these domains may sign up. */
     SIGN_UP_EMAIL_DOMAINS: optional,
+    /**
+     * With SIGN_UP=invite-only, the verified emails that may still sign up (and create tenants):
+     * how a self-hosted install gets its first owner.
+     */
+    SIGN_UP_BOOTSTRAP_EMAILS: optional,
     OAUTH_GOOGLE_CLIENT_ID: optional,
     OAUTH_GOOGLE_CLIENT_SECRET: optional,
     OAUTH_GOOGLE_ISSUER: httpUrl.default('https://accounts.google.com'),
@@ -106,6 +111,16 @@ const envSchema = z
     }
   });
 
+/** A comma-separated, case-insensitive list. */
+function list(text: string | undefined): string[] {
+  return (
+    text
+      ?.split(',')
+      .map((item) => item.trim().toLowerCase())
+      .filter(Boolean) ?? []
+  );
+}
+
 /** The gateway's configuration. */
 export const gatewayConfigSchema = envSchema.transform((env) => {
   const publicUrl = new URL(env.PUBLIC_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`);
@@ -129,10 +144,8 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
     },
     signUp: {
       mode: env.SIGN_UP,
-      emailDomains:
-        env.SIGN_UP_EMAIL_DOMAINS?.split(',')
-          .map((domain) => domain.trim().toLowerCase())
-          .filter(Boolean) ?? [],
+      emailDomains: list(env.SIGN_UP_EMAIL_DOMAINS),
+      bootstrapEmails: list(env.SIGN_UP_BOOTSTRAP_EMAILS),
     },
     google:
       env.OAUTH_GOOGLE_CLIENT_ID === undefined

@@ -277,11 +277,14 @@ describe('sign-in when the provider fails', () => {
   });
 });
 
-describe('sign-up by invitation only, for some domains', () => {
+describe('sign-up by invitation only', () => {
   let fixture: GatewayFixture;
 
   beforeAll(async () => {
-    fixture = await startGatewayFixture({ SIGN_UP: 'invite-only' });
+    fixture = await startGatewayFixture({
+      SIGN_UP: 'invite-only',
+      SIGN_UP_BOOTSTRAP_EMAILS: 'First.Owner@example.com',
+    });
   });
   afterAll(() => fixture?.close());
 
@@ -296,6 +299,66 @@ describe('sign-up by invitation only, for some domains', () => {
     expect(await response.json()).toMatchObject({
       code: 'FORBIDDEN',
       message: 'joining HeroAgent here is by invitation only',
+    });
+  });
+
+  it('lets the bootstrap owner in, who invites; the invited join and cannot create tenants', async () => {
+    const owner = await fixture.signIn({
+      sub: 'first',
+      email: 'first.owner@example.com',
+      name: 'First',
+    });
+    expect(owner.session.tenant?.role).toBe('owner');
+    const invitee = person('invited');
+    const { token } = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', {
+        email: invitee.email,
+        role: 'member',
+      })
+    ).json()) as { token: string };
+    // With someone else's email, the invitation admits nobody, and no account is made.
+    const browser = new TestBrowser();
+    fixture.provider.nextUser(person('impostor'));
+    const refused = await browser.follow(
+      `${fixture.origin}/v1/auth/google/start?invitation=${token}`,
+      leavesTheApi(fixture.origin),
+    );
+    expect(refused.status).toBe(403);
+    const joined = await fixture.signIn(invitee, { invitation: token });
+    expect(joined.session.tenant).toMatchObject({ id: owner.session.tenant!.id, role: 'member' });
+    const created = await fixture.call(joined.browser, 'POST', '/v1/tenants', { name: 'Mine' });
+    expect(created.status).toBe(403);
+    expect(
+      (await fixture.call(owner.browser, 'POST', '/v1/tenants', { name: 'Second' })).status,
+    ).toBe(201);
+  });
+});
+
+describe('sign-up restricted to some email domains', () => {
+  let fixture: GatewayFixture;
+
+  beforeAll(async () => {
+    fixture = await startGatewayFixture({ SIGN_UP_EMAIL_DOMAINS: 'corp.example' });
+  });
+  afterAll(() => fixture?.close());
+
+  it('admits a verified address in an allowed domain, and refuses others', async () => {
+    const { session } = await fixture.signIn({
+      sub: 'corp-1',
+      email: 'ann@corp.example',
+      name: 'Ann',
+    });
+    expect(session.tenant?.role).toBe('owner');
+    const browser = new TestBrowser();
+    fixture.provider.nextUser({ sub: 'gmail-1', email: 'ann@gmail.example', name: 'Ann' });
+    const response = await browser.follow(
+      `${fixture.origin}/v1/auth/google/start`,
+      leavesTheApi(fixture.origin),
+    );
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'sign-up is not open to gmail.example addresses here',
     });
   });
 });

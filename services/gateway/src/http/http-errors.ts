@@ -71,28 +71,28 @@ export function toHttpError(error: unknown): { status: number; body: RpcErrorBod
   if (error instanceof ContractError) {
     return { status: httpStatusOf(error.code), body: error.toBody() };
   }
+  // Express and body-parser errors (malformed JSON, a bad percent-encoding, an oversized body),
+  // whether Nest wrapped them in an HttpException or not: a fixed message, never the parser's.
+  const cause = error instanceof HttpException ? (error.cause ?? error) : error;
+  const status =
+    error instanceof HttpException
+      ? error.getStatus()
+      : (cause as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && cause !== error) {
+    return { status, body: { code: codeOfStatus(status), message: readFailure(cause) } };
+  }
   if (error instanceof HttpException) {
-    const status = error.getStatus();
-    const code = codeOfStatus(status);
+    const code = codeOfStatus(error.getStatus());
     const message =
-      status >= 500
+      error.getStatus() >= 500
         ? 'internal error'
-        : status === 413
+        : error.getStatus() === 413
           ? 'the request body is too large'
           : publicMessage(error);
-    return { status, body: { code, message } };
+    return { status: error.getStatus(), body: { code, message } };
   }
-  // body-parser reports oversized or malformed bodies as errors carrying a 4xx status.
-  const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const type = (error as { type?: unknown }).type;
-    const message =
-      type === 'entity.too.large'
-        ? 'the request body is too large'
-        : type === 'entity.parse.failed'
-          ? 'the request body is not valid JSON'
-          : 'the request could not be read';
-    return { status, body: { code: codeOfStatus(status), message } };
+    return { status, body: { code: codeOfStatus(status), message: readFailure(cause) } };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
 }
@@ -102,4 +102,15 @@ function publicMessage(error: HttpException): string {
   if (typeof response === 'string') return response;
   const message = (response as { message?: unknown }).message;
   return typeof message === 'string' ? message : error.message;
+}
+
+/** What a request that could not be read is told. */
+function readFailure(cause: unknown): string {
+  const type = (cause as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return 'the request body is too large';
+  if (type === 'entity.parse.failed' || cause instanceof SyntaxError) {
+    return 'the request body is not valid JSON';
+  }
+  if (cause instanceof URIError) return 'the request path is not validly encoded';
+  return 'the request could not be read';
 }

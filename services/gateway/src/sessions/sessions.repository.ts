@@ -43,6 +43,7 @@ export class SessionsRepository {
     expiresAt: Date;
     userAgent: string | null;
     ip: string | null;
+    now: Date;
   }): Promise<string> {
     const id = randomUUID();
     await withSettings(this.db, { 'app.user_id': session.userId }, (trx) =>
@@ -53,7 +54,8 @@ export class SessionsRepository {
           token_hash: session.tokenHash,
           user_id: session.userId,
           tenant_id: session.tenantId,
-          last_seen_at: new Date(),
+          created_at: session.now,
+          last_seen_at: session.now,
           idle_expires_at: session.idleExpiresAt,
           expires_at: session.expiresAt,
           user_agent: session.userAgent,

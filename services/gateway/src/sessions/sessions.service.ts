@@ -47,6 +47,7 @@ export class SessionsService {
       expiresAt,
       userAgent: origin.userAgent?.slice(0, 512) ?? null,
       ip: origin.ip?.slice(0, 64) ?? null,
+      now: new Date(now),
     });
     return { secret, id, expiresAt };
   }

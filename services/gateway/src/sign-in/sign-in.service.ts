@@ -20,6 +20,11 @@ export function invitationIsFor(
   return identity.emailVerified && invitation.email.toLowerCase() === identity.email.toLowerCase();
 }
 
+/** Whether a person may sign up on their own, or create tenants: not when it is by invitation. */
+export function mayCreateTenants(signUp: GatewayConfig['signUp'], email: string): boolean {
+  return signUp.mode === 'open' || signUp.bootstrapEmails.includes(email.toLowerCase());
+}
+
 /**
  * Who may come in. A known identity signs in as its person. A new one becomes a person only
  * with a verified email, and then: with an invitation to that email, as a member of the inviting
@@ -65,7 +70,7 @@ export class SignInService {
       const joined = await this.join(invitationHash, userId, identity);
       return { userId, tenantId: joined.tenant_id, created: true, joined };
     }
-    if (this.signUp.mode === 'invite-only') {
+    if (!mayCreateTenants(this.signUp, identity.email)) {
       throw new ContractError('FORBIDDEN', 'joining HeroAgent here is by invitation only');
     }
     const domain = identity.email.slice(identity.email.lastIndexOf('@') + 1).toLowerCase();

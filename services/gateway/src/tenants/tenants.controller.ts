@@ -21,14 +21,19 @@ import { PeopleRepository, type Member, type Role } from '../people/people.repos
 import { currentSessionView } from '../sessions/session-view.js';
 import { hashSecret, newBearerSecret } from '../sessions/secrets.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { SignInService } from '../sign-in/sign-in.service.js';
+import { mayCreateTenants, SignInService } from '../sign-in/sign-in.service.js';
+import type { GatewayConfig } from '../config.js';
 import { InvitationsRepository, type InvitationRow } from './invitations.repository.js';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 
 /** Whether a signed-in person may create tenants (not when sign-up is by invitation only). */
 export class TenantCreation {
-  constructor(readonly allowed: boolean) {}
+  constructor(private readonly signUp: GatewayConfig['signUp']) {}
+
+  allowedFor(email: string): boolean {
+    return mayCreateTenants(this.signUp, email);
+  }
 }
 
 /** Where an invitee goes to sign in and join, built from the public origin. */
@@ -105,7 +110,7 @@ export class TenantsController {
     @EdgeOf() edge: Edge<typeof createTenant>,
   ): Promise<RouteResponse<typeof createTenant>> {
     const session = signedIn(edge);
-    if (!this.tenantCreation.allowed) {
+    if (!this.tenantCreation.allowedFor(session.email)) {
       throw new ContractError('FORBIDDEN', 'new tenants are created by invitation only here');
     }
     const tenantId = randomUUID();

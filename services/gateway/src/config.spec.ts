@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { gatewayConfigSchema } from './config.js';
+
+const key = () => randomBytes(32).toString('base64url');
+const base = {
+  DATABASE_URL: 'postgres://gateway@127.0.0.1/heroagent',
+  NATS_URL: 'nats://127.0.0.1:4222',
+  SERVICE_SIGNING_KEY: key(),
+  SERVICE_SEALING_KEY: key(),
+  VAULT_PROXY_SEALING_PUBLIC_KEY: key(),
+};
+
+function issues(env: Record<string, string>): string[] {
+  const parsed = gatewayConfigSchema.safeParse({ ...base, ...env });
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('gateway configuration', () => {
+  it('has safe defaults: secure cookies, sessions of 30 minutes idle and 12 hours at most', () => {
+    const config = gatewayConfigSchema.parse({ ...base, HEROAGENT_ENV: 'test' });
+    expect(config.http.secureCookies).toBe(true);
+    expect(config.sessions).toEqual({ idleTimeoutMs: 1_800_000, absoluteTimeoutMs: 43_200_000 });
+    expect(config.signUp).toEqual({ mode: 'open', emailDomains: [], bootstrapEmails: [] });
+    expect(config.google).toBeUndefined();
+    expect(config.oidc).toBeUndefined();
+  });
+
+  it('turns Secure off only for development over plain HTTP', () => {
+    const dev = gatewayConfigSchema.parse({ ...base, HEROAGENT_ENV: 'development' });
+    expect(dev.http.secureCookies).toBe(false);
+    const devTls = gatewayConfigSchema.parse({
+      ...base,
+      HEROAGENT_ENV: 'development',
+      PUBLIC_URL: 'https://heroagent.localhost',
+    });
+    expect(devTls.http.secureCookies).toBe(true);
+  });
+
+  it('requires an https PUBLIC_URL in production', () => {
+    expect(issues({ HEROAGENT_ENV: 'production' })).toContain(
+      'PUBLIC_URL: is required in production',
+    );
+    expect(
+      issues({ HEROAGENT_ENV: 'production', PUBLIC_URL: 'http://heroagent.example' }),
+    ).toContain('PUBLIC_URL: must be https in production');
+    expect(
+      issues({ HEROAGENT_ENV: 'production', PUBLIC_URL: 'https://heroagent.example' }),
+    ).toEqual([]);
+  });
+
+  it('requires client ids and secrets in pairs, and the OIDC settings together', () => {
+    expect(issues({ OAUTH_GOOGLE_CLIENT_ID: 'id' })).toEqual([
+      'OAUTH_GOOGLE_CLIENT_SECRET: is required with OAUTH_GOOGLE_CLIENT_ID',
+    ]);
+    expect(issues({ OIDC_ISSUER: 'https://sso.example' })).toContain(
+      'OIDC_CLIENT_ID: OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together',
+    );
+    expect(
+      issues({ OIDC_ISSUER: 'ftp://sso.example', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' }),
+    ).toHaveLength(1);
+  });
+
+  it('refuses an idle timeout longer than the absolute one, and out-of-range numbers', () => {
+    expect(issues({ SESSION_IDLE_TIMEOUT_S: '7200', SESSION_ABSOLUTE_TIMEOUT_S: '3600' })).toEqual([
+      'SESSION_IDLE_TIMEOUT_S: must not exceed SESSION_ABSOLUTE_TIMEOUT_S',
+    ]);
+    expect(issues({ HTTP_RATE_LIMIT_PER_MINUTE: '0' })).toHaveLength(1);
+    expect(issues({ HTTP_TRUST_PROXY_HOPS: 'all' })).toHaveLength(1);
+    expect(issues({ SIGN_UP: 'closed' })).toHaveLength(1);
+  });
+
+  it('requires vault-proxy’s sealing public key, as 32 bytes of base64url', () => {
+    const { VAULT_PROXY_SEALING_PUBLIC_KEY: _, ...without } = base;
+    const parsed = gatewayConfigSchema.safeParse(without);
+    expect(parsed.success).toBe(false);
+    expect(issues({ VAULT_PROXY_SEALING_PUBLIC_KEY: 'c2hvcnQ' })).toEqual([
+      'VAULT_PROXY_SEALING_PUBLIC_KEY: must be an X25519 public key: 32 bytes as unpadded base64url',
+    ]);
+  });
+
+  it('reads the sign-up domains list', () => {
+    const config = gatewayConfigSchema.parse({
+      ...base,
+      SIGN_UP_EMAIL_DOMAINS: ' Example.com, ,corp.example ',
+    });
+    expect(config.signUp.emailDomains).toEqual(['example.com', 'corp.example']);
+  });
+});
