@@ -48,7 +48,7 @@ describe('sessions (real Postgres, a clock the test moves)', () => {
       database: { DATABASE_URL: service.runtimeUrl, DATABASE_MIGRATION_URL: service.ownerUrl },
       migrations,
       logger: createLogger({ service: 'gateway', level: 'silent' }),
-    })) as Kysely<GatewayDatabase>;
+    }));
     people = new PeopleRepository(db);
     sessions = new SessionsService(
       new SessionsRepository(db),
