@@ -98,7 +98,10 @@ describe('logger redaction', () => {
       },
     );
     expect(redactString('GET /oauth/callback?state=abc&code=4/0AbSecret&scope=x')).toBe(
-      `GET /oauth/callback?state=abc&code=${REDACTED}&scope=x`,
+      `GET /oauth/callback?state=${REDACTED}&code=${REDACTED}&scope=x`,
+    );
+    expect(redactString('GET /v1/auth/google/start?invitation=Zm9vYmFy&returnTo=/')).toBe(
+      `GET /v1/auth/google/start?invitation=${REDACTED}&returnTo=/`,
     );
     expect(redactString('https://oauth2.googleapis.com/revoke?token=1%2F%2Fsecret')).toBe(
       `https://oauth2.googleapis.com/revoke?token=${REDACTED}`,

@@ -20,7 +20,7 @@ const SECRET_VALUE_PATTERNS: RegExp[] = [
 ];
 // OAuth and API secrets passed as URL query or form parameters.
 const SECRET_PARAMETERS =
-  /([?&](?:code|access_token|refresh_token|id_token|client_secret|token|password)=)[^&\s"']+/gi;
+  /([?&](?:code|state|invitation|access_token|refresh_token|id_token|client_secret|token|password)=)[^&\s"']+/gi;
 // user:password@ in URLs (postgres://, nats://, https://…).
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^@\s/]+@/gi;
 

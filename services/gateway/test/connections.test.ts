@@ -282,6 +282,18 @@ describe('connected accounts, export and account closure', () => {
     expect(members.members.map((m) => m.userId)).toEqual([colleague.session.user.id]);
   });
 
+  it('never logs a refresh token, a session secret, an OAuth code or state', async () => {
+    const { browser } = await fixture.signIn(person('logs'));
+    await connect(browser, person('logs-acct'));
+    const text = fixture.logs.join('\n');
+    expect(fixture.logs.length).toBeGreaterThan(0);
+    for (const token of fixture.vault.refreshTokens.values()) expect(text).not.toContain(token);
+    expect(text).not.toContain(browser.cookie(fixture.origin, fixture.sessionCookie)!);
+    const sent = fixture.provider.lastAuthorizationParams()!;
+    expect(text).not.toContain(sent.get('state')!);
+    expect(text).not.toContain(sent.get('code_challenge')!);
+  });
+
   it('answers a coded error when vault-proxy does not answer', async () => {
     const { browser } = await fixture.signIn(person('outage'));
     fixture.vault.down = true;

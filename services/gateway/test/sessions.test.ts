@@ -42,13 +42,13 @@ describe('sessions (real Postgres, a clock the test moves)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     const service = await database.provisionService('gateway');
-    db = (await openServiceDatabase({
+    db = await openServiceDatabase({
       service: 'gateway',
       schema: 'gateway',
       database: { DATABASE_URL: service.runtimeUrl, DATABASE_MIGRATION_URL: service.ownerUrl },
       migrations,
       logger: createLogger({ service: 'gateway', level: 'silent' }),
-    }));
+    });
     people = new PeopleRepository(db);
     sessions = new SessionsService(
       new SessionsRepository(db),

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { signedAuditEventSchema, type SignedAuditEvent } from '@heroagent/contracts';
@@ -39,6 +40,8 @@ export interface SessionView {
 export interface GatewayFixture {
   readonly origin: string;
   readonly gateway: RunningGateway;
+  /** Every line the gateway logged. */
+  readonly logs: string[];
   readonly provider: OidcProviderDouble;
   readonly vault: VaultProxyDouble;
   readonly database: TestDatabase;
@@ -121,7 +124,17 @@ export async function startGatewayFixture(
     HTTP_TRUST_PROXY_HOPS: '1',
     ...env,
   });
-  const gateway = await startGateway(config, createLogger({ service: 'gateway', level: 'silent' }));
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const gateway = await startGateway(
+    config,
+    createLogger({ service: 'gateway', level: 'debug', destination }),
+  );
   const sessionCookie = config.http.secureCookies
     ? '__Host-heroagent_session'
     : 'heroagent_session';
@@ -129,6 +142,7 @@ export async function startGatewayFixture(
   const fixture: GatewayFixture = {
     origin,
     gateway,
+    logs,
     provider,
     vault,
     database,
