@@ -364,7 +364,11 @@ export const createInvitation = defineRoute({
   outcome: {
     kind: 'json',
     status: 201,
-    schema: z.object({ invitation: invitationViewSchema, token: z.string(), acceptUrl: z.string() }),
+    schema: z.object({
+      invitation: invitationViewSchema,
+      token: z.string(),
+      acceptUrl: z.string(),
+    }),
   },
   errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'CONFLICT'],
   rateLimitPerMinute: 30,
@@ -390,7 +394,13 @@ export const closeTenant = defineRoute({
   access: { roles: ['owner'] },
   body: z.strictObject({ confirm: confirmationSchema }),
   outcome: { kind: 'no-content' },
-  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'INVALID_REQUEST', 'SECRETS_UNAVAILABLE'],
+  errors: [
+    'UNAUTHENTICATED',
+    'CSRF_INVALID',
+    'FORBIDDEN',
+    'INVALID_REQUEST',
+    'SECRETS_UNAVAILABLE',
+  ],
   rateLimitPerMinute: 6,
 });
 

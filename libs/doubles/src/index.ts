@@ -10,3 +10,4 @@ export {
   GOOGLE_API_SCOPES,
   type OidcDoubleUser,
 } from './oidc-provider-double.js';
+export { TestBrowser } from './test-browser.js';

@@ -1,7 +1,7 @@
 import { AUDIT_EVENT_PURPOSE } from '@heroagent/contracts';
 import { verifyJson, type JsonValue } from '@heroagent/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.js';
+import type { TestBrowser } from '@heroagent/doubles';
 import {
   CALENDAR_READ,
   GMAIL_READ,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestBrowser } from './support/browser.js';
+import { TestBrowser } from '@heroagent/doubles';
 import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 
 describe('bad input at the HTTP edge', () => {

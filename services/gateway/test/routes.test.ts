@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ROUTES, type HttpRoute } from '@heroagent/contracts';
-import { TestBrowser } from './support/browser.js';
+import { TestBrowser } from '@heroagent/doubles';
 import {
   leavesTheApi,
   startGatewayFixture,

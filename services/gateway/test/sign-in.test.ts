@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestBrowser } from './support/browser.js';
+import { TestBrowser } from '@heroagent/doubles';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 
 let counter = 0;

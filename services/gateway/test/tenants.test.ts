@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.js';
+import type { TestBrowser } from '@heroagent/doubles';
 import { startGatewayFixture, type GatewayFixture, type SessionView } from './support/fixture.js';
 
 let counter = 0;

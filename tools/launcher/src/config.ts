@@ -56,6 +56,8 @@ export interface LauncherConfig {
   readonly inheritedEnv: Readonly<Record<string, string>>;
   /** What only vault-proxy inherits: Vault and OAuth client credentials. */
   readonly vaultProxyEnv: Readonly<Record<string, string>>;
+  /** What only the gateway inherits: its public URL, sign-in providers and sign-up policy. */
+  readonly gatewayEnv: Readonly<Record<string, string>>;
 }
 
 // Only these variables of the launcher's environment reach the processes it starts; in particular
@@ -72,6 +74,23 @@ const VAULT_PROXY_ONLY = [
   'VAULT_SECRET_ID',
   'OAUTH_GOOGLE_CLIENT_ID',
   'OAUTH_GOOGLE_CLIENT_SECRET',
+];
+
+// Sign-in and sign-up settings: the gateway's only. The Google client is the same one vault-proxy
+// refreshes tokens with, so both get its id and secret.
+const GATEWAY_ONLY = [
+  'PUBLIC_URL',
+  'OAUTH_GOOGLE_CLIENT_ID',
+  'OAUTH_GOOGLE_CLIENT_SECRET',
+  'OIDC_ISSUER',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'OIDC_DISPLAY_NAME',
+  'SIGN_UP',
+  'SIGN_UP_EMAIL_DOMAINS',
+  'SIGN_UP_BOOTSTRAP_EMAILS',
+  'SESSION_IDLE_TIMEOUT_S',
+  'SESSION_ABSOLUTE_TIMEOUT_S',
 ];
 
 /** Thrown for a bad variable; the message names every one, never its value. */
@@ -104,6 +123,9 @@ export function loadLauncherConfig(
     rolePrefix: value.HEROAGENT_ROLE_PREFIX,
     vaultProxyEnv: Object.fromEntries(
       VAULT_PROXY_ONLY.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+    ),
+    gatewayEnv: Object.fromEntries(
+      GATEWAY_ONLY.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
     ),
     inheritedEnv: Object.fromEntries(
       INHERITED.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),

@@ -77,6 +77,16 @@ export async function launchPlatform(
         `  ${service.padEnd(12)} NATS ${`${service === 'vault-proxy' ? 'vault' : service}.*`.padEnd(10)} pid ${process?.child.pid ?? '?'}   ${readiness.services[service]}`,
       );
     }
+    const signIn = [
+      config.gatewayEnv.OAUTH_GOOGLE_CLIENT_ID === undefined ? undefined : 'Google',
+      config.gatewayEnv.OIDC_ISSUER === undefined ? undefined : config.gatewayEnv.OIDC_ISSUER,
+    ].filter((name) => name !== undefined);
+    print(
+      signIn.length > 0
+        ? `  sign-in      ${signIn.join(', ')}  (GET ${gatewayUrl}/v1/auth/providers)`
+        : '  sign-in      no identity provider: set OAUTH_GOOGLE_CLIENT_ID and _SECRET, or OIDC_ISSUER, OIDC_CLIENT_ID and _SECRET',
+    );
+    print(`  api          ${gatewayUrl}/v1/openapi.json`);
     print(`  postgres     ${started.postgres.description}`);
     print(`  nats         ${started.nats.description}`);
     print(`  secrets      ${file} (development only, git-ignored)`);

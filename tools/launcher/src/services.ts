@@ -97,6 +97,7 @@ export function serviceEnvironment(
           sealingKeyFromRaw(fromBase64Url(secrets.keys['vault-proxy'].sealing)!).publicKey,
         ),
       ),
+      ...config.gatewayEnv,
     });
   } else if (service === 'vault-proxy') {
     const gatewaySigning = signingKeyFromSeed(fromBase64Url(secrets.keys.gateway.signing)!);

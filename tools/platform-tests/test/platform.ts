@@ -9,6 +9,8 @@ import {
   sealingKeyFromRaw,
   signingKeyFromSeed,
   toBase64Url,
+  type SealingKey,
+  type SigningKey,
 } from '@heroagent/crypto';
 import { createKeyFile } from '@heroagent/vault-proxy';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +37,12 @@ const SCHEMAS: Record<Service, string> = {
 export interface PlatformFixture {
   readonly database: TestDatabase;
   readonly nats: TestNatsServer;
+  /** The gateway's signing key (vault-proxy and audit trust it) and vault-proxy's sealing key. */
+  readonly keys: {
+    gatewaySigning: SigningKey;
+    gatewaySealing: SealingKey;
+    vaultProxySealing: SealingKey;
+  };
   /** The environment a service process or config parser gets, as the launcher would give it. */
   env(service: Service, extra?: Record<string, string>): Record<string, string>;
   stop(): Promise<void>;
@@ -60,15 +68,23 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
     ),
     jetstream: true,
   });
-  const keys = { signing: key(), sealing: key(), secrets: key() };
-  const signing = signingKeyFromSeed(fromBase64Url(keys.signing)!);
-  const sealing = sealingKeyFromRaw(fromBase64Url(keys.sealing)!);
+  // Each service its own keys, as the launcher generates them.
+  const seeds = Object.fromEntries(
+    SERVICES.map((service) => [service, { signing: key(), sealing: key() }]),
+  ) as Record<Service, { signing: string; sealing: string }>;
+  const secretsKey = key();
+  const gatewaySigning = signingKeyFromSeed(fromBase64Url(seeds.gateway.signing)!);
+  const gatewaySealing = sealingKeyFromRaw(fromBase64Url(seeds.gateway.sealing)!);
+  const vaultProxySealing = sealingKeyFromRaw(fromBase64Url(seeds['vault-proxy'].sealing)!);
+  const publicKey = (signingKey: SigningKey) =>
+    toBase64Url(exportEd25519PublicKey(signingKey.publicKey));
   const keyDir = await mkdtemp(join(tmpdir(), 'platform-keys-'));
   const embeddedKeyFile = join(keyDir, 'vault-proxy-keys.json');
   await createKeyFile(embeddedKeyFile);
   return {
     database,
     nats,
+    keys: { gatewaySigning, gatewaySealing, vaultProxySealing },
     env(service, extra = {}) {
       return {
         HEROAGENT_ENV: 'test',
@@ -80,28 +96,40 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
         NATS_USER: service,
         NATS_PASSWORD: passwords[service],
         NATS_REQUEST_TIMEOUT_MS: '2000',
-        ...(service === 'agent' ? {} : { SERVICE_SIGNING_KEY: keys.signing }),
+        ...(service === 'agent' ? {} : { SERVICE_SIGNING_KEY: seeds[service].signing }),
         ...(service === 'gateway' || service === 'vault-proxy'
-          ? { SERVICE_SEALING_KEY: keys.sealing }
+          ? { SERVICE_SEALING_KEY: seeds[service].sealing }
           : {}),
         ...(service === 'gateway'
           ? {
               HTTP_PORT: '0',
-              VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(sealing.publicKey)),
+              VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
+                exportX25519PublicKey(vaultProxySealing.publicKey),
+              ),
             }
           : {}),
         ...(service === 'audit'
-          ? { AUDIT_SECRETS_KEY: keys.secrets, AUDIT_VERIFY_WORKERS: '1' }
+          ? {
+              AUDIT_SECRETS_KEY: secretsKey,
+              AUDIT_VERIFY_WORKERS: '1',
+              AUDIT_TRUSTED_KEYS: JSON.stringify([
+                {
+                  kid: gatewaySigning.kid,
+                  service: 'gateway',
+                  publicKey: publicKey(gatewaySigning),
+                  notBefore: '2000-01-01T00:00:00.000Z',
+                },
+              ]),
+            }
           : {}),
         ...(service === 'vault-proxy'
           ? {
               GATEWAY_VERIFY_KEYS: JSON.stringify([
-                {
-                  kid: signing.kid,
-                  publicKey: toBase64Url(exportEd25519PublicKey(signing.publicKey)),
-                },
+                { kid: gatewaySigning.kid, publicKey: publicKey(gatewaySigning) },
               ]),
-              GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(sealing.publicKey)),
+              GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(
+                exportX25519PublicKey(gatewaySealing.publicKey),
+              ),
               EMBEDDED_KEY_FILE: embeddedKeyFile,
             }
           : {}),

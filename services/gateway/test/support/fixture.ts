@@ -19,7 +19,7 @@ import { createLogger } from '@heroagent/telemetry';
 import { gatewayConfigSchema } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { Housekeeping } from '../../src/housekeeping.js';
-import { TestBrowser } from './browser.js';
+import { TestBrowser } from '@heroagent/doubles';
 import { VaultProxyDouble } from './vault-proxy-double.js';
 
 export const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';

@@ -1,5 +1,5 @@
 /**
- * A browser for tests: a cookie jar per origin (expired and cleared cookies dropped), redirects
+ * A browser double for tests: a cookie jar per origin (expired and cleared cookies dropped), redirects
  * followed by hand so every hop can be seen, and the CSRF header sent on request.
  */
 export class TestBrowser {
