@@ -106,7 +106,7 @@ export class AppModule {
           logger,
         ),
       ],
-      [SignInService, new SignInService(people, invitations, config.signUp)],
+      [SignInService, new SignInService(people, invitations, config.signUp, audit)],
       [
         VaultProxyClient,
         new VaultProxyClient(runtime.client, config.signingKey, config.vaultProxySealingPublicKey),

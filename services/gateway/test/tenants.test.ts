@@ -273,6 +273,47 @@ describe('tenants, roles and invitations', () => {
     expect((await phone.browser.fetch(`${fixture.origin}/v1/session`)).status).toBe(401);
   });
 
+  it('changes nothing, and records nothing, when vault-proxy cannot erase a removed member’s secrets', async () => {
+    const owner = await fixture.signIn(person('owner'));
+    const member = await invite(owner, 'member');
+    fixture.vault.down = true;
+    try {
+      const refused = await fixture.call(
+        owner.browser,
+        'DELETE',
+        `/v1/tenant/members/${member.session.user.id}`,
+      );
+      expect(refused.status).toBe(504);
+      const closing = await fixture.call(owner.browser, 'POST', '/v1/tenant/close', {
+        confirm: owner.session.tenant!.name,
+      });
+      expect(closing.status).toBe(504);
+    } finally {
+      fixture.vault.down = false;
+    }
+    const members = await json<{ members: { userId: string }[] }>(
+      await fixture.call(owner.browser, 'GET', '/v1/tenant/members'),
+      200,
+    );
+    expect(members.members.map((m) => m.userId)).toContain(member.session.user.id);
+    const events = await fixture.auditEvents();
+    const here = events.filter((e) => e.event.tenantId === owner.session.tenant!.id);
+    expect(here.map((e) => e.event.name)).not.toContain('member.removed');
+    expect(here.map((e) => e.event.name)).not.toContain('tenant.closed');
+    expect(here.map((e) => e.event.name)).toEqual(
+      expect.arrayContaining(['account.created', 'member.invited', 'member.joined']),
+    );
+    // Once vault-proxy is back, the same request goes through, and is recorded once.
+    expect(
+      (await fixture.call(owner.browser, 'DELETE', `/v1/tenant/members/${member.session.user.id}`))
+        .status,
+    ).toBe(204);
+    const after = (await fixture.auditEvents()).filter(
+      (e) => e.event.tenantId === owner.session.tenant!.id && e.event.name === 'member.removed',
+    );
+    expect(after).toHaveLength(1);
+  });
+
   it('closes a tenant (owner only, with its name as confirmation), erasing its secrets', async () => {
     const owner = await fixture.signIn(person('owner'));
     const admin = await invite(owner, 'admin');

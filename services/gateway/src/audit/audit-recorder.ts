@@ -6,13 +6,16 @@ import {
   type SignedAuditEvent,
 } from '@heroagent/contracts';
 import { signJson, type SigningKey } from '@heroagent/crypto';
-import { withSettings, type Kysely } from '@heroagent/db';
+import { sql, withSettings, type Kysely, type Transaction } from '@heroagent/db';
 import { activeTraceId } from '@heroagent/telemetry';
 import type { GatewayDatabase } from '../store-tables.js';
 
 /** What a part of the gateway records; the recorder adds id, time, source, trace and signature. */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
   Partial<Pick<AuditEvent, 'userId' | 'rationale' | 'relatedEventId'>>;
+
+/** Work done inside the transaction of a change, before it commits. */
+export type InTransaction = (trx: Transaction<GatewayDatabase>) => Promise<void>;
 
 /**
  * Records audit events through the gateway's outbox: each event is signed with the gateway's key
@@ -28,7 +31,48 @@ export class AuditRecorder {
     private readonly onRecorded: () => void = () => undefined,
   ) {}
 
+  /**
+   * The event of a change made in the gateway's own database, written in the same transaction:
+   * the change and its record commit together, or neither does.
+   */
+  within(record: AuditRecord): InTransaction {
+    const signed = this.sign(record);
+    return async (trx) => {
+      await sql`select set_config('app.tenant_id', ${record.tenantId}, true)`.execute(trx);
+      await trx
+        .insertInto('audit_outbox')
+        .values({
+          id: signed.event.id,
+          tenant_id: record.tenantId,
+          envelope: JSON.stringify(signed),
+        })
+        .execute();
+    };
+  }
+
+  /** Publishes what was written (the relay also polls, so this only hastens it). */
+  committed(): void {
+    this.onRecorded();
+  }
+
+  /** The event of a change made elsewhere (in vault-proxy, say), in a transaction of its own. */
   async record(record: AuditRecord): Promise<SignedAuditEvent> {
+    const signed = this.sign(record);
+    await withSettings(this.db, { 'app.tenant_id': record.tenantId }, (trx) =>
+      trx
+        .insertInto('audit_outbox')
+        .values({
+          id: signed.event.id,
+          tenant_id: record.tenantId,
+          envelope: JSON.stringify(signed),
+        })
+        .execute(),
+    );
+    this.onRecorded();
+    return signed;
+  }
+
+  private sign(record: AuditRecord): SignedAuditEvent {
     const traceId = activeTraceId();
     const event: AuditEvent = {
       id: randomUUID(),
@@ -37,17 +81,9 @@ export class AuditRecorder {
       ...record,
       ...(traceId === undefined ? {} : { traceId }),
     };
-    const signed = signedAuditEventSchema.parse({
+    return signedAuditEventSchema.parse({
       event,
       signature: signJson(event, AUDIT_EVENT_PURPOSE, this.signingKey),
     });
-    await withSettings(this.db, { 'app.tenant_id': record.tenantId }, (trx) =>
-      trx
-        .insertInto('audit_outbox')
-        .values({ id: event.id, tenant_id: event.tenantId, envelope: JSON.stringify(signed) })
-        .execute(),
-    );
-    this.onRecorded();
-    return signed;
   }
 }

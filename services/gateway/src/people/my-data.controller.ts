@@ -6,13 +6,15 @@ import {
   exportMyData,
   type RouteResponse,
 } from '@heroagent/contracts';
-import { AuditRecorder } from '../audit/audit-recorder.js';
+import { AuditRecorder, type AuditRecord } from '../audit/audit-recorder.js';
 import { connectionHealth } from '../connections/connections.controller.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { Cookies } from '../http/cookies.js';
 import { EdgeOf, Route, signedIn, type Edge } from '../http/route.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { PeopleRepository } from './people.repository.js';
+
+type Erased = { connectionsRevoked: number; keysDeleted: number };
 
 /** A person's own data: all of it exported, or all of it gone. */
 @Controller()
@@ -111,7 +113,7 @@ export class MyDataController {
       ]);
     }
     const memberships = await this.people.membershipsOf(session.userId);
-    const plan = [];
+    const plan: { tenantId: string; alone: boolean }[] = [];
     for (const membership of memberships) {
       const members = await this.people.members(membership.tenantId);
       const owners = members.filter((member) => member.role === 'owner').length;
@@ -124,23 +126,32 @@ export class MyDataController {
       }
       plan.push({ tenantId: membership.tenantId, alone });
     }
-    for (const { tenantId, alone } of plan) {
-      const erased = await this.vault.erase(tenantId, alone ? undefined : session.userId);
-      await this.audit.record({
-        tenantId,
-        name: alone ? 'tenant.closed' : 'account.closed',
-        actor: { type: 'user', id: session.userId },
-        userId: session.userId,
-        outcome: 'success',
-        data: {
-          connectionsRevoked: erased.connectionsRevoked,
-          keysDeleted: erased.keysDeleted,
-          ...(alone ? { reason: 'its only member closed their account' } : {}),
-        },
+    const closure = (tenantId: string, alone: boolean, erased: Erased): AuditRecord => ({
+      tenantId,
+      name: alone ? 'tenant.closed' : 'account.closed',
+      actor: { type: 'user', id: session.userId },
+      userId: session.userId,
+      outcome: 'success',
+      data: {
+        connectionsRevoked: erased.connectionsRevoked,
+        keysDeleted: erased.keysDeleted,
+        ...(alone ? { reason: 'its only member closed their account' } : {}),
+      },
+    });
+    // Each step erases in vault-proxy first (which cannot be taken back), then records and deletes
+    // in one transaction, so a closure that fails part-way can simply be run again.
+    for (const { tenantId } of plan.filter((step) => step.alone)) {
+      await this.people.deleteTenant(tenantId, async (trx) => {
+        await this.audit.within(closure(tenantId, true, await this.vault.erase(tenantId)))(trx);
       });
-      if (alone) await this.people.deleteTenant(tenantId);
     }
-    await this.people.deletePerson(session.userId);
+    await this.people.deletePerson(session.userId, async (trx) => {
+      for (const { tenantId } of plan.filter((step) => !step.alone)) {
+        const erased = await this.vault.erase(tenantId, session.userId);
+        await this.audit.within(closure(tenantId, false, erased))(trx);
+      }
+    });
+    this.audit.committed();
     this.cookies.clear(response, this.cookies.sessionName);
   }
 }

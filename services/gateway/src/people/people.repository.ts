@@ -1,4 +1,5 @@
 import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import type { InTransaction } from '../audit/audit-recorder.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 export type Role = GatewayDatabase['memberships']['role'];
@@ -83,6 +84,7 @@ export class PeopleRepository {
     identity: VerifiedIdentity,
     now: Date,
     ownTenant?: { id: string; name: string },
+    within?: InTransaction,
   ): Promise<void> {
     await withSettings(
       this.db,
@@ -120,6 +122,7 @@ export class PeopleRepository {
             .values({ tenant_id: ownTenant.id, user_id: userId, role: 'owner' })
             .execute();
         }
+        await within?.(trx);
       },
     );
   }
@@ -158,7 +161,12 @@ export class PeopleRepository {
     }));
   }
 
-  async createTenant(tenantId: string, name: string, ownerId: string): Promise<void> {
+  async createTenant(
+    tenantId: string,
+    name: string,
+    ownerId: string,
+    within?: InTransaction,
+  ): Promise<void> {
     await withSettings(
       this.db,
       { 'app.tenant_id': tenantId, 'app.user_id': ownerId },
@@ -168,6 +176,7 @@ export class PeopleRepository {
           .insertInto('memberships')
           .values({ tenant_id: tenantId, user_id: ownerId, role: 'owner' })
           .execute();
+        await within?.(trx);
       },
     );
   }
@@ -207,6 +216,7 @@ export class PeopleRepository {
     tenantId: string,
     userId: string,
     decide: (current: Role, owners: number) => Role | 'remove',
+    within?: (change: { before: Role; after: Role | 'removed' }) => InTransaction | undefined,
   ): Promise<{ before: Role; after: Role | 'removed' } | undefined> {
     return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
       const roles = await trx
@@ -225,7 +235,9 @@ export class PeopleRepository {
           .where('tenant_id', '=', tenantId)
           .where('user_id', '=', userId)
           .execute();
-        return { before: current.role, after: 'removed' as const };
+        const change = { before: current.role, after: 'removed' as const };
+        await within?.(change)?.(trx);
+        return change;
       }
       if (next !== current.role) {
         await trx
@@ -235,21 +247,25 @@ export class PeopleRepository {
           .where('user_id', '=', userId)
           .execute();
       }
-      return { before: current.role, after: next };
+      const change = { before: current.role, after: next };
+      await within?.(change)?.(trx);
+      return change;
     });
   }
 
   /** Deletes a tenant; memberships and invitations go with it, sessions in it lose it. */
-  async deleteTenant(tenantId: string): Promise<void> {
-    await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx.deleteFrom('tenants').where('id', '=', tenantId).execute(),
-    );
+  async deleteTenant(tenantId: string, within?: InTransaction): Promise<void> {
+    await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      await within?.(trx);
+      await trx.deleteFrom('tenants').where('id', '=', tenantId).execute();
+    });
   }
 
   /** Deletes a person; identities, memberships and sessions go with them. */
-  async deletePerson(userId: string): Promise<void> {
-    await withSettings(this.db, { 'app.user_id': userId }, (trx) =>
-      trx.deleteFrom('users').where('id', '=', userId).execute(),
-    );
+  async deletePerson(userId: string, within?: InTransaction): Promise<void> {
+    await withSettings(this.db, { 'app.user_id': userId }, async (trx) => {
+      await trx.deleteFrom('users').where('id', '=', userId).execute();
+      await within?.(trx);
+    });
   }
 }

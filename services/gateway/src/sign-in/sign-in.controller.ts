@@ -102,21 +102,11 @@ export class SignInController {
     if (admitted.tenantId !== null) {
       await this.audit.record({
         tenantId: admitted.tenantId,
-        name: admitted.created ? 'account.created' : 'session.started',
+        name: 'session.started',
         actor: { type: 'user', id: admitted.userId },
         userId: admitted.userId,
         outcome: 'success',
         data: { provider, sessionId: session.id },
-      });
-    }
-    if (admitted.joined !== undefined) {
-      await this.audit.record({
-        tenantId: admitted.joined.tenant_id,
-        name: 'member.joined',
-        actor: { type: 'user', id: admitted.userId },
-        userId: admitted.userId,
-        outcome: 'success',
-        data: { invitationId: admitted.joined.id, role: admitted.joined.role },
       });
     }
     this.cookies.set(response, this.cookies.sessionName, session.secret, session.expiresAt);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ContractError } from '@heroagent/contracts';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { GatewayConfig } from '../config.js';
 import type { PeopleRepository, VerifiedIdentity } from '../people/people.repository.js';
 import type { InvitationRow, InvitationsRepository } from '../tenants/invitations.repository.js';
@@ -36,6 +37,7 @@ export class SignInService {
     private readonly people: PeopleRepository,
     private readonly invitations: InvitationsRepository,
     private readonly signUp: GatewayConfig['signUp'],
+    private readonly audit: AuditRecorder,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -79,7 +81,21 @@ export class SignInService {
     }
     const tenantId = randomUUID();
     const name = `${identity.displayName ?? identity.email}'s workspace`.slice(0, 200);
-    await this.people.createPerson(userId, identity, now, { id: tenantId, name });
+    await this.people.createPerson(
+      userId,
+      identity,
+      now,
+      { id: tenantId, name },
+      this.audit.within({
+        tenantId,
+        name: 'account.created',
+        actor: { type: 'user', id: userId },
+        userId,
+        outcome: 'success',
+        data: { provider: identity.provider },
+      }),
+    );
+    this.audit.committed();
     return { userId, tenantId, created: true, joined: undefined };
   }
 
@@ -89,9 +105,22 @@ export class SignInService {
     userId: string,
     identity: Pick<VerifiedIdentity, 'email' | 'emailVerified'>,
   ): Promise<InvitationRow> {
-    const result = await this.invitations.accept(tokenHash, userId, this.now(), (invitation) =>
-      invitationIsFor(invitation, identity),
+    const result = await this.invitations.accept(
+      tokenHash,
+      userId,
+      this.now(),
+      (invitation) => invitationIsFor(invitation, identity),
+      (invitation) =>
+        this.audit.within({
+          tenantId: invitation.tenant_id,
+          name: 'member.joined',
+          actor: { type: 'user', id: userId },
+          userId,
+          outcome: 'success',
+          data: { invitationId: invitation.id, role: invitation.role },
+        }),
     );
+    this.audit.committed();
     if (result === undefined) {
       throw new ContractError(
         'INVITATION_INVALID',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import type { InTransaction } from '../audit/audit-recorder.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 export type InvitationRow = Omit<Selectable<GatewayDatabase['invitations']>, 'token_hash'>;
@@ -28,9 +29,10 @@ export class InvitationsRepository {
     tokenHash: Buffer;
     invitedBy: string;
     expiresAt: Date;
+    within: (row: InvitationRow) => InTransaction;
   }): Promise<InvitationRow> {
-    return withSettings(this.db, { 'app.tenant_id': invitation.tenantId }, (trx) =>
-      trx
+    return withSettings(this.db, { 'app.tenant_id': invitation.tenantId }, async (trx) => {
+      const row = await trx
         .insertInto('invitations')
         .values({
           id: randomUUID(),
@@ -42,8 +44,10 @@ export class InvitationsRepository {
           expires_at: invitation.expiresAt,
         })
         .returning(COLUMNS)
-        .executeTakeFirstOrThrow(),
-    );
+        .executeTakeFirstOrThrow();
+      await invitation.within(row)(trx);
+      return row;
+    });
   }
 
   /** A pending invitation of the tenant to this email, if any. */
@@ -74,18 +78,20 @@ export class InvitationsRepository {
   }
 
   /** Withdraws a pending invitation; false when the tenant has no such pending one. */
-  async revoke(tenantId: string, id: string, now: Date): Promise<boolean> {
-    const result = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx
+  async revoke(tenantId: string, id: string, now: Date, within: InTransaction): Promise<boolean> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const result = await trx
         .updateTable('invitations')
         .set({ revoked_at: now })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .where('accepted_at', 'is', null)
         .where('revoked_at', 'is', null)
-        .executeTakeFirst(),
-    );
-    return result.numUpdatedRows > 0n;
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await within(trx);
+      return true;
+    });
   }
 
   /** The pending invitation a token names, if any (to check it before creating a person). */
@@ -112,6 +118,7 @@ export class InvitationsRepository {
     userId: string,
     now: Date,
     admit: (invitation: InvitationRow) => boolean,
+    within?: (invitation: InvitationRow) => InTransaction,
   ): Promise<{ invitation: InvitationRow; admitted: boolean } | undefined> {
     return withSettings(
       this.db,
@@ -139,6 +146,7 @@ export class InvitationsRepository {
           .set({ accepted_at: now, accepted_by: userId })
           .where('id', '=', invitation.id)
           .execute();
+        await within?.(invitation)(trx);
         return { invitation, admitted: true };
       },
     );

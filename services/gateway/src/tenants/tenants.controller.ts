@@ -114,16 +114,21 @@ export class TenantsController {
       throw new ContractError('FORBIDDEN', 'new tenants are created by invitation only here');
     }
     const tenantId = randomUUID();
-    await this.people.createTenant(tenantId, edge.input.body.name, session.userId);
-    await this.sessions.switchTenant(session, tenantId);
-    await this.audit.record({
+    await this.people.createTenant(
       tenantId,
-      name: 'tenant.created',
-      actor: { type: 'user', id: session.userId },
-      userId: session.userId,
-      outcome: 'success',
-      data: {},
-    });
+      edge.input.body.name,
+      session.userId,
+      this.audit.within({
+        tenantId,
+        name: 'tenant.created',
+        actor: { type: 'user', id: session.userId },
+        userId: session.userId,
+        outcome: 'success',
+        data: {},
+      }),
+    );
+    this.audit.committed();
+    await this.sessions.switchTenant(session, tenantId);
     return currentSessionView(this.sessions, edge.presentedSessionSecret!);
   }
 
@@ -137,14 +142,6 @@ export class TenantsController {
       emailVerified: session.emailVerified,
     });
     await this.sessions.switchTenant(session, invitation.tenant_id);
-    await this.audit.record({
-      tenantId: invitation.tenant_id,
-      name: 'member.joined',
-      actor: { type: 'user', id: session.userId },
-      userId: session.userId,
-      outcome: 'success',
-      data: { invitationId: invitation.id, role: invitation.role },
-    });
     return currentSessionView(this.sessions, edge.presentedSessionSecret!);
   }
 
@@ -170,18 +167,20 @@ export class TenantsController {
         refuseOwnerChange(session.tenant.role, current, role, owners);
         return role;
       },
+      (change) =>
+        change.before === change.after
+          ? undefined
+          : this.audit.within({
+              tenantId: session.tenant.id,
+              name: 'member.role_changed',
+              actor: { type: 'user', id: session.userId },
+              userId,
+              outcome: 'success',
+              data: { from: change.before, to: role },
+            }),
     );
     if (changed === undefined) throw new ContractError('NOT_FOUND', 'no such member');
-    if (changed.before !== changed.after) {
-      await this.audit.record({
-        tenantId: session.tenant.id,
-        name: 'member.role_changed',
-        actor: { type: 'user', id: session.userId },
-        userId,
-        outcome: 'success',
-        data: { from: changed.before, to: role },
-      });
-    }
+    this.audit.committed();
     const member = (await this.people.members(session.tenant.id)).find((m) => m.userId === userId);
     if (member === undefined) throw new ContractError('NOT_FOUND', 'no such member');
     return memberView(member);
@@ -191,6 +190,8 @@ export class TenantsController {
   async remove(@EdgeOf() edge: Edge<typeof removeMember>): Promise<void> {
     const session = inTenant(edge);
     const { userId } = edge.input.params;
+    // The membership goes, their connections and keys in the tenant are erased, and it is
+    // recorded, in one transaction: if vault-proxy cannot erase, nothing changes.
     const removed = await this.people.updateMembership(
       session.tenant.id,
       userId,
@@ -198,18 +199,20 @@ export class TenantsController {
         refuseOwnerChange(session.tenant.role, current, 'removed', owners);
         return 'remove';
       },
+      (change) => async (trx) => {
+        const erased = await this.vault.erase(session.tenant.id, userId);
+        await this.audit.within({
+          tenantId: session.tenant.id,
+          name: 'member.removed',
+          actor: { type: 'user', id: session.userId },
+          userId,
+          outcome: 'success',
+          data: { role: change.before, connectionsRevoked: erased.connectionsRevoked },
+        })(trx);
+      },
     );
     if (removed === undefined) throw new ContractError('NOT_FOUND', 'no such member');
-    // Their connections in this tenant, and their keys in it, go with them.
-    const erased = await this.vault.erase(session.tenant.id, userId);
-    await this.audit.record({
-      tenantId: session.tenant.id,
-      name: 'member.removed',
-      actor: { type: 'user', id: session.userId },
-      userId,
-      outcome: 'success',
-      data: { role: removed.before, connectionsRevoked: erased.connectionsRevoked },
-    });
+    this.audit.committed();
   }
 
   @Route(listInvitations)
@@ -244,14 +247,16 @@ export class TenantsController {
       tokenHash: hashSecret(token),
       invitedBy: session.userId,
       expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+      within: (created) =>
+        this.audit.within({
+          tenantId: session.tenant.id,
+          name: 'member.invited',
+          actor: { type: 'user', id: session.userId },
+          outcome: 'success',
+          data: { invitationId: created.id, role },
+        }),
     });
-    await this.audit.record({
-      tenantId: session.tenant.id,
-      name: 'member.invited',
-      actor: { type: 'user', id: session.userId },
-      outcome: 'success',
-      data: { invitationId: row.id, role },
-    });
+    this.audit.committed();
     return { invitation: invitationView(row, now), token, acceptUrl: this.links.acceptUrl(token) };
   }
 
@@ -259,16 +264,20 @@ export class TenantsController {
   async revokeInvitation(@EdgeOf() edge: Edge<typeof revokeInvitation>): Promise<void> {
     const session = inTenant(edge);
     const { id } = edge.input.params;
-    if (!(await this.invitations.revoke(session.tenant.id, id, new Date()))) {
-      throw new ContractError('NOT_FOUND', 'no such pending invitation');
-    }
-    await this.audit.record({
-      tenantId: session.tenant.id,
-      name: 'member.invitation_revoked',
-      actor: { type: 'user', id: session.userId },
-      outcome: 'success',
-      data: { invitationId: id },
-    });
+    const revoked = await this.invitations.revoke(
+      session.tenant.id,
+      id,
+      new Date(),
+      this.audit.within({
+        tenantId: session.tenant.id,
+        name: 'member.invitation_revoked',
+        actor: { type: 'user', id: session.userId },
+        outcome: 'success',
+        data: { invitationId: id },
+      }),
+    );
+    if (!revoked) throw new ContractError('NOT_FOUND', 'no such pending invitation');
+    this.audit.committed();
   }
 
   @Route(closeTenant)
@@ -279,16 +288,20 @@ export class TenantsController {
         { path: 'body.confirm', message: 'must be the tenant’s name' },
       ]);
     }
-    const erased = await this.vault.erase(session.tenant.id);
-    await this.audit.record({
-      tenantId: session.tenant.id,
-      name: 'tenant.closed',
-      actor: { type: 'user', id: session.userId },
-      userId: session.userId,
-      outcome: 'success',
-      data: { connectionsRevoked: erased.connectionsRevoked, keysDeleted: erased.keysDeleted },
+    // Secrets and keys are erased first (vault-proxy cannot take that back); the record and the
+    // deletion commit together. A closure that fails part-way can be run again.
+    await this.people.deleteTenant(session.tenant.id, async (trx) => {
+      const erased = await this.vault.erase(session.tenant.id);
+      await this.audit.within({
+        tenantId: session.tenant.id,
+        name: 'tenant.closed',
+        actor: { type: 'user', id: session.userId },
+        userId: session.userId,
+        outcome: 'success',
+        data: { connectionsRevoked: erased.connectionsRevoked, keysDeleted: erased.keysDeleted },
+      })(trx);
     });
-    await this.people.deleteTenant(session.tenant.id);
+    this.audit.committed();
   }
 }
 

@@ -189,7 +189,9 @@ export async function startGatewayFixture(
       });
     },
     async auditEvents() {
-      await gateway.app.get(Housekeeping).relay.flush();
+      const relay = gateway.app.get(Housekeeping).relay;
+      relay.nudge();
+      await relay.flush();
       const consumer = await jetstream(raw).consumers.get(STREAM);
       const events: SignedAuditEvent[] = [];
       const info = await manager.streams.info(STREAM);
