@@ -122,3 +122,4 @@ export {
   type RouteResponse,
 } from './http-route.js';
 export * from './gateway-http.js';
+export * from './action-catalog.js';
