@@ -123,3 +123,4 @@ export {
 } from './http-route.js';
 export * from './gateway-http.js';
 export * from './action-catalog.js';
+export * from './capabilities.js';

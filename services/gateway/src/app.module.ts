@@ -35,6 +35,10 @@ import { OidcStrategy } from './sign-in/oidc.strategy.js';
 import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
 import { SignInService } from './sign-in/sign-in.service.js';
 import type { GatewayDatabase } from './store-tables.js';
+import { Capabilities } from './tasks/capabilities.js';
+import { CapabilityGate } from './tasks/capability-gate.js';
+import { TasksController } from './tasks/tasks.controller.js';
+import { TasksRepository } from './tasks/tasks.repository.js';
 import { InvitationsRepository } from './tenants/invitations.repository.js';
 import {
   InvitationLinks,
@@ -87,6 +91,8 @@ export class AppModule {
       });
     }
     const providers = new SignInProviders(strategies);
+    const tasks = new TasksRepository(db);
+    const capabilities = new Capabilities(config.signingKey);
     const values: [unknown, unknown][] = [
       [ContractClient, runtime.client],
       [PUBLIC_ORIGIN, runtime.publicOrigin],
@@ -113,6 +119,9 @@ export class AppModule {
       ],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],
+      [TasksRepository, tasks],
+      [Capabilities, capabilities],
+      [CapabilityGate, new CapabilityGate(capabilities, tasks, audit, logger)],
       [Housekeeping, new Housekeeping(sessions, flowsRepository, relay, logger)],
     ];
     return {
@@ -130,6 +139,7 @@ export class AppModule {
         TenantsController,
         ConnectionsController,
         MyDataController,
+        TasksController,
       ],
       providers: [
         ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),

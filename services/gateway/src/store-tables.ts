@@ -81,4 +81,26 @@ export interface GatewayDatabase {
     published_at: Timestamp | null;
     attempts: Generated<number>;
   };
+  tasks: {
+    id: string;
+    tenant_id: string;
+    user_id: string;
+    title: string;
+    actions: string[];
+    connection_id: string | null;
+    limits: ColumnType<unknown, string, string>;
+    capability_id: string;
+    status: Generated<'running' | 'stopped'>;
+    created_at: CreatedAt;
+    expires_at: Timestamp;
+    stopped_at: Timestamp | null;
+    stopped_by: string | null;
+    stop_reason: string | null;
+  };
+  tenant_controls: {
+    tenant_id: string;
+    agents_paused: Generated<boolean>;
+    changed_at: Generated<Date>;
+    changed_by: string | null;
+  };
 }

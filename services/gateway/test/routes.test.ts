@@ -38,6 +38,8 @@ interface Target {
   invitationEmail: string;
   connectionId: string;
   connectionAccount: string;
+  taskId: string;
+  capability: string;
 }
 
 /** A request for `route` aimed at the target's objects wherever the route names one. */
@@ -52,11 +54,13 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
       params[name] = target.invitationId;
     else if (name === 'id' && route.path.startsWith('/v1/connections'))
       params[name] = target.connectionId;
+    else if (name === 'id' && route.path.startsWith('/v1/tasks')) params[name] = target.taskId;
     else throw new Error(`${label(route)}: say which of the target's objects :${name} names`);
   }
   const path = route.path.replace(/:([a-zA-Z]+)/g, (_, name: string) => params[name]!);
   const queries: Record<string, string> = {
     'connections.list': `userId=${target.memberId}`,
+    'tasks.list': `userId=${target.memberId}`,
     'connections.start': 'scopes=gmail.read',
     'auth.callback': 'code=x&state=' + 'S'.repeat(43),
     'connections.callback': 'code=x&state=' + 'S'.repeat(43),
@@ -69,6 +73,12 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     'tenant.members.role': { role: 'member' },
     'tenant.invitations.create': { email: `fresh-${randomUUID()}@example.com`, role: 'member' },
     'tenant.close': { confirm: self.tenant?.name },
+    'tasks.start': {
+      title: 'Tidy the inbox',
+      actions: ['gmail.messages.search'],
+      connectionId: target.connectionId,
+    },
+    'tasks.stop': {},
   };
   if (route.body !== undefined && !(route.id in bodies)) {
     throw new Error(`${label(route)}: add a sample body to the cross-tenant table`);
@@ -123,6 +133,13 @@ describe('every route (table-driven)', () => {
     const connection = [...fixture.vault.connections.values()].find(
       (c) => c.userId === member.session.user.id,
     )!;
+    const started = (await (
+      await fixture.call(member.browser, 'POST', '/v1/tasks', {
+        title: 'B task',
+        actions: ['gmail.messages.search'],
+        connectionId: connection.id,
+      })
+    ).json()) as { task: { id: string }; capability: string };
     const sessions = (await (
       await fixture.call(member.browser, 'GET', '/v1/me/sessions')
     ).json()) as { sessions: { id: string }[] };
@@ -139,6 +156,8 @@ describe('every route (table-driven)', () => {
       invitationEmail,
       connectionId: connection.id,
       connectionAccount: account.email,
+      taskId: started.task.id,
+      capability: started.capability,
     };
   });
   afterAll(() => fixture?.close());
@@ -271,11 +290,13 @@ describe('every route (table-driven)', () => {
         target.invitationEmail,
         target.connectionId,
         target.connectionAccount,
+        target.taskId,
+        target.capability,
       ]) {
         // The request itself may carry the target's id; the answer never echoes anything of B's.
         expect(text.replace(path, '')).not.toContain(secret);
       }
-      if (targetsAnother && route.id !== 'connections.list') {
+      if (targetsAnother && route.id !== 'connections.list' && route.id !== 'tasks.list') {
         expect(response.status).toBeGreaterThanOrEqual(400);
         expect(response.status).toBeLessThan(500);
       }
@@ -302,6 +323,15 @@ describe('every route (table-driven)', () => {
       'pending',
     );
     expect(fixture.vault.connections.get(target.connectionId)?.status).toBe('active');
+    const tasks = (await (await fixture.call(b.browser, 'GET', '/v1/tasks?userId=all')).json()) as {
+      tasks: { id: string; status: string }[];
+    };
+    expect(tasks.tasks.find((t) => t.id === target.taskId)?.status).toBe('running');
+    expect(
+      (await (await fixture.call(b.browser, 'GET', '/v1/tenant/agents')).json()) as object,
+    ).toEqual({
+      paused: false,
+    });
     expect(fixture.vault.erased.filter((e) => e.tenantId === target.tenantId)).toEqual([]);
     const sessions = (await (await fixture.call(b.browser, 'GET', '/v1/me/sessions')).json()) as {
       sessions: object[];

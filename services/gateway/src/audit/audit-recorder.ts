@@ -12,7 +12,9 @@ import type { GatewayDatabase } from '../store-tables.js';
 
 /** What a part of the gateway records; the recorder adds id, time, source, trace and signature. */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
-  Partial<Pick<AuditEvent, 'userId' | 'rationale' | 'relatedEventId'>>;
+  Partial<
+    Pick<AuditEvent, 'userId' | 'taskId' | 'action' | 'rationale' | 'policy' | 'relatedEventId'>
+  >;
 
 /** Work done inside the transaction of a change, before it commits. */
 export type InTransaction = (trx: Transaction<GatewayDatabase>) => Promise<void>;

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Inject } from '@nestjs/common';
+import {
+  actionDefinition,
+  capabilityLimitsSchema,
+  ContractError,
+  getAgentsSwitch,
+  listTasks,
+  pauseAgents,
+  resumeAgents,
+  startTask,
+  stopTask,
+  type RouteResponse,
+} from '@heroagent/contracts';
+import { AuditRecorder } from '../audit/audit-recorder.js';
+import { VaultProxyClient } from '../connections/vault-proxy.client.js';
+import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
+import { Capabilities } from './capabilities.js';
+import { TasksRepository, type TaskRow } from './tasks.repository.js';
+
+function taskView(row: TaskRow, now: Date) {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    title: row.title,
+    actions: row.actions,
+    connectionId: row.connection_id,
+    limits: capabilityLimitsSchema.parse(row.limits),
+    status: row.status === 'running' && row.expires_at <= now ? ('expired' as const) : row.status,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    stoppedAt: row.stopped_at?.toISOString() ?? null,
+    stoppedBy: row.stopped_by,
+    stopReason: row.stop_reason,
+  };
+}
+
+/**
+ * Tasks: what a person asks the agent to do, and the capability it acts under. Stopping a task,
+ * or pausing all of a tenant's agents, takes effect on the agent's next request.
+ */
+@Controller()
+export class TasksController {
+  constructor(
+    @Inject(TasksRepository) private readonly tasks: TasksRepository,
+    @Inject(Capabilities) private readonly capabilities: Capabilities,
+    @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
+    @Inject(AuditRecorder) private readonly audit: AuditRecorder,
+  ) {}
+
+  @Route(startTask)
+  async start(@EdgeOf() edge: Edge<typeof startTask>): Promise<RouteResponse<typeof startTask>> {
+    const session = inTenant(edge);
+    const { title, actions, connectionId, limits, ttlMinutes } = edge.input.body;
+    const unknown = actions.filter((type) => actionDefinition(type) === undefined);
+    if (unknown.length > 0) {
+      throw new ContractError('ACTION_UNKNOWN', `no such action: ${unknown.join(', ')}`);
+    }
+    if (await this.tasks.paused(session.tenant.id)) {
+      throw new ContractError('TENANT_PAUSED', "this tenant's agents are paused");
+    }
+    if (connectionId !== undefined) {
+      const mine = await this.vault.list(session.tenant.id, session.userId);
+      const connection = mine.find((candidate) => candidate.id === connectionId);
+      if (connection === undefined || connection.status === 'revoked') {
+        throw new ContractError('CONNECTION_NOT_FOUND', 'you have no such connected account');
+      }
+    }
+    const now = new Date();
+    const taskId = randomUUID();
+    const expiresAt = new Date(now.getTime() + ttlMinutes * 60_000);
+    const { token, claims } = this.capabilities.mint({
+      tenantId: session.tenant.id,
+      userId: session.userId,
+      taskId,
+      actions: [...new Set(actions)],
+      ...(connectionId === undefined ? {} : { connectionId }),
+      limits,
+      expiresAt: expiresAt.toISOString(),
+    });
+    const row = await this.tasks.create(
+      {
+        id: taskId,
+        tenant_id: session.tenant.id,
+        user_id: session.userId,
+        title,
+        actions: claims.actions,
+        connection_id: connectionId ?? null,
+        limits,
+        capability_id: claims.id,
+        expires_at: expiresAt,
+      },
+      this.audit.within({
+        tenantId: session.tenant.id,
+        name: 'task.started',
+        actor: { type: 'user', id: session.userId },
+        userId: session.userId,
+        taskId,
+        outcome: 'success',
+        data: {
+          capabilityId: claims.id,
+          actions: claims.actions,
+          connectionId: connectionId ?? null,
+          limits: limits,
+          expiresAt: claims.expiresAt,
+        },
+      }),
+    );
+    this.audit.committed();
+    return { task: taskView(row, now), capability: token };
+  }
+
+  @Route(listTasks)
+  async list(@EdgeOf() edge: Edge<typeof listTasks>): Promise<RouteResponse<typeof listTasks>> {
+    const session = inTenant(edge);
+    const asked = edge.input.query.userId;
+    if (asked !== undefined && asked !== session.userId && session.tenant.role === 'member') {
+      throw new ContractError(
+        'FORBIDDEN',
+        "only an owner, admin or auditor sees other people's tasks",
+      );
+    }
+    const rows = await this.tasks.list(
+      session.tenant.id,
+      asked === 'all' ? undefined : (asked ?? session.userId),
+    );
+    const now = new Date();
+    return { tasks: rows.map((row) => taskView(row, now)) };
+  }
+
+  @Route(stopTask)
+  async stop(@EdgeOf() edge: Edge<typeof stopTask>): Promise<void> {
+    const session = inTenant(edge);
+    const { id } = edge.input.params;
+    const task = await this.tasks.get(session.tenant.id, id);
+    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    if (task === undefined || (task.user_id !== session.userId && !manager)) {
+      throw new ContractError('NOT_FOUND', 'no such task');
+    }
+    const stopped = await this.tasks.stop(
+      session.tenant.id,
+      id,
+      session.userId,
+      edge.input.body.reason,
+      new Date(),
+      this.audit.within({
+        tenantId: session.tenant.id,
+        name: 'task.stopped',
+        actor: { type: 'user', id: session.userId },
+        userId: task.user_id,
+        taskId: id,
+        outcome: 'success',
+        data: { capabilityId: task.capability_id, reason: edge.input.body.reason },
+      }),
+    );
+    if (!stopped) throw new ContractError('NOT_FOUND', 'the task is not running');
+    this.audit.committed();
+  }
+
+  @Route(getAgentsSwitch)
+  async agents(
+    @EdgeOf() edge: Edge<typeof getAgentsSwitch>,
+  ): Promise<RouteResponse<typeof getAgentsSwitch>> {
+    return { paused: await this.tasks.paused(inTenant(edge).tenant.id) };
+  }
+
+  @Route(pauseAgents)
+  pause(@EdgeOf() edge: Edge<typeof pauseAgents>): Promise<void> {
+    return this.setPaused(edge, true);
+  }
+
+  @Route(resumeAgents)
+  resume(@EdgeOf() edge: Edge<typeof resumeAgents>): Promise<void> {
+    return this.setPaused(edge, false);
+  }
+
+  private async setPaused(edge: Edge, paused: boolean): Promise<void> {
+    const session = inTenant(edge);
+    await this.tasks.setPaused(
+      session.tenant.id,
+      paused,
+      session.userId,
+      new Date(),
+      this.audit.within({
+        tenantId: session.tenant.id,
+        name: paused ? 'agents.paused' : 'agents.resumed',
+        actor: { type: 'user', id: session.userId },
+        outcome: 'success',
+        data: {},
+      }),
+    );
+    this.audit.committed();
+  }
+}

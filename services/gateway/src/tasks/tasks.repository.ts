@@ -1,0 +1,123 @@
+import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import type { InTransaction } from '../audit/audit-recorder.js';
+import type { GatewayDatabase } from '../store-tables.js';
+
+export type TaskRow = Selectable<GatewayDatabase['tasks']>;
+
+/** Why a capability that verifies is still refused, if it is. */
+export type Standing = 'live' | 'stopped' | 'unknown' | 'paused';
+
+/** Tasks and the tenant's agent switch, in the tenant's rows only. */
+export class TasksRepository {
+  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+
+  async create(
+    task: Omit<
+      TaskRow,
+      'status' | 'created_at' | 'stopped_at' | 'stopped_by' | 'stop_reason' | 'limits'
+    > & {
+      limits: object;
+    },
+    within: InTransaction,
+  ): Promise<TaskRow> {
+    return withSettings(this.db, { 'app.tenant_id': task.tenant_id }, async (trx) => {
+      const row = await trx
+        .insertInto('tasks')
+        .values({ ...task, limits: JSON.stringify(task.limits) })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await within(trx);
+      return row;
+    });
+  }
+
+  /** Whether a capability of this task may act now: its task running, its tenant not paused. */
+  async standing(tenantId: string, taskId: string, capabilityId: string): Promise<Standing> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const row = await sql<{ status: string | null; paused: boolean | null }>`
+        select
+          (select status from tasks where id = ${taskId} and capability_id = ${capabilityId}) as status,
+          (select agents_paused from tenant_controls where tenant_id = ${tenantId}) as paused
+      `.execute(trx);
+      const { status, paused } = row.rows[0] ?? { status: null, paused: null };
+      if (status === null) return 'unknown';
+      if (paused === true) return 'paused';
+      return status === 'running' ? 'live' : 'stopped';
+    });
+  }
+
+  async list(tenantId: string, userId?: string): Promise<TaskRow[]> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) => {
+      let query = trx.selectFrom('tasks').selectAll().where('tenant_id', '=', tenantId);
+      if (userId !== undefined) query = query.where('user_id', '=', userId);
+      return query.orderBy('created_at', 'desc').limit(200).execute();
+    });
+  }
+
+  async get(tenantId: string, taskId: string): Promise<TaskRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst(),
+    );
+  }
+
+  /** Stops a running task (revoking its capability); false if it was not running. */
+  async stop(
+    tenantId: string,
+    taskId: string,
+    by: string,
+    reason: string,
+    now: Date,
+    within: InTransaction,
+  ): Promise<boolean> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const result = await trx
+        .updateTable('tasks')
+        .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+        .where('id', '=', taskId)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await within(trx);
+      return true;
+    });
+  }
+
+  async setPaused(
+    tenantId: string,
+    paused: boolean,
+    by: string,
+    now: Date,
+    within: InTransaction,
+  ): Promise<void> {
+    await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      await trx
+        .insertInto('tenant_controls')
+        .values({ tenant_id: tenantId, agents_paused: paused, changed_at: now, changed_by: by })
+        .onConflict((conflict) =>
+          conflict
+            .column('tenant_id')
+            .doUpdateSet({ agents_paused: paused, changed_at: now, changed_by: by }),
+        )
+        .execute();
+      await within(trx);
+    });
+  }
+
+  async paused(tenantId: string): Promise<boolean> {
+    const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx
+        .selectFrom('tenant_controls')
+        .select('agents_paused')
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst(),
+    );
+    return row?.agents_paused ?? false;
+  }
+
+  async tenantExists(tenantId: string): Promise<boolean> {
+    const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst(),
+    );
+    return row !== undefined;
+  }
+}
