@@ -596,6 +596,52 @@ export const resumeAgents = defineRoute({
   errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN'],
 });
 
+// ---- The tenant's policy ----------------------------------------------------------------------
+
+export const policySummarySchema = z.object({
+  id: z.string(),
+  effect: z.enum(['permit', 'forbid']),
+  approval: z.boolean(),
+  reason: z.string().optional(),
+});
+
+export const policyViewSchema = z.object({
+  /** The tenant's Cedar policies ('' when it has none: the defaults alone decide). */
+  text: z.string(),
+  version: z.number().int().nonnegative(),
+  updatedAt: timestampSchema.nullable(),
+  updatedBy: userIdSchema.nullable(),
+  policies: z.array(policySummarySchema),
+  /** The defaults evaluated with them (reads allowed, writes need approval, …). */
+  defaults: z.string(),
+});
+
+export const getTenantPolicy = defineRoute({
+  id: 'tenant.policy.get',
+  method: 'GET',
+  path: '/v1/tenant/policy',
+  summary: "The tenant's policy (Cedar), its version, and the defaults it is evaluated with.",
+  access: overseers,
+  outcome: { kind: 'json', status: 200, schema: policyViewSchema },
+  errors: ['UNAUTHENTICATED', 'FORBIDDEN'],
+});
+
+export const saveTenantPolicy = defineRoute({
+  id: 'tenant.policy.save',
+  method: 'POST',
+  path: '/v1/tenant/policy',
+  summary:
+    "Replaces the tenant's policy, after checking it against HeroAgent's Cedar schema; names the version it replaces.",
+  access: managers,
+  body: z.strictObject({
+    text: z.string().max(200_000),
+    expectedVersion: z.number().int().nonnegative(),
+  }),
+  outcome: { kind: 'json', status: 200, schema: policyViewSchema },
+  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'CONFLICT'],
+  rateLimitPerMinute: 30,
+});
+
 /** Every route of the gateway's HTTP API, in the order the OpenAPI description lists them. */
 export const GATEWAY_ROUTES = [
   healthz,
@@ -631,4 +677,6 @@ export const GATEWAY_ROUTES = [
   getAgentsSwitch,
   pauseAgents,
   resumeAgents,
+  getTenantPolicy,
+  saveTenantPolicy,
 ] as const;

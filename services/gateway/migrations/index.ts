@@ -1,6 +1,7 @@
 import type { MigrationSet } from '@heroagent/db';
 import * as createPeople from './20261125200000_create_people.js';
 import * as createTasks from './20261125210000_create_tasks.js';
+import * as createPolicies from './20261125220000_create_policies.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -9,4 +10,5 @@ import * as createTasks from './20261125210000_create_tasks.js';
 export const migrations: MigrationSet = {
   '20261125200000_create_people': createPeople,
   '20261125210000_create_tasks': createTasks,
+  '20261125220000_create_policies': createPolicies,
 };

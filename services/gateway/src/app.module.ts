@@ -22,6 +22,8 @@ import { EdgeGuard } from './http/edge.guard.js';
 import { PUBLIC_ORIGIN, PublicOrigin } from './http/public-origin.js';
 import { MyDataController } from './people/my-data.controller.js';
 import { PeopleRepository } from './people/people.repository.js';
+import { PoliciesRepository } from './policy/policies.repository.js';
+import { PolicyController } from './policy/policy.controller.js';
 import { ProbesController } from './probes/probes.controller.js';
 import { ReadinessService } from './probes/readiness.service.js';
 import { SessionController } from './sessions/session.controller.js';
@@ -120,6 +122,7 @@ export class AppModule {
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],
       [TasksRepository, tasks],
+      [PoliciesRepository, new PoliciesRepository(db)],
       [Capabilities, capabilities],
       [CapabilityGate, new CapabilityGate(capabilities, tasks, audit, logger)],
       [Housekeeping, new Housekeeping(sessions, flowsRepository, relay, logger)],
@@ -140,6 +143,7 @@ export class AppModule {
         ConnectionsController,
         MyDataController,
         TasksController,
+        PolicyController,
       ],
       providers: [
         ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),

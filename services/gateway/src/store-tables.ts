@@ -103,4 +103,11 @@ export interface GatewayDatabase {
     changed_at: Generated<Date>;
     changed_by: string | null;
   };
+  tenant_policies: {
+    tenant_id: string;
+    version: number;
+    text: string;
+    created_at: CreatedAt;
+    created_by: string | null;
+  };
 }

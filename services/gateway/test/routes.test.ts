@@ -79,6 +79,7 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
       connectionId: target.connectionId,
     },
     'tasks.stop': {},
+    'tenant.policy.save': { text: '', expectedVersion: 0 },
   };
   if (route.body !== undefined && !(route.id in bodies)) {
     throw new Error(`${label(route)}: add a sample body to the cross-tenant table`);
