@@ -2,6 +2,7 @@ import type { MigrationSet } from '@heroagent/db';
 import * as createPeople from './20261125200000_create_people.js';
 import * as createTasks from './20261125210000_create_tasks.js';
 import * as createPolicies from './20261125220000_create_policies.js';
+import * as createActions from './20261125230000_create_actions.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -11,4 +12,5 @@ export const migrations: MigrationSet = {
   '20261125200000_create_people': createPeople,
   '20261125210000_create_tasks': createTasks,
   '20261125220000_create_policies': createPolicies,
+  '20261125230000_create_actions': createActions,
 };

@@ -11,6 +11,9 @@ import {
   postgresIndicator,
   type ServiceRuntime,
 } from '@heroagent/service';
+import { ActionExecutor } from './actions/action-executor.js';
+import { ActionsHandler } from './actions/actions.handler.js';
+import { ActionsRepository } from './actions/actions.repository.js';
 import { AuditRecorder } from './audit/audit-recorder.js';
 import { AuditRelay } from './audit/audit-relay.js';
 import type { GatewayConfig } from './config.js';
@@ -23,6 +26,7 @@ import { PUBLIC_ORIGIN, PublicOrigin } from './http/public-origin.js';
 import { MyDataController } from './people/my-data.controller.js';
 import { PeopleRepository } from './people/people.repository.js';
 import { PoliciesRepository } from './policy/policies.repository.js';
+import { PolicyEngine } from './policy/policy-engine.js';
 import { PolicyController } from './policy/policy.controller.js';
 import { ProbesController } from './probes/probes.controller.js';
 import { ReadinessService } from './probes/readiness.service.js';
@@ -95,6 +99,14 @@ export class AppModule {
     const providers = new SignInProviders(strategies);
     const tasks = new TasksRepository(db);
     const capabilities = new Capabilities(config.signingKey);
+    const policies = new PoliciesRepository(db);
+    const gate = new CapabilityGate(capabilities, tasks, audit, logger);
+    const vault = new VaultProxyClient(
+      runtime.client,
+      config.signingKey,
+      config.vaultProxySealingPublicKey,
+      config.sealingKey,
+    );
     const values: [unknown, unknown][] = [
       [ContractClient, runtime.client],
       [PUBLIC_ORIGIN, runtime.publicOrigin],
@@ -115,16 +127,27 @@ export class AppModule {
         ),
       ],
       [SignInService, new SignInService(people, invitations, config.signUp, audit)],
-      [
-        VaultProxyClient,
-        new VaultProxyClient(runtime.client, config.signingKey, config.vaultProxySealingPublicKey),
-      ],
+      [VaultProxyClient, vault],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],
       [TasksRepository, tasks],
-      [PoliciesRepository, new PoliciesRepository(db)],
+      [PoliciesRepository, policies],
       [Capabilities, capabilities],
-      [CapabilityGate, new CapabilityGate(capabilities, tasks, audit, logger)],
+      [CapabilityGate, gate],
+      [
+        ActionExecutor,
+        new ActionExecutor(
+          gate,
+          new ActionsRepository(db),
+          policies,
+          new PolicyEngine(),
+          people,
+          vault,
+          [],
+          audit,
+          logger,
+        ),
+      ],
       [Housekeeping, new Housekeeping(sessions, flowsRepository, relay, logger)],
     ];
     return {
@@ -144,6 +167,7 @@ export class AppModule {
         MyDataController,
         TasksController,
         PolicyController,
+        ActionsHandler,
       ],
       providers: [
         ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),

@@ -57,6 +57,11 @@ const envSchema = z
     OIDC_CLIENT_SECRET: optional,
     OIDC_DISPLAY_NAME: z.string().min(1).max(60).default('Single sign-on'),
     OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Where the Gmail and Calendar APIs are (tests point them at doubles). */
+    GMAIL_API_ROOT_URL: httpUrl.default('https://gmail.googleapis.com/'),
+    CALENDAR_API_ROOT_URL: httpUrl.default('https://www.googleapis.com/'),
+    /** Longest wait for a provider API call. */
+    PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /** Signs capabilities, audit events and requests to vault-proxy. */
     SERVICE_SIGNING_KEY: signingKeyEnvSchema,
     /** Opens access tokens vault-proxy seals to the gateway. */
@@ -168,6 +173,15 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
             displayName: env.OIDC_DISPLAY_NAME,
           },
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+    providers: {
+      gmailRootUrl: env.GMAIL_API_ROOT_URL.endsWith('/')
+        ? env.GMAIL_API_ROOT_URL
+        : `${env.GMAIL_API_ROOT_URL}/`,
+      calendarRootUrl: env.CALENDAR_API_ROOT_URL.endsWith('/')
+        ? env.CALENDAR_API_ROOT_URL
+        : `${env.CALENDAR_API_ROOT_URL}/`,
+      timeoutMs: env.PROVIDER_TIMEOUT_MS,
+    },
     signingKey: env.SERVICE_SIGNING_KEY,
     sealingKey: env.SERVICE_SEALING_KEY,
     vaultProxySealingPublicKey: x25519PublicKeyFromRaw(

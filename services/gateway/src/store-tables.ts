@@ -110,4 +110,42 @@ export interface GatewayDatabase {
     created_at: CreatedAt;
     created_by: string | null;
   };
+  actions: {
+    id: string;
+    tenant_id: string;
+    task_id: string;
+    user_id: string;
+    connection_id: string | null;
+    type: string;
+    class: 'read' | 'reversible' | 'irreversible';
+    idempotency_key: string;
+    request_hash: Buffer;
+    params: ColumnType<unknown, string, string>;
+    rationale: string;
+    status: ActionStatus;
+    policy: ColumnType<unknown, string, string>;
+    amount_minor: ColumnType<string | null, number | null, number | null>;
+    currency: string | null;
+    result: ColumnType<unknown, string | null, string | null>;
+    undo_state: ColumnType<unknown, string | null, string | null>;
+    error: ColumnType<unknown, string | null, string | null>;
+    /** The latest audit event of the action (its request, then its outcome). */
+    audit_event_id: string;
+    undoes: string | null;
+    created_at: CreatedAt;
+    updated_at: ColumnType<Date, Date | undefined, Date>;
+    completed_at: Timestamp | null;
+  };
 }
+
+export type ActionStatus =
+  | 'executing'
+  | 'completed'
+  | 'failed'
+  | 'denied'
+  | 'pending_approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'undone'
+  | 'cancelled';

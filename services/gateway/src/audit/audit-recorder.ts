@@ -37,9 +37,9 @@ export class AuditRecorder {
    * The event of a change made in the gateway's own database, written in the same transaction:
    * the change and its record commit together, or neither does.
    */
-  within(record: AuditRecord): InTransaction {
+  within(record: AuditRecord): InTransaction & { readonly eventId: string } {
     const signed = this.sign(record);
-    return async (trx) => {
+    const write: InTransaction = async (trx) => {
       await sql`select set_config('app.tenant_id', ${record.tenantId}, true)`.execute(trx);
       await trx
         .insertInto('audit_outbox')
@@ -50,6 +50,7 @@ export class AuditRecorder {
         })
         .execute();
     };
+    return Object.assign(write, { eventId: signed.event.id });
   }
 
   /** Publishes what was written (the relay also polls, so this only hastens it). */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   eraseSubject,
+  issueToken,
+  SEALED_TOKEN_PURPOSE,
   listConnections,
   revokeConnection,
   SEALED_REFRESH_TOKEN_PURPOSE,
@@ -10,7 +12,7 @@ import {
   type RpcRequestInput,
   type RpcResponse,
 } from '@heroagent/contracts';
-import { seal, signJson, type SigningKey } from '@heroagent/crypto';
+import { open, seal, signJson, type SealingKey, type SigningKey } from '@heroagent/crypto';
 import type { ContractClient } from '@heroagent/service';
 import type { KeyObject } from 'node:crypto';
 
@@ -29,7 +31,27 @@ export class VaultProxyClient {
     private readonly client: ContractClient,
     private readonly signingKey: SigningKey,
     private readonly vaultProxySealingKey: KeyObject,
+    private readonly sealingKey: SealingKey,
   ) {}
+
+  /**
+   * A short-lived access token for one connection and scopes, opened from the box vault-proxy
+   * sealed it in. It lives in memory for the one call it is for, and is never logged or stored.
+   */
+  async accessToken(grant: {
+    tenantId: string;
+    userId: string;
+    connectionId: string;
+    scopes: string[];
+  }): Promise<{ token: string; expiresAt: string; scopes: string[] }> {
+    const answer = await this.signed(issueToken, grant);
+    const token = open(answer.token, this.sealingKey, {
+      sender: 'vault-proxy',
+      recipient: 'gateway',
+      purpose: SEALED_TOKEN_PURPOSE,
+    }).toString('utf8');
+    return { token, expiresAt: answer.expiresAt, scopes: answer.scopes };
+  }
 
   storeConnection(
     connection: Omit<GrantOf<typeof storeConnection>, 'refreshToken'> & { refreshToken: string },

@@ -207,6 +207,19 @@ export class PeopleRepository {
     }));
   }
 
+  /** A person's role in a tenant, or undefined if they are not (or no longer) a member. */
+  async roleOf(tenantId: string, userId: string): Promise<Role | undefined> {
+    const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx
+        .selectFrom('memberships')
+        .select('role')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst(),
+    );
+    return row?.role;
+  }
+
   /**
    * Changes or removes a membership in one transaction that locks the tenant's memberships, so
    * two concurrent changes cannot leave it without an owner. `decide` sees the member's role and

@@ -97,7 +97,12 @@ export async function startGatewayFixture(
   const gatewaySigning = generateSigningKey();
   const gatewaySealing = generateSealingKey();
   const vaultProxySealing = generateSealingKey();
-  const vault = await VaultProxyDouble.start(nats.url, gatewaySigning, vaultProxySealing);
+  const vault = await VaultProxyDouble.start(
+    nats.url,
+    gatewaySigning,
+    vaultProxySealing,
+    gatewaySealing.publicKey,
+  );
   const service = await database.provisionService('gateway');
   const config = gatewayConfigSchema.parse({
     HEROAGENT_ENV: 'test',

@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   ContractError,
   connectionSchema,
+  issueToken,
+  SEALED_TOKEN_PURPOSE,
   eraseSubject,
   listConnections,
   revokeConnection,
@@ -13,6 +15,7 @@ import {
 } from '@heroagent/contracts';
 import {
   open,
+  seal,
   verifyJson,
   type JsonValue,
   type SealingKey,
@@ -38,21 +41,28 @@ export class VaultProxyDouble {
   readonly connections = new Map<string, Connection>();
   /** Erasures: tenant, and person (undefined: the whole tenant). */
   readonly erased: { tenantId: string; userId: string | undefined }[] = [];
+  /** Access tokens handed out, in clear (as the provider double would know them). */
+  readonly issued: { connectionId: string; scopes: string[]; token: string }[] = [];
+  /** Called for each token issued, to register it with a provider double. */
+  onIssue: (token: string, scopes: string[], connection: Connection) => void = () => undefined;
   down = false;
 
   private constructor(
     private readonly nats: NatsConnection,
     private readonly gatewaySigning: SigningKey,
     private readonly sealing: SealingKey,
+    private readonly gatewaySealingPublicKey: KeyObject,
   ) {}
 
   static async start(
     natsUrl: string,
     gatewaySigning: SigningKey,
     sealing: SealingKey,
+    gatewaySealingPublicKey: KeyObject,
   ): Promise<VaultProxyDouble> {
     const nats = await connect({ servers: natsUrl });
-    const double = new VaultProxyDouble(nats, gatewaySigning, sealing);
+    const double = new VaultProxyDouble(nats, gatewaySigning, sealing, gatewaySealingPublicKey);
+    double.serve(issueToken, (grant) => double.issue(grant));
     double.serve(storeConnection, (grant) => double.store(grant));
     double.serve(listConnections, (request) => ({
       connections: [...double.connections.values()].filter(
@@ -90,6 +100,37 @@ export class VaultProxyDouble {
 
   async close(): Promise<void> {
     await this.nats.close();
+  }
+
+  private issue(grant: Record<string, unknown>) {
+    const connection = this.connections.get(String(grant.connectionId));
+    if (
+      connection === undefined ||
+      connection.tenantId !== grant.tenantId ||
+      connection.userId !== grant.userId
+    ) {
+      throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection');
+    }
+    if (connection.status === 'revoked') {
+      throw new ContractError('CONNECTION_REVOKED', 'the connection was revoked');
+    }
+    const scopes = grant.scopes as string[];
+    if (!scopes.every((scope) => connection.scopes.includes(scope))) {
+      throw new ContractError('SCOPE_NOT_GRANTED', 'the connection lacks a scope');
+    }
+    const token = `ya29.double-${randomUUID()}`;
+    this.issued.push({ connectionId: connection.id, scopes, token });
+    this.onIssue(token, scopes, connection);
+    return {
+      token: seal(Buffer.from(token, 'utf8'), this.gatewaySealingPublicKey, {
+        sender: 'vault-proxy',
+        recipient: 'gateway',
+        purpose: SEALED_TOKEN_PURPOSE,
+      }),
+      tokenType: 'Bearer' as const,
+      scopes,
+      expiresAt: new Date(Date.now() + 300_000).toISOString(),
+    };
   }
 
   private store(grant: Record<string, unknown>): Connection {

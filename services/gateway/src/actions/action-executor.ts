@@ -1,0 +1,407 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  actionDefinition,
+  ContractError,
+  toValidationIssues,
+  type ActionDefinition,
+  type ActionFacts,
+  type CapabilityClaims,
+  type RpcRequest,
+  type RpcResponse,
+  type executeAction,
+} from '@heroagent/contracts';
+import { canonicalJson, type JsonValue } from '@heroagent/crypto';
+import type { Logger } from '@heroagent/telemetry';
+import type { AuditRecord, AuditRecorder } from '../audit/audit-recorder.js';
+import type { VaultProxyClient } from '../connections/vault-proxy.client.js';
+import type { PeopleRepository } from '../people/people.repository.js';
+import type { PoliciesRepository } from '../policy/policies.repository.js';
+import type { PolicyDecision, PolicyEngine } from '../policy/policy-engine.js';
+import type { CapabilityGate } from '../tasks/capability-gate.js';
+import type { ActionRow, ActionsRepository } from './actions.repository.js';
+import { ConnectorError, type Connector } from './connector.js';
+
+type Request = RpcRequest<typeof executeAction>;
+type Response = RpcResponse<typeof executeAction>;
+
+/** How long a retry waits for the first attempt of the same request to finish. */
+const RETRY_WAIT_MS = 10_000;
+
+/**
+ * The path of one action (DESIGN.md): the capability, the catalog, the capability's limits, the
+ * tenant's policy, then — when allowed — a token from vault-proxy used in memory for one call,
+ * the connector, and the outcome recorded with its audit event in one transaction. A request is
+ * recorded before anything happens, under its task's idempotency key, so a retry returns the
+ * first outcome and never acts twice.
+ */
+export class ActionExecutor {
+  constructor(
+    private readonly gate: CapabilityGate,
+    private readonly actions: ActionsRepository,
+    private readonly policies: PoliciesRepository,
+    private readonly engine: PolicyEngine,
+    private readonly people: PeopleRepository,
+    private readonly vault: VaultProxyClient,
+    private readonly connectors: readonly Connector[],
+    private readonly audit: AuditRecorder,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async execute(request: Request): Promise<Response> {
+    const claims = await this.gate.admit(request.capability, { action: request.action });
+    const definition = actionDefinition(request.action);
+    if (definition === undefined) {
+      throw new ContractError('ACTION_UNKNOWN', `no such action: ${request.action}`);
+    }
+    if (!claims.actions.includes(definition.type)) {
+      await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', 'the task may not do this action');
+    }
+    const parsed = definition.params.safeParse(request.params);
+    if (!parsed.success) {
+      throw new ContractError(
+        'INVALID_REQUEST',
+        `the parameters of ${definition.type} are not valid`,
+        toValidationIssues(parsed.error).map((issue) => ({
+          ...issue,
+          path: `params.${issue.path}`,
+        })),
+      );
+    }
+    const params: unknown = parsed.data;
+    const facts = definition.facts(parsed.data);
+    const role = await this.people.roleOf(claims.tenantId, claims.userId);
+    if (role === undefined) {
+      await this.refuse(claims, request, 'CAPABILITY_REVOKED', 'the person is no longer a member');
+    }
+    if (definition.provider === 'google' && claims.connectionId === undefined) {
+      await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', 'the task has no connected account');
+    }
+    const now = this.now();
+    const counts = await this.actions.counts(
+      claims.tenantId,
+      claims.userId,
+      claims.taskId,
+      definition.type,
+      facts.amount?.currency,
+      now,
+    );
+    const overLimit = exceedsLimits(claims, facts, counts);
+    if (overLimit !== undefined)
+      await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', overLimit);
+
+    const decision = this.engine.decide(
+      {
+        tenantId: claims.tenantId,
+        principal: { userId: claims.userId, role: role! },
+        action: definition.type,
+        taskId: claims.taskId,
+        facts,
+        now,
+        recentActions: {
+          lastHour: counts.lastHour,
+          lastDay: counts.lastDay,
+          sameActionLastHour: counts.sameActionLastHour,
+        },
+        spentTodayMinor: counts.spentTodayMinor,
+      },
+      (await this.policies.current(claims.tenantId))?.text ?? '',
+    );
+    const status =
+      decision.effect === 'allow'
+        ? 'executing'
+        : decision.effect === 'deny'
+          ? 'denied'
+          : 'pending_approval';
+    const id = randomUUID();
+    const event = this.record(claims, request, definition, decision, {
+      name: decision.effect === 'deny' ? 'action.denied' : 'action.requested',
+      outcome: decision.effect === 'deny' ? 'denied' : 'pending',
+      actionId: id,
+    });
+    const { created, row } = await this.actions.begin(
+      {
+        id,
+        tenantId: claims.tenantId,
+        taskId: claims.taskId,
+        userId: claims.userId,
+        connectionId: claims.connectionId ?? null,
+        type: definition.type,
+        class: definition.class,
+        idempotencyKey: request.idempotencyKey,
+        requestHash: requestHash(request, claims),
+        params,
+        rationale: request.rationale,
+        status,
+        policy: decision,
+        ...(facts.amount === undefined ? {} : { amount: facts.amount }),
+      },
+      event,
+    );
+    if (!created) return this.replay(row, request, claims);
+    this.audit.committed();
+    if (decision.effect === 'deny') {
+      throw new ContractError('POLICY_DENIED', `${decision.reason} (policy ${decision.policyId})`);
+    }
+    if (decision.effect === 'require_approval') {
+      // Approvals arrive with the next part of this issue; until then the request waits, recorded.
+      throw new ContractError(
+        'ACTION_NOT_ALLOWED',
+        `${decision.reason} (policy ${decision.policyId}); approvals are not available yet`,
+      );
+    }
+    return this.perform(row, definition, claims, request, decision, event.eventId);
+  }
+
+  /** Calls the provider for an allowed action and records its outcome. */
+  private async perform(
+    row: ActionRow,
+    definition: ActionDefinition,
+    claims: CapabilityClaims,
+    request: Request,
+    decision: PolicyDecision,
+    requestedEventId: string,
+  ): Promise<Response> {
+    const connector = this.connectors.find((candidate) => candidate.handles(definition.type));
+    try {
+      if (connector === undefined) {
+        throw new ContractError('ACTION_UNKNOWN', `${definition.type} has no connector yet`);
+      }
+      const token = await this.tokenFor(definition, claims);
+      const outcome = await connector.execute({
+        type: definition.type,
+        params: row.params,
+        accessToken: token,
+      });
+      const result = definition.result.parse(outcome.result) as JsonValue;
+      const done = this.record(claims, request, definition, decision, {
+        name: 'action.executed',
+        outcome: 'success',
+        actionId: row.id,
+        related: requestedEventId,
+      });
+      await this.actions.finish(
+        claims.tenantId,
+        row.id,
+        'executing',
+        { status: 'completed', result, undoState: outcome.undoState },
+        done,
+      );
+      this.audit.committed();
+      return {
+        status: 'completed',
+        actionId: row.id,
+        auditEventId: done.eventId,
+        result,
+        undo: { available: definition.undo.kind === 'compensate' },
+      };
+    } catch (error) {
+      const coded = this.toContractError(error, definition);
+      const failed = this.record(claims, request, definition, decision, {
+        name: 'action.failed',
+        outcome: 'failure',
+        actionId: row.id,
+        related: requestedEventId,
+        error: { code: coded.code, message: coded.message },
+      });
+      await this.actions.finish(
+        claims.tenantId,
+        row.id,
+        'executing',
+        { status: 'failed', error: coded.toBody() },
+        failed,
+      );
+      this.audit.committed();
+      throw coded;
+    }
+  }
+
+  /** A token for the first of the action's scopes the connection was granted. */
+  private async tokenFor(definition: ActionDefinition, claims: CapabilityClaims): Promise<string> {
+    let last: ContractError | undefined;
+    for (const scope of definition.scopes) {
+      try {
+        const { token } = await this.vault.accessToken({
+          tenantId: claims.tenantId,
+          userId: claims.userId,
+          connectionId: claims.connectionId!,
+          scopes: [scope],
+        });
+        return token;
+      } catch (error) {
+        if (error instanceof ContractError && error.code === 'SCOPE_NOT_GRANTED') {
+          last = error;
+          continue;
+        }
+        throw error;
+      }
+    }
+    throw last ?? new ContractError('SCOPE_NOT_GRANTED', 'the connection lacks the scope needed');
+  }
+
+  /** The first outcome of a repeated request (same task and idempotency key). */
+  private async replay(
+    row: ActionRow,
+    request: Request,
+    claims: CapabilityClaims,
+  ): Promise<Response> {
+    if (!row.request_hash.equals(requestHash(request, claims))) {
+      throw new ContractError(
+        'IDEMPOTENCY_CONFLICT',
+        'this idempotency key was used for a different request in this task',
+      );
+    }
+    const deadline = Date.now() + RETRY_WAIT_MS;
+    let current = row;
+    while (current.status === 'executing' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      current = (await this.actions.get(claims.tenantId, row.id)) ?? current;
+    }
+    switch (current.status) {
+      case 'completed':
+        return {
+          status: 'completed',
+          actionId: current.id,
+          auditEventId: current.audit_event_id,
+          result: current.result as JsonValue,
+          undo: { available: actionDefinition(current.type)?.undo.kind === 'compensate' },
+        };
+      case 'denied': {
+        const policy = current.policy as PolicyDecision;
+        throw new ContractError('POLICY_DENIED', `${policy.reason} (policy ${policy.policyId})`);
+      }
+      case 'failed': {
+        const error = current.error as { code?: string; message?: string } | null;
+        throw new ContractError('UPSTREAM_FAILED', error?.message ?? 'the action failed');
+      }
+      case 'executing':
+        throw new ContractError('TIMEOUT', 'the first attempt of this request is still running');
+      default:
+        throw new ContractError('ACTION_NOT_ALLOWED', `the action is ${current.status}`);
+    }
+  }
+
+  private record(
+    claims: CapabilityClaims,
+    request: Request,
+    definition: ActionDefinition,
+    decision: PolicyDecision,
+    what: {
+      name: string;
+      outcome: AuditRecord['outcome'];
+      actionId: string;
+      related?: string;
+      error?: { code: string; message: string };
+    },
+  ) {
+    return this.audit.within({
+      tenantId: claims.tenantId,
+      name: what.name,
+      actor: { type: 'agent', id: claims.taskId },
+      userId: claims.userId,
+      taskId: claims.taskId,
+      action: definition.type,
+      outcome: what.outcome,
+      rationale: request.rationale,
+      policy: { effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
+      ...(what.related === undefined ? {} : { relatedEventId: what.related }),
+      data: {
+        actionId: what.actionId,
+        class: definition.class,
+        capabilityId: claims.id,
+        connectionId: claims.connectionId ?? null,
+        ...(what.error === undefined ? {} : { error: what.error }),
+      },
+    });
+  }
+
+  /** Records a refusal before anything was asked of anyone, then throws it. */
+  private async refuse(
+    claims: CapabilityClaims,
+    request: Request,
+    code: 'ACTION_NOT_ALLOWED' | 'CAPABILITY_REVOKED',
+    reason: string,
+  ): Promise<never> {
+    await this.audit.record({
+      tenantId: claims.tenantId,
+      name: 'action.refused',
+      actor: { type: 'agent', id: claims.taskId },
+      userId: claims.userId,
+      taskId: claims.taskId,
+      outcome: 'denied',
+      rationale: request.rationale,
+      data: { code, reason, requestedAction: request.action, capabilityId: claims.id },
+    });
+    throw new ContractError(code, reason);
+  }
+
+  private toContractError(error: unknown, definition: ActionDefinition): ContractError {
+    if (error instanceof ContractError) return error;
+    if (error instanceof ConnectorError) {
+      switch (error.failure) {
+        case 'not_found':
+          return new ContractError('UPSTREAM_FAILED', `${definition.type}: ${error.message}`);
+        case 'unauthorized':
+          return new ContractError('CONNECTION_BROKEN', 'the provider refused the token');
+        case 'forbidden':
+          return new ContractError(
+            'SCOPE_NOT_GRANTED',
+            'the provider says the token lacks a scope',
+          );
+        case 'conflict':
+          return new ContractError('CONFLICT', `${definition.type}: ${error.message}`);
+        case 'unavailable':
+          return new ContractError('PROVIDER_UNAVAILABLE', 'the provider is throttling or down');
+        default:
+          return new ContractError('UPSTREAM_FAILED', `${definition.type}: ${error.message}`);
+      }
+    }
+    this.logger.error({ err: error, action: definition.type }, 'action failed unexpectedly');
+    return new ContractError('UPSTREAM_FAILED', `${definition.type} failed`);
+  }
+}
+
+/** The capability's ceilings, checked before the policy: a reason when one is exceeded. */
+export function exceedsLimits(
+  claims: CapabilityClaims,
+  facts: ActionFacts,
+  counts: { taskActions: number; taskSpentMinor: number },
+): string | undefined {
+  const { limits } = claims;
+  if (limits.maxActions !== undefined && counts.taskActions >= limits.maxActions) {
+    return `the task may take at most ${limits.maxActions} actions`;
+  }
+  if (limits.recipients !== undefined) {
+    const outside = facts.recipients.filter((address) => !limits.recipients!.includes(address));
+    if (outside.length > 0) return `the task may not write to ${outside.join(', ')}`;
+  }
+  if (limits.recipientDomains !== undefined) {
+    const outside = facts.recipientDomains.filter(
+      (domain) => !limits.recipientDomains!.includes(domain),
+    );
+    if (outside.length > 0) return `the task may not write to addresses at ${outside.join(', ')}`;
+  }
+  if (facts.amount !== undefined) {
+    if (limits.spend === undefined) return 'the task may not spend money';
+    if (facts.amount.currency !== limits.spend.currency) {
+      return `the task may spend only ${limits.spend.currency}`;
+    }
+    if (counts.taskSpentMinor + facts.amount.minor > limits.spend.maxMinor) {
+      return `the task may spend at most ${limits.spend.maxMinor} (minor units of ${limits.spend.currency}) in all`;
+    }
+  }
+  return undefined;
+}
+
+/** What makes two requests the same request: the action, its parameters and the account. */
+function requestHash(request: Request, claims: CapabilityClaims): Buffer {
+  return createHash('sha256')
+    .update(
+      canonicalJson({
+        action: request.action,
+        params: request.params as JsonValue,
+        connectionId: claims.connectionId ?? null,
+      }),
+    )
+    .digest();
+}

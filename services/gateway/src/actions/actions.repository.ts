@@ -1,0 +1,181 @@
+import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import type { InTransaction } from '../audit/audit-recorder.js';
+import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
+
+export type ActionRow = Selectable<GatewayDatabase['actions']>;
+
+export interface NewAction {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly taskId: string;
+  readonly userId: string;
+  readonly connectionId: string | null;
+  readonly type: string;
+  readonly class: ActionRow['class'];
+  readonly idempotencyKey: string;
+  readonly requestHash: Buffer;
+  readonly params: unknown;
+  readonly rationale: string;
+  readonly status: ActionStatus;
+  readonly policy: unknown;
+  readonly amount?: { readonly minor: number; readonly currency: string };
+}
+
+/** What the policy's rate and spend conditions, and the capability's limits, count. */
+export interface ActionCounts {
+  readonly lastHour: number;
+  readonly lastDay: number;
+  readonly sameActionLastHour: number;
+  /** Actions of the task so far (what `maxActions` counts). */
+  readonly taskActions: number;
+  /** Spent by the task so far, in the given currency. */
+  readonly taskSpentMinor: number;
+  /** Spent by the person today (UTC), in the given currency. */
+  readonly spentTodayMinor: number;
+}
+
+// Asked-for actions count towards rates and limits unless they were refused or withdrawn.
+const COUNTED: ActionStatus[] = [
+  'executing',
+  'completed',
+  'failed',
+  'pending_approval',
+  'approved',
+  'undone',
+];
+// Money counts once committed to: spent, being spent, or approved to be.
+const SPENDING: ActionStatus[] = ['executing', 'completed', 'approved', 'pending_approval'];
+
+/** The actions agents asked for, and their outcomes. */
+export class ActionsRepository {
+  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+
+  /**
+   * Records a new request, or finds the one its task's idempotency key already names (a retry).
+   * `within` runs in the same transaction, only when the row is new.
+   */
+  async begin(
+    action: NewAction,
+    within: InTransaction & { readonly eventId: string },
+  ): Promise<{ created: boolean; row: ActionRow }> {
+    return withSettings(this.db, { 'app.tenant_id': action.tenantId }, async (trx) => {
+      const inserted = await trx
+        .insertInto('actions')
+        .values({
+          id: action.id,
+          tenant_id: action.tenantId,
+          task_id: action.taskId,
+          user_id: action.userId,
+          connection_id: action.connectionId,
+          type: action.type,
+          class: action.class,
+          idempotency_key: action.idempotencyKey,
+          request_hash: action.requestHash,
+          params: JSON.stringify(action.params),
+          rationale: action.rationale,
+          status: action.status,
+          policy: JSON.stringify(action.policy),
+          amount_minor: action.amount?.minor ?? null,
+          currency: action.amount?.currency ?? null,
+          audit_event_id: within.eventId,
+        })
+        .onConflict((conflict) => conflict.columns(['task_id', 'idempotency_key']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted !== undefined) {
+        await within(trx);
+        return { created: true, row: inserted };
+      }
+      const existing = await trx
+        .selectFrom('actions')
+        .selectAll()
+        .where('task_id', '=', action.taskId)
+        .where('idempotency_key', '=', action.idempotencyKey)
+        .executeTakeFirstOrThrow();
+      return { created: false, row: existing };
+    });
+  }
+
+  /** Moves an action from `from` to its outcome, with its audit event, in one transaction. */
+  async finish(
+    tenantId: string,
+    id: string,
+    from: ActionStatus,
+    outcome: {
+      status: ActionStatus;
+      result?: unknown;
+      undoState?: unknown;
+      error?: unknown;
+    },
+    within: InTransaction & { readonly eventId: string },
+    now: Date = new Date(),
+  ): Promise<ActionRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const row = await trx
+        .updateTable('actions')
+        .set({
+          status: outcome.status,
+          result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+          undo_state: outcome.undoState === undefined ? null : JSON.stringify(outcome.undoState),
+          error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
+          audit_event_id: within.eventId,
+          updated_at: now,
+          completed_at: now,
+        })
+        .where('id', '=', id)
+        .where('status', '=', from)
+        .returningAll()
+        .executeTakeFirst();
+      if (row !== undefined) await within(trx);
+      return row;
+    });
+  }
+
+  async get(tenantId: string, id: string): Promise<ActionRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
+  }
+
+  async counts(
+    tenantId: string,
+    userId: string,
+    taskId: string,
+    type: string,
+    currency: string | undefined,
+    now: Date,
+  ): Promise<ActionCounts> {
+    const hourAgo = new Date(now.getTime() - 3_600_000);
+    const dayAgo = new Date(now.getTime() - 86_400_000);
+    const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const result = await sql<{
+        last_hour: string;
+        last_day: string;
+        same_last_hour: string;
+        task_actions: string;
+        task_spent: string | null;
+        spent_today: string | null;
+      }>`
+        select
+          count(*) filter (where user_id = ${userId} and created_at > ${hourAgo}) as last_hour,
+          count(*) filter (where user_id = ${userId} and created_at > ${dayAgo}) as last_day,
+          count(*) filter (where user_id = ${userId} and type = ${type} and created_at > ${hourAgo}) as same_last_hour,
+          count(*) filter (where task_id = ${taskId}) as task_actions,
+          sum(amount_minor) filter (where task_id = ${taskId} and currency = ${currency ?? ''} and status = any(${SPENDING})) as task_spent,
+          sum(amount_minor) filter (where user_id = ${userId} and currency = ${currency ?? ''} and created_at >= ${today} and status = any(${SPENDING})) as spent_today
+        from actions
+        where tenant_id = ${tenantId} and status = any(${COUNTED}) and (created_at > ${dayAgo} or task_id = ${taskId})
+      `.execute(trx);
+      const row = result.rows[0]!;
+      return {
+        lastHour: Number(row.last_hour),
+        lastDay: Number(row.last_day),
+        sameActionLastHour: Number(row.same_last_hour),
+        taskActions: Number(row.task_actions),
+        taskSpentMinor: Number(row.task_spent ?? 0),
+        spentTodayMinor: Number(row.spent_today ?? 0),
+      };
+    });
+  }
+}
