@@ -61,6 +61,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
     async drop() {
       await withAdmin(TEST_ADMIN_URL, async (admin) => {
+        // Pools the test closed may still be saying goodbye: give their sessions a moment to end
+        // by themselves, so `with (force)` does not kill one mid-close (an unhandled pg error).
+        for (let waited = 0; waited < 2000; waited += 50) {
+          const open = await sql<{ count: string }>`
+            select count(*) as count from pg_stat_activity where datname = ${name}
+          `.execute(admin);
+          if (Number(open.rows[0]?.count ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await sql.raw(`drop database if exists "${name}" with (force)`).execute(admin);
         for (const role of roles) await sql.raw(`drop role if exists "${role}"`).execute(admin);
       });

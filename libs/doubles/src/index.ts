@@ -11,3 +11,7 @@ export {
   type OidcDoubleUser,
 } from './oidc-provider-double.js';
 export { TestBrowser } from './test-browser.js';
+export { GmailDouble, type GmailSeedMessage, type SentGmailMessage } from './gmail-double.js';
+export { type GmailLabel } from './gmail-mailbox.js';
+export { CalendarDouble, type CalendarEvent, type CalendarEventTime } from './calendar-double.js';
+export { type GoogleApiRequest } from './google-api-double.js';

@@ -41,7 +41,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       completed_at timestamptz,
       unique (task_id, idempotency_key)
     )`.execute(db);
-  await sql`create index actions_by_tenant_time on actions (tenant_id, created_at desc)`.execute(db);
+  await sql`create index actions_by_tenant_time on actions (tenant_id, created_at desc)`.execute(
+    db,
+  );
   await sql`create index actions_by_task on actions (task_id, created_at)`.execute(db);
   await sql.raw(`alter table actions enable row level security`).execute(db);
   await sql.raw(`alter table actions force row level security`).execute(db);

@@ -19,6 +19,8 @@ import { AuditRelay } from './audit/audit-relay.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionsController } from './connections/connections.controller.js';
 import { VaultProxyClient } from './connections/vault-proxy.client.js';
+import { CalendarConnector } from './connectors/calendar.connector.js';
+import { GmailConnector } from './connectors/gmail.connector.js';
 import { Housekeeping } from './housekeeping.js';
 import { Cookies } from './http/cookies.js';
 import { EdgeGuard } from './http/edge.guard.js';
@@ -143,7 +145,16 @@ export class AppModule {
           new PolicyEngine(),
           people,
           vault,
-          [],
+          [
+            new GmailConnector({
+              rootUrl: config.providers.gmailRootUrl,
+              timeoutMs: config.providers.timeoutMs,
+            }),
+            new CalendarConnector({
+              rootUrl: config.providers.calendarRootUrl,
+              timeoutMs: config.providers.timeoutMs,
+            }),
+          ],
           audit,
           logger,
         ),

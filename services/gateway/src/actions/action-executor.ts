@@ -173,7 +173,10 @@ export class ActionExecutor {
         params: row.params,
         accessToken: token,
       });
-      const result = definition.result.parse(outcome.result) as JsonValue;
+      // As JSON: what the agent receives and what is stored are the same (no undefined fields).
+      const result = JSON.parse(
+        JSON.stringify(definition.result.parse(outcome.result)),
+      ) as JsonValue;
       const done = this.record(claims, request, definition, decision, {
         name: 'action.executed',
         outcome: 'success',

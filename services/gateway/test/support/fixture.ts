@@ -13,7 +13,12 @@ import {
   type SigningKey,
 } from '@heroagent/crypto';
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
-import { OidcProviderDouble, type OidcDoubleUser } from '@heroagent/doubles';
+import {
+  CalendarDouble,
+  GmailDouble,
+  OidcProviderDouble,
+  type OidcDoubleUser,
+} from '@heroagent/doubles';
 import { freePort, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { gatewayConfigSchema } from '../../src/config.js';
@@ -44,6 +49,9 @@ export interface GatewayFixture {
   readonly logs: string[];
   readonly provider: OidcProviderDouble;
   readonly vault: VaultProxyDouble;
+  /** Gmail and Calendar: every access token vault-proxy's double issues is valid there. */
+  readonly gmail: GmailDouble;
+  readonly calendar: CalendarDouble;
   readonly database: TestDatabase;
   readonly nats: TestNatsServer;
   readonly gatewaySigning: SigningKey;
@@ -103,6 +111,12 @@ export async function startGatewayFixture(
     vaultProxySealing,
     gatewaySealing.publicKey,
   );
+  const gmail = await GmailDouble.start();
+  const calendar = await CalendarDouble.start();
+  vault.onIssue = (token, scopes, connection) => {
+    gmail.allowToken(token, scopes, connection.account);
+    calendar.allowToken(token, scopes, connection.account);
+  };
   const service = await database.provisionService('gateway');
   const config = gatewayConfigSchema.parse({
     HEROAGENT_ENV: 'test',
@@ -126,6 +140,9 @@ export async function startGatewayFixture(
     OIDC_CLIENT_SECRET: provider.clientSecret,
     OIDC_DISPLAY_NAME: 'Company SSO',
     OAUTH_TIMEOUT_MS: '3000',
+    GMAIL_API_ROOT_URL: gmail.rootUrl,
+    CALENDAR_API_ROOT_URL: calendar.rootUrl,
+    PROVIDER_TIMEOUT_MS: '3000',
     HTTP_TRUST_PROXY_HOPS: '1',
     ...env,
   });
@@ -150,6 +167,8 @@ export async function startGatewayFixture(
     logs,
     provider,
     vault,
+    gmail,
+    calendar,
     database,
     nats,
     gatewaySigning,
@@ -211,6 +230,8 @@ export async function startGatewayFixture(
     async close() {
       await gateway.close();
       await vault.close();
+      await gmail.close();
+      await calendar.close();
       await raw.close();
       await provider.close();
       await nats.stop();

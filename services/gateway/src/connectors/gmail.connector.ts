@@ -1,0 +1,193 @@
+import { gmail, type gmail_v1 } from '@googleapis/gmail';
+import type { z } from 'zod';
+import {
+  archiveMessage,
+  createDraft,
+  labelMessage,
+  readMessage,
+  searchMessages,
+  trashMessage,
+} from '@heroagent/contracts';
+import type { Connector, ConnectorCall, ConnectorOutcome } from '../actions/connector.js';
+import { googleFailure } from './google-errors.js';
+import { plainTextMessage } from './mime.js';
+
+type Params<A extends { params: z.ZodType }> = z.output<A['params']>;
+
+const SUMMARY_HEADERS = ['From', 'Subject', 'Date'];
+
+function header(message: gmail_v1.Schema$Message, name: string): string | undefined {
+  return (
+    message.payload?.headers?.find((h) => h.name?.toLowerCase() === name.toLowerCase())?.value ??
+    undefined
+  );
+}
+
+/** The text of a message: its first text/plain part, decoded. */
+function plainText(part: gmail_v1.Schema$MessagePart | undefined): string | undefined {
+  if (part === undefined) return undefined;
+  if (part.mimeType === 'text/plain' && typeof part.body?.data === 'string') {
+    return Buffer.from(part.body.data, 'base64url').toString('utf8');
+  }
+  for (const child of part.parts ?? []) {
+    const found = plainText(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Gmail, through Google's own client (`@googleapis/gmail`), with the access token for this one
+ * call. Results are minimised to what the action returns; what undoing needs is kept aside.
+ */
+export class GmailConnector implements Connector {
+  private static readonly TYPES: ReadonlySet<string> = new Set([
+    searchMessages.type,
+    readMessage.type,
+    createDraft.type,
+    labelMessage.type,
+    archiveMessage.type,
+    trashMessage.type,
+  ]);
+
+  constructor(private readonly options: { rootUrl: string; timeoutMs: number }) {}
+
+  handles(type: string): boolean {
+    return GmailConnector.TYPES.has(type);
+  }
+
+  async execute(call: ConnectorCall): Promise<ConnectorOutcome> {
+    const api = gmail({
+      version: 'v1',
+      rootUrl: this.options.rootUrl,
+      headers: { authorization: `Bearer ${call.accessToken}` },
+      timeout: this.options.timeoutMs,
+      retry: false,
+    });
+    try {
+      switch (call.type) {
+        case searchMessages.type:
+          return await this.search(api, call.params as Params<typeof searchMessages>);
+        case readMessage.type:
+          return await this.read(api, call.params as Params<typeof readMessage>);
+        case createDraft.type:
+          return await this.draft(api, call.params as Params<typeof createDraft>);
+        case labelMessage.type: {
+          const params = call.params as Params<typeof labelMessage>;
+          return await this.relabel(api, params.messageId, params.add, params.remove);
+        }
+        case archiveMessage.type:
+          return await this.relabel(
+            api,
+            (call.params as Params<typeof archiveMessage>).messageId,
+            [],
+            ['INBOX'],
+          );
+        case trashMessage.type:
+          return await this.trash(api, (call.params as Params<typeof trashMessage>).messageId);
+        default:
+          throw new Error(`GmailConnector cannot do ${call.type}`);
+      }
+    } catch (error) {
+      throw googleFailure(error);
+    }
+  }
+
+  private async search(api: gmail_v1.Gmail, params: Params<typeof searchMessages>) {
+    const listed = await api.users.messages.list({
+      userId: 'me',
+      q: params.query,
+      maxResults: params.maxResults,
+      ...(params.labelIds === undefined ? {} : { labelIds: params.labelIds }),
+      ...(params.pageToken === undefined ? {} : { pageToken: params.pageToken }),
+    });
+    const messages = [];
+    for (const { id } of listed.data.messages ?? []) {
+      if (typeof id !== 'string') continue;
+      const { data } = await api.users.messages.get({
+        userId: 'me',
+        id,
+        format: 'metadata',
+        metadataHeaders: SUMMARY_HEADERS,
+      });
+      messages.push({
+        id,
+        threadId: data.threadId ?? id,
+        from: header(data, 'From'),
+        subject: header(data, 'Subject'),
+        date: header(data, 'Date'),
+        snippet: data.snippet ?? undefined,
+      });
+    }
+    return {
+      result: {
+        messages,
+        ...(listed.data.nextPageToken ? { nextPageToken: listed.data.nextPageToken } : {}),
+      },
+    };
+  }
+
+  private async read(api: gmail_v1.Gmail, params: Params<typeof readMessage>) {
+    const fields = new Set(params.fields);
+    const { data } = await api.users.messages.get({
+      userId: 'me',
+      id: params.messageId,
+      format: fields.has('body') ? 'full' : 'metadata',
+      ...(fields.has('body') ? {} : { metadataHeaders: ['From', 'To', 'Cc', 'Subject', 'Date'] }),
+    });
+    const result: Record<string, string | string[]> = { id: params.messageId };
+    const put = (field: string, value: string | string[] | null | undefined) => {
+      if (fields.has(field as never) && value !== undefined && value !== null)
+        result[field] = value;
+    };
+    put('from', header(data, 'From'));
+    put('to', header(data, 'To'));
+    put('cc', header(data, 'Cc'));
+    put('subject', header(data, 'Subject'));
+    put('date', header(data, 'Date'));
+    put('snippet', data.snippet);
+    put('labels', data.labelIds ?? []);
+    put('body', plainText(data.payload));
+    return { result };
+  }
+
+  private async draft(api: gmail_v1.Gmail, params: Params<typeof createDraft>) {
+    const { data } = await api.users.drafts.create({
+      userId: 'me',
+      requestBody: { message: { raw: plainTextMessage(params) } },
+    });
+    const draftId = data.id ?? '';
+    const messageId = data.message?.id ?? '';
+    return { result: { draftId, messageId }, undoState: { draftId } };
+  }
+
+  /** Adds and removes labels; undoing puts back exactly the labels that changed. */
+  private async relabel(
+    api: gmail_v1.Gmail,
+    messageId: string,
+    add: readonly string[],
+    remove: readonly string[],
+  ) {
+    const before = await api.users.messages.get({ userId: 'me', id: messageId, format: 'minimal' });
+    const had = new Set(before.data.labelIds ?? []);
+    const { data } = await api.users.messages.modify({
+      userId: 'me',
+      id: messageId,
+      requestBody: { addLabelIds: [...add], removeLabelIds: [...remove] },
+    });
+    return {
+      result: { id: messageId, labelIds: data.labelIds ?? [] },
+      undoState: {
+        messageId,
+        // The inverse of what actually changed: labels added that were absent, removed that were present.
+        add: remove.filter((label) => had.has(label)),
+        remove: add.filter((label) => !had.has(label)),
+      },
+    };
+  }
+
+  private async trash(api: gmail_v1.Gmail, messageId: string) {
+    const { data } = await api.users.messages.trash({ userId: 'me', id: messageId });
+    return { result: { id: messageId, labelIds: data.labelIds ?? [] }, undoState: { messageId } };
+  }
+}

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ContractError,
+  executeAction,
+  type RpcRequestInput,
+  type RpcResponse,
+} from '@heroagent/contracts';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+
+const WRITES_ALLOWED = `@id("writes-without-approval")
+@reason("This tenant lets its agents write without asking")
+permit (principal, action in HeroAgent::Action::"reversible", resource);`;
+
+let counter = 0;
+const person = (name: string) => {
+  counter += 1;
+  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
+};
+
+/** Every Gmail and Calendar action, from the agent's request to the double and back. */
+describe('actions against the Gmail and Calendar doubles', () => {
+  let fixture: GatewayFixture;
+  let agent: ContractClient;
+  let capability: string;
+  let account: string;
+  let tenantId: string;
+
+  const act = (
+    action: string,
+    params: Record<string, unknown>,
+    idempotencyKey = `key-${randomUUID()}`,
+  ): Promise<RpcResponse<typeof executeAction>> =>
+    agent.request(executeAction, {
+      capability,
+      action,
+      params: params as Record<string, never>,
+      idempotencyKey,
+      rationale: `Doing ${action} as asked.`,
+    } satisfies RpcRequestInput<typeof executeAction>);
+
+  const completed = async (action: string, params: Record<string, unknown>) => {
+    const answer = await act(action, params);
+    if (answer.status !== 'completed') throw new Error(`${action} is ${answer.status}`);
+    return answer;
+  };
+
+  beforeAll(async () => {
+    fixture = await startGatewayFixture();
+    agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
+    await agent.connect();
+    const { browser, session } = await fixture.signIn(person('owner'));
+    tenantId = session.tenant!.id;
+    const acct = person('mailbox');
+    account = acct.email;
+    fixture.provider.nextUser(acct);
+    await browser.follow(
+      `${fixture.origin}/v1/connections/google/start?scopes=gmail.read,gmail.modify,gmail.send,calendar.read,calendar.events`,
+      leavesTheApi(fixture.origin),
+    );
+    const connection = [...fixture.vault.connections.values()].find((c) => c.account === account)!;
+    await fixture.call(browser, 'POST', '/v1/tenant/policy', {
+      text: WRITES_ALLOWED,
+      expectedVersion: 0,
+    });
+    const started = (await (
+      await fixture.call(browser, 'POST', '/v1/tasks', {
+        title: 'Everything',
+        actions: [
+          'gmail.messages.search',
+          'gmail.messages.read',
+          'gmail.drafts.create',
+          'gmail.messages.label',
+          'gmail.messages.archive',
+          'gmail.messages.trash',
+          'calendar.events.list',
+          'calendar.freebusy',
+          'calendar.events.create',
+          'calendar.events.update',
+          'calendar.events.delete',
+        ],
+        connectionId: connection.id,
+      })
+    ).json()) as { capability: string };
+    capability = started.capability;
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await fixture?.close();
+  });
+
+  it('searches, returning a summary per message with a token of a read scope', async () => {
+    fixture.gmail.addMessage({
+      account,
+      from: 'ada@corp.example',
+      to: account,
+      subject: 'Invoice 42',
+      body: 'Pay me',
+    });
+    fixture.gmail.addMessage({
+      account,
+      from: 'bob@corp.example',
+      to: account,
+      subject: 'Lunch?',
+      body: 'Noon',
+    });
+    const answer = await completed('gmail.messages.search', { query: 'from:ada@corp.example' });
+    expect(answer.result).toEqual({
+      messages: [expect.objectContaining({ from: 'ada@corp.example', subject: 'Invoice 42' })],
+    });
+    expect(answer.undo).toEqual({ available: false });
+    const used = fixture.vault.issued.at(-1)!;
+    expect(used.scopes).toEqual(['https://www.googleapis.com/auth/gmail.readonly']);
+  });
+
+  it('reads only the fields asked for', async () => {
+    const id = fixture.gmail.addMessage({
+      account,
+      from: 'ada@corp.example',
+      to: account,
+      subject: 'Secret plans',
+      body: 'The body',
+    });
+    const answer = await completed('gmail.messages.read', { messageId: id, fields: ['subject'] });
+    expect(answer.result).toEqual({ id, subject: 'Secret plans' });
+    const withBody = await completed('gmail.messages.read', {
+      messageId: id,
+      fields: ['from', 'body'],
+    });
+    const read = withBody.result as { id: string; from: string; body: string };
+    expect(Object.keys(read).sort()).toEqual(['body', 'from', 'id']);
+    expect(read.from).toBe('ada@corp.example');
+    expect(read.body).toContain('The body');
+  });
+
+  it('creates a draft, with a subject that cannot inject headers', async () => {
+    const answer = await completed('gmail.drafts.create', {
+      to: ['ada@corp.example'],
+      subject: 'Café\r\nBcc: eve@evil.example',
+      body: 'Bonjour',
+    });
+    const { draftId } = answer.result as { draftId: string };
+    expect(draftId).toBeTruthy();
+    expect(answer.undo).toEqual({ available: true });
+    const create = fixture.gmail.requests.find((r) => r.operation === 'gmail.users.drafts.create')!;
+    const raw = Buffer.from(
+      (create.body as { message: { raw: string } }).message.raw,
+      'base64url',
+    ).toString('utf8');
+    expect(raw).not.toMatch(/^Bcc:/m);
+    expect(raw).toMatch(/^Subject: =\?UTF-8\?B\?/m);
+  });
+
+  it('labels, archives and trashes a message', async () => {
+    const id = fixture.gmail.addMessage({
+      account,
+      from: 'x@corp.example',
+      to: account,
+      subject: 'S',
+      body: 'B',
+    });
+    await completed('gmail.messages.label', {
+      messageId: id,
+      add: ['STARRED'],
+      remove: ['UNREAD'],
+    });
+    expect(fixture.gmail.getMessage(id, account)?.labelIds).toEqual(
+      expect.arrayContaining(['STARRED', 'INBOX']),
+    );
+    await completed('gmail.messages.archive', { messageId: id });
+    expect(fixture.gmail.getMessage(id, account)?.labelIds).not.toContain('INBOX');
+    await completed('gmail.messages.trash', { messageId: id });
+    expect(fixture.gmail.getMessage(id, account)?.labelIds).toContain('TRASH');
+  });
+
+  it('lists events, finds busy time, creates, updates and deletes an event', async () => {
+    fixture.calendar.addEvent(account, {
+      summary: 'Standup',
+      start: { dateTime: '2026-11-26T09:00:00Z' },
+      end: { dateTime: '2026-11-26T09:15:00Z' },
+    });
+    const window = { timeMin: '2026-11-26T00:00:00Z', timeMax: '2026-11-27T00:00:00Z' };
+    const listed = await completed('calendar.events.list', window);
+    expect(
+      (listed.result as { events: { summary: string }[] }).events.map((e) => e.summary),
+    ).toEqual(['Standup']);
+    const busy = await completed('calendar.freebusy', window);
+    expect(busy.result).toEqual({
+      calendars: { primary: [{ start: '2026-11-26T09:00:00Z', end: '2026-11-26T09:15:00Z' }] },
+    });
+    const created = await completed('calendar.events.create', {
+      summary: 'Lunch with Ada',
+      start: { dateTime: '2026-11-26T12:00:00Z' },
+      end: { dateTime: '2026-11-26T13:00:00Z' },
+      attendees: ['ada@corp.example'],
+    });
+    const { eventId } = created.result as { eventId: string };
+    expect(fixture.calendar.getEvent(account, eventId)?.attendees).toEqual([
+      expect.objectContaining({ email: 'ada@corp.example' }),
+    ]);
+    await completed('calendar.events.update', {
+      eventId,
+      changes: { summary: 'Late lunch with Ada' },
+    });
+    expect(fixture.calendar.getEvent(account, eventId)?.summary).toBe('Late lunch with Ada');
+    await completed('calendar.events.delete', { eventId });
+    expect(fixture.calendar.getEvent(account, eventId)?.status).toBe('cancelled');
+  });
+
+  it('records each executed action with its rationale and the policy that allowed it', async () => {
+    const events = (await fixture.auditEvents()).filter(
+      (e) => e.event.tenantId === tenantId && e.event.name === 'action.executed',
+    );
+    expect(events.map((e) => e.event.action)).toEqual(
+      expect.arrayContaining([
+        'gmail.messages.search',
+        'gmail.drafts.create',
+        'calendar.events.delete',
+      ]),
+    );
+    const draft = events.find((e) => e.event.action === 'gmail.drafts.create')!;
+    expect(draft.event).toMatchObject({
+      outcome: 'success',
+      actor: { type: 'agent' },
+      rationale: 'Doing gmail.drafts.create as asked.',
+      policy: { effect: 'allow', policyId: 'writes-without-approval' },
+    });
+    expect(draft.event.relatedEventId).toBeDefined();
+  });
+
+  it('answers PROVIDER_UNAVAILABLE when Google fails, and records the failure', async () => {
+    fixture.gmail.failNext(503);
+    await expect(completed('gmail.messages.search', {})).rejects.toMatchObject({
+      code: 'PROVIDER_UNAVAILABLE',
+    });
+    const failed = (await fixture.auditEvents()).filter(
+      (e) => e.event.tenantId === tenantId && e.event.name === 'action.failed',
+    );
+    expect(failed.at(-1)?.event.data.error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+  });
+
+  it('acts once under concurrent retries of one request', async () => {
+    const key = `key-${randomUUID()}`;
+    const params = { to: ['ada@corp.example'], subject: 'Once', body: 'Only once' };
+    const before = fixture.gmail.callCount('gmail.users.drafts.create');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        act('gmail.drafts.create', params, key).catch((e: unknown) => e),
+      ),
+    );
+    const ids = new Set(
+      answers.map((answer) =>
+        answer instanceof ContractError
+          ? answer.code
+          : (answer as RpcResponse<typeof executeAction>).actionId,
+      ),
+    );
+    expect(ids.size).toBe(1);
+    expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before + 1);
+  });
+});
