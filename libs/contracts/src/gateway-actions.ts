@@ -65,3 +65,39 @@ export const executeAction = defineRpc({
   ],
   description: 'The agent asks the gateway to perform one catalog action under its capability.',
 });
+
+/**
+ * `gateway.actions.get`: where an action the agent asked for stands — how an agent learns that
+ * the person approved (and the action ran) or denied it.
+ */
+export const getAction = defineRpc({
+  subject: 'gateway.actions.get',
+  request: z.strictObject({ capability: capabilityTokenSchema, actionId: z.uuid() }),
+  response: z.object({
+    actionId: z.uuid(),
+    action: actionTypeSchema,
+    status: z.enum([
+      'executing',
+      'completed',
+      'failed',
+      'denied',
+      'pending_approval',
+      'approved',
+      'rejected',
+      'expired',
+      'undone',
+      'cancelled',
+    ]),
+    result: z.json().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    approval: z.object({ id: z.uuid(), status: z.string(), expiresAt: timestampSchema }).optional(),
+  }),
+  errors: [
+    'CAPABILITY_INVALID',
+    'CAPABILITY_EXPIRED',
+    'CAPABILITY_REVOKED',
+    'TENANT_PAUSED',
+    'NOT_FOUND',
+  ],
+  description: "Where one of the task's actions stands (approved and done, denied, expired…).",
+});

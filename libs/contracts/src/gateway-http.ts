@@ -642,6 +642,91 @@ export const saveTenantPolicy = defineRoute({
   rateLimitPerMinute: 30,
 });
 
+// ---- Approvals --------------------------------------------------------------------------------
+
+export const approvalViewSchema = z.object({
+  id: z.uuid(),
+  actionId: z.uuid(),
+  taskId: z.uuid(),
+  userId: userIdSchema,
+  action: z.string(),
+  class: z.enum(['read', 'reversible', 'irreversible']),
+  /** The parameters the agent asked with: what exactly is to be approved. */
+  params: z.json(),
+  rationale: z.string(),
+  /** Why the policy wants a person to approve it. */
+  reason: z.string(),
+  policyId: z.string(),
+  /** Whether and how it can be undone, said before it is approved. */
+  undo: z.string(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired']),
+  required: z.number().int(),
+  decisions: z.array(
+    z.object({
+      userId: userIdSchema,
+      decision: z.enum(['approve', 'deny']),
+      at: timestampSchema,
+      note: z.string(),
+    }),
+  ),
+  createdAt: timestampSchema,
+  expiresAt: timestampSchema,
+});
+
+export const listApprovals = defineRoute({
+  id: 'approvals.list',
+  method: 'GET',
+  path: '/v1/approvals',
+  summary:
+    "Approvals: a member sees those of their own tasks; an owner or admin the tenant's (pending unless all are asked for).",
+  access: everyone,
+  query: z.strictObject({ status: z.enum(['pending', 'all']).default('pending') }),
+  outcome: {
+    kind: 'json',
+    status: 200,
+    schema: z.object({ approvals: z.array(approvalViewSchema) }),
+  },
+  errors: ['UNAUTHENTICATED', 'FORBIDDEN'],
+});
+
+export const approveAction = defineRoute({
+  id: 'approvals.approve',
+  method: 'POST',
+  path: '/v1/approvals/:id/approve',
+  summary:
+    'Approves a pending action; once enough people have, it runs (once) and its outcome is returned.',
+  access: everyone,
+  params: idParams,
+  body: z.strictObject({ note: z.string().trim().max(500).default('') }),
+  outcome: { kind: 'json', status: 200, schema: approvalViewSchema.extend({ outcome: z.json() }) },
+  errors: [
+    'UNAUTHENTICATED',
+    'CSRF_INVALID',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'CONFLICT',
+    'CAPABILITY_REVOKED',
+    'TENANT_PAUSED',
+    'UPSTREAM_FAILED',
+    'PROVIDER_UNAVAILABLE',
+    'CONNECTION_BROKEN',
+    'SCOPE_NOT_GRANTED',
+  ],
+  rateLimitPerMinute: 60,
+});
+
+export const denyAction = defineRoute({
+  id: 'approvals.deny',
+  method: 'POST',
+  path: '/v1/approvals/:id/deny',
+  summary: 'Denies a pending action: it never runs.',
+  access: everyone,
+  params: idParams,
+  body: z.strictObject({ note: z.string().trim().max(500).default('') }),
+  outcome: { kind: 'json', status: 200, schema: approvalViewSchema },
+  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+});
+
 /** Every route of the gateway's HTTP API, in the order the OpenAPI description lists them. */
 export const GATEWAY_ROUTES = [
   healthz,
@@ -679,4 +764,7 @@ export const GATEWAY_ROUTES = [
   resumeAgents,
   getTenantPolicy,
   saveTenantPolicy,
+  listApprovals,
+  approveAction,
+  denyAction,
 ] as const;

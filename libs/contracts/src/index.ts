@@ -43,6 +43,7 @@ export {
 } from './health.js';
 export {
   executeAction,
+  getAction,
   executeActionRequestSchema,
   executeActionResponseSchema,
 } from './gateway-actions.js';

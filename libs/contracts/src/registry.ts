@@ -10,7 +10,7 @@ import {
   testSiemDestination,
   verifyAuditChain,
 } from './audit-records.js';
-import { executeAction } from './gateway-actions.js';
+import { executeAction, getAction } from './gateway-actions.js';
 import {
   createDataKey,
   eraseSubject,
@@ -27,6 +27,7 @@ import { issueToken } from './vault-tokens.js';
 export const ALL_RPC_CONTRACTS: readonly RpcContract[] = [
   ...Object.values(healthContracts),
   executeAction,
+  getAction,
   issueToken,
   queryAuditRecords,
   exportAuditBundle,

@@ -3,6 +3,7 @@ import * as createPeople from './20261125200000_create_people.js';
 import * as createTasks from './20261125210000_create_tasks.js';
 import * as createPolicies from './20261125220000_create_policies.js';
 import * as createActions from './20261125230000_create_actions.js';
+import * as createApprovals from './20261125233000_create_approvals.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -13,4 +14,5 @@ export const migrations: MigrationSet = {
   '20261125210000_create_tasks': createTasks,
   '20261125220000_create_policies': createPolicies,
   '20261125230000_create_actions': createActions,
+  '20261125233000_create_approvals': createApprovals,
 };

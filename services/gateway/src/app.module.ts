@@ -14,6 +14,9 @@ import {
 import { ActionExecutor } from './actions/action-executor.js';
 import { ActionsHandler } from './actions/actions.handler.js';
 import { ActionsRepository } from './actions/actions.repository.js';
+import { ApprovalsController } from './approvals/approvals.controller.js';
+import { ApprovalsRepository } from './approvals/approvals.repository.js';
+import { ApprovalsService } from './approvals/approvals.service.js';
 import { AuditRecorder } from './audit/audit-recorder.js';
 import { AuditRelay } from './audit/audit-relay.js';
 import type { GatewayConfig } from './config.js';
@@ -102,6 +105,8 @@ export class AppModule {
     const tasks = new TasksRepository(db);
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
+    const actions = new ActionsRepository(db);
+    const approvals = new ApprovalsRepository(db);
     const gate = new CapabilityGate(capabilities, tasks, audit, logger);
     const vault = new VaultProxyClient(
       runtime.client,
@@ -109,6 +114,29 @@ export class AppModule {
       config.vaultProxySealingPublicKey,
       config.sealingKey,
     );
+    const executor = new ActionExecutor(
+      gate,
+      actions,
+      policies,
+      new PolicyEngine(),
+      people,
+      vault,
+      [
+        new GmailConnector({
+          rootUrl: config.providers.gmailRootUrl,
+          timeoutMs: config.providers.timeoutMs,
+        }),
+        new CalendarConnector({
+          rootUrl: config.providers.calendarRootUrl,
+          timeoutMs: config.providers.timeoutMs,
+        }),
+      ],
+      audit,
+      approvals,
+      config.approvals,
+      logger,
+    );
+    const approvalsService = new ApprovalsService(approvals, actions, tasks, executor, audit);
     const values: [unknown, unknown][] = [
       [ContractClient, runtime.client],
       [PUBLIC_ORIGIN, runtime.publicOrigin],
@@ -136,30 +164,12 @@ export class AppModule {
       [PoliciesRepository, policies],
       [Capabilities, capabilities],
       [CapabilityGate, gate],
+      [ActionExecutor, executor],
+      [ApprovalsService, approvalsService],
       [
-        ActionExecutor,
-        new ActionExecutor(
-          gate,
-          new ActionsRepository(db),
-          policies,
-          new PolicyEngine(),
-          people,
-          vault,
-          [
-            new GmailConnector({
-              rootUrl: config.providers.gmailRootUrl,
-              timeoutMs: config.providers.timeoutMs,
-            }),
-            new CalendarConnector({
-              rootUrl: config.providers.calendarRootUrl,
-              timeoutMs: config.providers.timeoutMs,
-            }),
-          ],
-          audit,
-          logger,
-        ),
+        Housekeeping,
+        new Housekeeping(sessions, flowsRepository, relay, () => approvalsService.expire(), logger),
       ],
-      [Housekeeping, new Housekeeping(sessions, flowsRepository, relay, logger)],
     ];
     return {
       module: AppModule,
@@ -179,6 +189,7 @@ export class AppModule {
         TasksController,
         PolicyController,
         ActionsHandler,
+        ApprovalsController,
       ],
       providers: [
         ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),

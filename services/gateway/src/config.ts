@@ -60,6 +60,10 @@ const envSchema = z
     /** Where the Gmail and Calendar APIs are (tests point them at doubles). */
     GMAIL_API_ROOT_URL: httpUrl.default('https://gmail.googleapis.com/'),
     CALENDAR_API_ROOT_URL: httpUrl.default('https://www.googleapis.com/'),
+    /** How long an approval waits for a person before it expires. */
+    APPROVAL_TTL_S: seconds(60, 30 * 86_400, 86_400),
+    /** Purchases of at least this much (minor units, any currency) need a second person's approval. */
+    APPROVAL_SECOND_PERSON_FROM_MINOR: z.coerce.number().int().min(1).default(10_000),
     /** Longest wait for a provider API call. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /** Signs capabilities, audit events and requests to vault-proxy. */
@@ -173,6 +177,10 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
             displayName: env.OIDC_DISPLAY_NAME,
           },
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+    approvals: {
+      ttlMs: env.APPROVAL_TTL_S * 1000,
+      secondPersonFromMinor: env.APPROVAL_SECOND_PERSON_FROM_MINOR,
+    },
     providers: {
       gmailRootUrl: env.GMAIL_API_ROOT_URL.endsWith('/')
         ? env.GMAIL_API_ROOT_URL

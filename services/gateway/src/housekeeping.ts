@@ -5,18 +5,22 @@ import type { SessionsService } from './sessions/sessions.service.js';
 import type { FlowsRepository } from './sign-in/flows.repository.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
+const EXPIRE_APPROVALS_EVERY_MS = 15_000;
 
 /**
- * What runs beside the request handlers: the audit outbox relay, and a purge of expired sessions
- * and OAuth flows (they are already unusable; this keeps the tables small).
+ * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
+ * decided in time, and a purge of expired sessions and OAuth flows (already unusable; this keeps
+ * the tables small).
  */
 export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
+  private approvalsTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly flows: FlowsRepository,
     readonly relay: AuditRelay,
+    private readonly expireApprovals: () => Promise<number>,
     private readonly logger: Logger,
   ) {}
 
@@ -24,11 +28,29 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     await this.relay.start();
     this.timer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
     this.timer.unref();
+    this.approvalsTimer = setInterval(() => void this.expire(), EXPIRE_APPROVALS_EVERY_MS);
+    this.approvalsTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.approvalsTimer);
     await this.relay.stop();
+  }
+
+  /** Expires approvals nobody decided in time (each recorded in audit). */
+  async expire(): Promise<number> {
+    try {
+      const expired = await this.expireApprovals();
+      if (expired > 0) {
+        this.relay.nudge();
+        this.logger.info({ expired }, 'approvals expired');
+      }
+      return expired;
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'expiring approvals failed');
+      return 0;
+    }
   }
 
   async purge(): Promise<void> {

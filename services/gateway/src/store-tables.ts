@@ -136,6 +136,19 @@ export interface GatewayDatabase {
     updated_at: ColumnType<Date, Date | undefined, Date>;
     completed_at: Timestamp | null;
   };
+  approvals: {
+    id: string;
+    tenant_id: string;
+    action_id: string;
+    user_id: string;
+    status: 'pending' | 'approved' | 'denied' | 'expired';
+    required: number;
+    decisions: ColumnType<unknown, string | undefined, string>;
+    reason: string;
+    created_at: CreatedAt;
+    expires_at: Timestamp;
+    decided_at: Timestamp | null;
+  };
 }
 
 export type ActionStatus =

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_ROUTES, type HttpRoute } from '@heroagent/contracts';
+import { executeAction, GATEWAY_ROUTES, type HttpRoute } from '@heroagent/contracts';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { TestBrowser } from '@heroagent/doubles';
 import {
   leavesTheApi,
@@ -40,6 +41,7 @@ interface Target {
   connectionAccount: string;
   taskId: string;
   capability: string;
+  approvalId: string;
 }
 
 /** A request for `route` aimed at the target's objects wherever the route names one. */
@@ -55,6 +57,8 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     else if (name === 'id' && route.path.startsWith('/v1/connections'))
       params[name] = target.connectionId;
     else if (name === 'id' && route.path.startsWith('/v1/tasks')) params[name] = target.taskId;
+    else if (name === 'id' && route.path.startsWith('/v1/approvals'))
+      params[name] = target.approvalId;
     else throw new Error(`${label(route)}: say which of the target's objects :${name} names`);
   }
   const path = route.path.replace(/:([a-zA-Z]+)/g, (_, name: string) => params[name]!);
@@ -80,6 +84,8 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     },
     'tasks.stop': {},
     'tenant.policy.save': { text: '', expectedVersion: 0 },
+    'approvals.approve': {},
+    'approvals.deny': {},
   };
   if (route.body !== undefined && !(route.id in bodies)) {
     throw new Error(`${label(route)}: add a sample body to the cross-tenant table`);
@@ -94,6 +100,24 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
       route.id === 'invitations.accept' ||
       route.id === 'connections.list',
   };
+}
+
+/** An approval pending in the other tenant: the agent asks for a draft, which needs approval. */
+async function pendingApproval(fixture: GatewayFixture, capability: string): Promise<string> {
+  const agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
+  try {
+    const answer = await agent.request(executeAction, {
+      capability,
+      action: 'gmail.drafts.create',
+      params: { to: ['ada@corp.example'], subject: 'B', body: 'B' },
+      idempotencyKey: `key-${randomUUID()}`,
+      rationale: 'B asked.',
+    });
+    if (answer.status !== 'pending_approval') throw new Error('expected a pending approval');
+    return answer.approvalId;
+  } finally {
+    await agent.close();
+  }
 }
 
 describe('every route (table-driven)', () => {
@@ -137,7 +161,7 @@ describe('every route (table-driven)', () => {
     const started = (await (
       await fixture.call(member.browser, 'POST', '/v1/tasks', {
         title: 'B task',
-        actions: ['gmail.messages.search'],
+        actions: ['gmail.messages.search', 'gmail.drafts.create'],
         connectionId: connection.id,
       })
     ).json()) as { task: { id: string }; capability: string };
@@ -158,6 +182,7 @@ describe('every route (table-driven)', () => {
       connectionId: connection.id,
       connectionAccount: account.email,
       taskId: started.task.id,
+      approvalId: await pendingApproval(fixture, started.capability),
       capability: started.capability,
     };
   });
@@ -293,6 +318,7 @@ describe('every route (table-driven)', () => {
         target.connectionAccount,
         target.taskId,
         target.capability,
+        target.approvalId,
       ]) {
         // The request itself may carry the target's id; the answer never echoes anything of B's.
         expect(text.replace(path, '')).not.toContain(secret);
@@ -328,6 +354,10 @@ describe('every route (table-driven)', () => {
       tasks: { id: string; status: string }[];
     };
     expect(tasks.tasks.find((t) => t.id === target.taskId)?.status).toBe('running');
+    const approvals = (await (await fixture.call(b.browser, 'GET', '/v1/approvals')).json()) as {
+      approvals: { id: string; status: string }[];
+    };
+    expect(approvals.approvals.find((a) => a.id === target.approvalId)?.status).toBe('pending');
     expect(
       (await (await fixture.call(b.browser, 'GET', '/v1/tenant/agents')).json()) as object,
     ).toEqual({

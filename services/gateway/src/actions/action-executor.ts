@@ -9,6 +9,7 @@ import {
   type RpcRequest,
   type RpcResponse,
   type executeAction,
+  getAction,
 } from '@heroagent/contracts';
 import { canonicalJson, type JsonValue } from '@heroagent/crypto';
 import type { Logger } from '@heroagent/telemetry';
@@ -18,11 +19,31 @@ import type { PeopleRepository } from '../people/people.repository.js';
 import type { PoliciesRepository } from '../policy/policies.repository.js';
 import type { PolicyDecision, PolicyEngine } from '../policy/policy-engine.js';
 import type { CapabilityGate } from '../tasks/capability-gate.js';
+import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import type { ActionRow, ActionsRepository } from './actions.repository.js';
 import { ConnectorError, type Connector } from './connector.js';
 
 type Request = RpcRequest<typeof executeAction>;
 type Response = RpcResponse<typeof executeAction>;
+
+/** On whose behalf, under which task and capability, an action runs. */
+export interface ActingFor {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly taskId: string;
+  readonly connectionId: string | undefined;
+  readonly capabilityId: string;
+}
+
+function actingFor(claims: CapabilityClaims): ActingFor {
+  return {
+    tenantId: claims.tenantId,
+    userId: claims.userId,
+    taskId: claims.taskId,
+    connectionId: claims.connectionId,
+    capabilityId: claims.id,
+  };
+}
 
 /** How long a retry waits for the first attempt of the same request to finish. */
 const RETRY_WAIT_MS = 10_000;
@@ -44,6 +65,8 @@ export class ActionExecutor {
     private readonly vault: VaultProxyClient,
     private readonly connectors: readonly Connector[],
     private readonly audit: AuditRecorder,
+    private readonly approvals: ApprovalsRepository,
+    private readonly approvalPolicy: { ttlMs: number; secondPersonFromMinor: number },
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -114,11 +137,41 @@ export class ActionExecutor {
           ? 'denied'
           : 'pending_approval';
     const id = randomUUID();
-    const event = this.record(claims, request, definition, decision, {
-      name: decision.effect === 'deny' ? 'action.denied' : 'action.requested',
+    const by = actingFor(claims);
+    const approvalId = decision.effect === 'require_approval' ? randomUUID() : undefined;
+    const approvalExpiresAt = new Date(now.getTime() + this.approvalPolicy.ttlMs);
+    const event = this.record(by, request.rationale, definition, decision, {
+      name:
+        decision.effect === 'deny'
+          ? 'action.denied'
+          : decision.effect === 'require_approval'
+            ? 'action.approval_requested'
+            : 'action.requested',
       outcome: decision.effect === 'deny' ? 'denied' : 'pending',
       actionId: id,
+      ...(approvalId === undefined ? {} : { approvalId }),
     });
+    const within = Object.assign(
+      async (trx: Parameters<typeof event>[0]) => {
+        await event(trx);
+        if (approvalId !== undefined) {
+          await this.approvals.insert(trx, {
+            id: approvalId,
+            tenantId: claims.tenantId,
+            actionId: id,
+            userId: claims.userId,
+            required:
+              facts.amount !== undefined &&
+              facts.amount.minor >= this.approvalPolicy.secondPersonFromMinor
+                ? 2
+                : 1,
+            reason: decision.reason,
+            expiresAt: approvalExpiresAt,
+          });
+        }
+      },
+      { eventId: event.eventId },
+    );
     const { created, row } = await this.actions.begin(
       {
         id,
@@ -136,38 +189,73 @@ export class ActionExecutor {
         policy: decision,
         ...(facts.amount === undefined ? {} : { amount: facts.amount }),
       },
-      event,
+      within,
     );
     if (!created) return this.replay(row, request, claims);
     this.audit.committed();
     if (decision.effect === 'deny') {
       throw new ContractError('POLICY_DENIED', `${decision.reason} (policy ${decision.policyId})`);
     }
-    if (decision.effect === 'require_approval') {
-      // Approvals arrive with the next part of this issue; until then the request waits, recorded.
-      throw new ContractError(
-        'ACTION_NOT_ALLOWED',
-        `${decision.reason} (policy ${decision.policyId}); approvals are not available yet`,
-      );
+    if (approvalId !== undefined) {
+      return {
+        status: 'pending_approval',
+        actionId: id,
+        auditEventId: event.eventId,
+        approvalId,
+        expiresAt: approvalExpiresAt.toISOString(),
+      };
     }
-    return this.perform(row, definition, claims, request, decision, event.eventId);
+    return this.perform(row, definition, by, decision, event.eventId);
+  }
+
+  /** Where one of the task's actions stands (the agent asks after an approval). */
+  async status(request: RpcRequest<typeof getAction>): Promise<RpcResponse<typeof getAction>> {
+    const claims = await this.gate.admit(request.capability, { action: getAction.subject });
+    const row = await this.actions.get(claims.tenantId, request.actionId);
+    if (row === undefined || row.task_id !== claims.taskId) {
+      throw new ContractError('NOT_FOUND', 'the task has no such action');
+    }
+    const approval = await this.approvals.forAction(claims.tenantId, row.id);
+    const stored = row.error as { code?: unknown; message?: unknown } | null;
+    const error =
+      stored === null
+        ? null
+        : {
+            code: typeof stored.code === 'string' ? stored.code : 'UPSTREAM_FAILED',
+            message: typeof stored.message === 'string' ? stored.message : '',
+          };
+    return {
+      actionId: row.id,
+      action: row.type,
+      status: row.status,
+      ...(row.result === null ? {} : { result: row.result as JsonValue }),
+      ...(error === null ? {} : { error }),
+      ...(approval === undefined
+        ? {}
+        : {
+            approval: {
+              id: approval.id,
+              status: approval.status,
+              expiresAt: approval.expires_at.toISOString(),
+            },
+          }),
+    };
   }
 
   /** Calls the provider for an allowed action and records its outcome. */
-  private async perform(
+  async perform(
     row: ActionRow,
     definition: ActionDefinition,
-    claims: CapabilityClaims,
-    request: Request,
+    by: ActingFor,
     decision: PolicyDecision,
     requestedEventId: string,
-  ): Promise<Response> {
+  ): Promise<Extract<Response, { status: 'completed' }>> {
     const connector = this.connectors.find((candidate) => candidate.handles(definition.type));
     try {
       if (connector === undefined) {
         throw new ContractError('ACTION_UNKNOWN', `${definition.type} has no connector yet`);
       }
-      const token = await this.tokenFor(definition, claims);
+      const token = await this.tokenFor(definition, by);
       const outcome = await connector.execute({
         type: definition.type,
         params: row.params,
@@ -177,14 +265,14 @@ export class ActionExecutor {
       const result = JSON.parse(
         JSON.stringify(definition.result.parse(outcome.result)),
       ) as JsonValue;
-      const done = this.record(claims, request, definition, decision, {
+      const done = this.record(by, row.rationale, definition, decision, {
         name: 'action.executed',
         outcome: 'success',
         actionId: row.id,
         related: requestedEventId,
       });
       await this.actions.finish(
-        claims.tenantId,
+        by.tenantId,
         row.id,
         'executing',
         { status: 'completed', result, undoState: outcome.undoState },
@@ -200,7 +288,7 @@ export class ActionExecutor {
       };
     } catch (error) {
       const coded = this.toContractError(error, definition);
-      const failed = this.record(claims, request, definition, decision, {
+      const failed = this.record(by, row.rationale, definition, decision, {
         name: 'action.failed',
         outcome: 'failure',
         actionId: row.id,
@@ -208,7 +296,7 @@ export class ActionExecutor {
         error: { code: coded.code, message: coded.message },
       });
       await this.actions.finish(
-        claims.tenantId,
+        by.tenantId,
         row.id,
         'executing',
         { status: 'failed', error: coded.toBody() },
@@ -220,14 +308,14 @@ export class ActionExecutor {
   }
 
   /** A token for the first of the action's scopes the connection was granted. */
-  private async tokenFor(definition: ActionDefinition, claims: CapabilityClaims): Promise<string> {
+  private async tokenFor(definition: ActionDefinition, by: ActingFor): Promise<string> {
     let last: ContractError | undefined;
     for (const scope of definition.scopes) {
       try {
         const { token } = await this.vault.accessToken({
-          tenantId: claims.tenantId,
-          userId: claims.userId,
-          connectionId: claims.connectionId!,
+          tenantId: by.tenantId,
+          userId: by.userId,
+          connectionId: by.connectionId!,
           scopes: [scope],
         });
         return token;
@@ -269,6 +357,17 @@ export class ActionExecutor {
           result: current.result as JsonValue,
           undo: { available: actionDefinition(current.type)?.undo.kind === 'compensate' },
         };
+      case 'pending_approval': {
+        const approval = await this.approvals.forAction(claims.tenantId, current.id);
+        if (approval === undefined) throw new ContractError('INTERNAL', 'the approval is missing');
+        return {
+          status: 'pending_approval',
+          actionId: current.id,
+          auditEventId: current.audit_event_id,
+          approvalId: approval.id,
+          expiresAt: approval.expires_at.toISOString(),
+        };
+      }
       case 'denied': {
         const policy = current.policy as PolicyDecision;
         throw new ContractError('POLICY_DENIED', `${policy.reason} (policy ${policy.policyId})`);
@@ -285,8 +384,8 @@ export class ActionExecutor {
   }
 
   private record(
-    claims: CapabilityClaims,
-    request: Request,
+    by: ActingFor,
+    rationale: string,
     definition: ActionDefinition,
     decision: PolicyDecision,
     what: {
@@ -294,25 +393,27 @@ export class ActionExecutor {
       outcome: AuditRecord['outcome'];
       actionId: string;
       related?: string;
+      approvalId?: string;
       error?: { code: string; message: string };
     },
   ) {
     return this.audit.within({
-      tenantId: claims.tenantId,
+      tenantId: by.tenantId,
       name: what.name,
-      actor: { type: 'agent', id: claims.taskId },
-      userId: claims.userId,
-      taskId: claims.taskId,
+      actor: { type: 'agent', id: by.taskId },
+      userId: by.userId,
+      taskId: by.taskId,
       action: definition.type,
       outcome: what.outcome,
-      rationale: request.rationale,
+      rationale,
       policy: { effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
       ...(what.related === undefined ? {} : { relatedEventId: what.related }),
       data: {
         actionId: what.actionId,
         class: definition.class,
-        capabilityId: claims.id,
-        connectionId: claims.connectionId ?? null,
+        capabilityId: by.capabilityId,
+        connectionId: by.connectionId ?? null,
+        ...(what.approvalId === undefined ? {} : { approvalId: what.approvalId }),
         ...(what.error === undefined ? {} : { error: what.error }),
       },
     });

@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { executeAction, type RpcRequest } from '@heroagent/contracts';
+import { executeAction, getAction, type RpcRequest } from '@heroagent/contracts';
 import { RpcHandler } from '@heroagent/service';
 import { ActionExecutor } from './action-executor.js';
 
@@ -11,5 +11,10 @@ export class ActionsHandler {
   @RpcHandler(executeAction)
   execute(request: RpcRequest<typeof executeAction>) {
     return this.executor.execute(request);
+  }
+
+  @RpcHandler(getAction)
+  get(request: RpcRequest<typeof getAction>) {
+    return this.executor.status(request);
   }
 }

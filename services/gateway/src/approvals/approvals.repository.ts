@@ -1,0 +1,162 @@
+import { withSettings, type Kysely, type Selectable, type Transaction } from '@heroagent/db';
+import type { InTransaction } from '../audit/audit-recorder.js';
+import type { GatewayDatabase } from '../store-tables.js';
+
+export type ApprovalRow = Selectable<GatewayDatabase['approvals']>;
+
+/** One person's decision on an approval. */
+export interface ApprovalDecision {
+  readonly userId: string;
+  readonly decision: 'approve' | 'deny';
+  readonly at: string;
+  readonly note: string;
+}
+
+/** Approvals waiting for people, and what they decided. */
+export class ApprovalsRepository {
+  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+
+  /** Inside the transaction that records the action it is for. */
+  async insert(
+    trx: Transaction<GatewayDatabase>,
+    approval: {
+      id: string;
+      tenantId: string;
+      actionId: string;
+      userId: string;
+      required: number;
+      reason: string;
+      expiresAt: Date;
+    },
+  ): Promise<void> {
+    await trx
+      .insertInto('approvals')
+      .values({
+        id: approval.id,
+        tenant_id: approval.tenantId,
+        action_id: approval.actionId,
+        user_id: approval.userId,
+        status: 'pending',
+        required: approval.required,
+        reason: approval.reason,
+        expires_at: approval.expiresAt,
+      })
+      .execute();
+  }
+
+  async get(tenantId: string, id: string): Promise<ApprovalRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
+  }
+
+  async forAction(tenantId: string, actionId: string): Promise<ApprovalRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx.selectFrom('approvals').selectAll().where('action_id', '=', actionId).executeTakeFirst(),
+    );
+  }
+
+  async list(tenantId: string, options: { userId?: string; pendingOnly: boolean; id?: string }) {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) => {
+      let query = trx
+        .selectFrom('approvals as p')
+        .innerJoin('actions as a', 'a.id', 'p.action_id')
+        .selectAll('p')
+        .select(['a.task_id', 'a.type', 'a.class', 'a.params', 'a.rationale', 'a.policy'])
+        .where('p.tenant_id', '=', tenantId);
+      if (options.userId !== undefined) query = query.where('p.user_id', '=', options.userId);
+      if (options.pendingOnly) query = query.where('p.status', '=', 'pending');
+      if (options.id !== undefined) query = query.where('p.id', '=', options.id);
+      return query.orderBy('p.created_at', 'desc').limit(200).execute();
+    });
+  }
+
+  /**
+   * Adds one person's decision under a lock on the approval, then lets `settle` say what follows
+   * (the approval's and the action's new states, and the audit event), all in one transaction.
+   */
+  async decide(
+    tenantId: string,
+    id: string,
+    settle: (
+      approval: ApprovalRow,
+      decisions: ApprovalDecision[],
+    ) => {
+      decisions: ApprovalDecision[];
+      status: ApprovalRow['status'];
+      actionStatus?: 'approved' | 'rejected';
+      within: InTransaction;
+    },
+    now: Date,
+  ): Promise<ApprovalRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const approval = await trx
+        .selectFrom('approvals')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (approval === undefined) return undefined;
+      const outcome = settle(approval, approval.decisions as ApprovalDecision[]);
+      const updated = await trx
+        .updateTable('approvals')
+        .set({
+          decisions: JSON.stringify(outcome.decisions),
+          status: outcome.status,
+          ...(outcome.status === 'pending' ? {} : { decided_at: now }),
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (outcome.actionStatus !== undefined) {
+        await trx
+          .updateTable('actions')
+          .set({ status: outcome.actionStatus, updated_at: now })
+          .where('id', '=', approval.action_id)
+          .where('status', '=', 'pending_approval')
+          .execute();
+      }
+      await outcome.within(trx);
+      return updated;
+    });
+  }
+
+  /** Claims an approved action for running, once: false if someone else already did. */
+  async claim(tenantId: string, actionId: string, now: Date): Promise<boolean> {
+    const result = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx
+        .updateTable('actions')
+        .set({ status: 'executing', updated_at: now })
+        .where('id', '=', actionId)
+        .where('status', '=', 'approved')
+        .executeTakeFirst(),
+    );
+    return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Expires pending approvals past their time, across tenants, with their actions; `record`
+   * gives each expired one's audit event, written in the same transaction.
+   */
+  async expire(now: Date, record: (approval: ApprovalRow) => InTransaction): Promise<number> {
+    return withSettings(this.db, { 'app.approval_sweep': 'on' }, async (trx) => {
+      const expired = await trx
+        .updateTable('approvals')
+        .set({ status: 'expired', decided_at: now })
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .returningAll()
+        .execute();
+      for (const approval of expired) {
+        await trx
+          .updateTable('actions')
+          .set({ status: 'expired', updated_at: now })
+          .where('id', '=', approval.action_id)
+          .where('status', '=', 'pending_approval')
+          .execute();
+        await record(approval)(trx);
+      }
+      return expired.length;
+    });
+  }
+}

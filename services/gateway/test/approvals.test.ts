@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeAction, getAction, type RpcResponse } from '@heroagent/contracts';
+import type { TestBrowser } from '@heroagent/doubles';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { ApprovalsService } from '../src/approvals/approvals.service.js';
+import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+
+let counter = 0;
+const person = (name: string) => {
+  counter += 1;
+  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
+};
+
+interface ApprovalView {
+  id: string;
+  actionId: string;
+  action: string;
+  status: string;
+  required: number;
+  params: Record<string, unknown>;
+  rationale: string;
+  reason: string;
+  policyId: string;
+  undo: string;
+  outcome?: { status: string; result?: unknown };
+}
+
+const PURCHASE = {
+  merchant: 'books',
+  item: 'SICP',
+  amountMinor: 25_000,
+  currency: 'EUR',
+} as unknown as Record<string, never>;
+
+/** With the default policy, writes wait for a person's approval. */
+describe('approvals', () => {
+  let fixture: GatewayFixture;
+  let agent: ContractClient;
+
+  async function setUp(actions = ['gmail.drafts.create', 'purchase.create']) {
+    const owner = await fixture.signIn(person('owner'));
+    const acct = person('mailbox');
+    fixture.provider.nextUser(acct);
+    await owner.browser.follow(
+      `${fixture.origin}/v1/connections/google/start?scopes=gmail.read,gmail.modify`,
+      leavesTheApi(fixture.origin),
+    );
+    const connection = [...fixture.vault.connections.values()].find(
+      (c) => c.account === acct.email,
+    )!;
+    const started = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tasks', {
+        title: 'Drafts and shopping',
+        actions,
+        connectionId: connection.id,
+        limits: { spend: { maxMinor: 100_000, currency: 'EUR' } },
+      })
+    ).json()) as { task: { id: string }; capability: string };
+    return { ...owner, ...started, account: acct.email };
+  }
+
+  const draft = (capability: string, subject = 'Hello', key = `key-${randomUUID()}`) =>
+    agent.request(executeAction, {
+      capability,
+      action: 'gmail.drafts.create',
+      params: { to: ['ada@corp.example'], subject, body: 'Body' },
+      idempotencyKey: key,
+      rationale: 'The person asked me to write to Ada.',
+    });
+
+  const pending = (answer: RpcResponse<typeof executeAction>) => {
+    if (answer.status !== 'pending_approval')
+      throw new Error(`expected pending, got ${answer.status}`);
+    return answer;
+  };
+
+  const approvals = async (browser: TestBrowser, status = 'pending') =>
+    (
+      (await (await fixture.call(browser, 'GET', `/v1/approvals?status=${status}`)).json()) as {
+        approvals: ApprovalView[];
+      }
+    ).approvals;
+
+  beforeAll(async () => {
+    fixture = await startGatewayFixture();
+    agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
+    await agent.connect();
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await fixture?.close();
+  });
+
+  it('holds a write for approval, shows exactly what it is, and runs it once approved', async () => {
+    const { browser, capability, account } = await setUp();
+    const before = fixture.gmail.callCount('gmail.users.drafts.create');
+    const answer = pending(await draft(capability));
+    expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before);
+    const [shown] = await approvals(browser);
+    expect(shown).toMatchObject({
+      id: answer.approvalId,
+      actionId: answer.actionId,
+      action: 'gmail.drafts.create',
+      status: 'pending',
+      required: 1,
+      params: { to: ['ada@corp.example'], subject: 'Hello' },
+      rationale: 'The person asked me to write to Ada.',
+      policyId: 'default-approve-writes',
+      undo: 'deletes the draft',
+    });
+    // The agent asks again (a retry): the same pending approval, not a second one.
+    const key = `key-${randomUUID()}`;
+    const first = pending(await draft(capability, 'Again', key));
+    const retried = pending(await draft(capability, 'Again', key));
+    expect(retried.approvalId).toBe(first.approvalId);
+
+    const approved = await fixture.call(
+      browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {
+        note: 'fine',
+      },
+    );
+    expect(approved.status).toBe(200);
+    const body = (await approved.json()) as ApprovalView;
+    expect(body.status).toBe('approved');
+    expect(body.outcome).toMatchObject({ status: 'completed' });
+    expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before + 1);
+    // Approving again never acts again.
+    await fixture.call(browser, 'POST', `/v1/approvals/${answer.approvalId}/approve`, {});
+    expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before + 1);
+    // The agent learns the outcome.
+    const status = await agent.request(getAction, { capability, actionId: answer.actionId });
+    expect(status).toMatchObject({ status: 'completed', approval: { status: 'approved' } });
+    expect(account).toBeTruthy();
+  });
+
+  it('keeps several pending approvals of one task apart: one denied, one approved', async () => {
+    const { browser, capability } = await setUp();
+    const one = pending(await draft(capability, 'One'));
+    const two = pending(await draft(capability, 'Two'));
+    expect(one.approvalId).not.toBe(two.approvalId);
+    const denied = await fixture.call(browser, 'POST', `/v1/approvals/${one.approvalId}/deny`, {
+      note: 'not this one',
+    });
+    expect(((await denied.json()) as ApprovalView).status).toBe('denied');
+    expect(
+      (await fixture.call(browser, 'POST', `/v1/approvals/${two.approvalId}/approve`, {})).status,
+    ).toBe(200);
+    expect(await agent.request(getAction, { capability, actionId: one.actionId })).toMatchObject({
+      status: 'rejected',
+    });
+    expect(await agent.request(getAction, { capability, actionId: two.actionId })).toMatchObject({
+      status: 'completed',
+    });
+    const late = await fixture.call(browser, 'POST', `/v1/approvals/${one.approvalId}/approve`, {});
+    expect(late.status).toBe(409);
+  });
+
+  it('runs an action once when two people approve it at the same moment', async () => {
+    const owner = await setUp();
+    const email = person('admin').email;
+    const { token } = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', { email, role: 'admin' })
+    ).json()) as { token: string };
+    const admin = await fixture.signIn(
+      { sub: `sub-${email}`, email, name: 'A' },
+      { invitation: token },
+    );
+    const answer = pending(await draft(owner.capability, 'Race'));
+    const before = fixture.gmail.callCount('gmail.users.drafts.create');
+    const results = await Promise.all([
+      fixture.call(owner.browser, 'POST', `/v1/approvals/${answer.approvalId}/approve`, {}),
+      fixture.call(admin.browser, 'POST', `/v1/approvals/${answer.approvalId}/approve`, {}),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before + 1);
+  });
+
+  it('needs a second, different person for a purchase over the threshold', async () => {
+    const owner = await setUp();
+    const answer = pending(
+      await agent.request(executeAction, {
+        capability: owner.capability,
+        action: 'purchase.create',
+        params: PURCHASE,
+        idempotencyKey: `key-${randomUUID()}`,
+        rationale: 'The team needs the book.',
+      }),
+    );
+    const [shown] = await approvals(owner.browser);
+    expect(shown).toMatchObject({ required: 2, policyId: 'default-approve-irreversible' });
+    expect(shown!.undo).toMatch(/^cannot be undone/);
+    const first = await fixture.call(
+      owner.browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    expect(((await first.json()) as ApprovalView).status).toBe('pending');
+    const again = await fixture.call(
+      owner.browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({
+      message: 'you have already decided; another person must',
+    });
+  });
+
+  it('expires approvals nobody decided in time, and records it', async () => {
+    const { browser, capability, session } = await setUp();
+    const answer = pending(await draft(capability, 'Too late'));
+    const service = fixture.gateway.app.get(ApprovalsService);
+    expect(await service.expire(new Date(Date.now() + 2 * 86_400_000))).toBeGreaterThan(0);
+    const late = await fixture.call(
+      browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    expect(late.status).toBe(409);
+    expect(await agent.request(getAction, { capability, actionId: answer.actionId })).toMatchObject(
+      {
+        status: 'expired',
+      },
+    );
+    const events = (await fixture.auditEvents()).filter(
+      (e) => e.event.tenantId === session.tenant!.id && e.event.name === 'approval.expired',
+    );
+    expect(events.map((e) => e.event.data.actionId)).toContain(answer.actionId);
+  });
+
+  it('does not run an approved action whose task was stopped meanwhile', async () => {
+    const { browser, capability, task } = await setUp();
+    const answer = pending(await draft(capability, 'Stopped'));
+    await fixture.call(browser, 'POST', `/v1/tasks/${task.id}/stop`, {});
+    const before = fixture.gmail.callCount('gmail.users.drafts.create');
+    const approved = await fixture.call(
+      browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    expect(approved.status).toBe(403);
+    expect(await approved.json()).toMatchObject({ code: 'CAPABILITY_REVOKED' });
+    expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before);
+  });
+
+  it('shows a member only the approvals of their own tasks', async () => {
+    const owner = await setUp();
+    pending(await draft(owner.capability, 'Private'));
+    const email = person('member').email;
+    const { token } = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', { email, role: 'member' })
+    ).json()) as { token: string };
+    const member = await fixture.signIn(
+      { sub: `sub-${email}`, email, name: 'M' },
+      { invitation: token },
+    );
+    expect(await approvals(member.browser)).toEqual([]);
+    const [theirs] = await approvals(owner.browser);
+    const refused = await fixture.call(
+      member.browser,
+      'POST',
+      `/v1/approvals/${theirs!.id}/approve`,
+      {},
+    );
+    expect(refused.status).toBe(404);
+  });
+});
