@@ -727,6 +727,34 @@ export const denyAction = defineRoute({
   errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
 });
 
+// ---- Undo -------------------------------------------------------------------------------------
+
+export const undoAction = defineRoute({
+  id: 'actions.undo',
+  method: 'POST',
+  path: '/v1/actions/:id/undo',
+  summary:
+    "Undoes an action through the same path (a token from vault-proxy, the provider's API, audit), linking the two in audit; what cannot be undone says so (its person, or an owner or admin).",
+  access: everyone,
+  params: idParams,
+  outcome: {
+    kind: 'json',
+    status: 200,
+    schema: z.object({ actionId: z.uuid(), undoActionId: z.uuid(), status: z.literal('undone') }),
+  },
+  errors: [
+    'UNAUTHENTICATED',
+    'CSRF_INVALID',
+    'NOT_FOUND',
+    'CONFLICT',
+    'CONNECTION_BROKEN',
+    'SCOPE_NOT_GRANTED',
+    'PROVIDER_UNAVAILABLE',
+    'UPSTREAM_FAILED',
+  ],
+  rateLimitPerMinute: 60,
+});
+
 /** Every route of the gateway's HTTP API, in the order the OpenAPI description lists them. */
 export const GATEWAY_ROUTES = [
   healthz,
@@ -767,4 +795,5 @@ export const GATEWAY_ROUTES = [
   listApprovals,
   approveAction,
   denyAction,
+  undoAction,
 ] as const;

@@ -14,6 +14,7 @@ import {
 import { ActionExecutor } from './actions/action-executor.js';
 import { ActionsHandler } from './actions/actions.handler.js';
 import { ActionsRepository } from './actions/actions.repository.js';
+import { UndoController } from './actions/undo.controller.js';
 import { ApprovalsController } from './approvals/approvals.controller.js';
 import { ApprovalsRepository } from './approvals/approvals.repository.js';
 import { ApprovalsService } from './approvals/approvals.service.js';
@@ -165,6 +166,7 @@ export class AppModule {
       [Capabilities, capabilities],
       [CapabilityGate, gate],
       [ActionExecutor, executor],
+      [ActionsRepository, actions],
       [ApprovalsService, approvalsService],
       [
         Housekeeping,
@@ -190,6 +192,7 @@ export class AppModule {
         PolicyController,
         ActionsHandler,
         ApprovalsController,
+        UndoController,
       ],
       providers: [
         ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),

@@ -175,7 +175,11 @@ describe('approvals', () => {
       fixture.call(owner.browser, 'POST', `/v1/approvals/${answer.approvalId}/approve`, {}),
       fixture.call(admin.browser, 'POST', `/v1/approvals/${answer.approvalId}/approve`, {}),
     ]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    // The first approval runs it; the second either finds it decided (409) or finds it already
+    // approved and reports the outcome (200) — never a second run.
+    const statuses = results.map((r) => r.status);
+    expect(statuses).toContain(200);
+    for (const status of statuses) expect([200, 409]).toContain(status);
     expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before + 1);
   });
 

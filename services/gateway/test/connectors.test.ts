@@ -6,6 +6,7 @@ import {
   type RpcRequestInput,
   type RpcResponse,
 } from '@heroagent/contracts';
+import type { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 
@@ -26,6 +27,7 @@ describe('actions against the Gmail and Calendar doubles', () => {
   let capability: string;
   let account: string;
   let tenantId: string;
+  let owner: TestBrowser;
 
   const act = (
     action: string,
@@ -51,6 +53,7 @@ describe('actions against the Gmail and Calendar doubles', () => {
     agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
     await agent.connect();
     const { browser, session } = await fixture.signIn(person('owner'));
+    owner = browser;
     tenantId = session.tenant!.id;
     const acct = person('mailbox');
     account = acct.email;
@@ -238,6 +241,101 @@ describe('actions against the Gmail and Calendar doubles', () => {
       (e) => e.event.tenantId === tenantId && e.event.name === 'action.failed',
     );
     expect(failed.at(-1)?.event.data.error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+  });
+
+  const undo = (actionId: string) => fixture.call(owner, 'POST', `/v1/actions/${actionId}/undo`);
+
+  it('undoes each Gmail write through the same path, once', async () => {
+    const draft = await completed('gmail.drafts.create', {
+      to: ['ada@corp.example'],
+      subject: 'U',
+      body: 'u',
+    });
+    const { draftId } = draft.result as { draftId: string };
+    expect((await undo(draft.actionId)).status).toBe(200);
+    expect(
+      fixture.gmail.requests.some(
+        (r) => r.operation === 'gmail.users.drafts.delete' && r.path.endsWith(draftId),
+      ),
+    ).toBe(true);
+    const twice = await undo(draft.actionId);
+    expect(twice.status).toBe(409);
+
+    const id = fixture.gmail.addMessage({
+      account,
+      from: 'x@corp.example',
+      to: account,
+      subject: 'S',
+      body: 'B',
+    });
+    const labels = () => fixture.gmail.getMessage(id, account)?.labelIds as string[];
+    const original = [...labels()].sort();
+    const labelled = await completed('gmail.messages.label', {
+      messageId: id,
+      add: ['STARRED'],
+      remove: ['UNREAD'],
+    });
+    expect((await undo(labelled.actionId)).status).toBe(200);
+    expect([...labels()].sort()).toEqual(original);
+    const archived = await completed('gmail.messages.archive', { messageId: id });
+    expect(labels()).not.toContain('INBOX');
+    expect((await undo(archived.actionId)).status).toBe(200);
+    expect(labels()).toContain('INBOX');
+    const trashed = await completed('gmail.messages.trash', { messageId: id });
+    expect(labels()).toContain('TRASH');
+    expect((await undo(trashed.actionId)).status).toBe(200);
+    expect(labels()).not.toContain('TRASH');
+  });
+
+  it('undoes each Calendar write: the created event goes, the changed one and the deleted one come back', async () => {
+    const created = await completed('calendar.events.create', {
+      summary: 'To be undone',
+      start: { dateTime: '2026-11-27T12:00:00Z' },
+      end: { dateTime: '2026-11-27T13:00:00Z' },
+    });
+    const { eventId } = created.result as { eventId: string };
+    expect((await undo(created.actionId)).status).toBe(200);
+    expect(fixture.calendar.getEvent(account, eventId)?.status).toBe('cancelled');
+
+    const kept = fixture.calendar.addEvent(account, {
+      summary: 'Original',
+      location: 'Room 1',
+      start: { dateTime: '2026-11-28T09:00:00Z' },
+      end: { dateTime: '2026-11-28T10:00:00Z' },
+    });
+    const updated = await completed('calendar.events.update', {
+      eventId: kept.id,
+      changes: { summary: 'Changed', location: 'Room 2' },
+    });
+    expect((await undo(updated.actionId)).status).toBe(200);
+    expect(fixture.calendar.getEvent(account, kept.id!)).toMatchObject({
+      summary: 'Original',
+      location: 'Room 1',
+    });
+    const deleted = await completed('calendar.events.delete', { eventId: kept.id });
+    expect(fixture.calendar.getEvent(account, kept.id!)?.status).toBe('cancelled');
+    expect((await undo(deleted.actionId)).status).toBe(200);
+    expect(fixture.calendar.getEvent(account, kept.id!)).toMatchObject({
+      status: 'confirmed',
+      summary: 'Original',
+    });
+  });
+
+  it('says so when an action cannot be undone, and links each undo to its action in audit', async () => {
+    const read = await completed('gmail.messages.search', {});
+    const refused = await undo(read.actionId);
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({
+      message: 'this action cannot be undone: reading changes nothing',
+    });
+    const events = (await fixture.auditEvents()).filter((e) => e.event.tenantId === tenantId);
+    const undone = events.filter((e) => e.event.name === 'action.undone');
+    expect(undone.length).toBeGreaterThanOrEqual(7);
+    for (const { event } of undone) {
+      const original = events.find((e) => e.event.id === event.relatedEventId);
+      expect(original?.event.name).toBe('action.executed');
+      expect(original?.event.data.actionId).toBe(event.data.actionId);
+    }
   });
 
   it('acts once under concurrent retries of one request', async () => {

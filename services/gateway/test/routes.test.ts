@@ -42,6 +42,7 @@ interface Target {
   taskId: string;
   capability: string;
   approvalId: string;
+  actionId: string;
 }
 
 /** A request for `route` aimed at the target's objects wherever the route names one. */
@@ -59,6 +60,7 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     else if (name === 'id' && route.path.startsWith('/v1/tasks')) params[name] = target.taskId;
     else if (name === 'id' && route.path.startsWith('/v1/approvals'))
       params[name] = target.approvalId;
+    else if (name === 'id' && route.path.startsWith('/v1/actions')) params[name] = target.actionId;
     else throw new Error(`${label(route)}: say which of the target's objects :${name} names`);
   }
   const path = route.path.replace(/:([a-zA-Z]+)/g, (_, name: string) => params[name]!);
@@ -103,7 +105,10 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
 }
 
 /** An approval pending in the other tenant: the agent asks for a draft, which needs approval. */
-async function pendingApproval(fixture: GatewayFixture, capability: string): Promise<string> {
+async function pendingApproval(
+  fixture: GatewayFixture,
+  capability: string,
+): Promise<{ approvalId: string; actionId: string }> {
   const agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
   try {
     const answer = await agent.request(executeAction, {
@@ -114,7 +119,7 @@ async function pendingApproval(fixture: GatewayFixture, capability: string): Pro
       rationale: 'B asked.',
     });
     if (answer.status !== 'pending_approval') throw new Error('expected a pending approval');
-    return answer.approvalId;
+    return { approvalId: answer.approvalId, actionId: answer.actionId };
   } finally {
     await agent.close();
   }
@@ -182,7 +187,7 @@ describe('every route (table-driven)', () => {
       connectionId: connection.id,
       connectionAccount: account.email,
       taskId: started.task.id,
-      approvalId: await pendingApproval(fixture, started.capability),
+      ...(await pendingApproval(fixture, started.capability)),
       capability: started.capability,
     };
   });
@@ -319,6 +324,7 @@ describe('every route (table-driven)', () => {
         target.taskId,
         target.capability,
         target.approvalId,
+        target.actionId,
       ]) {
         // The request itself may carry the target's id; the answer never echoes anything of B's.
         expect(text.replace(path, '')).not.toContain(secret);

@@ -308,7 +308,7 @@ export class ActionExecutor {
   }
 
   /** A token for the first of the action's scopes the connection was granted. */
-  private async tokenFor(definition: ActionDefinition, by: ActingFor): Promise<string> {
+  async tokenFor(definition: ActionDefinition, by: ActingFor): Promise<string> {
     let last: ContractError | undefined;
     for (const scope of definition.scopes) {
       try {
@@ -439,7 +439,12 @@ export class ActionExecutor {
     throw new ContractError(code, reason);
   }
 
-  private toContractError(error: unknown, definition: ActionDefinition): ContractError {
+  /** The connector for an action type, if any. */
+  connectorFor(type: string): Connector | undefined {
+    return this.connectors.find((candidate) => candidate.handles(type));
+  }
+
+  toContractError(error: unknown, definition: ActionDefinition): ContractError {
     if (error instanceof ContractError) return error;
     if (error instanceof ConnectorError) {
       switch (error.failure) {

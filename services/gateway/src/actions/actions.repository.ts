@@ -19,6 +19,8 @@ export interface NewAction {
   readonly status: ActionStatus;
   readonly policy: unknown;
   readonly amount?: { readonly minor: number; readonly currency: string };
+  /** The action this one undoes. */
+  readonly undoes?: string;
 }
 
 /** What the policy's rate and spend conditions, and the capability's limits, count. */
@@ -78,6 +80,7 @@ export class ActionsRepository {
           amount_minor: action.amount?.minor ?? null,
           currency: action.amount?.currency ?? null,
           audit_event_id: within.eventId,
+          undoes: action.undoes ?? null,
         })
         .onConflict((conflict) => conflict.columns(['task_id', 'idempotency_key']).doNothing())
         .returningAll()
@@ -128,6 +131,38 @@ export class ActionsRepository {
         .executeTakeFirst();
       if (row !== undefined) await within(trx);
       return row;
+    });
+  }
+
+  /** Marks an undo done and the action it undid undone, with the audit event, in one transaction. */
+  async completeUndo(
+    tenantId: string,
+    undoId: string,
+    originalId: string,
+    within: InTransaction & { readonly eventId: string },
+    now: Date = new Date(),
+  ): Promise<boolean> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const undone = await trx
+        .updateTable('actions')
+        .set({ status: 'undone', updated_at: now })
+        .where('id', '=', originalId)
+        .where('status', '=', 'completed')
+        .executeTakeFirst();
+      if (undone.numUpdatedRows === 0n) return false;
+      await trx
+        .updateTable('actions')
+        .set({
+          status: 'completed',
+          audit_event_id: within.eventId,
+          updated_at: now,
+          completed_at: now,
+        })
+        .where('id', '=', undoId)
+        .where('status', '=', 'executing')
+        .execute();
+      await within(trx);
+      return true;
     });
   }
 

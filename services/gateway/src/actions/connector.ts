@@ -38,8 +38,16 @@ export class ConnectorError extends Error {
   }
 }
 
-/** Performs catalog actions against one provider's API. */
+/** Undoing one action: its type, the state kept when it ran, and a token for the call. */
+export interface UndoCall {
+  readonly type: string;
+  readonly undoState: unknown;
+  readonly accessToken: string;
+}
+
+/** Performs catalog actions against one provider's API, and undoes the reversible ones. */
 export interface Connector {
   handles(type: string): boolean;
   execute(call: ConnectorCall): Promise<ConnectorOutcome>;
+  undo(call: UndoCall): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import type { z } from 'zod';
 import { createEvent, deleteEvent, freeBusy, listEvents, updateEvent } from '@heroagent/contracts';
-import type { Connector, ConnectorCall, ConnectorOutcome } from '../actions/connector.js';
+import type { Connector, ConnectorCall, ConnectorOutcome, UndoCall } from '../actions/connector.js';
 import { googleFailure } from './google-errors.js';
 
 type Params<A extends { params: z.ZodType }> = z.output<A['params']>;
@@ -47,13 +47,7 @@ export class CalendarConnector implements Connector {
   }
 
   async execute(call: ConnectorCall): Promise<ConnectorOutcome> {
-    const api = calendar({
-      version: 'v3',
-      rootUrl: this.options.rootUrl,
-      headers: { authorization: `Bearer ${call.accessToken}` },
-      timeout: this.options.timeoutMs,
-      retry: false,
-    });
+    const api = this.api(call.accessToken);
     try {
       switch (call.type) {
         case listEvents.type:
@@ -72,6 +66,60 @@ export class CalendarConnector implements Connector {
     } catch (error) {
       throw googleFailure(error);
     }
+  }
+
+  /**
+   * Undoes a write from the state kept when it ran: deletes an event it created, puts back the
+   * fields an update changed, restores (un-cancels) an event it deleted.
+   */
+  async undo(call: UndoCall): Promise<void> {
+    const api = this.api(call.accessToken);
+    const state = call.undoState as {
+      calendarId: string;
+      eventId: string;
+      previous?: calendar_v3.Schema$Event;
+    };
+    try {
+      switch (call.type) {
+        case createEvent.type:
+          await api.events.delete({
+            calendarId: state.calendarId,
+            eventId: state.eventId,
+            sendUpdates: 'all',
+          });
+          return;
+        case updateEvent.type:
+          await api.events.patch({
+            calendarId: state.calendarId,
+            eventId: state.eventId,
+            sendUpdates: 'all',
+            requestBody: state.previous ?? {},
+          });
+          return;
+        case deleteEvent.type:
+          await api.events.patch({
+            calendarId: state.calendarId,
+            eventId: state.eventId,
+            sendUpdates: 'all',
+            requestBody: { ...(state.previous ?? {}), status: 'confirmed' },
+          });
+          return;
+        default:
+          throw new Error(`CalendarConnector cannot undo ${call.type}`);
+      }
+    } catch (error) {
+      throw googleFailure(error);
+    }
+  }
+
+  private api(accessToken: string): calendar_v3.Calendar {
+    return calendar({
+      version: 'v3',
+      rootUrl: this.options.rootUrl,
+      headers: { authorization: `Bearer ${accessToken}` },
+      timeout: this.options.timeoutMs,
+      retry: false,
+    });
   }
 
   private async list(api: calendar_v3.Calendar, params: Params<typeof listEvents>) {
@@ -161,7 +209,11 @@ export class CalendarConnector implements Connector {
     );
     return {
       result: { eventId: params.eventId },
-      undoState: { calendarId: params.calendarId, previous: snapshot(before.data) },
+      undoState: {
+        calendarId: params.calendarId,
+        eventId: params.eventId,
+        previous: snapshot(before.data),
+      },
     };
   }
 }

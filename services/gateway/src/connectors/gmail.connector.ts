@@ -8,7 +8,7 @@ import {
   searchMessages,
   trashMessage,
 } from '@heroagent/contracts';
-import type { Connector, ConnectorCall, ConnectorOutcome } from '../actions/connector.js';
+import type { Connector, ConnectorCall, ConnectorOutcome, UndoCall } from '../actions/connector.js';
 import { googleFailure } from './google-errors.js';
 import { plainTextMessage } from './mime.js';
 
@@ -57,13 +57,7 @@ export class GmailConnector implements Connector {
   }
 
   async execute(call: ConnectorCall): Promise<ConnectorOutcome> {
-    const api = gmail({
-      version: 'v1',
-      rootUrl: this.options.rootUrl,
-      headers: { authorization: `Bearer ${call.accessToken}` },
-      timeout: this.options.timeoutMs,
-      retry: false,
-    });
+    const api = this.api(call.accessToken);
     try {
       switch (call.type) {
         case searchMessages.type:
@@ -91,6 +85,49 @@ export class GmailConnector implements Connector {
     } catch (error) {
       throw googleFailure(error);
     }
+  }
+
+  /** Undoes a write from the state kept when it ran. */
+  async undo(call: UndoCall): Promise<void> {
+    const api = this.api(call.accessToken);
+    const state = call.undoState as {
+      draftId?: string;
+      messageId?: string;
+      add?: string[];
+      remove?: string[];
+    };
+    try {
+      switch (call.type) {
+        case createDraft.type:
+          await api.users.drafts.delete({ userId: 'me', id: state.draftId ?? '' });
+          return;
+        case labelMessage.type:
+        case archiveMessage.type:
+          await api.users.messages.modify({
+            userId: 'me',
+            id: state.messageId ?? '',
+            requestBody: { addLabelIds: state.add ?? [], removeLabelIds: state.remove ?? [] },
+          });
+          return;
+        case trashMessage.type:
+          await api.users.messages.untrash({ userId: 'me', id: state.messageId ?? '' });
+          return;
+        default:
+          throw new Error(`GmailConnector cannot undo ${call.type}`);
+      }
+    } catch (error) {
+      throw googleFailure(error);
+    }
+  }
+
+  private api(accessToken: string): gmail_v1.Gmail {
+    return gmail({
+      version: 'v1',
+      rootUrl: this.options.rootUrl,
+      headers: { authorization: `Bearer ${accessToken}` },
+      timeout: this.options.timeoutMs,
+      retry: false,
+    });
   }
 
   private async search(api: gmail_v1.Gmail, params: Params<typeof searchMessages>) {
