@@ -87,6 +87,7 @@ export const getAction = defineRpc({
       'expired',
       'undone',
       'cancelled',
+      'scheduled',
     ]),
     result: z.json().optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),

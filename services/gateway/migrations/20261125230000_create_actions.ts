@@ -18,6 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       task_id uuid not null references tasks (id) on delete cascade,
       user_id uuid not null,
       connection_id uuid,
+      capability_id uuid not null,
       type text not null,
       class text not null check (class in ('read', 'reversible', 'irreversible')),
       idempotency_key text not null,
@@ -26,7 +27,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       rationale text not null,
       status text not null check (status in (
         'executing', 'completed', 'failed', 'denied', 'pending_approval', 'approved',
-        'rejected', 'expired', 'undone', 'cancelled'
+        'rejected', 'expired', 'undone', 'cancelled', 'scheduled'
       )),
       policy jsonb not null,
       amount_minor bigint,
@@ -35,6 +36,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       undo_state jsonb,
       error jsonb,
       audit_event_id uuid not null,
+      -- A send held in the outbox leaves at this time unless it is cancelled first.
+      release_at timestamptz,
       undoes uuid references actions (id),
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),
@@ -45,11 +48,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   );
   await sql`create index actions_by_task on actions (task_id, created_at)`.execute(db);
+  await sql`create index actions_due on actions (release_at) where status = 'scheduled'`.execute(db);
   await sql.raw(`alter table actions enable row level security`).execute(db);
   await sql.raw(`alter table actions force row level security`).execute(db);
   await sql
     .raw(
       `create policy actions_tenant_rows on actions for all using (tenant_id = ${tenant}) with check (tenant_id = ${tenant})`,
+    )
+    .execute(db);
+  // The sender releases due sends across tenants: it may see scheduled ones and claim them.
+  await sql
+    .raw(
+      `create policy actions_send_release on actions for all using (current_setting('app.send_release', true) = 'on' and status in ('scheduled', 'executing')) with check (current_setting('app.send_release', true) = 'on' and status = 'executing')`,
     )
     .execute(db);
 }

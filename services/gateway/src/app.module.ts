@@ -135,6 +135,7 @@ export class AppModule {
       audit,
       approvals,
       config.approvals,
+      config.sendWindowMs,
       logger,
     );
     const approvalsService = new ApprovalsService(approvals, actions, tasks, executor, audit);
@@ -170,7 +171,14 @@ export class AppModule {
       [ApprovalsService, approvalsService],
       [
         Housekeeping,
-        new Housekeeping(sessions, flowsRepository, relay, () => approvalsService.expire(), logger),
+        new Housekeeping(
+          sessions,
+          flowsRepository,
+          relay,
+          () => approvalsService.expire(),
+          () => executor.releaseDue(),
+          logger,
+        ),
       ],
     ];
     return {

@@ -64,6 +64,8 @@ const envSchema = z
     APPROVAL_TTL_S: seconds(60, 30 * 86_400, 86_400),
     /** Purchases of at least this much (minor units, any currency) need a second person's approval. */
     APPROVAL_SECOND_PERSON_FROM_MINOR: z.coerce.number().int().min(1).default(10_000),
+    /** How long a sent message waits in the outbox, cancellable, before it really leaves. */
+    SEND_UNDO_WINDOW_S: z.coerce.number().int().min(0).max(600).default(30),
     /** Longest wait for a provider API call. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /** Signs capabilities, audit events and requests to vault-proxy. */
@@ -177,6 +179,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
             displayName: env.OIDC_DISPLAY_NAME,
           },
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+    sendWindowMs: env.SEND_UNDO_WINDOW_S * 1000,
     approvals: {
       ttlMs: env.APPROVAL_TTL_S * 1000,
       secondPersonFromMinor: env.APPROVAL_SECOND_PERSON_FROM_MINOR,

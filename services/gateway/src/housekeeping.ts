@@ -6,6 +6,7 @@ import type { FlowsRepository } from './sign-in/flows.repository.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
 const EXPIRE_APPROVALS_EVERY_MS = 15_000;
+const RELEASE_SENDS_EVERY_MS = 1_000;
 
 /**
  * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
@@ -15,12 +16,15 @@ const EXPIRE_APPROVALS_EVERY_MS = 15_000;
 export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private approvalsTimer: NodeJS.Timeout | undefined;
+  private sendsTimer: NodeJS.Timeout | undefined;
+  private releasing: Promise<void> | undefined;
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly flows: FlowsRepository,
     readonly relay: AuditRelay,
     private readonly expireApprovals: () => Promise<number>,
+    private readonly releaseSends: () => Promise<number>,
     private readonly logger: Logger,
   ) {}
 
@@ -30,12 +34,29 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     this.timer.unref();
     this.approvalsTimer = setInterval(() => void this.expire(), EXPIRE_APPROVALS_EVERY_MS);
     this.approvalsTimer.unref();
+    this.sendsTimer = setInterval(() => void this.release(), RELEASE_SENDS_EVERY_MS);
+    this.sendsTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.approvalsTimer);
+    clearInterval(this.sendsTimer);
+    await this.releasing;
     await this.relay.stop();
+  }
+
+  /** Releases the sends whose undo window has passed (one run at a time). */
+  release(): Promise<void> {
+    this.releasing ??= this.releaseSends()
+      .then((sent) => {
+        if (sent > 0) this.relay.nudge();
+      })
+      .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'releasing sends failed'))
+      .finally(() => {
+        this.releasing = undefined;
+      });
+    return this.releasing;
   }
 
   /** Expires approvals nobody decided in time (each recorded in audit). */

@@ -116,6 +116,7 @@ export interface GatewayDatabase {
     task_id: string;
     user_id: string;
     connection_id: string | null;
+    capability_id: string;
     type: string;
     class: 'read' | 'reversible' | 'irreversible';
     idempotency_key: string;
@@ -131,6 +132,7 @@ export interface GatewayDatabase {
     error: ColumnType<unknown, string | null, string | null>;
     /** The latest audit event of the action (its request, then its outcome). */
     audit_event_id: string;
+    release_at: Timestamp | null;
     undoes: string | null;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
@@ -161,4 +163,5 @@ export type ActionStatus =
   | 'rejected'
   | 'expired'
   | 'undone'
-  | 'cancelled';
+  | 'cancelled'
+  | 'scheduled';

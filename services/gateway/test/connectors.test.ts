@@ -8,11 +8,15 @@ import {
 } from '@heroagent/contracts';
 import type { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { ActionExecutor } from '../src/actions/action-executor.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 
 const WRITES_ALLOWED = `@id("writes-without-approval")
 @reason("This tenant lets its agents write without asking")
-permit (principal, action in HeroAgent::Action::"reversible", resource);`;
+permit (principal, action in HeroAgent::Action::"reversible", resource);
+@id("sends-without-approval")
+@reason("Sends leave after the undo window without asking")
+permit (principal, action == HeroAgent::Action::"gmail.messages.send", resource);`;
 
 let counter = 0;
 const person = (name: string) => {
@@ -74,6 +78,7 @@ describe('actions against the Gmail and Calendar doubles', () => {
           'gmail.messages.search',
           'gmail.messages.read',
           'gmail.drafts.create',
+          'gmail.messages.send',
           'gmail.messages.label',
           'gmail.messages.archive',
           'gmail.messages.trash',
@@ -336,6 +341,58 @@ describe('actions against the Gmail and Calendar doubles', () => {
       expect(original?.event.name).toBe('action.executed');
       expect(original?.event.data.actionId).toBe(event.data.actionId);
     }
+  });
+
+  it('holds a send in the outbox for the undo window, then sends it once', async () => {
+    const executor = fixture.gateway.app.get(ActionExecutor);
+    const before = fixture.gmail.sent.length;
+    const answer = await completed('gmail.messages.send', {
+      to: ['ada@corp.example'],
+      subject: 'Out it goes',
+      body: 'Hello Ada',
+    });
+    const { outboxId, sendsAt } = answer.result as { outboxId: string; sendsAt: string };
+    expect(outboxId).toBe(answer.actionId);
+    expect(answer.undo).toEqual({ available: true, until: sendsAt });
+    expect(Date.parse(sendsAt) - Date.now()).toBeGreaterThan(20_000);
+    expect(await executor.releaseDue()).toBe(0);
+    expect(fixture.gmail.sent.length).toBe(before);
+    expect(await executor.releaseDue(new Date(Date.now() + 60_000))).toBe(1);
+    expect(await executor.releaseDue(new Date(Date.now() + 60_000))).toBe(0);
+    expect(fixture.gmail.sent.length).toBe(before + 1);
+    expect(fixture.gmail.sent.at(-1)).toMatchObject({
+      subject: 'Out it goes',
+      to: 'ada@corp.example',
+    });
+    // Once sent, it cannot be unsent, and says so.
+    const late = await undo(answer.actionId);
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({
+      message: 'it has already been sent, and a sent message cannot be unsent',
+    });
+    const names = (await fixture.auditEvents())
+      .filter((e) => e.event.data.actionId === answer.actionId)
+      .map((e) => e.event.name);
+    expect(names).toEqual(['action.requested', 'action.scheduled', 'action.executed']);
+  });
+
+  it('cancels a send during its undo window: it never leaves', async () => {
+    const executor = fixture.gateway.app.get(ActionExecutor);
+    const before = fixture.gmail.sent.length;
+    const answer = await completed('gmail.messages.send', {
+      to: ['ada@corp.example'],
+      subject: 'Oops',
+      body: 'Not meant to go',
+    });
+    expect((await undo(answer.actionId)).status).toBe(200);
+    expect(await executor.releaseDue(new Date(Date.now() + 60_000))).toBe(0);
+    expect(fixture.gmail.sent.length).toBe(before);
+    expect((await undo(answer.actionId)).status).toBe(409);
+    const names = (await fixture.auditEvents())
+      .filter((e) => e.event.data.actionId === answer.actionId)
+      .map((e) => e.event.name);
+    expect(names).toContain('action.cancelled');
+    expect(names).not.toContain('action.executed');
   });
 
   it('acts once under concurrent retries of one request', async () => {

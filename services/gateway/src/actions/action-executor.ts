@@ -67,6 +67,7 @@ export class ActionExecutor {
     private readonly audit: AuditRecorder,
     private readonly approvals: ApprovalsRepository,
     private readonly approvalPolicy: { ttlMs: number; secondPersonFromMinor: number },
+    private readonly sendWindowMs: number,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -179,6 +180,7 @@ export class ActionExecutor {
         taskId: claims.taskId,
         userId: claims.userId,
         connectionId: claims.connectionId ?? null,
+        capabilityId: claims.id,
         type: definition.type,
         class: definition.class,
         idempotencyKey: request.idempotencyKey,
@@ -206,6 +208,92 @@ export class ActionExecutor {
       };
     }
     return this.perform(row, definition, by, decision, event.eventId);
+  }
+
+  /**
+   * A send is held in the outbox for the undo window: the agent gets its outbox id and when it
+   * leaves; until then a person can cancel it. The sender releases it when due.
+   */
+  private async hold(
+    row: ActionRow,
+    definition: ActionDefinition,
+    by: ActingFor,
+    decision: PolicyDecision,
+    requestedEventId: string,
+  ): Promise<Extract<Response, { status: 'completed' }>> {
+    const sendsAt = new Date(this.now().getTime() + this.sendWindowMs);
+    const result = { outboxId: row.id, sendsAt: sendsAt.toISOString() };
+    const held = this.record(by, row.rationale, definition, decision, {
+      name: 'action.scheduled',
+      outcome: 'pending',
+      actionId: row.id,
+      related: requestedEventId,
+    });
+    await this.actions.schedule(by.tenantId, row.id, sendsAt, result, held);
+    this.audit.committed();
+    return {
+      status: 'completed',
+      actionId: row.id,
+      auditEventId: held.eventId,
+      result,
+      undo: { available: true, until: result.sendsAt },
+    };
+  }
+
+  /** Releases the sends that are due: each leaves once, with its audit event. */
+  async releaseDue(now: Date = this.now()): Promise<number> {
+    const due = await this.actions.claimDue(now, 50);
+    for (const row of due) {
+      const definition = actionDefinition(row.type)!;
+      const by: ActingFor = {
+        tenantId: row.tenant_id,
+        userId: row.user_id,
+        taskId: row.task_id,
+        connectionId: row.connection_id ?? undefined,
+        capabilityId: row.capability_id,
+      };
+      const decision = row.policy as PolicyDecision;
+      try {
+        const connector = this.connectorFor(row.type);
+        if (connector === undefined) throw new ContractError('UPSTREAM_FAILED', 'no connector');
+        const token = await this.tokenFor(definition, by);
+        const outcome = await connector.execute({
+          type: row.type,
+          params: row.params,
+          accessToken: token,
+        });
+        const sent = this.record(by, row.rationale, definition, decision, {
+          name: 'action.executed',
+          outcome: 'success',
+          actionId: row.id,
+          related: row.audit_event_id,
+        });
+        await this.actions.finish(
+          by.tenantId,
+          row.id,
+          'executing',
+          { status: 'completed', result: row.result, undoState: outcome.result },
+          sent,
+        );
+      } catch (error) {
+        const coded = this.toContractError(error, definition);
+        await this.actions.finish(
+          by.tenantId,
+          row.id,
+          'executing',
+          { status: 'failed', result: row.result, error: coded.toBody() },
+          this.record(by, row.rationale, definition, decision, {
+            name: 'action.failed',
+            outcome: 'failure',
+            actionId: row.id,
+            related: row.audit_event_id,
+            error: { code: coded.code, message: coded.message },
+          }),
+        );
+      }
+      this.audit.committed();
+    }
+    return due.length;
   }
 
   /** Where one of the task's actions stands (the agent asks after an approval). */
@@ -250,6 +338,9 @@ export class ActionExecutor {
     decision: PolicyDecision,
     requestedEventId: string,
   ): Promise<Extract<Response, { status: 'completed' }>> {
+    if (definition.undo.kind === 'cancel-before-release') {
+      return this.hold(row, definition, by, decision, requestedEventId);
+    }
     const connector = this.connectors.find((candidate) => candidate.handles(definition.type));
     try {
       if (connector === undefined) {

@@ -10,6 +10,7 @@ export interface NewAction {
   readonly taskId: string;
   readonly userId: string;
   readonly connectionId: string | null;
+  readonly capabilityId: string;
   readonly type: string;
   readonly class: ActionRow['class'];
   readonly idempotencyKey: string;
@@ -69,6 +70,7 @@ export class ActionsRepository {
           task_id: action.taskId,
           user_id: action.userId,
           connection_id: action.connectionId,
+          capability_id: action.capabilityId,
           type: action.type,
           class: action.class,
           idempotency_key: action.idempotencyKey,
@@ -131,6 +133,86 @@ export class ActionsRepository {
         .executeTakeFirst();
       if (row !== undefined) await within(trx);
       return row;
+    });
+  }
+
+  /** Holds an allowed send in the outbox until `releaseAt`, with its audit event. */
+  async schedule(
+    tenantId: string,
+    id: string,
+    releaseAt: Date,
+    result: unknown,
+    within: InTransaction & { readonly eventId: string },
+  ): Promise<void> {
+    await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      await trx
+        .updateTable('actions')
+        .set({
+          status: 'scheduled',
+          release_at: releaseAt,
+          result: JSON.stringify(result),
+          audit_event_id: within.eventId,
+          updated_at: new Date(),
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'executing')
+        .execute();
+      await within(trx);
+    });
+  }
+
+  /**
+   * Claims the sends due by `now`, across tenants, for release (scheduled → executing): each is
+   * claimed once, however many senders run.
+   */
+  async claimDue(now: Date, limit: number): Promise<ActionRow[]> {
+    return withSettings(this.db, { 'app.send_release': 'on' }, async (trx) => {
+      const due = await trx
+        .selectFrom('actions')
+        .select('id')
+        .where('status', '=', 'scheduled')
+        .where('release_at', '<=', now)
+        .orderBy('release_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (due.length === 0) return [];
+      return trx
+        .updateTable('actions')
+        .set({ status: 'executing', updated_at: now })
+        .where(
+          'id',
+          'in',
+          due.map((row) => row.id),
+        )
+        .returningAll()
+        .execute();
+    });
+  }
+
+  /** Cancels a send still in the outbox, with its audit event; false once it has left. */
+  async cancelScheduled(
+    tenantId: string,
+    id: string,
+    within: InTransaction & { readonly eventId: string },
+    now: Date = new Date(),
+  ): Promise<boolean> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const result = await trx
+        .updateTable('actions')
+        .set({
+          status: 'cancelled',
+          audit_event_id: within.eventId,
+          updated_at: now,
+          completed_at: now,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'scheduled')
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await within(trx);
+      return true;
     });
   }
 

@@ -10,7 +10,7 @@ import { AuditRecorder } from '../audit/audit-recorder.js';
 import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
 import { TasksRepository } from '../tasks/tasks.repository.js';
 import { ActionExecutor } from './action-executor.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionsRepository, type ActionRow } from './actions.repository.js';
 
 const UNDO_POLICY = {
   effect: 'allow',
@@ -43,11 +43,11 @@ export class UndoController {
       throw new ContractError('NOT_FOUND', 'no such action');
     }
     const definition = actionDefinition(original.type);
+    if (definition?.undo.kind === 'cancel-before-release') {
+      return this.cancel(session.userId, original);
+    }
     if (definition === undefined || definition.undo.kind !== 'compensate') {
-      const why =
-        definition?.undo.kind === 'none'
-          ? definition.undo.reason
-          : 'it is cancelled before it leaves, not undone after';
+      const why = definition?.undo.kind === 'none' ? definition.undo.reason : 'unknown action';
       throw new ContractError('CONFLICT', `this action cannot be undone: ${why}`);
     }
     if (original.status !== 'completed') {
@@ -86,6 +86,7 @@ export class UndoController {
         taskId: task.id,
         userId: original.user_id,
         connectionId: original.connection_id,
+        capabilityId: original.capability_id,
         type: original.type,
         class: original.class,
         idempotencyKey: `undo:${original.id}`,
@@ -131,5 +132,35 @@ export class UndoController {
     );
     this.audit.committed();
     return { actionId: original.id, undoActionId: undoId, status: 'undone' };
+  }
+
+  /** A send still in the outbox is cancelled: it never leaves. Once it has left, it cannot be. */
+  private async cancel(by: string, original: ActionRow): Promise<RouteResponse<typeof undoAction>> {
+    const cancelled = await this.actions.cancelScheduled(
+      original.tenant_id,
+      original.id,
+      this.audit.within({
+        tenantId: original.tenant_id,
+        name: 'action.cancelled',
+        actor: { type: 'user', id: by },
+        userId: original.user_id,
+        taskId: original.task_id,
+        action: original.type,
+        outcome: 'success',
+        policy: UNDO_POLICY,
+        relatedEventId: original.audit_event_id,
+        data: { actionId: original.id, reason: 'cancelled in the undo window, before it was sent' },
+      }),
+    );
+    if (!cancelled) {
+      throw new ContractError(
+        'CONFLICT',
+        original.status === 'cancelled'
+          ? 'it was already cancelled'
+          : 'it has already been sent, and a sent message cannot be unsent',
+      );
+    }
+    this.audit.committed();
+    return { actionId: original.id, undoActionId: original.id, status: 'undone' };
   }
 }

@@ -6,6 +6,7 @@ import {
   labelMessage,
   readMessage,
   searchMessages,
+  sendMessage,
   trashMessage,
 } from '@heroagent/contracts';
 import type { Connector, ConnectorCall, ConnectorOutcome, UndoCall } from '../actions/connector.js';
@@ -45,6 +46,7 @@ export class GmailConnector implements Connector {
     searchMessages.type,
     readMessage.type,
     createDraft.type,
+    sendMessage.type,
     labelMessage.type,
     archiveMessage.type,
     trashMessage.type,
@@ -66,6 +68,8 @@ export class GmailConnector implements Connector {
           return await this.read(api, call.params as Params<typeof readMessage>);
         case createDraft.type:
           return await this.draft(api, call.params as Params<typeof createDraft>);
+        case sendMessage.type:
+          return await this.send(api, call.params as Params<typeof sendMessage>);
         case labelMessage.type: {
           const params = call.params as Params<typeof labelMessage>;
           return await this.relabel(api, params.messageId, params.add, params.remove);
@@ -196,6 +200,23 @@ export class GmailConnector implements Connector {
     const draftId = data.id ?? '';
     const messageId = data.message?.id ?? '';
     return { result: { draftId, messageId }, undoState: { draftId } };
+  }
+
+  /** Sends (when the outbox releases it): a reply goes into the thread of the message it answers. */
+  private async send(api: gmail_v1.Gmail, params: Params<typeof sendMessage>) {
+    const threadId =
+      params.inReplyTo === undefined
+        ? undefined
+        : ((await api.users.messages.get({ userId: 'me', id: params.inReplyTo, format: 'minimal' }))
+            .data.threadId ?? undefined);
+    const { data } = await api.users.messages.send({
+      userId: 'me',
+      requestBody: {
+        raw: plainTextMessage(params),
+        ...(threadId === undefined ? {} : { threadId }),
+      },
+    });
+    return { result: { messageId: data.id ?? '', threadId: data.threadId ?? '' } };
   }
 
   /** Adds and removes labels; undoing puts back exactly the labels that changed. */
