@@ -185,6 +185,30 @@ when { context.recipientDomains.contains("rival.example") };`,
     expect(await code(agent.request(executeAction, other))).toBe('IDEMPOTENCY_CONFLICT');
   });
 
+  it('keeps the audit event of an action done while it could not publish, and publishes it after a restart', async () => {
+    const { capability, session } = await task();
+    await fixture.auditStream.remove();
+    const answer = await agent.request(
+      executeAction,
+      request(capability, 'gmail.messages.search', { query: 'anything' }),
+    );
+    expect(answer.status).toBe('completed');
+    // The gateway stops with the event still in its outbox; it comes back with audit's stream.
+    await fixture.restartGateway(() => fixture.auditStream.create());
+    let names: string[] = [];
+    for (let attempt = 0; attempt < 40 && !names.includes('action.executed'); attempt += 1) {
+      names = (await fixture.auditEvents())
+        .filter(
+          (e) =>
+            e.event.tenantId === session.tenant!.id && e.event.data.actionId === answer.actionId,
+        )
+        .map((e) => e.event.name);
+      if (!names.includes('action.executed'))
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(names).toEqual(['action.requested', 'action.executed']);
+  });
+
   it('refuses a capability of a person no longer a member', async () => {
     const owner = await task();
     const email = person('member').email;

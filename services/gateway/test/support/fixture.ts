@@ -45,6 +45,13 @@ export interface SessionView {
 export interface GatewayFixture {
   readonly origin: string;
   readonly gateway: RunningGateway;
+  /**
+   * Stops the gateway (its outbox left as it is) and starts another on the same database and
+   * NATS, as after a crash and a restart; `between` runs while none is running.
+   */
+  restartGateway(between?: () => Promise<void>): Promise<void>;
+  /** The JetStream stream standing in for audit's: delete it, and nothing can be published. */
+  readonly auditStream: { remove(): Promise<void>; create(): Promise<void> };
   /** Every line the gateway logged. */
   readonly logs: string[];
   readonly provider: OidcProviderDouble;
@@ -101,7 +108,10 @@ export async function startGatewayFixture(
   });
   const raw: NatsConnection = await connect({ servers: nats.url });
   const manager = await jetstreamManager(raw);
-  await manager.streams.add({ name: STREAM, subjects: ['audit.events.*'] });
+  const createStream = async () => {
+    await manager.streams.add({ name: STREAM, subjects: ['audit.events.*'] });
+  };
+  await createStream();
   const gatewaySigning = generateSigningKey();
   const gatewaySealing = generateSealingKey();
   const vaultProxySealing = generateSealingKey();
@@ -153,17 +163,28 @@ export async function startGatewayFixture(
       done();
     },
   });
-  const gateway = await startGateway(
-    config,
-    createLogger({ service: 'gateway', level: 'debug', destination }),
-  );
+  const logger = createLogger({ service: 'gateway', level: 'debug', destination });
+  let gateway = await startGateway(config, logger);
   const sessionCookie = config.http.secureCookies
     ? '__Host-heroagent_session'
     : 'heroagent_session';
 
   const fixture: GatewayFixture = {
     origin,
-    gateway,
+    get gateway() {
+      return gateway;
+    },
+    async restartGateway(between) {
+      await gateway.close();
+      await between?.();
+      gateway = await startGateway(config, logger);
+    },
+    auditStream: {
+      async remove() {
+        await manager.streams.delete(STREAM);
+      },
+      create: createStream,
+    },
     logs,
     provider,
     vault,
