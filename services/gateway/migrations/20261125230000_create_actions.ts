@@ -56,6 +56,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       `create policy actions_tenant_rows on actions for all using (tenant_id = ${tenant}) with check (tenant_id = ${tenant})`,
     )
     .execute(db);
+  // After a crash, actions left running are found across tenants and marked: outcome unknown.
+  await sql
+    .raw(
+      `create policy actions_stale_sweep on actions for all using (current_setting('app.stale_sweep', true) = 'on' and status in ('executing', 'failed')) with check (current_setting('app.stale_sweep', true) = 'on' and status = 'failed')`,
+    )
+    .execute(db);
   // The sender releases due sends across tenants: it may see scheduled ones and claim them.
   await sql
     .raw(

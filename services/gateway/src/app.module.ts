@@ -177,6 +177,7 @@ export class AppModule {
           relay,
           () => approvalsService.expire(),
           () => executor.releaseDue(),
+          () => executor.failStale(),
           logger,
         ),
       ],

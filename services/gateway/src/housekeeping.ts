@@ -25,11 +25,13 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     readonly relay: AuditRelay,
     private readonly expireApprovals: () => Promise<number>,
     private readonly releaseSends: () => Promise<number>,
+    private readonly failStale: () => Promise<number>,
     private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
+    void this.purge();
     this.timer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
     this.timer.unref();
     this.approvalsTimer = setInterval(() => void this.expire(), EXPIRE_APPROVALS_EVERY_MS);
@@ -76,6 +78,9 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
 
   async purge(): Promise<void> {
     try {
+      const stale = await this.failStale();
+      if (stale > 0)
+        this.logger.warn({ stale }, 'actions left running by a stopped gateway marked failed');
       const sessions = await this.sessions.purgeExpired();
       const flows = await this.flows.deleteExpired(new Date());
       if (sessions + flows > 0)

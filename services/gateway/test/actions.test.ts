@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContractError, executeAction, type RpcRequestInput } from '@heroagent/contracts';
+import {
+  ContractError,
+  executeAction,
+  getAction,
+  type RpcRequestInput,
+} from '@heroagent/contracts';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { ActionExecutor } from '../src/actions/action-executor.js';
+import { ActionsRepository } from '../src/actions/actions.repository.js';
+import { AuditRecorder } from '../src/audit/audit-recorder.js';
+import { CapabilityGate } from '../src/tasks/capability-gate.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 
 let counter = 0;
@@ -207,6 +216,54 @@ when { context.recipientDomains.contains("rival.example") };`,
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(names).toEqual(['action.requested', 'action.executed']);
+  });
+
+  it('marks an action a crash left running as failed with an unknown outcome, and records it', async () => {
+    const { capability, session, task: started, connection } = await task();
+    const gate = fixture.gateway.app.get(CapabilityGate);
+    const claims = await gate.admit(capability, { action: 'gmail.messages.search' });
+    const actions = fixture.gateway.app.get(ActionsRepository);
+    const audit = fixture.gateway.app.get(AuditRecorder);
+    const id = randomUUID();
+    // What a gateway that died mid-call leaves: an action recorded as running, and nothing more.
+    await actions.begin(
+      {
+        id,
+        tenantId: session.tenant!.id,
+        taskId: started.id,
+        userId: session.user.id,
+        connectionId: connection.id,
+        capabilityId: claims.id,
+        type: 'gmail.messages.search',
+        class: 'read',
+        idempotencyKey: `key-${randomUUID()}`,
+        requestHash: Buffer.alloc(32),
+        params: { query: '' },
+        rationale: 'It was running when the lights went out.',
+        status: 'executing',
+        policy: { effect: 'allow', policyId: 'default-allow-reads', reason: 'reads' },
+      },
+      audit.within({
+        tenantId: session.tenant!.id,
+        name: 'action.requested',
+        actor: { type: 'agent', id: started.id },
+        outcome: 'pending',
+        data: { actionId: id },
+      }),
+    );
+    const executor = fixture.gateway.app.get(ActionExecutor);
+    expect(await executor.failStale()).toBe(0);
+    expect(await executor.failStale(new Date(Date.now() + 11 * 60_000))).toBe(1);
+    expect(await agent.request(getAction, { capability, actionId: id })).toMatchObject({
+      status: 'failed',
+      error: {
+        message: expect.stringContaining('whether it took effect is unknown'),
+      },
+    });
+    const names = (await fixture.auditEvents())
+      .filter((e) => e.event.data.actionId === id)
+      .map((e) => e.event.name);
+    expect(names).toEqual(['action.requested', 'action.outcome_unknown']);
   });
 
   it('refuses a capability of a person no longer a member', async () => {

@@ -45,6 +45,9 @@ function actingFor(claims: CapabilityClaims): ActingFor {
   };
 }
 
+/** An action still `executing` after this long was left by a process that died. */
+const STALE_AFTER_MS = 10 * 60_000;
+
 /** How long a retry waits for the first attempt of the same request to finish. */
 const RETRY_WAIT_MS = 10_000;
 
@@ -294,6 +297,32 @@ export class ActionExecutor {
       this.audit.committed();
     }
     return due.length;
+  }
+
+  /**
+   * Marks actions a crash left running (for longer than any call may take) as failed with an
+   * unknown outcome, recorded, so none stays `executing` forever and a person can look.
+   */
+  async failStale(now: Date = this.now()): Promise<number> {
+    const stale = await this.actions.failStale(
+      new Date(now.getTime() - STALE_AFTER_MS),
+      now,
+      (row) =>
+        this.audit.within({
+          tenantId: row.tenant_id,
+          name: 'action.outcome_unknown',
+          actor: { type: 'service', id: 'gateway' },
+          userId: row.user_id,
+          taskId: row.task_id,
+          action: row.type,
+          outcome: 'failure',
+          rationale: row.rationale,
+          relatedEventId: row.audit_event_id,
+          data: { actionId: row.id, reason: 'the gateway stopped while it was running' },
+        }),
+    );
+    if (stale.length > 0) this.audit.committed();
+    return stale.length;
   }
 
   /** Where one of the task's actions stands (the agent asks after an approval). */

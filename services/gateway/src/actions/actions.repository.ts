@@ -136,6 +136,37 @@ export class ActionsRepository {
     });
   }
 
+  /**
+   * Actions left `executing` since before `staleBefore` (their process died mid-call): marked
+   * failed with an unknown outcome, each with its audit event, in one transaction.
+   */
+  async failStale(
+    staleBefore: Date,
+    now: Date,
+    record: (row: ActionRow) => InTransaction,
+  ): Promise<ActionRow[]> {
+    return withSettings(this.db, { 'app.stale_sweep': 'on' }, async (trx) => {
+      const stale = await trx
+        .updateTable('actions')
+        .set({
+          status: 'failed',
+          error: JSON.stringify({
+            code: 'UPSTREAM_FAILED',
+            message:
+              'the gateway stopped while this action was running: whether it took effect is unknown',
+          }),
+          updated_at: now,
+          completed_at: now,
+        })
+        .where('status', '=', 'executing')
+        .where('updated_at', '<', staleBefore)
+        .returningAll()
+        .execute();
+      for (const row of stale) await record(row)(trx);
+      return stale;
+    });
+  }
+
   /** Holds an allowed send in the outbox until `releaseAt`, with its audit event. */
   async schedule(
     tenantId: string,
