@@ -31,6 +31,10 @@ const envSchema = z.object({
   BENCH_AUDIT_BATCH: count(500, 1, 4_000),
   /** Events in the bundle the offline verifier checks. */
   BENCH_VERIFY_EVENTS: count(20_000, 10, 10_000_000),
+  /** Sequential actions timed end to end through the gateway (each writes to Postgres). */
+  BENCH_ACTION_REQUESTS: count(300, 10, 100_000),
+  /** Actions sent in all for the action throughput figure. */
+  BENCH_ACTION_THROUGHPUT_REQUESTS: count(1_000, 10, 1_000_000),
 });
 
 /** What the benchmarks run with; every figure can be changed from the environment. */
@@ -54,6 +58,10 @@ export const benchConfigSchema = envSchema.transform((env) => ({
     liveMs: env.BENCH_AUDIT_LIVE_MS,
     ingestBatch: env.BENCH_AUDIT_BATCH,
     verifyEvents: env.BENCH_VERIFY_EVENTS,
+  },
+  action: {
+    requests: env.BENCH_ACTION_REQUESTS,
+    throughputRequests: env.BENCH_ACTION_THROUGHPUT_REQUESTS,
   },
 }));
 export type BenchConfig = z.output<typeof benchConfigSchema>;

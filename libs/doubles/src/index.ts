@@ -15,3 +15,4 @@ export { GmailDouble, type GmailSeedMessage, type SentGmailMessage } from './gma
 export { type GmailLabel } from './gmail-mailbox.js';
 export { CalendarDouble, type CalendarEvent, type CalendarEventTime } from './calendar-double.js';
 export { type GoogleApiRequest } from './google-api-double.js';
+export { MerchantDouble, type MerchantOrder } from './merchant-double.js';

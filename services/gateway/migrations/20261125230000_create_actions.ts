@@ -48,7 +48,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   );
   await sql`create index actions_by_task on actions (task_id, created_at)`.execute(db);
-  await sql`create index actions_due on actions (release_at) where status = 'scheduled'`.execute(db);
+  await sql`create index actions_due on actions (release_at) where status = 'scheduled'`.execute(
+    db,
+  );
   await sql.raw(`alter table actions enable row level security`).execute(db);
   await sql.raw(`alter table actions force row level security`).execute(db);
   await sql

@@ -25,6 +25,7 @@ import { ConnectionsController } from './connections/connections.controller.js';
 import { VaultProxyClient } from './connections/vault-proxy.client.js';
 import { CalendarConnector } from './connectors/calendar.connector.js';
 import { GmailConnector } from './connectors/gmail.connector.js';
+import { MerchantConnector } from './connectors/merchant.connector.js';
 import { Housekeeping } from './housekeeping.js';
 import { Cookies } from './http/cookies.js';
 import { EdgeGuard } from './http/edge.guard.js';
@@ -131,6 +132,7 @@ export class AppModule {
           rootUrl: config.providers.calendarRootUrl,
           timeoutMs: config.providers.timeoutMs,
         }),
+        new MerchantConnector(config.merchants, config.providers.timeoutMs),
       ],
       audit,
       approvals,

@@ -81,6 +81,25 @@ describe('gateway configuration', () => {
     ]);
   });
 
+  it('reads the merchants purchases go through, refusing malformed ones', () => {
+    expect(issues({ MERCHANTS: 'not json' })).toEqual([
+      'MERCHANTS: must be a JSON array of merchants',
+    ]);
+    expect(
+      issues({ MERCHANTS: JSON.stringify([{ id: 'Books!', url: 'http://x', apiKey: 'k' }]) })
+        .length,
+    ).toBeGreaterThan(0);
+    const config = gatewayConfigSchema.parse({
+      ...base,
+      MERCHANTS: JSON.stringify([
+        { id: 'books', url: 'https://books.example', apiKey: 'sk_live_12345678' },
+      ]),
+    });
+    expect(config.merchants).toEqual([
+      { id: 'books', url: 'https://books.example', apiKey: 'sk_live_12345678' },
+    ]);
+  });
+
   it('reads the sign-up domains list', () => {
     const config = gatewayConfigSchema.parse({
       ...base,

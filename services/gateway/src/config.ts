@@ -64,6 +64,32 @@ const envSchema = z
     APPROVAL_TTL_S: seconds(60, 30 * 86_400, 86_400),
     /** Purchases of at least this much (minor units, any currency) need a second person's approval. */
     APPROVAL_SECOND_PERSON_FROM_MINOR: z.coerce.number().int().min(1).default(10_000),
+    /**
+     * The merchants purchases go through: a JSON array of `{ id, url, apiKey }` (their order APIs).
+     * Without it, purchases are refused when they would run.
+     */
+    MERCHANTS: z
+      .string()
+      .default('[]')
+      .transform((text, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.addIssue({ code: 'custom', message: 'must be a JSON array of merchants' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z
+          .array(
+            z.strictObject({
+              id: z.string().regex(/^[a-z0-9-]{1,64}$/),
+              url: httpUrl,
+              apiKey: z.string().min(8).max(512),
+            }),
+          )
+          .max(100),
+      ),
     /** How long a sent message waits in the outbox, cancellable, before it really leaves. */
     SEND_UNDO_WINDOW_S: z.coerce.number().int().min(0).max(600).default(30),
     /** Longest wait for a provider API call. */
@@ -180,6 +206,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
           },
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
     sendWindowMs: env.SEND_UNDO_WINDOW_S * 1000,
+    merchants: env.MERCHANTS,
     approvals: {
       ttlMs: env.APPROVAL_TTL_S * 1000,
       secondPersonFromMinor: env.APPROVAL_SECOND_PERSON_FROM_MINOR,

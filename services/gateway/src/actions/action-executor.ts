@@ -261,6 +261,7 @@ export class ActionExecutor {
         if (connector === undefined) throw new ContractError('UPSTREAM_FAILED', 'no connector');
         const token = await this.tokenFor(definition, by);
         const outcome = await connector.execute({
+          actionId: row.id,
           type: row.type,
           params: row.params,
           accessToken: token,
@@ -375,8 +376,9 @@ export class ActionExecutor {
       if (connector === undefined) {
         throw new ContractError('ACTION_UNKNOWN', `${definition.type} has no connector yet`);
       }
-      const token = await this.tokenFor(definition, by);
+      const token = definition.provider === 'google' ? await this.tokenFor(definition, by) : '';
       const outcome = await connector.execute({
+        actionId: row.id,
         type: definition.type,
         params: row.params,
         accessToken: token,

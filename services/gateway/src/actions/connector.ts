@@ -1,9 +1,11 @@
 /** One call a connector makes for an action, with the token it may use for it. */
 export interface ConnectorCall {
+  /** The action's id: the idempotency key of whatever the connector creates. */
+  readonly actionId: string;
   readonly type: string;
   /** Parameters as the catalog parsed them. */
   readonly params: unknown;
-  /** A short-lived access token for the connection (Google actions), in memory only. */
+  /** A short-lived access token for the connection (Google actions; '' for merchants), in memory only. */
   readonly accessToken: string;
 }
 

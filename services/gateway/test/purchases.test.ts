@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContractError, executeAction, type RpcResponse } from '@heroagent/contracts';
+import { MerchantDouble } from '@heroagent/doubles';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+
+let counter = 0;
+const person = (name: string) => {
+  counter += 1;
+  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
+};
+
+/** Purchases: always within the task's spend limit, always approved (by two people when large). */
+describe('purchases through a merchant connector', () => {
+  let merchant: MerchantDouble;
+  let fixture: GatewayFixture;
+  let agent: ContractClient;
+
+  async function setUp(
+    limits: Record<string, unknown> = { spend: { maxMinor: 50_000, currency: 'EUR' } },
+  ) {
+    const owner = await fixture.signIn(person('owner'));
+    const email = person('admin').email;
+    const { token } = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', { email, role: 'admin' })
+    ).json()) as { token: string };
+    const admin = await fixture.signIn(
+      { sub: `sub-${email}`, email, name: 'Admin' },
+      { invitation: token },
+    );
+    const started = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tasks', {
+        title: 'Buy books',
+        actions: ['purchase.create'],
+        limits,
+      })
+    ).json()) as { capability: string };
+    return { owner, admin, capability: started.capability };
+  }
+
+  const buy = (capability: string, amountMinor: number, extra: Record<string, unknown> = {}) =>
+    agent.request(executeAction, {
+      capability,
+      action: 'purchase.create',
+      params: {
+        merchant: 'books',
+        item: 'Structure and Interpretation of Computer Programs',
+        amountMinor,
+        currency: 'EUR',
+        ...extra,
+      },
+      idempotencyKey: `key-${randomUUID()}`,
+      rationale: 'The team asked for the book.',
+    });
+
+  const pending = (answer: RpcResponse<typeof executeAction>) => {
+    if (answer.status !== 'pending_approval')
+      throw new Error(`expected pending, got ${answer.status}`);
+    return answer;
+  };
+
+  async function code(request: Promise<unknown>): Promise<string> {
+    try {
+      await request;
+      return 'OK';
+    } catch (error) {
+      if (error instanceof ContractError) return error.code;
+      throw error;
+    }
+  }
+
+  beforeAll(async () => {
+    merchant = await MerchantDouble.start();
+    fixture = await startGatewayFixture({
+      MERCHANTS: JSON.stringify([{ id: 'books', url: merchant.url, apiKey: merchant.apiKey }]),
+    });
+    agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
+    await agent.connect();
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await fixture?.close();
+    await merchant?.close();
+  });
+
+  it('buys once a person approves, once, with the action as the idempotency key', async () => {
+    const { owner, capability } = await setUp();
+    const answer = pending(await buy(capability, 4_599));
+    expect(merchant.orders).toHaveLength(0);
+    const approved = await fixture.call(
+      owner.browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    const body = (await approved.json()) as {
+      outcome: { status: string; result: { orderId: string } };
+    };
+    expect(body.outcome.status).toBe('completed');
+    const order = merchant.orders.find((o) => o.id === body.outcome.result.orderId);
+    expect(order).toMatchObject({
+      amountMinor: 4_599,
+      currency: 'EUR',
+      idempotencyKey: answer.actionId,
+    });
+  });
+
+  it('needs two different people over the threshold', async () => {
+    const { owner, admin, capability } = await setUp();
+    const answer = pending(await buy(capability, 25_000));
+    const before = merchant.orders.length;
+    await fixture.call(owner.browser, 'POST', `/v1/approvals/${answer.approvalId}/approve`, {});
+    expect(merchant.orders.length).toBe(before);
+    const second = await fixture.call(
+      admin.browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    expect(((await second.json()) as { status: string }).status).toBe('approved');
+    expect(merchant.orders.length).toBe(before + 1);
+  });
+
+  it('holds the task to its spend limit and currency, counting what waits for approval', async () => {
+    const { capability } = await setUp({ spend: { maxMinor: 10_000, currency: 'EUR' } });
+    pending(await buy(capability, 6_000));
+    expect(await code(buy(capability, 6_000))).toBe('ACTION_NOT_ALLOWED');
+    expect(await code(buy(capability, 1_000, { currency: 'USD' }))).toBe('ACTION_NOT_ALLOWED');
+    const { capability: unlimited } = await setUp({});
+    expect(await code(buy(unlimited, 100))).toBe('ACTION_NOT_ALLOWED');
+  });
+
+  it('records a declined payment as a failed action, and a purchase cannot be undone', async () => {
+    const { owner, capability } = await setUp();
+    const answer = pending(await buy(capability, 1_234));
+    merchant.declineNext = true;
+    const approved = await fixture.call(
+      owner.browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      {},
+    );
+    expect(approved.status).toBe(502);
+    expect(await approved.json()).toMatchObject({ code: 'UPSTREAM_FAILED' });
+    const bought = pending(await buy(capability, 999));
+    await fixture.call(owner.browser, 'POST', `/v1/approvals/${bought.approvalId}/approve`, {});
+    const undo = await fixture.call(owner.browser, 'POST', `/v1/actions/${bought.actionId}/undo`);
+    expect(undo.status).toBe(409);
+    expect(await undo.json()).toMatchObject({
+      message:
+        'this action cannot be undone: a purchase cannot be taken back by HeroAgent; refunds are the merchant’s',
+    });
+  });
+});
