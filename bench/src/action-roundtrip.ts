@@ -141,6 +141,9 @@ const gateway = await startGateway(
     OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
     GMAIL_API_ROOT_URL: gmail.rootUrl,
     HTTP_TRUST_PROXY_HOPS: '1',
+    // The HTTP edge's throttle (600/min by default) also guards the NATS handlers, one bucket for
+    // all agents: at its default the benchmark's own actions would be refused (as INTERNAL).
+    HTTP_RATE_LIMIT_PER_MINUTE: '100000',
   }),
   silent('gateway'),
 );

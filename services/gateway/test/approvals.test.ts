@@ -14,6 +14,7 @@ const person = (name: string) => {
 
 interface ApprovalView {
   id: string;
+  userId: string;
   actionId: string;
   action: string;
   status: string;
@@ -134,6 +135,16 @@ describe('approvals', () => {
     // The agent learns the outcome.
     const status = await agent.request(getAction, { capability, actionId: answer.actionId });
     expect(status).toMatchObject({ status: 'completed', approval: { status: 'approved' } });
+    // Its record explains it: what the agent said, which policy held it, who approved.
+    const executed = (await fixture.auditEvents()).find(
+      (e) => e.event.name === 'action.executed' && e.event.data.actionId === answer.actionId,
+    )!;
+    expect(executed.event).toMatchObject({
+      rationale: 'The person asked me to write to Ada.',
+      policy: { effect: 'require_approval', policyId: 'default-approve-writes' },
+    });
+    expect(executed.event.data.approvalId).toBe(answer.approvalId);
+    expect(executed.event.data.approvedBy).toEqual([shown!.userId]);
     expect(account).toBeTruthy();
   });
 

@@ -223,6 +223,7 @@ export class ActionExecutor {
     by: ActingFor,
     decision: PolicyDecision,
     requestedEventId: string,
+    approval?: { readonly id: string; readonly approvedBy: readonly string[] },
   ): Promise<Extract<Response, { status: 'completed' }>> {
     const sendsAt = new Date(this.now().getTime() + this.sendWindowMs);
     const result = { outboxId: row.id, sendsAt: sendsAt.toISOString() };
@@ -231,6 +232,7 @@ export class ActionExecutor {
       outcome: 'pending',
       actionId: row.id,
       related: requestedEventId,
+      ...(approval === undefined ? {} : { approval }),
     });
     await this.actions.schedule(by.tenantId, row.id, sendsAt, result, held);
     this.audit.committed();
@@ -367,9 +369,10 @@ export class ActionExecutor {
     by: ActingFor,
     decision: PolicyDecision,
     requestedEventId: string,
+    approval?: { readonly id: string; readonly approvedBy: readonly string[] },
   ): Promise<Extract<Response, { status: 'completed' }>> {
     if (definition.undo.kind === 'cancel-before-release') {
-      return this.hold(row, definition, by, decision, requestedEventId);
+      return this.hold(row, definition, by, decision, requestedEventId, approval);
     }
     const connector = this.connectors.find((candidate) => candidate.handles(definition.type));
     try {
@@ -392,6 +395,7 @@ export class ActionExecutor {
         outcome: 'success',
         actionId: row.id,
         related: requestedEventId,
+        ...(approval === undefined ? {} : { approval }),
       });
       await this.actions.finish(
         by.tenantId,
@@ -415,6 +419,7 @@ export class ActionExecutor {
         outcome: 'failure',
         actionId: row.id,
         related: requestedEventId,
+        ...(approval === undefined ? {} : { approval }),
         error: { code: coded.code, message: coded.message },
       });
       await this.actions.finish(
@@ -516,6 +521,8 @@ export class ActionExecutor {
       actionId: string;
       related?: string;
       approvalId?: string;
+      /** The approval it ran after, and who approved: part of the explanation. */
+      approval?: { readonly id: string; readonly approvedBy: readonly string[] };
       error?: { code: string; message: string };
     },
   ) {
@@ -536,6 +543,9 @@ export class ActionExecutor {
         capabilityId: by.capabilityId,
         connectionId: by.connectionId ?? null,
         ...(what.approvalId === undefined ? {} : { approvalId: what.approvalId }),
+        ...(what.approval === undefined
+          ? {}
+          : { approvalId: what.approval.id, approvedBy: [...what.approval.approvedBy] }),
         ...(what.error === undefined ? {} : { error: what.error }),
       },
     });

@@ -234,6 +234,12 @@ export class ApprovalsService {
       },
       action.policy as PolicyDecision,
       action.audit_event_id,
+      {
+        id: approval.id,
+        approvedBy: (approval.decisions as ApprovalDecision[])
+          .filter((decision) => decision.decision === 'approve')
+          .map((decision) => decision.userId),
+      },
     );
     return outcome;
   }
