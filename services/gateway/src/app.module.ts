@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import type { Strategy } from 'passport';
 import { healthContracts, type SignInProvider } from '@heroagent/contracts';
 import type { Kysely } from '@heroagent/db';
@@ -29,6 +29,7 @@ import { MerchantConnector } from './connectors/merchant.connector.js';
 import { Housekeeping } from './housekeeping.js';
 import { Cookies } from './http/cookies.js';
 import { EdgeGuard } from './http/edge.guard.js';
+import { HttpThrottlerGuard } from './http/http-throttler.guard.js';
 import { PUBLIC_ORIGIN, PublicOrigin } from './http/public-origin.js';
 import { MyDataController } from './people/my-data.controller.js';
 import { PeopleRepository } from './people/people.repository.js';
@@ -214,7 +215,7 @@ export class AppModule {
           inject: [HealthService],
         },
         // Guards run in this order: the rate limit first, then the edge guard.
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: HttpThrottlerGuard },
         {
           provide: APP_GUARD,
           useFactory: (reflector: Reflector) =>

@@ -287,3 +287,49 @@ when { context.recipientDomains.contains("rival.example") };`,
     ).toBe('CAPABILITY_REVOKED');
   });
 });
+
+describe('the HTTP rate limit', () => {
+  let fixture: GatewayFixture;
+  let agent: ContractClient;
+
+  beforeAll(async () => {
+    fixture = await startGatewayFixture({ HTTP_RATE_LIMIT_PER_MINUTE: '5' });
+    agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
+    await agent.connect();
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await fixture?.close();
+  });
+
+  it('does not apply to the agent’s requests over NATS', async () => {
+    const { browser } = await fixture.signIn(person('limited'));
+    const { capability } = (await (
+      await fixture.call(browser, 'POST', '/v1/tasks', {
+        title: 'x',
+        actions: ['calendar.freebusy'],
+      })
+    ).json()) as { capability: string };
+    const codes = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        try {
+          await agent.request(executeAction, {
+            capability,
+            action: 'calendar.freebusy',
+            params: {
+              timeMin: '2026-11-26T00:00:00Z',
+              timeMax: '2026-11-27T00:00:00Z',
+            },
+            idempotencyKey: `key-${randomUUID()}`,
+            rationale: 'Checking the calendar.',
+          });
+          return 'OK';
+        } catch (error) {
+          return error instanceof ContractError ? error.code : 'THROWN';
+        }
+      }),
+    );
+    // No connected account on this task: each is refused by the gateway's own rules, none by a rate limit.
+    expect(new Set(codes)).toEqual(new Set(['ACTION_NOT_ALLOWED']));
+  });
+});
