@@ -131,6 +131,31 @@ describe('purchases through a merchant connector', () => {
     expect(await code(buy(unlimited, 100))).toBe('ACTION_NOT_ALLOWED');
   });
 
+  it('answers a retry with its first outcome even when that outcome used up the limit', async () => {
+    const { capability } = await setUp({
+      spend: { maxMinor: 5_000, currency: 'EUR' },
+      maxActions: 1,
+    });
+    const key = `key-${randomUUID()}`;
+    const request = {
+      capability,
+      action: 'purchase.create',
+      params: {
+        merchant: 'books',
+        item: 'One book',
+        amountMinor: 5_000,
+        currency: 'EUR',
+      } as unknown as Record<string, never>,
+      idempotencyKey: key,
+      rationale: 'One book.',
+    };
+    const first = pending(await agent.request(executeAction, request));
+    const retried = pending(await agent.request(executeAction, request));
+    expect(retried.actionId).toBe(first.actionId);
+    // A different request is held to the limit.
+    expect(await code(buy(capability, 1))).toBe('ACTION_NOT_ALLOWED');
+  });
+
   it('records a declined payment as a failed action, and a purchase cannot be undone', async () => {
     const { owner, capability } = await setUp();
     const answer = pending(await buy(capability, 1_234));

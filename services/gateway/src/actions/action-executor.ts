@@ -95,6 +95,13 @@ export class ActionExecutor {
         })),
       );
     }
+    // A retry gets the first outcome, before limits that the first attempt itself may have used up.
+    const earlier = await this.actions.byKey(
+      claims.tenantId,
+      claims.taskId,
+      request.idempotencyKey,
+    );
+    if (earlier !== undefined) return this.replay(earlier, request, claims);
     const params: unknown = parsed.data;
     const facts = definition.facts(parsed.data);
     const role = await this.people.roleOf(claims.tenantId, claims.userId);

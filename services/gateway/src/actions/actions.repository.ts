@@ -279,6 +279,18 @@ export class ActionsRepository {
     });
   }
 
+  /** The action a task's idempotency key already names, if any. */
+  async byKey(tenantId: string, taskId: string, key: string): Promise<ActionRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+      trx
+        .selectFrom('actions')
+        .selectAll()
+        .where('task_id', '=', taskId)
+        .where('idempotency_key', '=', key)
+        .executeTakeFirst(),
+    );
+  }
+
   async get(tenantId: string, id: string): Promise<ActionRow | undefined> {
     return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
       trx.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst(),
