@@ -76,8 +76,8 @@ const VAULT_PROXY_ONLY = [
   'OAUTH_GOOGLE_CLIENT_SECRET',
 ];
 
-// Sign-in and sign-up settings: the gateway's only. The Google client is the same one vault-proxy
-// refreshes tokens with, so both get its id and secret.
+// Sign-in, sign-up, approval, send-window and merchant settings: the gateway's only. The Google
+// client is the same one vault-proxy refreshes tokens with, so both get its id and secret.
 const GATEWAY_ONLY = [
   'PUBLIC_URL',
   'OAUTH_GOOGLE_CLIENT_ID',
@@ -91,6 +91,10 @@ const GATEWAY_ONLY = [
   'SIGN_UP_BOOTSTRAP_EMAILS',
   'SESSION_IDLE_TIMEOUT_S',
   'SESSION_ABSOLUTE_TIMEOUT_S',
+  'APPROVAL_TTL_S',
+  'APPROVAL_SECOND_PERSON_FROM_MINOR',
+  'SEND_UNDO_WINDOW_S',
+  'MERCHANTS',
 ];
 
 /** Thrown for a bad variable; the message names every one, never its value. */
