@@ -12,12 +12,7 @@ import { ActionsRepository } from '../src/actions/actions.repository.js';
 import { AuditRecorder } from '../src/audit/audit-recorder.js';
 import { CapabilityGate } from '../src/tasks/capability-gate.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { codeOf, person } from './support/people.js';
 
 /**
  * The path of one action up to the provider: capability, catalog, parameters, the capability's
@@ -27,16 +22,6 @@ const person = (name: string) => {
 describe('gateway.actions.execute, up to the provider', () => {
   let fixture: GatewayFixture;
   let agent: ContractClient;
-
-  async function code(request: Promise<unknown>): Promise<string> {
-    try {
-      await request;
-      return 'OK';
-    } catch (error) {
-      if (error instanceof ContractError) return error.code;
-      throw error;
-    }
-  }
 
   async function task(
     body: Record<string, unknown> = {},
@@ -87,7 +72,7 @@ describe('gateway.actions.execute, up to the provider', () => {
   it('refuses an action the capability does not name, and records the refusal', async () => {
     const { capability, session } = await task();
     expect(
-      await code(
+      await codeOf(
         agent.request(
           executeAction,
           request(capability, 'calendar.events.delete', { eventId: 'e1' }),
@@ -95,7 +80,7 @@ describe('gateway.actions.execute, up to the provider', () => {
       ),
     ).toBe('ACTION_NOT_ALLOWED');
     expect(
-      await code(agent.request(executeAction, request(capability, 'gmail.messages.nuke', {}))),
+      await codeOf(agent.request(executeAction, request(capability, 'gmail.messages.nuke', {}))),
     ).toBe('ACTION_UNKNOWN');
     const refused = (await fixture.auditEvents()).filter(
       (e) => e.event.tenantId === session.tenant!.id && e.event.name === 'action.refused',
@@ -129,7 +114,7 @@ describe('gateway.actions.execute, up to the provider', () => {
       subject: 'Hi',
       body: 'Hello',
     });
-    expect(await code(agent.request(executeAction, outside))).toBe('ACTION_NOT_ALLOWED');
+    expect(await codeOf(agent.request(executeAction, outside))).toBe('ACTION_NOT_ALLOWED');
   });
 
   it('asks the tenant’s policy: a forbid denies, recorded with the policy that decided and why', async () => {
@@ -158,7 +143,7 @@ when { context.recipientDomains.contains("rival.example") };`,
       expect((error as ContractError).message).toContain('no-drafts-to-competitors');
     }
     // The same request again: the same answer, from the record, not a second decision.
-    expect(await code(agent.request(executeAction, denied))).toBe('POLICY_DENIED');
+    expect(await codeOf(agent.request(executeAction, denied))).toBe('POLICY_DENIED');
     const events = (await fixture.auditEvents()).filter(
       (e) => e.event.tenantId === session.tenant!.id && e.event.name === 'action.denied',
     );
@@ -184,14 +169,14 @@ when { context.recipientDomains.contains("rival.example") };`,
       { to: ['a@example.com'], subject: 'A', body: 'a' },
       key,
     );
-    await code(agent.request(executeAction, first));
+    await codeOf(agent.request(executeAction, first));
     const other = request(
       capability,
       'gmail.messages.send',
       { to: ['b@example.com'], subject: 'B', body: 'b' },
       key,
     );
-    expect(await code(agent.request(executeAction, other))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await codeOf(agent.request(executeAction, other))).toBe('IDEMPOTENCY_CONFLICT');
   });
 
   it('keeps the audit event of an action done while it could not publish, and publishes it after a restart', async () => {
@@ -281,7 +266,7 @@ when { context.recipientDomains.contains("rival.example") };`,
     ).json()) as { capability: string };
     await fixture.call(owner.browser, 'DELETE', `/v1/tenant/members/${member.session.user.id}`);
     expect(
-      await code(
+      await codeOf(
         agent.request(executeAction, request(started.capability, 'gmail.messages.search', {})),
       ),
     ).toBe('CAPABILITY_REVOKED');

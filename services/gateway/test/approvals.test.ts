@@ -5,12 +5,7 @@ import type { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { ApprovalsService } from '../src/approvals/approvals.service.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { person } from './support/people.js';
 
 interface ApprovalView {
   id: string;

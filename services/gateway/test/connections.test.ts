@@ -9,12 +9,7 @@ import {
   startGatewayFixture,
   type GatewayFixture,
 } from './support/fixture.js';
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { person } from './support/people.js';
 
 interface ConnectionView {
   id: string;

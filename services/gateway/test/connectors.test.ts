@@ -10,6 +10,7 @@ import type { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { ActionExecutor } from '../src/actions/action-executor.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import { person } from './support/people.js';
 
 const WRITES_ALLOWED = `@id("writes-without-approval")
 @reason("This tenant lets its agents write without asking")
@@ -17,12 +18,6 @@ permit (principal, action in HeroAgent::Action::"reversible", resource);
 @id("sends-without-approval")
 @reason("Sends leave after the undo window without asking")
 permit (principal, action == HeroAgent::Action::"gmail.messages.send", resource);`;
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
 
 /** Every Gmail and Calendar action, from the agent's request to the double and back. */
 describe('actions against the Gmail and Calendar doubles', () => {

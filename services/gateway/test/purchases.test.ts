@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContractError, executeAction, type RpcResponse } from '@heroagent/contracts';
+import { executeAction, type RpcResponse } from '@heroagent/contracts';
 import { MerchantDouble } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { codeOf, person } from './support/people.js';
 
 /** Purchases: always within the task's spend limit, always approved (by two people when large). */
 describe('purchases through a merchant connector', () => {
@@ -59,16 +54,6 @@ describe('purchases through a merchant connector', () => {
       throw new Error(`expected pending, got ${answer.status}`);
     return answer;
   };
-
-  async function code(request: Promise<unknown>): Promise<string> {
-    try {
-      await request;
-      return 'OK';
-    } catch (error) {
-      if (error instanceof ContractError) return error.code;
-      throw error;
-    }
-  }
 
   beforeAll(async () => {
     merchant = await MerchantDouble.start();
@@ -125,10 +110,10 @@ describe('purchases through a merchant connector', () => {
   it('holds the task to its spend limit and currency, counting what waits for approval', async () => {
     const { capability } = await setUp({ spend: { maxMinor: 10_000, currency: 'EUR' } });
     pending(await buy(capability, 6_000));
-    expect(await code(buy(capability, 6_000))).toBe('ACTION_NOT_ALLOWED');
-    expect(await code(buy(capability, 1_000, { currency: 'USD' }))).toBe('ACTION_NOT_ALLOWED');
+    expect(await codeOf(buy(capability, 6_000))).toBe('ACTION_NOT_ALLOWED');
+    expect(await codeOf(buy(capability, 1_000, { currency: 'USD' }))).toBe('ACTION_NOT_ALLOWED');
     const { capability: unlimited } = await setUp({});
-    expect(await code(buy(unlimited, 100))).toBe('ACTION_NOT_ALLOWED');
+    expect(await codeOf(buy(unlimited, 100))).toBe('ACTION_NOT_ALLOWED');
   });
 
   it('answers a retry with its first outcome even when that outcome used up the limit', async () => {
@@ -153,7 +138,7 @@ describe('purchases through a merchant connector', () => {
     const retried = pending(await agent.request(executeAction, request));
     expect(retried.actionId).toBe(first.actionId);
     // A different request is held to the limit.
-    expect(await code(buy(capability, 1))).toBe('ACTION_NOT_ALLOWED');
+    expect(await codeOf(buy(capability, 1))).toBe('ACTION_NOT_ALLOWED');
   });
 
   it('records a declined payment as a failed action, and a purchase cannot be undone', async () => {

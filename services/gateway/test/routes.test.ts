@@ -9,18 +9,13 @@ import {
   type GatewayFixture,
   type SessionView,
 } from './support/fixture.js';
+import { person } from './support/people.js';
 
 /**
  * Table-driven over every route of the API (GATEWAY_ROUTES), so a new route is covered by
  * default: it must be served and described, carry the security headers, refuse the unsigned-in,
  * the wrong role and a cross-site request, and never reach into another tenant.
  */
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
 
 const stateChanging = GATEWAY_ROUTES.filter((route) => route.method !== 'GET');
 const label = (route: HttpRoute) => `${route.method} ${route.path}`;

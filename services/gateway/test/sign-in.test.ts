@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '@heroagent/doubles';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
-
-let counter = 0;
-const person = (name = 'someone') => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { person } from './support/people.js';
 
 const atCallback = (location: URL) => location.pathname.endsWith('/callback');
 

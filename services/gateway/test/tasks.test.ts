@@ -4,12 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../src/tasks/capabilities.js';
 import { CapabilityGate } from '../src/tasks/capability-gate.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { person } from './support/people.js';
 
 describe('tasks and capabilities', () => {
   let fixture: GatewayFixture;

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from '@heroagent/doubles';
 import { startGatewayFixture, type GatewayFixture, type SessionView } from './support/fixture.js';
-
-let counter = 0;
-const person = (name: string) => {
-  counter += 1;
-  return { sub: `sub-${name}-${counter}`, email: `${name}${counter}@example.com`, name };
-};
+import { person } from './support/people.js';
 
 interface Signed {
   browser: TestBrowser;

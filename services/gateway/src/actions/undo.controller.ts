@@ -7,7 +7,7 @@ import {
   type RouteResponse,
 } from '@heroagent/contracts';
 import { AuditRecorder } from '../audit/audit-recorder.js';
-import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
+import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
 import { TasksRepository } from '../tasks/tasks.repository.js';
 import { ActionExecutor } from './action-executor.js';
 import { ActionsRepository, type ActionRow } from './actions.repository.js';
@@ -38,7 +38,7 @@ export class UndoController {
     const session = inTenant(edge);
     const tenantId = session.tenant.id;
     const original = await this.actions.get(tenantId, edge.input.params.id);
-    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    const manager = managesTenant(session);
     if (original === undefined || (original.user_id !== session.userId && !manager)) {
       throw new ContractError('NOT_FOUND', 'no such action');
     }

@@ -3,6 +3,7 @@ import type { JsonValue } from '@heroagent/crypto';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { ActionExecutor } from '../actions/action-executor.js';
 import type { ActionsRepository } from '../actions/actions.repository.js';
+import { managesTenant } from '../http/route.js';
 import type { ResolvedSession } from '../sessions/sessions.repository.js';
 import type { PolicyDecision } from '../policy/policy-engine.js';
 import type { TasksRepository } from '../tasks/tasks.repository.js';
@@ -56,7 +57,7 @@ export class ApprovalsService {
   ) {}
 
   async list(session: InTenant, all: boolean) {
-    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    const manager = managesTenant(session);
     const rows = await this.approvals.list(session.tenant.id, {
       ...(manager ? {} : { userId: session.userId }),
       pendingOnly: !all,
@@ -102,7 +103,7 @@ export class ApprovalsService {
 
   private async visible(session: InTenant, id: string): Promise<ApprovalRow> {
     const approval = await this.approvals.get(session.tenant.id, id);
-    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    const manager = managesTenant(session);
     if (approval === undefined || (approval.user_id !== session.userId && !manager)) {
       throw new ContractError('NOT_FOUND', 'no such approval');
     }

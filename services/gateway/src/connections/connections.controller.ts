@@ -12,7 +12,7 @@ import {
   type RouteResponse,
 } from '@heroagent/contracts';
 import { AuditRecorder } from '../audit/audit-recorder.js';
-import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
+import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
 import { OAuthFlows } from '../sign-in/oauth-flows.js';
 import { SignInProviders } from '../sign-in/sign-in.controller.js';
 import { VaultProxyClient } from './vault-proxy.client.js';
@@ -151,7 +151,7 @@ export class ConnectionsController {
     const mine = (await this.vault.list(session.tenant.id, session.userId)).some(
       (connection) => connection.id === id,
     );
-    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    const manager = managesTenant(session);
     if (!mine && !manager) {
       // Whether it exists is not for a member to learn.
       throw new ContractError('CONNECTION_NOT_FOUND', 'you have no such connection');

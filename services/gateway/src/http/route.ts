@@ -70,3 +70,8 @@ export function inTenant(
   if (session.tenant === null) throw new ContractError('FORBIDDEN', 'choose a tenant first');
   return session as ResolvedSession & { tenant: NonNullable<ResolvedSession['tenant']> };
 }
+
+/** Owners and admins manage a tenant: others' connections, tasks, approvals and actions too. */
+export function managesTenant(session: { tenant: { role: string } }): boolean {
+  return session.tenant.role === 'owner' || session.tenant.role === 'admin';
+}

@@ -14,7 +14,7 @@ import {
 } from '@heroagent/contracts';
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
-import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
+import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
 import { Capabilities } from './capabilities.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
@@ -133,7 +133,7 @@ export class TasksController {
     const session = inTenant(edge);
     const { id } = edge.input.params;
     const task = await this.tasks.get(session.tenant.id, id);
-    const manager = session.tenant.role === 'owner' || session.tenant.role === 'admin';
+    const manager = managesTenant(session);
     if (task === undefined || (task.user_id !== session.userId && !manager)) {
       throw new ContractError('NOT_FOUND', 'no such task');
     }
