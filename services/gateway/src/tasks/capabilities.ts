@@ -28,7 +28,11 @@ export class Capabilities {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  mint(claims: Omit<CapabilityClaims, 'v' | 'id' | 'kid' | 'issuedAt'>): {
+  /** `issuedAt` is the caller's clock reading, so a lifetime computed from it is exact. */
+  mint(
+    claims: Omit<CapabilityClaims, 'v' | 'id' | 'kid' | 'issuedAt'>,
+    issuedAt: Date = this.now(),
+  ): {
     token: string;
     claims: CapabilityClaims;
   } {
@@ -37,7 +41,7 @@ export class Capabilities {
       v: 1,
       id: randomUUID(),
       kid: this.signingKey.kid,
-      issuedAt: this.now().toISOString(),
+      issuedAt: issuedAt.toISOString(),
     });
     const signature = signJson(full, CAPABILITY_PURPOSE, this.signingKey);
     return {

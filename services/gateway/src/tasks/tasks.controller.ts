@@ -69,15 +69,18 @@ export class TasksController {
     const now = new Date();
     const taskId = randomUUID();
     const expiresAt = new Date(now.getTime() + ttlMinutes * 60_000);
-    const { token, claims } = this.capabilities.mint({
-      tenantId: session.tenant.id,
-      userId: session.userId,
-      taskId,
-      actions: [...new Set(actions)],
-      ...(connectionId === undefined ? {} : { connectionId }),
-      limits,
-      expiresAt: expiresAt.toISOString(),
-    });
+    const { token, claims } = this.capabilities.mint(
+      {
+        tenantId: session.tenant.id,
+        userId: session.userId,
+        taskId,
+        actions: [...new Set(actions)],
+        ...(connectionId === undefined ? {} : { connectionId }),
+        limits,
+        expiresAt: expiresAt.toISOString(),
+      },
+      now,
+    );
     const row = await this.tasks.create(
       {
         id: taskId,
