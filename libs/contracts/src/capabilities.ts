@@ -56,3 +56,21 @@ export const capabilityClaimsSchema = z.strictObject({
   expiresAt: timestampSchema,
 });
 export type CapabilityClaims = z.infer<typeof capabilityClaimsSchema>;
+
+/**
+ * What a capability token says, WITHOUT checking its signature: for the agent, which plans with
+ * the actions and limits it was given. Only the gateway's verification decides anything; a
+ * malformed token gives undefined.
+ */
+export function readCapabilityClaims(token: string): CapabilityClaims | undefined {
+  const [encoded, signature, extra] = token.split('.');
+  if (encoded === undefined || signature === undefined || extra !== undefined) return undefined;
+  try {
+    const parsed = capabilityClaimsSchema.safeParse(
+      JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')),
+    );
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

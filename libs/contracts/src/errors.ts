@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'CONNECTION_BROKEN',
   // Vault (or the embedded secrets store) is sealed or unreachable: fail closed.
   'SECRETS_UNAVAILABLE',
+  // No model the tenant allows is configured or reachable.
+  'MODEL_UNAVAILABLE',
   // The HTTP edge.
   'CSRF_INVALID',
   'OAUTH_STATE_INVALID',

@@ -20,6 +20,12 @@ export const executeActionRequestSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_.:-]+$/),
   /** Why the agent takes this step, in a sentence shown to the user and stored in audit. */
   rationale: z.string().trim().min(1).max(2000),
+  /**
+   * Parameters whose values the agent took from content it read (an address found in a mail, an
+   * amount in an event) rather than from the person: a side effect that uses one waits for a
+   * person's approval whatever the policy allows.
+   */
+  untrustedParams: z.array(z.string().min(1).max(200)).max(50).default([]),
 });
 
 export const executeActionResponseSchema = z.discriminatedUnion('status', [

@@ -9,6 +9,18 @@ import {
   userIdSchema,
 } from './common.js';
 import { defineRoute } from './http-route.js';
+import { everyone, idParams, managers, overseers } from './gateway-http-access.js';
+import {
+  getAgentsSwitch,
+  listTasks,
+  pauseAgents,
+  resumeAgents,
+  startTask,
+  stopTask,
+  listTaskEvents,
+  getAgentSettings,
+  saveAgentSettings,
+} from './gateway-http-tasks.js';
 import { connectionSchema } from './vault-connections.js';
 
 /**
@@ -97,7 +109,6 @@ export const connectionViewSchema = connectionSchema.extend({
 });
 
 const userParams = z.strictObject({ userId: userIdSchema });
-const idParams = z.strictObject({ id: z.uuid() });
 
 // ---- Public: probes, the API description, sign-in -------------------------------------------
 
@@ -300,10 +311,6 @@ export const closeMyAccount = defineRoute({
 
 // ---- In the current tenant ------------------------------------------------------------------
 
-const everyone = { roles: ['owner', 'admin', 'auditor', 'member'] } as const;
-const managers = { roles: ['owner', 'admin'] } as const;
-const overseers = { roles: ['owner', 'admin', 'auditor'] } as const;
-
 export const listMembers = defineRoute({
   id: 'tenant.members.list',
   method: 'GET',
@@ -487,113 +494,6 @@ export const revokeMyConnection = defineRoute({
     'CONNECTION_NOT_FOUND',
     'SECRETS_UNAVAILABLE',
   ],
-});
-
-// ---- Tasks and the agents' switch ------------------------------------------------------------
-
-export const taskViewSchema = z.object({
-  id: z.uuid(),
-  userId: userIdSchema,
-  title: z.string(),
-  actions: z.array(z.string()),
-  connectionId: connectionIdSchema.nullable(),
-  limits: capabilityLimitsSchema,
-  status: z.enum(['running', 'stopped', 'expired']),
-  createdAt: timestampSchema,
-  expiresAt: timestampSchema,
-  stoppedAt: timestampSchema.nullable(),
-  stoppedBy: userIdSchema.nullable(),
-  stopReason: z.string().nullable(),
-});
-
-export const startTask = defineRoute({
-  id: 'tasks.start',
-  method: 'POST',
-  path: '/v1/tasks',
-  summary:
-    'Starts a task: mints the capability the agent acts under (these actions, this account, these limits, until it expires).',
-  access: everyone,
-  body: z.strictObject({
-    title: z.string().trim().min(1).max(500),
-    actions: z.array(actionTypeSchema).min(1).max(50),
-    connectionId: connectionIdSchema.optional(),
-    limits: capabilityLimitsSchema.default({}),
-    ttlMinutes: z.number().int().min(5).max(1440).default(60),
-  }),
-  outcome: {
-    kind: 'json',
-    status: 201,
-    schema: z.object({ task: taskViewSchema, capability: z.string() }),
-  },
-  errors: [
-    'UNAUTHENTICATED',
-    'CSRF_INVALID',
-    'FORBIDDEN',
-    'ACTION_UNKNOWN',
-    'CONNECTION_NOT_FOUND',
-    'TENANT_PAUSED',
-  ],
-  rateLimitPerMinute: 60,
-});
-
-export const listTasks = defineRoute({
-  id: 'tasks.list',
-  method: 'GET',
-  path: '/v1/tasks',
-  summary:
-    "Tasks: a member sees their own; an owner, admin or auditor may ask for a member's or all.",
-  access: everyone,
-  query: z.strictObject({ userId: z.union([userIdSchema, z.literal('all')]).optional() }),
-  outcome: { kind: 'json', status: 200, schema: z.object({ tasks: z.array(taskViewSchema) }) },
-  errors: ['UNAUTHENTICATED', 'FORBIDDEN'],
-});
-
-export const stopTask = defineRoute({
-  id: 'tasks.stop',
-  method: 'POST',
-  path: '/v1/tasks/:id/stop',
-  summary:
-    'Stops a task at once: its capability is refused from now on (its owner, or an owner or admin).',
-  access: everyone,
-  params: idParams,
-  body: z.strictObject({ reason: z.string().trim().max(500).default('') }),
-  outcome: { kind: 'no-content' },
-  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'NOT_FOUND'],
-});
-
-export const getAgentsSwitch = defineRoute({
-  id: 'tenant.agents.get',
-  method: 'GET',
-  path: '/v1/tenant/agents',
-  summary: "Whether the tenant's agents are paused.",
-  access: overseers,
-  outcome: {
-    kind: 'json',
-    status: 200,
-    schema: z.object({ paused: z.boolean() }),
-  },
-  errors: ['UNAUTHENTICATED', 'FORBIDDEN'],
-});
-
-export const pauseAgents = defineRoute({
-  id: 'tenant.agents.pause',
-  method: 'POST',
-  path: '/v1/tenant/agents/pause',
-  summary:
-    'Pauses every agent of the tenant at once: all its capabilities are refused until resumed.',
-  access: managers,
-  outcome: { kind: 'no-content' },
-  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN'],
-});
-
-export const resumeAgents = defineRoute({
-  id: 'tenant.agents.resume',
-  method: 'POST',
-  path: '/v1/tenant/agents/resume',
-  summary: "Resumes the tenant's agents.",
-  access: managers,
-  outcome: { kind: 'no-content' },
-  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN'],
 });
 
 // ---- The tenant's policy ----------------------------------------------------------------------
@@ -790,6 +690,9 @@ export const GATEWAY_ROUTES = [
   getAgentsSwitch,
   pauseAgents,
   resumeAgents,
+  listTaskEvents,
+  getAgentSettings,
+  saveAgentSettings,
   getTenantPolicy,
   saveTenantPolicy,
   listApprovals,

@@ -123,5 +123,7 @@ export {
   type RouteResponse,
 } from './http-route.js';
 export * from './gateway-http.js';
+export * from './gateway-http-tasks.js';
+export * from './agent-tasks.js';
 export * from './action-catalog.js';
 export * from './capabilities.js';

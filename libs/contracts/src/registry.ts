@@ -10,6 +10,12 @@ import {
   testSiemDestination,
   verifyAuditChain,
 } from './audit-records.js';
+import {
+  listModelProviders,
+  reportTaskProgress,
+  startAgentTask,
+  stopAgentTask,
+} from './agent-tasks.js';
 import { executeAction, getAction } from './gateway-actions.js';
 import {
   createDataKey,
@@ -28,6 +34,10 @@ export const ALL_RPC_CONTRACTS: readonly RpcContract[] = [
   ...Object.values(healthContracts),
   executeAction,
   getAction,
+  reportTaskProgress,
+  startAgentTask,
+  stopAgentTask,
+  listModelProviders,
   issueToken,
   queryAuditRecords,
   exportAuditBundle,

@@ -16,3 +16,25 @@ export { type GmailLabel } from './gmail-mailbox.js';
 export { CalendarDouble, type CalendarEvent, type CalendarEventTime } from './calendar-double.js';
 export { type GoogleApiRequest } from './google-api-double.js';
 export { MerchantDouble, type MerchantOrder } from './merchant-double.js';
+export {
+  ChatModelDouble,
+  lastUserText,
+  messageText,
+  offeredTools,
+  toolResults,
+  type ChatMessage,
+  type ChatModelDoubleOptions,
+  type ChatRequest,
+  type ChatTextPart,
+  type ChatTool,
+  type ChatToolCall,
+  type ChatToolChoice,
+  type ScriptedAnswer,
+  type ScriptedError,
+  type ScriptedHang,
+  type ScriptedReply,
+  type ScriptedReplyFunction,
+  type ScriptedToolCall,
+  type ScriptedTurn,
+  type ToolResult,
+} from './chat-model-double.js';

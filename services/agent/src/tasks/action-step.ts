@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContractError, type ActionDefinition } from '@heroagent/contracts';
+import type { Gateway } from '../gateway/gateway-link.js';
+import type { Json } from '../privacy/redactor.js';
+import type { Timeline } from './timeline.js';
+
+/** Statuses after which an action waiting for a person has been decided. */
+const UNDECIDED = new Set(['pending_approval', 'approved', 'executing']);
+
+/** Gateway refusals the model is told about (it may try something else); the rest are failures. */
+function outcomeOf(code: string): 'denied' | 'refused' | 'failed' {
+  if (code === 'POLICY_DENIED') return 'denied';
+  if (
+    code === 'ACTION_NOT_ALLOWED' ||
+    code === 'INVALID_REQUEST' ||
+    code === 'RATE_LIMITED' ||
+    code === 'IDEMPOTENCY_CONFLICT' ||
+    code === 'SCOPE_NOT_GRANTED'
+  )
+    return 'refused';
+  return 'failed';
+}
+
+/**
+ * One action asked of the gateway: reported as requested (with its rationale and untrusted
+ * parameters), performed or held for approval, and — when held — waited on until a person decides
+ * or it expires. What the model gets back is the outcome, with the data under `data`.
+ */
+export class ActionStep {
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly timeline: Timeline,
+    private readonly signal: AbortSignal,
+    private readonly pollMs: number,
+  ) {}
+
+  async perform(step: {
+    capability: string;
+    toolCallId: string;
+    action: ActionDefinition;
+    params: Record<string, unknown>;
+    rationale: string;
+    untrusted: string[];
+    idempotencyKey: string;
+  }): Promise<Json> {
+    const { toolCallId, action } = step;
+    this.timeline.emit({
+      kind: 'action.requested',
+      toolCallId,
+      action: action.type,
+      rationale: step.rationale,
+      untrusted: step.untrusted,
+    });
+    let answer;
+    try {
+      answer = await this.gateway.execute({
+        capability: step.capability,
+        action: action.type,
+        params: step.params as Record<string, Json>,
+        idempotencyKey: step.idempotencyKey,
+        rationale: step.rationale,
+        untrustedParams: step.untrusted,
+      });
+    } catch (error) {
+      const refused =
+        error instanceof ContractError
+          ? error
+          : new ContractError('INTERNAL', 'the gateway could not be asked');
+      this.timeline.emit({
+        kind: 'action.outcome',
+        toolCallId,
+        action: action.type,
+        status: outcomeOf(refused.code),
+        code: refused.code,
+        message: refused.message.slice(0, 2000),
+      });
+      if (error instanceof ContractError) {
+        // The caller decides whether this ends the task (a refused capability does).
+        if (
+          [
+            'CAPABILITY_INVALID',
+            'CAPABILITY_EXPIRED',
+            'CAPABILITY_REVOKED',
+            'TENANT_PAUSED',
+          ].includes(error.code)
+        )
+          throw error;
+      }
+      return {
+        action: action.type,
+        status: outcomeOf(refused.code),
+        code: refused.code,
+        message: refused.message,
+      };
+    }
+    if (answer.status === 'completed') {
+      this.timeline.emit({
+        kind: 'action.outcome',
+        toolCallId,
+        action: action.type,
+        actionId: answer.actionId,
+        status: 'completed',
+      });
+      return {
+        action: action.type,
+        status: 'completed',
+        data: answer.result,
+        undo: answer.undo.available ? 'possible' : 'not possible',
+      };
+    }
+    this.timeline.emit({
+      kind: 'action.outcome',
+      toolCallId,
+      action: action.type,
+      actionId: answer.actionId,
+      status: 'pending_approval',
+    });
+    return this.awaitDecision(step.capability, toolCallId, action, answer.actionId);
+  }
+
+  private async awaitDecision(
+    capability: string,
+    toolCallId: string,
+    action: ActionDefinition,
+    actionId: string,
+  ): Promise<Json> {
+    for (;;) {
+      await sleep(this.pollMs, undefined, { signal: this.signal });
+      const state = await this.gateway.action(capability, actionId);
+      const status = state.status;
+      if (status === 'executing' || UNDECIDED.has(status)) continue;
+      this.timeline.emit({
+        kind: 'action.outcome',
+        toolCallId,
+        action: action.type,
+        actionId,
+        status,
+        ...(state.error === undefined
+          ? {}
+          : { code: state.error.code, message: state.error.message.slice(0, 2000) }),
+      });
+      return {
+        action: action.type,
+        status,
+        ...(state.result === undefined ? {} : { data: state.result }),
+        ...(state.error === undefined
+          ? {}
+          : { code: state.error.code, message: state.error.message }),
+        ...(status === 'rejected' ? { note: 'the person declined this action' } : {}),
+      };
+    }
+  }
+}
