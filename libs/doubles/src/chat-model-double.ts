@@ -166,6 +166,12 @@ export class ChatModelDouble {
   }
 
   /** How many scripted turns are still waiting. */
+  /** Forgets the turns still scripted and the fallback (between tests). */
+  clearScript(): void {
+    this.queue.length = 0;
+    this.fallback = undefined;
+  }
+
   get pending(): number {
     return this.queue.length;
   }

@@ -132,6 +132,20 @@ describe('NATS permissions from deploy/nats/heroagent.conf', () => {
     expect(received).toEqual(before);
   });
 
+  it('lets the agent report progress on gateway.tasks.report, and no other gateway subject', async () => {
+    expect(await publishViolation('agent', 'gateway.tasks.report')).toBeUndefined();
+    for (const subject of ['gateway.tasks.start', 'gateway.tasks', 'gateway.approvals.decide']) {
+      expect(await publishViolation('agent', subject), subject).toMatch(/permission/i);
+    }
+  });
+
+  it('lets only the gateway hand the agent a task', async () => {
+    expect(await publishViolation('gateway', 'agent.tasks.start')).toBeUndefined();
+    for (const caller of ['audit', 'vault-proxy'] as const) {
+      expect(await publishViolation(caller, 'agent.tasks.start'), caller).toMatch(/permission/i);
+    }
+  });
+
   it('lets vault-proxy answer only the gateway', async () => {
     const before = received.vault;
     const reply = await as('gateway').request('vault.tokens.issue', '{}', { timeout: 2000 });

@@ -66,7 +66,7 @@ const envSchema = z
     /** The providers on offer, as JSON: [{id, location, baseUrl, model, apiKey?, trainsOnCustomerData?}]. */
     AGENT_MODEL_PROVIDERS: providerList.optional(),
     /** Shorthand for one provider (id "default"): any OpenAI-compatible server such as Ollama. */
-    LLM_BASE_URL: httpUrl.optional(),
+    LLM_BASE_URL: optional.pipe(httpUrl.optional()),
     LLM_MODEL: z.string().min(1).max(200).default('llama3.1'),
     LLM_API_KEY: optional,
     LLM_LOCATION: z.enum(MODEL_LOCATIONS).default('local'),

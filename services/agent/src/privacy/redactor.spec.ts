@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayNames, Redactor, type Json } from './redactor.js';
+import { displayNames, namesInRequest, Redactor, type Json } from './redactor.js';
 
 const cloud = { redact: true, bodiesInClear: false };
 
@@ -103,5 +103,24 @@ describe('displayNames', () => {
       'Bob Jones',
       'Ann Lee',
     ]);
+  });
+});
+
+describe('namesInRequest', () => {
+  it('finds full names and a name after "with", "to", "invite"…, not days, months or verbs', () => {
+    expect(
+      namesInRequest(
+        'Find 30 minutes with Bob next Tuesday and invite Ann Lee. Tell Carol Smith-Jones about March. Lunch on Friday',
+      ),
+    ).toEqual(['Bob', 'Ann Lee', 'Carol Smith-Jones']);
+    expect(namesInRequest('Archive everything from Monday')).toEqual([]);
+  });
+
+  it('makes the request’s names placeholders from the first model call', () => {
+    const redactor = new Redactor(cloud);
+    redactor.learnNamesFromRequest('Ask Bob Jones about it');
+    expect(redactor.text('Ask Bob Jones about it, Bob knows')).toBe(
+      'Ask [NAME_1] about it, [NAME_1_GIVEN] knows',
+    );
   });
 });

@@ -75,6 +75,15 @@ export class Redactor {
     });
   }
 
+  /**
+   * Learns the names in the person's own request before the model sees it (nothing has been read
+   * yet to learn them from): runs of capitalised words ("Bob Jones") and a capitalised word after
+   * "with", "to", "invite"… ("with Bob"), less days, months and the words a request starts with.
+   */
+  learnNamesFromRequest(text: string): void {
+    for (const name of namesInRequest(text)) this.learnName(name);
+  }
+
   /** The person's request, as the model may see it. */
   text(text: string): string {
     return this.redactText(defuse(text));
@@ -172,6 +181,35 @@ export class Redactor {
     this.originals.set(alias, value);
     return alias;
   }
+}
+
+const NOT_NAMES = new Set(
+  (
+    'monday tuesday wednesday thursday friday saturday sunday january february march april may june ' +
+    'july august september october november december i the a an please hi hello dear tell ask send ' +
+    'email mail find book buy invite schedule reply forward check what when where who why how my our ' +
+    'your and or but then also next this that today tomorrow yesterday team thanks lunch meeting call ' +
+    'can could would will let set move cancel add remove archive label read write draft order'
+  ).split(' '),
+);
+const WORD = String.raw`\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*`;
+const TRIGGER = /(?:with|to|from|for|invite|tell|ask|email|call|meet|cc|and)\s+$/iu;
+
+/** Likely people's names in a request: see {@link Redactor.learnNamesFromRequest}. */
+export function namesInRequest(text: string): string[] {
+  const names = new Set<string>();
+  for (const match of text.matchAll(new RegExp(`${WORD}(?:[ \t]+${WORD})*`, 'gu'))) {
+    const words = match[0].split(/[ \t]+/);
+    while (words.length > 0 && NOT_NAMES.has(words[0]!.toLowerCase())) words.shift();
+    while (words.length > 0 && NOT_NAMES.has(words[words.length - 1]!.toLowerCase())) words.pop();
+    if (words.length >= 2) {
+      names.add(words.join(' '));
+    } else if (words.length === 1) {
+      const start = match.index + match[0].indexOf(words[0]!);
+      if (TRIGGER.test(text.slice(Math.max(0, start - 12), start))) names.add(words[0]!);
+    }
+  }
+  return [...names];
 }
 
 /** Plants of look-alike placeholders become harmless: `[EMAIL_1]` → `(EMAIL_1)`. */

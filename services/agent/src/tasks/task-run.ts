@@ -78,6 +78,7 @@ export class TaskRun {
   ) {
     this.tools = new CatalogTools(brief.claims.actions);
     this.redactor = new Redactor(options.privacy);
+    if (options.privacy.redact) this.redactor.learnNamesFromRequest(brief.text);
     this.provenance = new Provenance(brief.text, brief.claims.limits);
   }
 
