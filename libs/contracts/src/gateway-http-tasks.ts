@@ -68,6 +68,7 @@ export const startTask = defineRoute({
     'TENANT_PAUSED',
     'MODEL_UNAVAILABLE',
     'RATE_LIMITED',
+    'CONFLICT',
     'UNAVAILABLE',
   ],
   rateLimitPerMinute: 60,

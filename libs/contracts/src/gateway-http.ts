@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { tenantRoleSchema } from './audit-records.js';
-import { capabilityLimitsSchema } from './capabilities.js';
 import {
-  actionTypeSchema,
   connectionIdSchema,
   tenantIdSchema,
   timestampSchema,

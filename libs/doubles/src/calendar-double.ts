@@ -107,6 +107,14 @@ export class CalendarDouble extends GoogleApiDouble {
     return event === undefined ? undefined : structuredClone(event);
   }
 
+  /** Every event of a calendar that is not cancelled, as stored. */
+  listEvents(calendarId: string): CalendarEvent[] {
+    const id = calendarId === 'primary' ? DEFAULT_ACCOUNT : calendarId;
+    return [...(this.calendars.get(id)?.values() ?? [])]
+      .filter((event) => event.status !== 'cancelled')
+      .map((event) => structuredClone(event));
+  }
+
   protected routes(): readonly ApiRoute[] {
     const events = (suffix: string) => new RegExp(`${CALENDAR_ID}/events${suffix}$`);
     const route = (

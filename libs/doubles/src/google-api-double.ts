@@ -157,6 +157,9 @@ export abstract class GoogleApiDouble {
   latencyMs = 0;
   private readonly tokens = new Map<string, GrantedToken>();
   private readonly failures: { code: number; message: string; reason: string }[] = [];
+  private introspect:
+    | ((token: string) => Promise<{ scopes: readonly string[]; account: string } | undefined>)
+    | undefined;
   private table: readonly ApiRoute[] = [];
   private server: Server | undefined;
   private port = 0;
@@ -177,6 +180,19 @@ export abstract class GoogleApiDouble {
    */
   allowToken(token: string, scopes: readonly string[], account: string = DEFAULT_ACCOUNT): void {
     this.tokens.set(token, { token, scopes: scopes.map(scopeUrl), account });
+  }
+
+  /**
+   * Looks up tokens this double was not told about with `introspect` (as Google's APIs ask
+   * Google's token service): a platform test then uses the very tokens the OAuth double issued
+   * to vault-proxy, with the scopes that were granted.
+   */
+  trustTokensFrom(
+    introspect: (
+      token: string,
+    ) => Promise<{ scopes: readonly string[]; account: string } | undefined>,
+  ): void {
+    this.introspect = introspect;
   }
 
   /** Forgets a token, as if it expired or was revoked: it now earns 401. */
@@ -226,41 +242,51 @@ export abstract class GoogleApiDouble {
   private receive(request: IncomingMessage, response: ServerResponse): void {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      const method = request.method ?? 'GET';
-      const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-      const match = this.match(method, url.pathname);
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      let reply: ApiReply;
-      try {
-        body = /json/i.test(request.headers['content-type'] ?? '')
-          ? parseJson(text)
-          : text || undefined;
-        reply = this.dispatch(match, url.searchParams, request.headers, body, token);
-      } catch (error) {
-        reply = renderError(error, this.serviceName);
-      }
-      this.requests.push({
-        method,
-        path: url.pathname,
-        query: url.searchParams,
-        headers: request.headers,
-        body,
-        token,
-        operation: match?.route.operation,
-        status: reply.status,
-      });
-      setTimeout(() => {
-        const json = reply.body === undefined ? '' : JSON.stringify(reply.body);
-        response.writeHead(reply.status, {
-          ...(json === '' ? {} : { 'content-type': 'application/json; charset=UTF-8' }),
-          ...reply.headers,
-        });
-        response.end(json);
-      }, this.latencyMs);
+    request.on('end', () => void this.answer(request, response, chunks));
+  }
+
+  private async answer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    chunks: Buffer[],
+  ): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const method = request.method ?? 'GET';
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (token !== undefined && !this.tokens.has(token) && this.introspect !== undefined) {
+      const grant = await this.introspect(token).catch(() => undefined);
+      if (grant !== undefined) this.allowToken(token, grant.scopes, grant.account);
+    }
+    const match = this.match(method, url.pathname);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    let reply: ApiReply;
+    try {
+      body = /json/i.test(request.headers['content-type'] ?? '')
+        ? parseJson(text)
+        : text || undefined;
+      reply = this.dispatch(match, url.searchParams, request.headers, body, token);
+    } catch (error) {
+      reply = renderError(error, this.serviceName);
+    }
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      body,
+      token,
+      operation: match?.route.operation,
+      status: reply.status,
     });
+    setTimeout(() => {
+      const json = reply.body === undefined ? '' : JSON.stringify(reply.body);
+      response.writeHead(reply.status, {
+        ...(json === '' ? {} : { 'content-type': 'application/json; charset=UTF-8' }),
+        ...reply.headers,
+      });
+      response.end(json);
+    }, this.latencyMs);
   }
 
   private match(method: string, path: string): { route: ApiRoute; params: string[] } | undefined {

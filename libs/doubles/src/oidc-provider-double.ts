@@ -147,6 +147,18 @@ export class OidcProviderDouble {
     return this.tokenRequestCount;
   }
 
+  /**
+   * What an access token this provider issued grants (RFC 7662 introspection, in substance):
+   * its scopes and the signed-in person's email; undefined for an unknown or expired token.
+   */
+  async introspect(token: string): Promise<{ scopes: string[]; account: string } | undefined> {
+    const found = await this.provider.AccessToken.find(token);
+    if (found === undefined || found.isExpired) return undefined;
+    const user = this.users.get(found.accountId);
+    if (user === undefined) return undefined;
+    return { scopes: (found.scope ?? '').split(' ').filter(Boolean), account: user.email };
+  }
+
   /** Who signs in (and consents) at the next authorisation request; stays until changed. */
   nextUser(user: OidcDoubleUser): void {
     this.user = user;

@@ -12,6 +12,9 @@ import {
   type ServiceRuntime,
 } from '@heroagent/service';
 import { ActionExecutor } from './actions/action-executor.js';
+import { AgentClient } from './agent/agent.client.js';
+import { AgentSettingsController } from './agent/agent-settings.controller.js';
+import { AgentSettingsRepository } from './agent/agent-settings.repository.js';
 import { ActionsHandler } from './actions/actions.handler.js';
 import { ActionsRepository } from './actions/actions.repository.js';
 import { UndoController } from './actions/undo.controller.js';
@@ -49,8 +52,13 @@ import { OidcStrategy } from './sign-in/oidc.strategy.js';
 import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
 import { SignInService } from './sign-in/sign-in.service.js';
 import type { GatewayDatabase } from './store-tables.js';
+import { AgentHandOff } from './tasks/agent-hand-off.js';
 import { Capabilities } from './tasks/capabilities.js';
 import { CapabilityGate } from './tasks/capability-gate.js';
+import { TaskEventsController } from './tasks/task-events.controller.js';
+import { TaskEventsRepository } from './tasks/task-events.repository.js';
+import { TaskReports } from './tasks/task-reports.js';
+import { TaskReportsHandler } from './tasks/task-reports.handler.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { TasksRepository } from './tasks/tasks.repository.js';
 import { InvitationsRepository } from './tenants/invitations.repository.js';
@@ -141,6 +149,9 @@ export class AppModule {
       config.sendWindowMs,
       logger,
     );
+    const agent = new AgentClient(runtime.client);
+    const agentSettings = new AgentSettingsRepository(db);
+    const taskEvents = new TaskEventsRepository(db);
     const approvalsService = new ApprovalsService(approvals, actions, tasks, executor, audit);
     const values: [unknown, unknown][] = [
       [ContractClient, runtime.client],
@@ -166,6 +177,11 @@ export class AppModule {
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],
       [TasksRepository, tasks],
+      [TaskEventsRepository, taskEvents],
+      [AgentClient, agent],
+      [AgentSettingsRepository, agentSettings],
+      [AgentHandOff, new AgentHandOff(agent, agentSettings, tasks, audit, logger)],
+      [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],
       [PoliciesRepository, policies],
       [Capabilities, capabilities],
       [CapabilityGate, gate],
@@ -201,6 +217,9 @@ export class AppModule {
         ConnectionsController,
         MyDataController,
         TasksController,
+        TaskEventsController,
+        TaskReportsHandler,
+        AgentSettingsController,
         PolicyController,
         ActionsHandler,
         ApprovalsController,

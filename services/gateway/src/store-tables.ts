@@ -1,3 +1,4 @@
+import type { AgentStatus } from '@heroagent/contracts';
 import type { ColumnType, Generated } from '@heroagent/db';
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -96,6 +97,29 @@ export interface GatewayDatabase {
     stopped_at: Timestamp | null;
     stopped_by: string | null;
     stop_reason: string | null;
+    /** What the person asked the agent; null when an API client drives the task itself. */
+    request: string | null;
+    time_zone: string | null;
+    agent_status: AgentStatus | null;
+    summary: string | null;
+  };
+  /** A task's timeline as the agent reported it: `body` is the event without kind, seq and at. */
+  task_events: {
+    tenant_id: string;
+    task_id: string;
+    seq: number;
+    kind: string;
+    at: Date;
+    body: ColumnType<unknown, string, never>;
+    received_at: CreatedAt;
+  };
+  tenant_agent_settings: {
+    tenant_id: string;
+    allow_cloud: boolean;
+    provider_id: string | null;
+    cloud_may_read_bodies: boolean;
+    updated_at: Timestamp;
+    updated_by: string | null;
   };
   tenant_controls: {
     tenant_id: string;

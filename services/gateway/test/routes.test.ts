@@ -81,6 +81,11 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     },
     'tasks.stop': {},
     'tenant.policy.save': { text: '', expectedVersion: 0 },
+    'tenant.agent-settings.save': {
+      allowCloud: false,
+      providerId: null,
+      cloudMayReadBodies: false,
+    },
     'approvals.approve': {},
     'approvals.deny': {},
   };

@@ -7,7 +7,7 @@ import {
   startPlatformFixture,
   type PlatformFixture,
   type Service,
-} from './platform.js';
+} from '../support/platform.js';
 
 const EXIT_CONFIG = 78;
 

@@ -7,7 +7,7 @@ import { gatewayConfigSchema, startGateway, type RunningGateway } from '@heroage
 import type { RunningService } from '@heroagent/service';
 import { createLogger, startTelemetry, type Telemetry } from '@heroagent/telemetry';
 import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
-import { startPlatformFixture, type PlatformFixture } from './platform.js';
+import { startPlatformFixture, type PlatformFixture } from '../support/platform.js';
 
 // The four real services in one process, each under its own NATS user (deploy/nats permissions)
 // and its own Postgres role, traced with the SDK's in-memory exporter.

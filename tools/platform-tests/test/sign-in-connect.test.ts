@@ -14,7 +14,7 @@ import { ContractClient, type RunningService } from '@heroagent/service';
 import { freePort } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
-import { startPlatformFixture, type PlatformFixture } from './platform.js';
+import { startPlatformFixture, type PlatformFixture } from '../support/platform.js';
 
 const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';
 

@@ -22,6 +22,7 @@ import type { CapabilityGate } from '../tasks/capability-gate.js';
 import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import type { ActionRow, ActionsRepository } from './actions.repository.js';
 import { ConnectorError, type Connector } from './connector.js';
+import { guardUntrustedInput } from './untrusted-input.js';
 
 type Request = RpcRequest<typeof executeAction>;
 type Response = RpcResponse<typeof executeAction>;
@@ -124,7 +125,7 @@ export class ActionExecutor {
     if (overLimit !== undefined)
       await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', overLimit);
 
-    const decision = this.engine.decide(
+    const policyDecision = this.engine.decide(
       {
         tenantId: claims.tenantId,
         principal: { userId: claims.userId, role: role! },
@@ -141,6 +142,7 @@ export class ActionExecutor {
       },
       (await this.policies.current(claims.tenantId))?.text ?? '',
     );
+    const decision = guardUntrustedInput(policyDecision, definition, request.untrustedParams);
     const status =
       decision.effect === 'allow'
         ? 'executing'
@@ -161,6 +163,7 @@ export class ActionExecutor {
       outcome: decision.effect === 'deny' ? 'denied' : 'pending',
       actionId: id,
       ...(approvalId === undefined ? {} : { approvalId }),
+      untrustedParams: request.untrustedParams,
     });
     const within = Object.assign(
       async (trx: Parameters<typeof event>[0]) => {
@@ -531,6 +534,8 @@ export class ActionExecutor {
       /** The approval it ran after, and who approved: part of the explanation. */
       approval?: { readonly id: string; readonly approvedBy: readonly string[] };
       error?: { code: string; message: string };
+      /** Parameters the agent took from content it read (on the request's event). */
+      untrustedParams?: readonly string[];
     },
   ) {
     return this.audit.within({
@@ -554,6 +559,9 @@ export class ActionExecutor {
           ? {}
           : { approvalId: what.approval.id, approvedBy: [...what.approval.approvedBy] }),
         ...(what.error === undefined ? {} : { error: what.error }),
+        ...(what.untrustedParams === undefined
+          ? {}
+          : { untrustedParams: [...what.untrustedParams] }),
       },
     });
   }

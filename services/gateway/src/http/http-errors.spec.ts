@@ -13,6 +13,7 @@ describe('HTTP error mapping', () => {
     expect(httpStatusOf('POLICY_DENIED')).toBe(403);
     expect(httpStatusOf('INVALID_REQUEST')).toBe(400);
     expect(httpStatusOf('TIMEOUT')).toBe(504);
+    expect(httpStatusOf('MODEL_UNAVAILABLE')).toBe(503);
   });
 
   it('keeps the code and message of a ContractError', () => {

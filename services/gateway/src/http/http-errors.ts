@@ -42,6 +42,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.BAD_GATEWAY;
     case 'UNAVAILABLE':
     case 'SECRETS_UNAVAILABLE':
+    case 'MODEL_UNAVAILABLE':
       return HttpStatus.SERVICE_UNAVAILABLE;
     case 'TIMEOUT':
       return HttpStatus.GATEWAY_TIMEOUT;

@@ -54,9 +54,11 @@ export class Capabilities {
    * The claims of a genuine, unexpired capability. CAPABILITY_INVALID for anything malformed,
    * altered or signed by another key; CAPABILITY_EXPIRED past its expiry. `claimed` is what the
    * token says even when refused (for the audit record of the refusal), if it says anything.
+   * `leewayMs` accepts a capability that long past its expiry (the agent's last reports).
    */
   verify(
     token: unknown,
+    options: { leewayMs?: number } = {},
   ): { claims: CapabilityClaims } | { refused: ContractError; claimed?: unknown } {
     if (typeof token !== 'string' || token.length === 0) {
       return { refused: new ContractError('CAPABILITY_INVALID', 'no capability was presented') };
@@ -95,7 +97,7 @@ export class Capabilities {
         claimed,
       };
     }
-    if (Date.parse(claims.expiresAt) <= this.now().getTime()) {
+    if (Date.parse(claims.expiresAt) + (options.leewayMs ?? 0) <= this.now().getTime()) {
       return {
         refused: new ContractError('CAPABILITY_EXPIRED', 'the capability has expired'),
         claimed,

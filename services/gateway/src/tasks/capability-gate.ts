@@ -37,7 +37,8 @@ export class CapabilityGate {
     return claims;
   }
 
-  private async refused(refusal: ContractError, claimed: unknown, action: string): Promise<void> {
+  /** Logs a refused capability, and records it against the tenant it names if that exists. */
+  async refused(refusal: ContractError, claimed: unknown, action: string): Promise<void> {
     const fields = (typeof claimed === 'object' && claimed !== null ? claimed : {}) as Record<
       string,
       unknown

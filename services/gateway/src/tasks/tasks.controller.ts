@@ -15,6 +15,7 @@ import {
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
+import { AgentHandOff } from './agent-hand-off.js';
 import { Capabilities } from './capabilities.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
@@ -32,12 +33,17 @@ function taskView(row: TaskRow, now: Date) {
     stoppedAt: row.stopped_at?.toISOString() ?? null,
     stoppedBy: row.stopped_by,
     stopReason: row.stop_reason,
+    request: row.request,
+    agentStatus: row.agent_status,
+    summary: row.summary,
   };
 }
 
 /**
- * Tasks: what a person asks the agent to do, and the capability it acts under. Stopping a task,
- * or pausing all of a tenant's agents, takes effect on the agent's next request.
+ * Tasks: what a person asks the agent to do, and the capability it acts under. A task started
+ * with a request in words is handed to the agent service; one without is driven by an API client
+ * holding the capability. Stopping a task, or pausing all of a tenant's agents, takes effect on
+ * the agent's next request (and the agent is told of a stop at once).
  */
 @Controller()
 export class TasksController {
@@ -46,12 +52,13 @@ export class TasksController {
     @Inject(Capabilities) private readonly capabilities: Capabilities,
     @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
+    @Inject(AgentHandOff) private readonly agent: AgentHandOff,
   ) {}
 
   @Route(startTask)
   async start(@EdgeOf() edge: Edge<typeof startTask>): Promise<RouteResponse<typeof startTask>> {
     const session = inTenant(edge);
-    const { title, actions, connectionId, limits, ttlMinutes } = edge.input.body;
+    const { title, actions, connectionId, limits, ttlMinutes, request, timeZone } = edge.input.body;
     const unknown = actions.filter((type) => actionDefinition(type) === undefined);
     if (unknown.length > 0) {
       throw new ContractError('ACTION_UNKNOWN', `no such action: ${unknown.join(', ')}`);
@@ -92,6 +99,8 @@ export class TasksController {
         limits,
         capability_id: claims.id,
         expires_at: expiresAt,
+        request: request ?? null,
+        time_zone: timeZone ?? null,
       },
       this.audit.within({
         tenantId: session.tenant.id,
@@ -110,7 +119,9 @@ export class TasksController {
       }),
     );
     this.audit.committed();
-    return { task: taskView(row, now), capability: token };
+    if (row.request === null) return { task: taskView(row, now), capability: token };
+    const handed = await this.agent.start({ ...row, request: row.request }, token);
+    return { task: taskView(handed, now), capability: token };
   }
 
   @Route(listTasks)
@@ -158,6 +169,8 @@ export class TasksController {
     );
     if (!stopped) throw new ContractError('NOT_FOUND', 'the task is not running');
     this.audit.committed();
+    // Not awaited: the stop has taken effect; telling the agent sooner is a courtesy.
+    void this.agent.stopped(task, edge.input.body.reason);
   }
 
   @Route(getAgentsSwitch)

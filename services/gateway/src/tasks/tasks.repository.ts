@@ -14,7 +14,14 @@ export class TasksRepository {
   async create(
     task: Omit<
       TaskRow,
-      'status' | 'created_at' | 'stopped_at' | 'stopped_by' | 'stop_reason' | 'limits'
+      | 'status'
+      | 'created_at'
+      | 'stopped_at'
+      | 'stopped_by'
+      | 'stop_reason'
+      | 'limits'
+      | 'agent_status'
+      | 'summary'
     > & {
       limits: object;
     },
@@ -60,11 +67,11 @@ export class TasksRepository {
     );
   }
 
-  /** Stops a running task (revoking its capability); false if it was not running. */
+  /** Stops a running task (revoking its capability); false if it was not running. `by` null: the gateway. */
   async stop(
     tenantId: string,
     taskId: string,
-    by: string,
+    by: string | null,
     reason: string,
     now: Date,
     within: InTransaction,
@@ -79,6 +86,22 @@ export class TasksRepository {
       if (result.numUpdatedRows === 0n) return false;
       await within(trx);
       return true;
+    });
+  }
+
+  /**
+   * Notes that the agent took the task, unless its timeline already says how its work stands (a
+   * report can arrive before the agent's answer does). The task as it is now.
+   */
+  async agentAccepted(tenantId: string, taskId: string): Promise<TaskRow | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      await trx
+        .updateTable('tasks')
+        .set({ agent_status: 'running' })
+        .where('id', '=', taskId)
+        .where('agent_status', 'is', null)
+        .execute();
+      return trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
     });
   }
 
