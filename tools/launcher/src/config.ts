@@ -58,6 +58,8 @@ export interface LauncherConfig {
   readonly vaultProxyEnv: Readonly<Record<string, string>>;
   /** What only the gateway inherits: its public URL, sign-in providers and sign-up policy. */
   readonly gatewayEnv: Readonly<Record<string, string>>;
+  /** What only the agent inherits: its model providers (a hosted one's API key among them). */
+  readonly agentEnv: Readonly<Record<string, string>>;
 }
 
 // Only these variables of the launcher's environment reach the processes it starts; in particular
@@ -97,6 +99,21 @@ const GATEWAY_ONLY = [
   'MERCHANTS',
 ];
 
+// The models the agent may use: the agent's only (no other service needs a model's URL or key).
+const AGENT_ONLY = [
+  'LLM_BASE_URL',
+  'LLM_MODEL',
+  'LLM_API_KEY',
+  'LLM_LOCATION',
+  'LLM_TRAINS_ON_CUSTOMER_DATA',
+  'AGENT_MODEL_PROVIDERS',
+  'AGENT_DEFAULT_PROVIDER',
+  'AGENT_MAX_STEPS',
+  'AGENT_MAX_TASKS',
+  'AGENT_MODEL_TIMEOUT_MS',
+  'AGENT_APPROVAL_POLL_MS',
+];
+
 /** Thrown for a bad variable; the message names every one, never its value. */
 export class LauncherConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -130,6 +147,9 @@ export function loadLauncherConfig(
     ),
     gatewayEnv: Object.fromEntries(
       GATEWAY_ONLY.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+    ),
+    agentEnv: Object.fromEntries(
+      AGENT_ONLY.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
     ),
     inheritedEnv: Object.fromEntries(
       INHERITED.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),

@@ -86,6 +86,12 @@ export async function launchPlatform(
         ? `  sign-in      ${signIn.join(', ')}  (GET ${gatewayUrl}/v1/auth/providers)`
         : '  sign-in      no identity provider: set OAUTH_GOOGLE_CLIENT_ID and _SECRET, or OIDC_ISSUER, OIDC_CLIENT_ID and _SECRET',
     );
+    print(
+      config.agentEnv.LLM_BASE_URL !== undefined ||
+        config.agentEnv.AGENT_MODEL_PROVIDERS !== undefined
+        ? `  models       ${config.agentEnv.LLM_BASE_URL === undefined ? 'AGENT_MODEL_PROVIDERS' : `${config.agentEnv.LLM_MODEL ?? 'llama3.1'} at ${config.agentEnv.LLM_BASE_URL}`}  (GET ${gatewayUrl}/v1/tenant/agent-settings)`
+        : '  models       none: tasks in words are refused (MODEL_UNAVAILABLE); set LLM_BASE_URL to an OpenAI-compatible server such as Ollama',
+    );
     print(`  api          ${gatewayUrl}/v1/openapi.json`);
     print(`  postgres     ${started.postgres.description}`);
     print(`  nats         ${started.nats.description}`);

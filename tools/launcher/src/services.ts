@@ -116,6 +116,8 @@ export function serviceEnvironment(
       EMBEDDED_KEY_FILE: join(config.home, 'vault-proxy-keys.json'),
       ...config.vaultProxyEnv,
     });
+  } else if (service === 'agent') {
+    Object.assign(env, config.agentEnv);
   } else if (service === 'audit') {
     Object.assign(env, {
       SERVICE_SIGNING_KEY: secrets.keys.audit.signing,

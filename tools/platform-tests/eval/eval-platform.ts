@@ -9,6 +9,7 @@ import {
   TestBrowser,
 } from '@heroagent/doubles';
 import { gatewayConfigSchema, startGateway, type RunningGateway } from '@heroagent/gateway';
+import { ContractClient } from '@heroagent/service';
 import { freePort } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
@@ -39,6 +40,10 @@ export interface EvalPlatform {
   readonly browser: TestBrowser;
   readonly csrf: string;
   readonly connectionId: string;
+  /** The signed-in person and their tenant. */
+  readonly person: { readonly userId: string; readonly tenantId: string };
+  /** A NATS client with the gateway's credentials, to ask audit what it recorded. */
+  readonly asGateway: ContractClient;
   readonly gmail: GmailDouble;
   readonly calendar: CalendarDouble;
   readonly merchants: Readonly<Record<'paper-shop' | 'gift-cards', MerchantDouble>>;
@@ -106,31 +111,32 @@ export async function startEvalPlatform(source: ModelSource): Promise<EvalPlatfo
         logger('vault-proxy'),
       ),
     );
-    const gateway: RunningGateway = await startGateway(
-      gatewayConfigSchema.parse(
-        platform.env('gateway', {
-          ...google,
-          HTTP_PORT: String(port),
-          PUBLIC_URL: origin,
-          OAUTH_GOOGLE_ISSUER: provider.issuer,
-          OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
-          OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
-          GMAIL_API_ROOT_URL: gmail.rootUrl,
-          CALENDAR_API_ROOT_URL: calendar.rootUrl,
-          MERCHANTS: JSON.stringify(
-            Object.entries(merchants).map(([id, merchant]) => ({
-              id,
-              url: merchant.url,
-              apiKey: merchant.apiKey,
-            })),
-          ),
-          SEND_UNDO_WINDOW_S: '0',
-          NATS_REQUEST_TIMEOUT_MS: '10000',
-        }),
-      ),
-      logger('gateway'),
+    const gatewayConfig = gatewayConfigSchema.parse(
+      platform.env('gateway', {
+        ...google,
+        HTTP_PORT: String(port),
+        PUBLIC_URL: origin,
+        OAUTH_GOOGLE_ISSUER: provider.issuer,
+        OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
+        OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
+        GMAIL_API_ROOT_URL: gmail.rootUrl,
+        CALENDAR_API_ROOT_URL: calendar.rootUrl,
+        MERCHANTS: JSON.stringify(
+          Object.entries(merchants).map(([id, merchant]) => ({
+            id,
+            url: merchant.url,
+            apiKey: merchant.apiKey,
+          })),
+        ),
+        SEND_UNDO_WINDOW_S: '0',
+        NATS_REQUEST_TIMEOUT_MS: '10000',
+      }),
     );
+    const gateway: RunningGateway = await startGateway(gatewayConfig, logger('gateway'));
     services.push(gateway);
+    const asGateway = ContractClient.create(gatewayConfig.nats, 'gateway');
+    await asGateway.connect();
+    stack.push(asGateway);
     services.push(
       await startAgent(
         agentConfigSchema.parse(
@@ -162,6 +168,8 @@ export async function startEvalPlatform(source: ModelSource): Promise<EvalPlatfo
     await browser.follow(`${origin}/v1/auth/google/start`, leaves);
     const session = (await (await browser.fetch(`${origin}/v1/session`)).json()) as {
       csrfToken: string;
+      user: { id: string };
+      tenant: { id: string };
     };
     await browser.follow(
       `${origin}/v1/connections/google/start?scopes=gmail.modify,calendar.events`,
@@ -195,6 +203,8 @@ export async function startEvalPlatform(source: ModelSource): Promise<EvalPlatfo
       browser,
       csrf: session.csrfToken,
       connectionId,
+      person: { userId: session.user.id, tenantId: session.tenant.id },
+      asGateway,
       gmail,
       calendar,
       merchants,
