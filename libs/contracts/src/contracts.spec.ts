@@ -9,6 +9,8 @@ import {
   healthContracts,
   issueToken,
   signedAuditEventSchema,
+  taskEventSchema,
+  tenantModelSettingsSchema,
   toValidationIssues,
 } from './index.js';
 import { z } from 'zod';
@@ -63,8 +65,10 @@ describe('gateway.actions.execute', () => {
     rationale: 'Bob is free on Tuesday at noon; inviting him as asked.',
   };
 
-  it('accepts a well-formed request', () => {
-    expect(executeAction.request.parse(valid)).toEqual(valid);
+  it('accepts a well-formed request; untrusted parameters default to none', () => {
+    expect(executeAction.request.parse(valid)).toEqual({ ...valid, untrustedParams: [] });
+    const marked = { ...valid, untrustedParams: ['to', 'changes.attendees'] };
+    expect(executeAction.request.parse(marked)).toEqual(marked);
   });
 
   it.each([
@@ -74,6 +78,16 @@ describe('gateway.actions.execute', () => {
     ['a short idempotency key', { ...valid, idempotencyKey: 'k' }, 'idempotencyKey'],
     ['an unknown field', { ...valid, scopes: ['https://mail.google.com/'] }, '(root)'],
     ['params that are not an object', { ...valid, params: [1, 2] }, 'params'],
+    [
+      'untrusted parameters that are not names',
+      { ...valid, untrustedParams: [''] },
+      'untrustedParams.0',
+    ],
+    [
+      'too many untrusted parameters',
+      { ...valid, untrustedParams: Array(51).fill('to') },
+      'untrustedParams',
+    ],
   ])('refuses %s and names the field', (_name, input, path) => {
     const result = executeAction.request.safeParse(input);
     expect(result.success).toBe(false);
@@ -187,5 +201,43 @@ describe('ContractError', () => {
   it('turns an unrecognisable body into INTERNAL rather than trusting it', () => {
     expect(ContractError.fromBody({ code: 'NOPE', message: 'x' }).code).toBe('INTERNAL');
     expect(ContractError.fromBody('Internal server error').code).toBe('INTERNAL');
+  });
+});
+
+describe('the agent’s contracts', () => {
+  const at = '2026-11-26T10:00:00.000Z';
+
+  it('read a timeline event by its kind, and refuse an unknown kind, a bad code or seq 0', () => {
+    expect(
+      taskEventSchema.parse({ seq: 1, at, kind: 'stopped', code: 'TASK_STOPPED', message: 'x' }),
+    ).toMatchObject({ kind: 'stopped' });
+    for (const bad of [
+      { seq: 1, at, kind: 'exfiltrated' },
+      { seq: 1, at, kind: 'stopped', code: 'not a code', message: 'x' },
+      { seq: 0, at, kind: 'note', text: 'x' },
+      { seq: 1, at, kind: 'note', text: 'x', extra: true },
+    ]) {
+      expect(taskEventSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it('default a tenant to local models only', () => {
+    expect(tenantModelSettingsSchema.parse({})).toEqual({
+      allowCloud: false,
+      providerId: null,
+      cloudMayReadBodies: false,
+    });
+  });
+
+  it('bind every agent subject to a contract in the registry', () => {
+    const subjects = ALL_RPC_CONTRACTS.map((contract) => contract.subject);
+    expect(subjects).toEqual(
+      expect.arrayContaining([
+        'agent.tasks.start',
+        'agent.tasks.stop',
+        'agent.models.list',
+        'gateway.tasks.report',
+      ]),
+    );
   });
 });

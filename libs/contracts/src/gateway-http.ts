@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { tenantRoleSchema } from './audit-records.js';
-import {
-  connectionIdSchema,
-  tenantIdSchema,
-  timestampSchema,
-  userIdSchema,
-} from './common.js';
+import { connectionIdSchema, tenantIdSchema, timestampSchema, userIdSchema } from './common.js';
 import { defineRoute } from './http-route.js';
 import { everyone, idParams, managers, overseers } from './gateway-http-access.js';
 import {

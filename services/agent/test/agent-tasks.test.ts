@@ -192,6 +192,31 @@ describe('a task, planned with a scripted model and carried out through the gate
   });
 });
 
+describe('a lost answer', () => {
+  it('asks the gateway again with the same idempotency key, so the action is never done twice', async () => {
+    fx.model.script(
+      {
+        toolCalls: [
+          { name: 'gmail_messages_search', arguments: { query: 'x', rationale: 'Looking.' } },
+        ],
+      },
+      { text: 'Done.' },
+    );
+    let calls = 0;
+    fx.gateway.onExecute = () => {
+      calls += 1;
+      return calls === 1
+        ? new ContractError('TIMEOUT', 'gateway.actions.execute did not answer in time')
+        : completed({ messages: [] });
+    };
+    start('Search once', ['gmail.messages.search']);
+    expect(await fx.gateway.ended()).toMatchObject({ kind: 'finished' });
+    expect(fx.gateway.executes).toHaveLength(2);
+    expect(new Set(fx.gateway.executes.map((request) => request.idempotencyKey)).size).toBe(1);
+    expect(eventsOf('action.outcome').map((event) => event.status)).toEqual(['completed']);
+  });
+});
+
 describe('prompt injection', () => {
   it('treats what a mail says as data: an address taken from it makes the send wait for approval, and a refusal reaches the model', async () => {
     const injected =

@@ -4,6 +4,17 @@ import type { Gateway } from '../gateway/gateway-link.js';
 import type { Json } from '../privacy/redactor.js';
 import type { Timeline } from './timeline.js';
 
+/** Refusals of the capability itself: the task cannot go on (the caller ends it). */
+export const HALTING_CODES: ReadonlySet<string> = new Set([
+  'CAPABILITY_INVALID',
+  'CAPABILITY_EXPIRED',
+  'CAPABILITY_REVOKED',
+  'TENANT_PAUSED',
+]);
+
+const RETRIES = 3;
+const RETRY_DELAY_MS = 500;
+
 /** Statuses after which an action waiting for a person has been decided. */
 const UNDECIDED = new Set(['pending_approval', 'approved', 'executing']);
 
@@ -53,7 +64,7 @@ export class ActionStep {
     });
     let answer;
     try {
-      answer = await this.gateway.execute({
+      answer = await this.execute({
         capability: step.capability,
         action: action.type,
         params: step.params as Record<string, Json>,
@@ -74,18 +85,8 @@ export class ActionStep {
         code: refused.code,
         message: refused.message.slice(0, 2000),
       });
-      if (error instanceof ContractError) {
-        // The caller decides whether this ends the task (a refused capability does).
-        if (
-          [
-            'CAPABILITY_INVALID',
-            'CAPABILITY_EXPIRED',
-            'CAPABILITY_REVOKED',
-            'TENANT_PAUSED',
-          ].includes(error.code)
-        )
-          throw error;
-      }
+      // The caller decides what ends the task: a refused capability does.
+      if (error instanceof ContractError && HALTING_CODES.has(error.code)) throw error;
       return {
         action: action.type,
         status: outcomeOf(refused.code),
@@ -116,6 +117,24 @@ export class ActionStep {
       status: 'pending_approval',
     });
     return this.awaitDecision(step.capability, toolCallId, action, answer.actionId);
+  }
+
+  /**
+   * Asks the gateway, asking again with the same idempotency key when the answer was lost (the
+   * gateway may have acted): a retry returns the first outcome and never acts twice.
+   */
+  private async execute(request: Parameters<Gateway['execute']>[0]) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.gateway.execute(request);
+      } catch (error) {
+        const lost =
+          error instanceof ContractError &&
+          (error.code === 'TIMEOUT' || error.code === 'UNAVAILABLE');
+        if (!lost || attempt === RETRIES || this.signal.aborted) throw error;
+        await sleep(RETRY_DELAY_MS * attempt, undefined, { signal: this.signal });
+      }
+    }
   }
 
   private async awaitDecision(

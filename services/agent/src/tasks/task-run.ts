@@ -10,7 +10,7 @@ import type { ChatModel, ConversationTurn, ModelToolCall } from '../models/chat-
 import { Redactor, type Json } from '../privacy/redactor.js';
 import { Provenance } from '../safety/provenance.js';
 import { CatalogTools, type CatalogTool } from '../tools/catalog-tools.js';
-import { ActionStep } from './action-step.js';
+import { ActionStep, HALTING_CODES } from './action-step.js';
 import { systemPrompt } from './system-prompt.js';
 import type { Timeline } from './timeline.js';
 
@@ -42,13 +42,6 @@ export class TaskHalted extends Error {
     this.name = 'TaskHalted';
   }
 }
-
-const HALTING = new Set([
-  'CAPABILITY_INVALID',
-  'CAPABILITY_EXPIRED',
-  'CAPABILITY_REVOKED',
-  'TENANT_PAUSED',
-]);
 
 /**
  * One task, worked on step by step: the model proposes tool calls, each becomes a gateway action
@@ -191,7 +184,7 @@ export class TaskRun {
       this.noteKinds(tool);
       return outcome;
     } catch (error) {
-      if (error instanceof ContractError && HALTING.has(error.code)) {
+      if (error instanceof ContractError && HALTING_CODES.has(error.code)) {
         throw new TaskHalted(error.code, error.message);
       }
       throw error;

@@ -94,10 +94,12 @@ export class TaskRunner {
     return { accepted: true, model: ref };
   }
 
-  /** Stops a task now; false if the agent was not working on it. */
+  /** Stops a task now; false if the agent was not working on it (or already stopping it). */
   stop(tenantId: string, taskId: string, reason: string): boolean {
     const task = this.running.get(taskId);
-    if (task === undefined || task.tenantId !== tenantId) return false;
+    if (task === undefined || task.tenantId !== tenantId || task.controller.signal.aborted) {
+      return false;
+    }
     task.controller.abort(
       new TaskHalted(
         'TASK_STOPPED',
