@@ -2,6 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['libs/*', 'services/*', 'tools/*', 'bench'],
+    projects: ['apps/*', 'libs/*', 'services/*', 'tools/*', 'bench'],
   },
 });

@@ -70,6 +70,11 @@ export const auditFilterSchema = z.strictObject({
     .optional(),
   outcome: z.enum(['success', 'failure', 'denied', 'pending']).optional(),
   taskId: taskIdSchema.optional(),
+  /**
+   * Free text, case-insensitive, found anywhere in an event's name, action type, rationale or
+   * policy reason. At least 3 characters: the trigram index cannot narrow anything shorter.
+   */
+  q: z.string().trim().min(3).max(100).optional(),
 });
 export type AuditFilter = z.infer<typeof auditFilterSchema>;
 

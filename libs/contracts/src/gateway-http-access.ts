@@ -9,3 +9,6 @@ export const overseers = { roles: ['owner', 'admin', 'auditor'] } as const;
 
 /** `/:id` path parameters. */
 export const idParams = z.strictObject({ id: z.uuid() });
+
+/** Those who act through agents: everyone but auditors, who read and never change anything. */
+export const actors = { roles: ['owner', 'admin', 'member'] } as const;

@@ -7,7 +7,7 @@ import {
 } from './agent-tasks.js';
 import { capabilityLimitsSchema } from './capabilities.js';
 import { actionTypeSchema, connectionIdSchema, timestampSchema, userIdSchema } from './common.js';
-import { everyone, idParams, managers, overseers } from './gateway-http-access.js';
+import { actors, everyone, idParams, managers, overseers } from './gateway-http-access.js';
 import { defineRoute } from './http-route.js';
 
 /**
@@ -42,7 +42,7 @@ export const startTask = defineRoute({
   path: '/v1/tasks',
   summary:
     'Starts a task: mints the capability the agent acts under (these actions, this account, these limits, until it expires).',
-  access: everyone,
+  access: actors,
   body: z.strictObject({
     title: z.string().trim().min(1).max(500),
     actions: z.array(actionTypeSchema).min(1).max(50),
@@ -92,11 +92,11 @@ export const stopTask = defineRoute({
   path: '/v1/tasks/:id/stop',
   summary:
     'Stops a task at once: its capability is refused from now on (its owner, or an owner or admin).',
-  access: everyone,
+  access: actors,
   params: idParams,
   body: z.strictObject({ reason: z.string().trim().max(500).default('') }),
   outcome: { kind: 'no-content' },
-  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'NOT_FOUND'],
+  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'NOT_FOUND'],
 });
 
 export const getAgentsSwitch = defineRoute({

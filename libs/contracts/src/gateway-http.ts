@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { tenantRoleSchema } from './audit-records.js';
 import { connectionIdSchema, tenantIdSchema, timestampSchema, userIdSchema } from './common.js';
 import { defineRoute } from './http-route.js';
-import { everyone, idParams, managers, overseers } from './gateway-http-access.js';
+import { actors, everyone, idParams, managers, overseers } from './gateway-http-access.js';
 import {
   getAgentsSwitch,
   listTasks,
@@ -14,6 +14,9 @@ import {
   getAgentSettings,
   saveAgentSettings,
 } from './gateway-http-tasks.js';
+import { POLICY_SIMULATION_ROUTES } from './gateway-http-policy-simulation.js';
+import { RECORD_ROUTES } from './gateway-http-records.js';
+import { RETENTION_ROUTES } from './gateway-http-retention.js';
 import { connectionSchema } from './vault-connections.js';
 
 /**
@@ -571,7 +574,7 @@ export const listApprovals = defineRoute({
   method: 'GET',
   path: '/v1/approvals',
   summary:
-    "Approvals: a member sees those of their own tasks; an owner or admin the tenant's (pending unless all are asked for).",
+    "Approvals: a member sees those of their own tasks; an owner, admin or auditor the tenant's (pending unless all are asked for).",
   access: everyone,
   query: z.strictObject({ status: z.enum(['pending', 'all']).default('pending') }),
   outcome: {
@@ -588,7 +591,7 @@ export const approveAction = defineRoute({
   path: '/v1/approvals/:id/approve',
   summary:
     'Approves a pending action; once enough people have, it runs (once) and its outcome is returned.',
-  access: everyone,
+  access: actors,
   params: idParams,
   body: z.strictObject({ note: z.string().trim().max(500).default('') }),
   outcome: { kind: 'json', status: 200, schema: approvalViewSchema.extend({ outcome: z.json() }) },
@@ -613,7 +616,7 @@ export const denyAction = defineRoute({
   method: 'POST',
   path: '/v1/approvals/:id/deny',
   summary: 'Denies a pending action: it never runs.',
-  access: everyone,
+  access: actors,
   params: idParams,
   body: z.strictObject({ note: z.string().trim().max(500).default('') }),
   outcome: { kind: 'json', status: 200, schema: approvalViewSchema },
@@ -628,7 +631,7 @@ export const undoAction = defineRoute({
   path: '/v1/actions/:id/undo',
   summary:
     "Undoes an action through the same path (a token from vault-proxy, the provider's API, audit), linking the two in audit; what cannot be undone says so (its person, or an owner or admin).",
-  access: everyone,
+  access: actors,
   params: idParams,
   outcome: {
     kind: 'json',
@@ -638,6 +641,7 @@ export const undoAction = defineRoute({
   errors: [
     'UNAUTHENTICATED',
     'CSRF_INVALID',
+    'FORBIDDEN',
     'NOT_FOUND',
     'CONFLICT',
     'CONNECTION_BROKEN',
@@ -692,4 +696,7 @@ export const GATEWAY_ROUTES = [
   approveAction,
   denyAction,
   undoAction,
+  ...RECORD_ROUTES,
+  ...POLICY_SIMULATION_ROUTES,
+  ...RETENTION_ROUTES,
 ] as const;

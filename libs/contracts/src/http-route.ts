@@ -12,7 +12,13 @@ export type RouteAccess = 'public' | 'signed-in' | { readonly roles: readonly Te
 export type RouteOutcome<TResponse extends z.ZodType> =
   | { readonly kind: 'json'; readonly status: 200 | 201; readonly schema: TResponse }
   | { readonly kind: 'no-content' }
-  | { readonly kind: 'redirect' };
+  | { readonly kind: 'redirect' }
+  /**
+   * A file streamed as it is produced (200, `content-disposition: attachment`): its length is
+   * unknown up front, and a failure after the first byte aborts the connection rather than
+   * ending it, so a cut-off download never looks complete.
+   */
+  | { readonly kind: 'download'; readonly contentType: string };
 
 /**
  * One HTTP route of the gateway: method, path, who may call it, the schemas of its path

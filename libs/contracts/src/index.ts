@@ -124,6 +124,9 @@ export {
 } from './http-route.js';
 export * from './gateway-http.js';
 export * from './gateway-http-tasks.js';
+export * from './gateway-http-records.js';
+export * from './gateway-http-policy-simulation.js';
+export * from './gateway-http-retention.js';
 export * from './agent-tasks.js';
 export * from './action-catalog.js';
 export * from './capabilities.js';

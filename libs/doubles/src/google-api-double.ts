@@ -279,14 +279,17 @@ export abstract class GoogleApiDouble {
       operation: match?.route.operation,
       status: reply.status,
     });
-    setTimeout(() => {
+    const send = () => {
       const json = reply.body === undefined ? '' : JSON.stringify(reply.body);
       response.writeHead(reply.status, {
         ...(json === '' ? {} : { 'content-type': 'application/json; charset=UTF-8' }),
         ...reply.headers,
       });
       response.end(json);
-    }, this.latencyMs);
+    };
+    // A timer of 0 ms still waits a millisecond or more: answer at once unless latency is asked for.
+    if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
+    else send();
   }
 
   private match(method: string, path: string): { route: ApiRoute; params: string[] } | undefined {

@@ -1,5 +1,6 @@
 import type { MigrationSet } from '@heroagent/db';
 import * as createAuditStore from './20261125170000_create_audit_store.js';
+import * as addActivitySearch from './20261126021500_add_activity_search.js';
 
 /**
  * The audit service's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and
@@ -7,4 +8,5 @@ import * as createAuditStore from './20261125170000_create_audit_store.js';
  */
 export const migrations: MigrationSet = {
   '20261125170000_create_audit_store': createAuditStore,
+  '20261126021500_add_activity_search': addActivitySearch,
 };

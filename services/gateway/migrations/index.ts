@@ -5,6 +5,7 @@ import * as createPolicies from './20261125220000_create_policies.js';
 import * as createActions from './20261125230000_create_actions.js';
 import * as createApprovals from './20261125233000_create_approvals.js';
 import * as createTaskEvents from './20261126010000_create_task_events.js';
+import * as createTenantRetention from './20261126030000_create_tenant_retention.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -17,4 +18,5 @@ export const migrations: MigrationSet = {
   '20261125230000_create_actions': createActions,
   '20261125233000_create_approvals': createApprovals,
   '20261126010000_create_task_events': createTaskEvents,
+  '20261126030000_create_tenant_retention': createTenantRetention,
 };

@@ -39,8 +39,19 @@ import { PeopleRepository } from './people/people.repository.js';
 import { PoliciesRepository } from './policy/policies.repository.js';
 import { PolicyEngine } from './policy/policy-engine.js';
 import { PolicyController } from './policy/policy.controller.js';
+import { PolicySimulationController } from './policy/policy-simulation.controller.js';
+import { SimulatePolicy } from './policy/simulate-policy.js';
 import { ProbesController } from './probes/probes.controller.js';
 import { ReadinessService } from './probes/readiness.service.js';
+import { ActivityController } from './records/activity.controller.js';
+import { AuditExports } from './records/audit-exports.js';
+import { AuditRecordsClient } from './records/audit-records.client.js';
+import { ExportsController } from './records/exports.controller.js';
+import { IntegrityController } from './records/integrity.controller.js';
+import { SiemController } from './records/siem.controller.js';
+import { ApplyRetention } from './retention/apply-retention.js';
+import { RetentionController } from './retention/retention.controller.js';
+import { RetentionRepository } from './retention/retention.repository.js';
 import { SessionController } from './sessions/session.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -117,6 +128,8 @@ export class AppModule {
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
     const actions = new ActionsRepository(db);
+    // One engine: the executor decides with it, and the simulator replays exactly that.
+    const engine = new PolicyEngine();
     const approvals = new ApprovalsRepository(db);
     const gate = new CapabilityGate(capabilities, tasks, audit, logger);
     const vault = new VaultProxyClient(
@@ -129,7 +142,7 @@ export class AppModule {
       gate,
       actions,
       policies,
-      new PolicyEngine(),
+      engine,
       people,
       vault,
       [
@@ -153,6 +166,9 @@ export class AppModule {
     const agentSettings = new AgentSettingsRepository(db);
     const taskEvents = new TaskEventsRepository(db);
     const approvalsService = new ApprovalsService(approvals, actions, tasks, executor, audit);
+    const auditRecords = new AuditRecordsClient(runtime.client);
+    const retention = new RetentionRepository(db);
+    const applyRetention = new ApplyRetention(retention, audit);
     const values: [unknown, unknown][] = [
       [ContractClient, runtime.client],
       [PUBLIC_ORIGIN, runtime.publicOrigin],
@@ -183,11 +199,16 @@ export class AppModule {
       [AgentHandOff, new AgentHandOff(agent, agentSettings, tasks, audit, logger)],
       [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],
       [PoliciesRepository, policies],
+      [SimulatePolicy, new SimulatePolicy(actions, policies, people, engine)],
       [Capabilities, capabilities],
       [CapabilityGate, gate],
       [ActionExecutor, executor],
       [ActionsRepository, actions],
       [ApprovalsService, approvalsService],
+      [AuditRecordsClient, auditRecords],
+      [AuditExports, new AuditExports(auditRecords, audit, logger)],
+      [RetentionRepository, retention],
+      [ApplyRetention, applyRetention],
       [
         Housekeeping,
         new Housekeeping(
@@ -197,6 +218,7 @@ export class AppModule {
           () => approvalsService.expire(),
           () => executor.releaseDue(),
           () => executor.failStale(),
+          () => applyRetention.execute(),
           logger,
         ),
       ],
@@ -221,9 +243,15 @@ export class AppModule {
         TaskReportsHandler,
         AgentSettingsController,
         PolicyController,
+        PolicySimulationController,
         ActionsHandler,
         ApprovalsController,
         UndoController,
+        ActivityController,
+        IntegrityController,
+        ExportsController,
+        SiemController,
+        RetentionController,
       ],
       providers: [
         ...values.map(([provide, useValue]) => ({ provide: provide as symbol, useValue })),

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { fromBase64Url, x25519PublicKeyFromRaw } from '@heroagent/crypto';
 import {
@@ -25,6 +27,16 @@ const envSchema = z
     HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     /** Largest JSON body accepted, in bytes. */
     HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
+    /** The built console (apps/console/dist) the gateway serves at `/`; none: no console. */
+    CONSOLE_DIR: optional.pipe(
+      z
+        .string()
+        .refine(
+          (dir) => existsSync(join(dir, 'index.html')),
+          'holds no index.html (build the console)',
+        )
+        .optional(),
+    ),
     /** How many proxies in front of the gateway to trust for the client address (0: none). */
     HTTP_TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
     /** Requests per minute per client address, for routes without a stricter limit. */
@@ -170,6 +182,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       trustProxyHops: env.HTTP_TRUST_PROXY_HOPS,
       rateLimitPerMinute: env.HTTP_RATE_LIMIT_PER_MINUTE,
+      consoleDir: env.CONSOLE_DIR === undefined ? undefined : resolve(env.CONSOLE_DIR),
       /** Set when PUBLIC_URL is absent and the port is chosen at listen time (tests). */
       publicOrigin: env.PUBLIC_URL === undefined ? undefined : publicUrl.origin,
       /** Cookies are Secure (and `__Host-` prefixed) everywhere but development over plain HTTP. */

@@ -1,23 +1,28 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@heroagent/telemetry';
 import type { AuditRelay } from './audit/audit-relay.js';
+import type { RetentionRun } from './retention/apply-retention.js';
 import type { SessionsService } from './sessions/sessions.service.js';
 import type { FlowsRepository } from './sign-in/flows.repository.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
 const EXPIRE_APPROVALS_EVERY_MS = 15_000;
 const RELEASE_SENDS_EVERY_MS = 1_000;
+const APPLY_RETENTION_EVERY_MS = 60 * 60_000;
 
 /**
  * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
  * decided in time, and a purge of expired sessions and OAuth flows (already unusable; this keeps
- * the tables small).
+ * the tables small), and each tenant's retention of task history, applied hourly (and at start,
+ * so frequent restarts never starve it).
  */
 export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private approvalsTimer: NodeJS.Timeout | undefined;
   private sendsTimer: NodeJS.Timeout | undefined;
   private releasing: Promise<void> | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private retaining: Promise<number> | undefined;
 
   constructor(
     private readonly sessions: SessionsService,
@@ -26,6 +31,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly expireApprovals: () => Promise<number>,
     private readonly releaseSends: () => Promise<number>,
     private readonly failStale: () => Promise<number>,
+    private readonly applyRetention: () => Promise<RetentionRun>,
     private readonly logger: Logger,
   ) {}
 
@@ -38,13 +44,18 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     this.approvalsTimer.unref();
     this.sendsTimer = setInterval(() => void this.release(), RELEASE_SENDS_EVERY_MS);
     this.sendsTimer.unref();
+    void this.retain();
+    this.retentionTimer = setInterval(() => void this.retain(), APPLY_RETENTION_EVERY_MS);
+    this.retentionTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.approvalsTimer);
     clearInterval(this.sendsTimer);
+    clearInterval(this.retentionTimer);
     await this.releasing;
+    await this.retaining;
     await this.relay.stop();
   }
 
@@ -59,6 +70,29 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
         this.releasing = undefined;
       });
     return this.releasing;
+  }
+
+  /**
+   * Deletes each tenant's finished tasks older than its retention (one run at a time); answers
+   * how many were deleted.
+   */
+  retain(): Promise<number> {
+    this.retaining ??= this.applyRetention()
+      .then((run) => {
+        if (run.deletedTasks > 0) {
+          this.relay.nudge();
+          this.logger.info(run, 'finished tasks past their retention deleted');
+        }
+        return run.deletedTasks;
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ err: String(error) }, 'applying retention failed');
+        return 0;
+      })
+      .finally(() => {
+        this.retaining = undefined;
+      });
+    return this.retaining;
   }
 
   /** Expires approvals nobody decided in time (each recorded in audit). */

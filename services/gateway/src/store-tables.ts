@@ -121,6 +121,13 @@ export interface GatewayDatabase {
     updated_at: Timestamp;
     updated_by: string | null;
   };
+  /** How long a tenant keeps finished tasks: null until the tenant is deleted. */
+  tenant_retention: {
+    tenant_id: string;
+    task_history_days: number | null;
+    updated_at: Timestamp;
+    updated_by: string;
+  };
   tenant_controls: {
     tenant_id: string;
     agents_paused: Generated<boolean>;

@@ -56,6 +56,10 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     else if (name === 'id' && route.path.startsWith('/v1/approvals'))
       params[name] = target.approvalId;
     else if (name === 'id' && route.path.startsWith('/v1/actions')) params[name] = target.actionId;
+    // SIEM destinations live in audit, which this fixture does not run (records.test.ts covers
+    // another tenant's destination against the real audit): any id, and nothing to reach.
+    else if (name === 'id' && route.path.startsWith('/v1/tenant/siem-destinations'))
+      params[name] = randomUUID();
     else throw new Error(`${label(route)}: say which of the target's objects :${name} names`);
   }
   const path = route.path.replace(/:([a-zA-Z]+)/g, (_, name: string) => params[name]!);
@@ -81,6 +85,9 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     },
     'tasks.stop': {},
     'tenant.policy.save': { text: '', expectedVersion: 0 },
+    'tenant.siem.create': { name: 'SIEM', endpoint: 'https://collector.example/v1/logs' },
+    'tenant.policy.simulate': { text: '' },
+    'tenant.retention.save': { taskHistoryDays: 30 },
     'tenant.agent-settings.save': {
       allowCloud: false,
       providerId: null,
@@ -97,7 +104,8 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
     path: query === undefined ? path : `${path}?${query}`,
     body: route.body === undefined ? undefined : bodies[route.id],
     targetsAnother:
-      Object.keys(params).some((name) => name !== 'provider') ||
+      (Object.keys(params).some((name) => name !== 'provider') &&
+        !route.path.startsWith('/v1/tenant/siem-destinations')) ||
       route.id === 'session.tenant' ||
       route.id === 'invitations.accept' ||
       route.id === 'connections.list',

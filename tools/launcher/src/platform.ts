@@ -92,6 +92,7 @@ export async function launchPlatform(
         ? `  models       ${config.agentEnv.LLM_BASE_URL === undefined ? 'AGENT_MODEL_PROVIDERS' : `${config.agentEnv.LLM_MODEL ?? 'llama3.1'} at ${config.agentEnv.LLM_BASE_URL}`}  (GET ${gatewayUrl}/v1/tenant/agent-settings)`
         : '  models       none: tasks in words are refused (MODEL_UNAVAILABLE); set LLM_BASE_URL to an OpenAI-compatible server such as Ollama',
     );
+    print(`  console      ${gatewayUrl}/`);
     print(`  api          ${gatewayUrl}/v1/openapi.json`);
     print(`  postgres     ${started.postgres.description}`);
     print(`  nats         ${started.nats.description}`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -97,6 +98,10 @@ export function serviceEnvironment(
           sealingKeyFromRaw(fromBase64Url(secrets.keys['vault-proxy'].sealing)!).publicKey,
         ),
       ),
+      // The console `pnpm build` made, served at the gateway's `/`.
+      ...(existsSync(join(REPO_ROOT, 'apps', 'console', 'dist', 'index.html'))
+        ? { CONSOLE_DIR: join(REPO_ROOT, 'apps', 'console', 'dist') }
+        : {}),
       ...config.gatewayEnv,
     });
   } else if (service === 'vault-proxy') {

@@ -46,6 +46,8 @@ export interface EvalPlatform {
   readonly asGateway: ContractClient;
   readonly gmail: GmailDouble;
   readonly calendar: CalendarDouble;
+  /** The OpenID Connect double people sign in with (choose who with `nextUser`). */
+  readonly provider: OidcProviderDouble;
   readonly merchants: Readonly<Record<'paper-shop' | 'gift-cards', MerchantDouble>>;
   /** The scripted model, when the evaluation runs with one. */
   readonly model: ChatModelDouble | undefined;
@@ -63,7 +65,10 @@ permit (principal, action in HeroAgent::Action::"reversible", resource);
 permit (principal, action in HeroAgent::Action::"irreversible", resource);
 `;
 
-export async function startEvalPlatform(source: ModelSource): Promise<EvalPlatform> {
+export async function startEvalPlatform(
+  source: ModelSource,
+  options: { consoleDir?: string; sendUndoWindowS?: number } = {},
+): Promise<EvalPlatform> {
   const platform: PlatformFixture = await startPlatformFixture();
   const stack: { close(): Promise<void> }[] = [];
   try {
@@ -128,7 +133,8 @@ export async function startEvalPlatform(source: ModelSource): Promise<EvalPlatfo
             apiKey: merchant.apiKey,
           })),
         ),
-        SEND_UNDO_WINDOW_S: '0',
+        SEND_UNDO_WINDOW_S: String(options.sendUndoWindowS ?? 0),
+        ...(options.consoleDir === undefined ? {} : { CONSOLE_DIR: options.consoleDir }),
         NATS_REQUEST_TIMEOUT_MS: '10000',
       }),
     );
@@ -207,6 +213,7 @@ export async function startEvalPlatform(source: ModelSource): Promise<EvalPlatfo
       asGateway,
       gmail,
       calendar,
+      provider,
       merchants,
       model,
       call,

@@ -1,5 +1,6 @@
 import type { AuditFilter, SignedCheckpoint } from '@heroagent/contracts';
 import { withTenant, type Kysely } from '@heroagent/db';
+import { queryActivity, tooLong } from './activity-query.js';
 import type { AuditDatabase } from './tables.js';
 
 /** A stored event as the read side returns it. */
@@ -41,19 +42,15 @@ export class RecordsRepository {
     beforeSeq: number | undefined,
     limit: number,
   ): Promise<StoredEvent[]> {
-    return withTenant(this.db, tenantId, async (trx) => {
-      let query = trx.selectFrom('events').select(EVENT_COLUMNS).where('tenant_id', '=', tenantId);
-      if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
-      if (filter.from !== undefined) query = query.where('occurred_at', '>=', filter.from);
-      if (filter.to !== undefined) query = query.where('occurred_at', '<', filter.to);
-      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
-      if (filter.action !== undefined) query = query.where('action', '=', filter.action);
-      if (filter.name !== undefined) query = query.where('name', '=', filter.name);
-      if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
-      if (filter.taskId !== undefined) query = query.where('task_id', '=', filter.taskId);
-      const rows = await query.orderBy('seq', 'desc').limit(limit).execute();
+    try {
+      const rows = await withTenant(this.db, tenantId, (trx) =>
+        queryActivity(trx, tenantId, filter, beforeSeq, limit),
+      );
       return rows.map(toStored);
-    });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === '57014') throw tooLong();
+      throw error;
+    }
   }
 
   /** Events `fromSeq..toSeq` in chain order, read in chunks. */

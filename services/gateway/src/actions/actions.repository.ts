@@ -24,6 +24,29 @@ export interface NewAction {
   readonly undoes?: string;
 }
 
+/**
+ * An action as a policy replay needs it: what was asked and decided, and the rate and spend
+ * counts as of when it was asked (other actions counted by the status they have now).
+ */
+export interface ReplayableAction {
+  readonly id: string;
+  readonly taskId: string;
+  readonly userId: string;
+  readonly type: string;
+  readonly class: ActionRow['class'];
+  readonly status: ActionStatus;
+  readonly params: unknown;
+  /** The decision recorded when it was asked. */
+  readonly policy: unknown;
+  readonly createdAt: Date;
+  readonly counts: {
+    readonly lastHour: number;
+    readonly lastDay: number;
+    readonly sameActionLastHour: number;
+    readonly spentTodayMinor: number;
+  };
+}
+
 /** What the policy's rate and spend conditions, and the capability's limits, count. */
 export interface ActionCounts {
   readonly lastHour: number;
@@ -336,6 +359,71 @@ export class ActionsRepository {
         taskSpentMinor: Number(row.task_spent ?? 0),
         spentTodayMinor: Number(row.spent_today ?? 0),
       };
+    });
+  }
+
+  /**
+   * The tenant's `limit` most recent actions asked by an agent (undos are a person's and are left
+   * out), newest first, each with the counts `counts()` would have given when it was asked.
+   * Reads only.
+   */
+  async recentForReplay(tenantId: string, limit: number): Promise<ReplayableAction[]> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const result = await sql<{
+        id: string;
+        task_id: string;
+        user_id: string;
+        type: string;
+        class: ActionRow['class'];
+        status: ActionStatus;
+        params: unknown;
+        policy: unknown;
+        created_at: Date;
+        last_hour: string;
+        last_day: string;
+        same_last_hour: string;
+        spent_today: string | null;
+      }>`
+        select a.id, a.task_id, a.user_id, a.type, a.class, a.status, a.params, a.policy,
+          a.created_at, c.last_hour, c.last_day, c.same_last_hour, c.spent_today
+        from (
+          select id, tenant_id, task_id, user_id, type, class, status, params, policy, currency,
+            created_at
+          from actions
+          where tenant_id = ${tenantId} and undoes is null
+          order by created_at desc, id desc
+          limit ${limit}
+        ) a
+        cross join lateral (
+          select
+            count(*) filter (where p.created_at > a.created_at - interval '1 hour') as last_hour,
+            count(*) as last_day,
+            count(*) filter (where p.type = a.type and p.created_at > a.created_at - interval '1 hour') as same_last_hour,
+            sum(p.amount_minor) filter (where p.currency = coalesce(a.currency, '') and p.created_at >= (date_trunc('day', a.created_at at time zone 'UTC') at time zone 'UTC') and p.status = any(${SPENDING})) as spent_today
+          from actions p
+          where p.tenant_id = a.tenant_id and p.user_id = a.user_id and p.id <> a.id
+            and p.status = any(${COUNTED})
+            and p.created_at < a.created_at and p.created_at > a.created_at - interval '1 day'
+        ) c
+        order by a.created_at desc, a.id desc
+      `.execute(trx);
+      return result.rows.map((row) => ({
+        id: row.id,
+        taskId: row.task_id,
+        userId: row.user_id,
+        type: row.type,
+        class: row.class,
+        status: row.status,
+        params: row.params,
+        policy: row.policy,
+        createdAt: row.created_at,
+        counts: {
+          lastHour: Number(row.last_hour),
+          lastDay: Number(row.last_day),
+          sameActionLastHour: Number(row.same_last_hour),
+          spentTodayMinor: Number(row.spent_today ?? 0),
+        },
+      }));
     });
   }
 }

@@ -3,7 +3,7 @@ import type { JsonValue } from '@heroagent/crypto';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { ActionExecutor } from '../actions/action-executor.js';
 import type { ActionsRepository } from '../actions/actions.repository.js';
-import { managesTenant } from '../http/route.js';
+import { managesTenant, overseesTenant } from '../http/route.js';
 import type { ResolvedSession } from '../sessions/sessions.repository.js';
 import type { PolicyDecision } from '../policy/policy-engine.js';
 import type { TasksRepository } from '../tasks/tasks.repository.js';
@@ -57,9 +57,9 @@ export class ApprovalsService {
   ) {}
 
   async list(session: InTenant, all: boolean) {
-    const manager = managesTenant(session);
+    // Owners, admins and auditors see the tenant's; a member their own.
     const rows = await this.approvals.list(session.tenant.id, {
-      ...(manager ? {} : { userId: session.userId }),
+      ...(overseesTenant(session) ? {} : { userId: session.userId }),
       pendingOnly: !all,
     });
     return rows.map(approvalView);

@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { httpServerSpans, type Logger } from '@heroagent/telemetry';
 import type { GatewayConfig } from '../config.js';
+import { serveConsole } from './console-static.js';
 import { GatewayErrorFilter } from './http-error.filter.js';
 
 /**
@@ -36,5 +37,6 @@ export function configureHttp(
   // as many proxies as configured.
   app.set('trust proxy', config.http.trustProxyHops);
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
+  if (config.http.consoleDir !== undefined) serveConsole(app, config.http.consoleDir);
   app.useGlobalFilters(new GatewayErrorFilter(logger));
 }

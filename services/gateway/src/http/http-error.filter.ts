@@ -20,6 +20,12 @@ export class GatewayErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = toHttpError(exception);
     if (status >= 500) this.logger.error({ err: exception }, 'request failed');
+    // A download that already sent its first bytes cannot turn into an error: cut it off, so
+    // it never looks complete.
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
     response.status(status).json(body);
   }
 }

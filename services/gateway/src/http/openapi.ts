@@ -75,6 +75,20 @@ function operation(route: HttpRoute): Record<string, unknown> {
     case 'redirect':
       responses['302'] = { description: 'redirects the browser' };
       break;
+    case 'download':
+      responses['200'] = {
+        description: 'a file, streamed (Content-Disposition: attachment; no Content-Length)',
+        headers: {
+          'content-disposition': {
+            description: 'attachment; filename="…"',
+            schema: { type: 'string' },
+          },
+        },
+        content: {
+          [route.outcome.contentType]: { schema: { type: 'string', format: 'binary' } },
+        },
+      };
+      break;
   }
   const byStatus = new Map<number, Set<ErrorCode>>();
   for (const code of [...route.errors, ...EVERY_ROUTE]) {

@@ -26,6 +26,9 @@ export function Route(route: HttpRoute): MethodDecorator {
   const decorators = [mapping(route.path), SetMetadata(ROUTE_METADATA, route)];
   if (route.outcome.kind === 'json') decorators.push(HttpCode(route.outcome.status));
   if (route.outcome.kind === 'no-content') decorators.push(HttpCode(204));
+  // A download's handler returns a StreamableFile: Nest streams it, and destroys the connection
+  // if the stream fails after the first byte.
+  if (route.outcome.kind === 'download') decorators.push(HttpCode(200));
   if (route.rateLimitPerMinute !== undefined) {
     decorators.push(Throttle({ default: { limit: route.rateLimitPerMinute, ttl: 60_000 } }));
   }
@@ -74,4 +77,9 @@ export function inTenant(
 /** Owners and admins manage a tenant: others' connections, tasks, approvals and actions too. */
 export function managesTenant(session: { tenant: { role: string } }): boolean {
   return session.tenant.role === 'owner' || session.tenant.role === 'admin';
+}
+
+/** Whether the session sees the whole tenant: owners, admins and auditors (who only read). */
+export function overseesTenant(session: { tenant: { role: string } }): boolean {
+  return managesTenant(session) || session.tenant.role === 'auditor';
 }

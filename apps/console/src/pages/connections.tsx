@@ -1,0 +1,113 @@
+import type { listMembers, listMyConnections, RouteResponse } from '@heroagent/contracts';
+import { api } from '../api.js';
+import { canManage, canOversee, useSession } from '../session.js';
+import { ErrorNote, Loading, Notice, Page, Time, useAction, useLoad } from '../ui.js';
+
+type Connection = RouteResponse<typeof listMyConnections>['connections'][number];
+
+export function Connections() {
+  const session = useSession();
+  const everyone = canOversee(session);
+  const connections = useLoad(
+    () =>
+      api<RouteResponse<typeof listMyConnections>>(
+        'GET',
+        `/v1/connections${everyone ? '?userId=all' : ''}`,
+      ),
+    [everyone],
+  );
+  const members = useLoad(
+    () =>
+      everyone
+        ? api<RouteResponse<typeof listMembers>>('GET', '/v1/tenant/members')
+        : Promise.resolve({ members: [] }),
+    [everyone],
+  );
+  const who = (userId: string) =>
+    userId === session.user.id
+      ? 'you'
+      : (members.data?.members.find((member) => member.userId === userId)?.email ?? userId);
+  const mayRevoke = (connection: Connection) =>
+    connection.health !== 'revoked' &&
+    session.tenant.role !== 'auditor' &&
+    (connection.userId === session.user.id || canManage(session));
+  const revoke = useAction();
+  return (
+    <Page
+      title="Connections"
+      intro="The accounts your agent may act through. HeroAgent never holds your password; revoking here revokes at Google too."
+    >
+      <p>
+        <a
+          class="button"
+          href="/v1/connections/google/start?scopes=gmail.modify,calendar.events&returnTo=/%23/connections"
+        >
+          Connect a Google account
+        </a>
+      </p>
+      <ErrorNote error={connections.error ?? revoke.error} />
+      <Notice text={revoke.notice} />
+      {connections.data === undefined ? (
+        <Loading what="connections" />
+      ) : connections.data.connections.length === 0 ? (
+        <p>No account is connected.</p>
+      ) : (
+        <table>
+          <caption class="visually-hidden">Connected accounts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Person</th>
+              <th scope="col">Provider</th>
+              <th scope="col">Account</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">State</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span class="visually-hidden">Revoke</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {connections.data.connections.map((connection: Connection) => (
+              <tr key={connection.id}>
+                <td>{who(connection.userId)}</td>
+                <td>{connection.provider}</td>
+                <td>{connection.account}</td>
+                <td>
+                  <ul class="plain">
+                    {connection.scopes.map((scope) => (
+                      <li key={scope}>{scope.replace('https://www.googleapis.com/auth/', '')}</li>
+                    ))}
+                  </ul>
+                </td>
+                <td>{connection.health}</td>
+                <td>
+                  <Time at={connection.lastUsedAt ?? null} />
+                </td>
+                <td>
+                  {!mayRevoke(connection) ? null : (
+                    <button
+                      type="button"
+                      class="danger"
+                      disabled={revoke.busy}
+                      aria-label={`Revoke ${connection.account}`}
+                      onClick={() =>
+                        void revoke.run(async () => {
+                          await api('DELETE', `/v1/connections/${connection.id}`);
+                          connections.reload();
+                          return `${connection.account} is revoked.`;
+                        })
+                      }
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Page>
+  );
+}

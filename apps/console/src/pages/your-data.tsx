@@ -1,0 +1,183 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { canManage, canOversee, useSession } from '../session.js';
+import { ErrorNote, Loading, Notice, Page, Time, useAction, useLoad } from '../ui.js';
+
+/** `GET`/`POST /v1/tenant/retention`. */
+interface Retention {
+  taskHistoryDays: number | null;
+  updatedAt: string | null;
+  updatedBy: string | null;
+  auditRecord: string;
+}
+
+export function YourData() {
+  const session = useSession();
+  const exported = useAction();
+  const close = useAction();
+  const closeTenant = useAction();
+  const [confirm, setConfirm] = useState('');
+  const [confirmTenant, setConfirmTenant] = useState('');
+  const download = () =>
+    exported.run(async () => {
+      const data = await api<unknown>('GET', '/v1/me/export');
+      const url = URL.createObjectURL(
+        new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
+      );
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = 'heroagent-my-data.json';
+      link.click();
+      URL.revokeObjectURL(url);
+      return 'Your data was downloaded.';
+    });
+  return (
+    <Page title="Your data" intro="Take your data with you, or leave for good.">
+      <h2>Where your data is</h2>
+      <ul>
+        <li>
+          Your sessions, tasks, policies, approvals and the record of every action are in this
+          deployment's Postgres database; the signed audit record also goes to your tenant's SIEM if
+          an admin configured one.
+        </li>
+        <li>
+          Your Google refresh tokens are only in the secrets store (Vault), never in the database or
+          in the agent.
+        </li>
+        <li>Access tokens live in memory for one call and are never written down.</li>
+        <li>
+          Models: what a model sees depends on your tenant's agent settings (see Agents); no
+          provider that trains on customer data is ever used.
+        </li>
+      </ul>
+      {canOversee(session) ? <RetentionSettings editable={canManage(session)} /> : null}
+      <h2>Export my data</h2>
+      <button type="button" disabled={exported.busy} onClick={() => void download()}>
+        Download my data (JSON)
+      </button>
+      <ErrorNote error={exported.error} />
+      <Notice text={exported.notice} />
+      <h2>Close my account</h2>
+      <p>
+        Your sessions end, your connections are revoked at Google, and your personal data is erased.
+        The audit record stays verifiable; your personal fields in it become unreadable.
+      </p>
+      <label for="close-confirm">Type your email ({session.user.email}) to confirm</label>
+      <input
+        id="close-confirm"
+        value={confirm}
+        onInput={(e) => setConfirm(e.currentTarget.value)}
+        autoComplete="off"
+      />
+      <button
+        type="button"
+        class="danger"
+        disabled={close.busy || confirm !== session.user.email}
+        onClick={() =>
+          void close.run(async () => {
+            await api('POST', '/v1/me/close', { confirm });
+            window.location.assign('/');
+            return 'Your account is closed.';
+          })
+        }
+      >
+        Close my account
+      </button>
+      <ErrorNote error={close.error} />
+      <Notice text={close.notice} />
+      {session.tenant.role === 'owner' ? (
+        <>
+          <h2>Delete this tenant</h2>
+          <p>
+            Everything of {session.tenant.name} is deleted: members, tasks, policies, connections.
+          </p>
+          <label for="tenant-confirm">
+            Type the tenant's name ({session.tenant.name}) to confirm
+          </label>
+          <input
+            id="tenant-confirm"
+            value={confirmTenant}
+            onInput={(e) => setConfirmTenant(e.currentTarget.value)}
+            autoComplete="off"
+          />
+          <button
+            type="button"
+            class="danger"
+            disabled={closeTenant.busy || confirmTenant !== session.tenant.name}
+            onClick={() =>
+              void closeTenant.run(async () => {
+                await api('POST', '/v1/tenant/close', { confirm: confirmTenant });
+                window.location.assign('/');
+                return 'The tenant is deleted.';
+              })
+            }
+          >
+            Delete the tenant
+          </button>
+          <ErrorNote error={closeTenant.error} />
+          <Notice text={closeTenant.notice} />
+        </>
+      ) : null}
+    </Page>
+  );
+}
+
+function RetentionSettings(props: { editable: boolean }) {
+  const retention = useLoad(() => api<Retention>('GET', '/v1/tenant/retention'), []);
+  const [days, setDays] = useState('');
+  useEffect(() => {
+    if (retention.data !== undefined) setDays(retention.data.taskHistoryDays?.toString() ?? '');
+  }, [retention.data]);
+  const save = useAction();
+  return (
+    <>
+      <h2>Retention</h2>
+      <ErrorNote error={retention.error} />
+      {retention.data === undefined ? (
+        retention.error === undefined ? (
+          <Loading what="retention settings" />
+        ) : null
+      ) : (
+        <form
+          class="card"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void save.run(async () => {
+              await api('POST', '/v1/tenant/retention', {
+                taskHistoryDays: days === '' ? null : Number(days),
+              });
+              retention.reload();
+              return days === ''
+                ? 'Task history is kept until the tenant is deleted.'
+                : `Task history older than ${days} days will be deleted.`;
+            });
+          }}
+        >
+          <p>{retention.data.auditRecord}</p>
+          <label for="retention-days">
+            Keep task history (requests, timelines, actions) for this many days; empty keeps it
+          </label>
+          <input
+            id="retention-days"
+            type="number"
+            min={7}
+            max={3650}
+            value={days}
+            readOnly={!props.editable}
+            onInput={(event) => setDays(event.currentTarget.value)}
+          />
+          <p class="muted">
+            Last changed <Time at={retention.data.updatedAt} />
+          </p>
+          {props.editable ? (
+            <button type="submit" disabled={save.busy}>
+              Save retention
+            </button>
+          ) : null}
+          <ErrorNote error={save.error} />
+          <Notice text={save.notice} />
+        </form>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,59 @@
+import { ContractError, type PolicySimulation } from '@heroagent/contracts';
+import type { ActionsRepository } from '../actions/actions.repository.js';
+import type { PeopleRepository, Role } from '../people/people.repository.js';
+import type { PoliciesRepository } from './policies.repository.js';
+import { PolicyEngine } from './policy-engine.js';
+import { replayAction, summarise } from './policy-replay.js';
+
+/** What a simulation tells the console about how each action's context was rebuilt. */
+export const SIMULATION_ASSUMPTIONS: readonly string[] = [
+  "Rate and spend counts (actions in the last hour and day, the same action in the last hour, spent today) are as of when each action was asked, counting the person's other actions by the status they have now.",
+  'The hour and weekday are those of when each action was asked, in UTC, as the gateway decides them.',
+  "Each person's role is their role now; an action of someone who has left the tenant shows as refused (not-a-member).",
+  'An action the gateway held for approval because the agent took values from content it read (untrusted-input) stays held unless a policy denies it; for other actions that was not recorded.',
+  "Undos are not replayed: a person asks for them and no policy decides them. A task's own limits (recipients, spend) are checked before the policy and are not part of this.",
+];
+
+/**
+ * "What would happen": the tenant's most recent actions decided under its saved policy and under
+ * a proposed text. Reads only — nothing is saved, run or recorded, whatever the text says.
+ */
+export class SimulatePolicy {
+  constructor(
+    private readonly actions: Pick<ActionsRepository, 'recentForReplay'>,
+    private readonly policies: Pick<PoliciesRepository, 'current'>,
+    private readonly people: Pick<PeopleRepository, 'roleOf'>,
+    private readonly engine: PolicyEngine,
+  ) {}
+
+  async execute(
+    tenantId: string,
+    request: { readonly text: string; readonly limit: number },
+  ): Promise<PolicySimulation> {
+    // The same check, and the same answer, as saving the text.
+    const checked = PolicyEngine.check(request.text);
+    if (!checked.ok) {
+      throw new ContractError(
+        'INVALID_REQUEST',
+        'the policy is not valid',
+        checked.problems.map((message) => ({ path: 'body.text', message })),
+      );
+    }
+    const saved = await this.policies.current(tenantId);
+    const rows = await this.actions.recentForReplay(tenantId, request.limit);
+    const roles = new Map<string, Role | undefined>();
+    for (const userId of new Set(rows.map((row) => row.userId))) {
+      roles.set(userId, await this.people.roleOf(tenantId, userId));
+    }
+    const texts = { tenantId, current: saved?.text ?? '', proposed: request.text };
+    const results = rows.map((row) => replayAction(row, roles.get(row.userId), texts, this.engine));
+    return {
+      currentVersion: saved?.version ?? 0,
+      replayed: results.length,
+      changed: results.filter((result) => result.changed).length,
+      results,
+      summary: summarise(results),
+      assumptions: [...SIMULATION_ASSUMPTIONS],
+    };
+  }
+}
