@@ -359,6 +359,31 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
     expect(found).toEqual({});
   });
 
+  it('works on a phone: each page, at 390 × 844, passes the same check', async () => {
+    const phone = await browser.newContext({
+      baseURL: platform.origin,
+      viewport: { width: 390, height: 844 },
+      storageState: await page.context().storageState(),
+    });
+    const small = await phone.newPage();
+    const found: Record<string, unknown> = {};
+    for (const [path, title] of PAGES) {
+      await small.goto(`/#/${path}`);
+      await small.getByRole('heading', { level: 1, name: title }).waitFor();
+      await small.waitForLoadState('networkidle');
+      const violations = await axeViolations(small);
+      if (violations.length > 0) found[path] = violations;
+      // Nothing wider than the screen but tables, which scroll on their own.
+      const overflow = await small.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      if (overflow > 0) found[`${path} (overflow)`] = overflow;
+      await screenshot(small, `phone-${path}`);
+    }
+    await phone.close();
+    expect(found).toEqual({});
+  });
+
   it('revokes a connection, which then shows as revoked', async () => {
     await page.goto('/#/connections');
     await page.getByRole('button', { name: `Revoke ${ME}` }).click();
