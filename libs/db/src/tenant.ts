@@ -6,6 +6,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The session setting that row-level security policies read. */
 export const TENANT_SETTING = 'app.tenant_id';
 
+// The tenant each open transaction was given here, so setting the same one again can be skipped.
+// A transaction not found here (or set by other means) is simply set again, which is always safe.
+const tenantOfTransaction = new WeakMap<object, string>();
+
 /**
  * Runs `fn` in a transaction whose `app.tenant_id` is `tenantId`, so every row-level-security
  * policy limits it to that tenant's rows. The setting is transaction-local: it cannot leak to the
@@ -27,13 +31,17 @@ export async function withTenant<DB, T>(
 
 /**
  * Switches an open transaction to another tenant (until it ends or switches again): for work that
- * spans tenants in one commit, such as the audit ingest writing a batch.
+ * spans tenants in one commit, such as the audit ingest writing a batch. Costs no round trip when
+ * the transaction was already given this tenant by `withTenant`, `withSettings` or `useTenant`.
  */
 export async function useTenant<DB>(trx: Transaction<DB>, tenantId: string): Promise<void> {
   if (!UUID.test(tenantId)) {
     throw new DatabaseError('INVALID_TENANT_ID', 'a tenant id is a UUID');
   }
-  await sql`select set_config(${TENANT_SETTING}, ${tenantId.toLowerCase()}, true)`.execute(trx);
+  const tenant = tenantId.toLowerCase();
+  if (tenantOfTransaction.get(trx) === tenant) return;
+  await sql`select set_config(${TENANT_SETTING}, ${tenant}, true)`.execute(trx);
+  tenantOfTransaction.set(trx, tenant);
 }
 
 const SETTING_NAME = /^app\.[a-z][a-z_]{0,62}$/;
@@ -66,6 +74,8 @@ export async function withSettings<DB, T>(
           sql`set_config(${name}, ${name === TENANT_SETTING ? value.toLowerCase() : value}, true)`,
       );
       await sql`select ${sql.join(calls)}`.execute(trx);
+      const tenant = settings[TENANT_SETTING];
+      if (tenant !== undefined) tenantOfTransaction.set(trx, tenant.toLowerCase());
     }
     return fn(trx);
   });

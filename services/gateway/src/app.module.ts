@@ -11,12 +11,20 @@ import {
   postgresIndicator,
   type ServiceRuntime,
 } from '@heroagent/service';
+import { ActionAdmissionRepository } from './actions/action-admission.repository.js';
+import { ActionConnectors } from './actions/action-connectors.js';
 import { ActionExecutor } from './actions/action-executor.js';
 import { AgentClient } from './agent/agent.client.js';
 import { AgentSettingsController } from './agent/agent-settings.controller.js';
 import { AgentSettingsRepository } from './agent/agent-settings.repository.js';
 import { ActionsHandler } from './actions/actions.handler.js';
 import { ActionsRepository } from './actions/actions.repository.js';
+import { ExecuteAction } from './actions/execute-action.js';
+import { FailStaleActions } from './actions/fail-stale-actions.js';
+import { GetAction } from './actions/get-action.js';
+import { PerformAction } from './actions/perform-action.js';
+import { ReleaseDueSends } from './actions/release-due-sends.js';
+import { ReplayAction } from './actions/replay-action.js';
 import { UndoController } from './actions/undo.controller.js';
 import { ApprovalsController } from './approvals/approvals.controller.js';
 import { ApprovalsRepository } from './approvals/approvals.repository.js';
@@ -35,6 +43,7 @@ import { EdgeGuard } from './http/edge.guard.js';
 import { HttpThrottlerGuard } from './http/http-throttler.guard.js';
 import { PUBLIC_ORIGIN, PublicOrigin } from './http/public-origin.js';
 import { MyDataController } from './people/my-data.controller.js';
+import { MyTaskHistory } from './people/my-task-history.js';
 import { PeopleRepository } from './people/people.repository.js';
 import { PoliciesRepository } from './policy/policies.repository.js';
 import { PolicyEngine } from './policy/policy-engine.js';
@@ -128,7 +137,7 @@ export class AppModule {
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
     const actions = new ActionsRepository(db);
-    // One engine: the executor decides with it, and the simulator replays exactly that.
+    // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
     const approvals = new ApprovalsRepository(db);
     const gate = new CapabilityGate(capabilities, tasks, audit, logger);
@@ -138,12 +147,7 @@ export class AppModule {
       config.vaultProxySealingPublicKey,
       config.sealingKey,
     );
-    const executor = new ActionExecutor(
-      gate,
-      actions,
-      policies,
-      engine,
-      people,
+    const connectors = new ActionConnectors(
       vault,
       [
         new GmailConnector({
@@ -156,16 +160,27 @@ export class AppModule {
         }),
         new MerchantConnector(config.merchants, config.providers.timeoutMs),
       ],
-      audit,
-      approvals,
-      config.approvals,
-      config.sendWindowMs,
       logger,
     );
+    const performAction = new PerformAction(actions, connectors, audit, config.sendWindowMs);
+    const executeAction = new ExecuteAction(
+      gate,
+      new ActionAdmissionRepository(db),
+      actions,
+      engine,
+      approvals,
+      audit,
+      new ReplayAction(actions, approvals),
+      performAction,
+      config.approvals,
+    );
+    const getAction = new GetAction(gate, actions, approvals);
+    const releaseDueSends = new ReleaseDueSends(actions, connectors, audit);
+    const failStaleActions = new FailStaleActions(actions, audit);
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
     const taskEvents = new TaskEventsRepository(db);
-    const approvalsService = new ApprovalsService(approvals, actions, tasks, executor, audit);
+    const approvalsService = new ApprovalsService(approvals, actions, tasks, performAction, audit);
     const auditRecords = new AuditRecordsClient(runtime.client);
     const retention = new RetentionRepository(db);
     const applyRetention = new ApplyRetention(retention, audit);
@@ -174,6 +189,7 @@ export class AppModule {
       [PUBLIC_ORIGIN, runtime.publicOrigin],
       [Cookies, cookies],
       [PeopleRepository, people],
+      [MyTaskHistory, new MyTaskHistory(db)],
       [InvitationsRepository, invitations],
       [SessionsService, sessions],
       [AuditRecorder, audit],
@@ -202,7 +218,14 @@ export class AppModule {
       [SimulatePolicy, new SimulatePolicy(actions, policies, people, engine)],
       [Capabilities, capabilities],
       [CapabilityGate, gate],
-      [ActionExecutor, executor],
+      [ExecuteAction, executeAction],
+      [GetAction, getAction],
+      [ActionConnectors, connectors],
+      // The sweeps and the agent's requests under one name, as the medium tests reach them.
+      [
+        ActionExecutor,
+        new ActionExecutor(executeAction, getAction, releaseDueSends, failStaleActions),
+      ],
       [ActionsRepository, actions],
       [ApprovalsService, approvalsService],
       [AuditRecordsClient, auditRecords],
@@ -216,8 +239,8 @@ export class AppModule {
           flowsRepository,
           relay,
           () => approvalsService.expire(),
-          () => executor.releaseDue(),
-          () => executor.failStale(),
+          () => releaseDueSends.execute(),
+          () => failStaleActions.execute(),
           () => applyRetention.execute(),
           logger,
         ),

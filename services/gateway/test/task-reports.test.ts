@@ -254,4 +254,31 @@ describe('the timelines the agent reports', () => {
     ).toBe('CAPABILITY_EXPIRED');
     expect((await words.timeline(browser, task.id)).body.events!.map((e) => e.seq)).toEqual([1]);
   });
+
+  it('gives the person their tasks, timelines and actions in "export my data", never the capability', async () => {
+    const { browser, task, capability } = await words.someoneWithTask();
+    const events: TaskEvent[] = [
+      { seq: 1, at: now(), kind: 'started', model: MODEL },
+      { seq: 2, at: now(), kind: 'finished', summary: 'Invited Bob to Tuesday at 10:00.' },
+    ];
+    await agent.report(capability, events);
+    const response = await fixture.call(browser, 'GET', '/v1/me/export');
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const data = JSON.parse(text) as {
+      tenants: {
+        tasks: { id: string; request: string; summary: string; timeline: TaskEvent[] }[];
+      }[];
+    };
+    const exported = data.tenants.flatMap((tenant) => tenant.tasks);
+    expect(exported).toEqual([
+      expect.objectContaining({
+        id: task.id,
+        request: task.request,
+        summary: 'Invited Bob to Tuesday at 10:00.',
+        timeline: events,
+      }),
+    ]);
+    expect(text).not.toContain(capability.split('.')[1]!);
+  });
 });

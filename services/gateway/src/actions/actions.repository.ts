@@ -328,37 +328,10 @@ export class ActionsRepository {
     currency: string | undefined,
     now: Date,
   ): Promise<ActionCounts> {
-    const hourAgo = new Date(now.getTime() - 3_600_000);
-    const dayAgo = new Date(now.getTime() - 86_400_000);
-    const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const result = await sql<{
-        last_hour: string;
-        last_day: string;
-        same_last_hour: string;
-        task_actions: string;
-        task_spent: string | null;
-        spent_today: string | null;
-      }>`
-        select
-          count(*) filter (where user_id = ${userId} and created_at > ${hourAgo}) as last_hour,
-          count(*) filter (where user_id = ${userId} and created_at > ${dayAgo}) as last_day,
-          count(*) filter (where user_id = ${userId} and type = ${type} and created_at > ${hourAgo}) as same_last_hour,
-          count(*) filter (where task_id = ${taskId}) as task_actions,
-          sum(amount_minor) filter (where task_id = ${taskId} and currency = ${currency ?? ''} and status = any(${SPENDING})) as task_spent,
-          sum(amount_minor) filter (where user_id = ${userId} and currency = ${currency ?? ''} and created_at >= ${today} and status = any(${SPENDING})) as spent_today
-        from actions
-        where tenant_id = ${tenantId} and status = any(${COUNTED}) and (created_at > ${dayAgo} or task_id = ${taskId})
-      `.execute(trx);
-      const row = result.rows[0]!;
-      return {
-        lastHour: Number(row.last_hour),
-        lastDay: Number(row.last_day),
-        sameActionLastHour: Number(row.same_last_hour),
-        taskActions: Number(row.task_actions),
-        taskSpentMinor: Number(row.task_spent ?? 0),
-        spentTodayMinor: Number(row.spent_today ?? 0),
-      };
+      const query = countsQuery({ tenantId, userId, taskId, type, currency, now });
+      const result = await query.execute(trx);
+      return toActionCounts(result.rows[0]!);
     });
   }
 
@@ -426,4 +399,51 @@ export class ActionsRepository {
       }));
     });
   }
+}
+
+/** What `countsQuery` selects (Postgres counts arrive as strings). */
+export interface CountsRow {
+  last_hour: string;
+  last_day: string;
+  same_last_hour: string;
+  task_actions: string;
+  task_spent: string | null;
+  spent_today: string | null;
+}
+
+/** The query behind `ActionCounts`, one row: also run inside other reads of the same tenant. */
+export function countsQuery(ask: {
+  tenantId: string;
+  userId: string;
+  taskId: string;
+  type: string;
+  currency: string | undefined;
+  now: Date;
+}) {
+  const { tenantId, userId, taskId, type, currency, now } = ask;
+  const hourAgo = new Date(now.getTime() - 3_600_000);
+  const dayAgo = new Date(now.getTime() - 86_400_000);
+  const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  return sql<CountsRow>`
+    select
+      count(*) filter (where user_id = ${userId} and created_at > ${hourAgo}) as last_hour,
+      count(*) filter (where user_id = ${userId} and created_at > ${dayAgo}) as last_day,
+      count(*) filter (where user_id = ${userId} and type = ${type} and created_at > ${hourAgo}) as same_last_hour,
+      count(*) filter (where task_id = ${taskId}) as task_actions,
+      sum(amount_minor) filter (where task_id = ${taskId} and currency = ${currency ?? ''} and status = any(${SPENDING})) as task_spent,
+      sum(amount_minor) filter (where user_id = ${userId} and currency = ${currency ?? ''} and created_at >= ${today} and status = any(${SPENDING})) as spent_today
+    from actions
+    where tenant_id = ${tenantId} and status = any(${COUNTED}) and (created_at > ${dayAgo} or task_id = ${taskId})
+  `;
+}
+
+export function toActionCounts(row: CountsRow): ActionCounts {
+  return {
+    lastHour: Number(row.last_hour),
+    lastDay: Number(row.last_day),
+    sameActionLastHour: Number(row.same_last_hour),
+    taskActions: Number(row.task_actions),
+    taskSpentMinor: Number(row.task_spent ?? 0),
+    spentTodayMinor: Number(row.spent_today ?? 0),
+  };
 }

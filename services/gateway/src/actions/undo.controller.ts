@@ -9,7 +9,7 @@ import {
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
 import { TasksRepository } from '../tasks/tasks.repository.js';
-import { ActionExecutor } from './action-executor.js';
+import { ActionConnectors } from './action-connectors.js';
 import { ActionsRepository, type ActionRow } from './actions.repository.js';
 
 const UNDO_POLICY = {
@@ -29,7 +29,7 @@ export class UndoController {
   constructor(
     @Inject(ActionsRepository) private readonly actions: ActionsRepository,
     @Inject(TasksRepository) private readonly tasks: TasksRepository,
-    @Inject(ActionExecutor) private readonly executor: ActionExecutor,
+    @Inject(ActionConnectors) private readonly connectors: ActionConnectors,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
   ) {}
 
@@ -103,17 +103,17 @@ export class UndoController {
       throw new ContractError('CONFLICT', 'this action is already being undone, or was');
     }
     this.audit.committed();
-    const connector = this.executor.connectorFor(original.type);
+    const connector = this.connectors.connectorFor(original.type);
     try {
       if (connector === undefined) throw new ContractError('UPSTREAM_FAILED', 'no connector');
-      const token = await this.executor.tokenFor(definition, by);
+      const token = await this.connectors.tokenFor(definition, by);
       await connector.undo({
         type: original.type,
         undoState: original.undo_state,
         accessToken: token,
       });
     } catch (error) {
-      const coded = this.executor.toContractError(error, definition);
+      const coded = this.connectors.toContractError(error, definition);
       await this.actions.finish(
         tenantId,
         undoId,

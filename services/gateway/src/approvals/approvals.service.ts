@@ -1,7 +1,7 @@
 import { actionDefinition, ContractError, type UndoStrategy } from '@heroagent/contracts';
 import type { JsonValue } from '@heroagent/crypto';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { ActionExecutor } from '../actions/action-executor.js';
+import type { PerformAction } from '../actions/perform-action.js';
 import type { ActionsRepository } from '../actions/actions.repository.js';
 import { managesTenant, overseesTenant } from '../http/route.js';
 import type { ResolvedSession } from '../sessions/sessions.repository.js';
@@ -51,7 +51,7 @@ export class ApprovalsService {
     private readonly approvals: ApprovalsRepository,
     private readonly actions: ActionsRepository,
     private readonly tasks: TasksRepository,
-    private readonly executor: ActionExecutor,
+    private readonly performAction: PerformAction,
     private readonly audit: AuditRecorder,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -223,7 +223,7 @@ export class ApprovalsService {
       };
     }
     const claimed = { ...action, status: 'executing' as const };
-    const outcome = await this.executor.perform(
+    const outcome = await this.performAction.execute(
       claimed,
       definition,
       {

@@ -6,7 +6,7 @@ import {
   type SignedAuditEvent,
 } from '@heroagent/contracts';
 import { signJson, type SigningKey } from '@heroagent/crypto';
-import { sql, withSettings, type Kysely, type Transaction } from '@heroagent/db';
+import { useTenant, withSettings, type Kysely, type Transaction } from '@heroagent/db';
 import { activeTraceId } from '@heroagent/telemetry';
 import type { GatewayDatabase } from '../store-tables.js';
 
@@ -40,7 +40,8 @@ export class AuditRecorder {
   within(record: AuditRecord): InTransaction & { readonly eventId: string } {
     const signed = this.sign(record);
     const write: InTransaction = async (trx) => {
-      await sql`select set_config('app.tenant_id', ${record.tenantId}, true)`.execute(trx);
+      // Free when the change's transaction already runs as this tenant (the usual case).
+      await useTenant(trx, record.tenantId);
       await trx
         .insertInto('audit_outbox')
         .values({

@@ -12,6 +12,7 @@ import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { Cookies } from '../http/cookies.js';
 import { EdgeOf, Route, signedIn, type Edge } from '../http/route.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { MyTaskHistory } from './my-task-history.js';
 import { PeopleRepository } from './people.repository.js';
 
 type Erased = { connectionsRevoked: number; keysDeleted: number };
@@ -25,11 +26,13 @@ export class MyDataController {
     @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
     @Inject(Cookies) private readonly cookies: Cookies,
+    @Inject(MyTaskHistory) private readonly history: MyTaskHistory,
   ) {}
 
   /**
    * Everything the gateway and vault-proxy hold about this person: profile, sign-in identities,
-   * memberships, sessions, and connected accounts (never a token). Audit's record of what was
+   * memberships, sessions, connected accounts (never a token), and in each tenant their tasks with
+   * what they asked, the agent's timeline and every action taken for them. Audit's record of what was
    * done for them is exported from audit (`audit.records.export`), keyed by the same ids.
    */
   @Route(exportMyData)
@@ -47,7 +50,10 @@ export class MyDataController {
     if (user === undefined) throw new ContractError('UNAUTHENTICATED', 'the account is gone');
     const tenants = [];
     for (const membership of memberships) {
-      const connections = await this.vault.list(membership.tenantId, session.userId);
+      const [connections, tasks] = await Promise.all([
+        this.vault.list(membership.tenantId, session.userId),
+        this.history.of(membership.tenantId, session.userId),
+      ]);
       tenants.push({
         id: membership.tenantId,
         name: membership.name,
@@ -57,6 +63,7 @@ export class MyDataController {
           ...connection,
           health: connectionHealth(connection),
         })),
+        tasks,
       });
     }
     response.setHeader(

@@ -2,7 +2,7 @@ import { ContractError, tenantIdSchema, type CapabilityClaims } from '@heroagent
 import type { Logger } from '@heroagent/telemetry';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { Capabilities } from './capabilities.js';
-import type { TasksRepository } from './tasks.repository.js';
+import type { Standing, TasksRepository } from './tasks.repository.js';
 
 /**
  * What every agent request passes first: a genuine, unexpired capability whose task is still
@@ -19,22 +19,38 @@ export class CapabilityGate {
   ) {}
 
   async admit(token: unknown, context: { action: string }): Promise<CapabilityClaims> {
+    const claims = await this.verify(token, context);
+    const standing = await this.tasks.standing(claims.tenantId, claims.taskId, claims.id);
+    await this.requireLive(claims, standing, context);
+    return claims;
+  }
+
+  /**
+   * The first half of `admit`: a genuine, unexpired capability (no database read), for a caller
+   * that reads the task's standing together with other things and then calls `requireLive`.
+   */
+  async verify(token: unknown, context: { action: string }): Promise<CapabilityClaims> {
     const verified = this.capabilities.verify(token);
     if ('refused' in verified) {
       await this.refused(verified.refused, verified.claimed, context.action);
       throw verified.refused;
     }
-    const { claims } = verified;
-    const standing = await this.tasks.standing(claims.tenantId, claims.taskId, claims.id);
-    if (standing !== 'live') {
-      const refusal =
-        standing === 'paused'
-          ? new ContractError('TENANT_PAUSED', "this tenant's agents are paused")
-          : new ContractError('CAPABILITY_REVOKED', 'the task was stopped, or is unknown here');
-      await this.refused(refusal, claims, context.action);
-      throw refusal;
-    }
-    return claims;
+    return verified.claims;
+  }
+
+  /** The second half of `admit`: refuses (and records) a capability whose task is not live. */
+  async requireLive(
+    claims: CapabilityClaims,
+    standing: Standing,
+    context: { action: string },
+  ): Promise<void> {
+    if (standing === 'live') return;
+    const refusal =
+      standing === 'paused'
+        ? new ContractError('TENANT_PAUSED', "this tenant's agents are paused")
+        : new ContractError('CAPABILITY_REVOKED', 'the task was stopped, or is unknown here');
+    await this.refused(refusal, claims, context.action);
+    throw refusal;
   }
 
   /** Logs a refused capability, and records it against the tenant it names if that exists. */

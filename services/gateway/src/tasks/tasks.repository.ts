@@ -7,6 +7,13 @@ export type TaskRow = Selectable<GatewayDatabase['tasks']>;
 /** Why a capability that verifies is still refused, if it is. */
 export type Standing = 'live' | 'stopped' | 'unknown' | 'paused';
 
+/** A task's standing from its status and the tenant's agent switch (null: no such row). */
+export function standingOf(status: string | null, paused: boolean | null): Standing {
+  if (status === null) return 'unknown';
+  if (paused === true) return 'paused';
+  return status === 'running' ? 'live' : 'stopped';
+}
+
 /** Tasks and the tenant's agent switch, in the tenant's rows only. */
 export class TasksRepository {
   constructor(private readonly db: Kysely<GatewayDatabase>) {}
@@ -47,9 +54,7 @@ export class TasksRepository {
           (select agents_paused from tenant_controls where tenant_id = ${tenantId}) as paused
       `.execute(trx);
       const { status, paused } = row.rows[0] ?? { status: null, paused: null };
-      if (status === null) return 'unknown';
-      if (paused === true) return 'paused';
-      return status === 'running' ? 'live' : 'stopped';
+      return standingOf(status, paused);
     });
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import { sql, useTenant, withSettings, type Kysely, type Selectable } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
@@ -135,7 +135,7 @@ export class InvitationsRepository {
           .executeTakeFirst();
         if (invitation === undefined) return undefined;
         if (!admit(invitation)) return { invitation, admitted: false };
-        await sql`select set_config('app.tenant_id', ${invitation.tenant_id}, true)`.execute(trx);
+        await useTenant(trx, invitation.tenant_id);
         await trx
           .insertInto('memberships')
           .values({ tenant_id: invitation.tenant_id, user_id: userId, role: invitation.role })
