@@ -7,10 +7,12 @@ import {
   enableTenantIsolationV1,
   migrateToLatest,
   sql,
+  useTenant,
   withSettings,
   withTenant,
   type Kysely,
   type MigrationSet,
+  type Transaction,
 } from '../src/index.js';
 import { createTestDatabase, type ProvisionedService, type TestDatabase } from '../src/testing.js';
 
@@ -231,5 +233,27 @@ describe('tenant isolation with row-level security (real Postgres)', () => {
     } finally {
       await owner.destroy();
     }
+  });
+
+  it('switches tenants inside one transaction, and skipping a repeated switch never leaves the wrong one', async () => {
+    const bodies = (trx: Transaction<Schema>) =>
+      trx
+        .selectFrom('notes')
+        .select('body')
+        .orderBy('body')
+        .execute()
+        .then((rows) => rows.map((row) => row.body));
+    const seen = await withSettings(app, { 'app.tenant_id': tenantA }, async (trx) => {
+      const first = await bodies(trx);
+      await useTenant(trx, tenantA); // already A: no round trip, still A
+      const again = await bodies(trx);
+      await useTenant(trx, tenantB);
+      const switched = await bodies(trx);
+      await useTenant(trx, tenantB.toUpperCase());
+      const sameB = await bodies(trx);
+      await useTenant(trx, tenantA);
+      return [first, again, switched, sameB, await bodies(trx)];
+    });
+    expect(seen).toEqual([['a1', 'a2'], ['a1', 'a2'], ['b1'], ['b1'], ['a1', 'a2']]);
   });
 });
