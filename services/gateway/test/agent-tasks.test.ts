@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractError, type TaskEvent } from '@heroagent/contracts';
 import { createDatabase, sql } from '@heroagent/db';
-import { CapabilityGate } from '../src/tasks/capability-gate.js';
-import { AgentDouble } from './support/agent-double.js';
-import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import type { CapabilityGate } from '../src/tasks/capability-gate.js';
+import type { AgentDouble } from './support/agent-double.js';
+import type { GatewayFixture } from './support/fixture.js';
 import { codeOf, person } from './support/people.js';
 import {
   claimsOf,
   MODEL,
   now,
   REQUEST,
-  TasksInWords,
+  startAgentTasksFixture,
+  type TasksInWords,
   type TaskView,
 } from './support/tasks-in-words.js';
 
@@ -26,16 +27,13 @@ describe('tasks handed to the agent', () => {
   let agent: AgentDouble;
   let gate: CapabilityGate;
   let words: TasksInWords;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fixture = await startGatewayFixture();
-    agent = await AgentDouble.start(fixture.nats.url);
-    gate = fixture.gateway.app.get(CapabilityGate);
-    words = new TasksInWords(fixture);
+    ({ fixture, agent, gate, words, close } = await startAgentTasksFixture());
   });
   afterAll(async () => {
-    await agent?.close();
-    await fixture?.close();
+    await close?.();
   });
 
   it('hands a task in words to the agent: the text, a capability that verifies, the tenant’s settings', async () => {

@@ -3,13 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskEvent } from '@heroagent/contracts';
 import { AuditRecorder } from '../src/audit/audit-recorder.js';
 import { Capabilities } from '../src/tasks/capabilities.js';
-import { CapabilityGate } from '../src/tasks/capability-gate.js';
+import type { CapabilityGate } from '../src/tasks/capability-gate.js';
 import { TaskEventsRepository } from '../src/tasks/task-events.repository.js';
 import { TaskReports } from '../src/tasks/task-reports.js';
-import { AgentDouble } from './support/agent-double.js';
-import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import type { AgentDouble } from './support/agent-double.js';
+import type { GatewayFixture } from './support/fixture.js';
 import { codeOf } from './support/people.js';
-import { claimsOf, MODEL, now, TasksInWords, type TaskView } from './support/tasks-in-words.js';
+import {
+  claimsOf,
+  MODEL,
+  now,
+  startAgentTasksFixture,
+  type TasksInWords,
+  type TaskView,
+} from './support/tasks-in-words.js';
 
 /**
  * `gateway.tasks.report`, as the agent sends it over NATS: the timeline kept in order and once
@@ -20,16 +27,13 @@ describe('the timelines the agent reports', () => {
   let agent: AgentDouble;
   let gate: CapabilityGate;
   let words: TasksInWords;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fixture = await startGatewayFixture();
-    agent = await AgentDouble.start(fixture.nats.url);
-    gate = fixture.gateway.app.get(CapabilityGate);
-    words = new TasksInWords(fixture);
+    ({ fixture, agent, gate, words, close } = await startAgentTasksFixture());
   });
   afterAll(async () => {
-    await agent?.close();
-    await fixture?.close();
+    await close?.();
   });
 
   it('keeps the reported timeline in order, after a given seq, each seq once', async () => {

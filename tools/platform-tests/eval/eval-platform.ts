@@ -13,7 +13,11 @@ import { ContractClient } from '@heroagent/service';
 import { freePort } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
-import { startPlatformFixture, type PlatformFixture } from '../support/platform.js';
+import {
+  googleDoubleEnv,
+  startPlatformFixture,
+  type PlatformFixture,
+} from '../support/platform.js';
 
 /** The account the person connects: the Gmail and Calendar doubles' default mailbox. */
 export const ME = 'me@example.com';
@@ -96,34 +100,20 @@ export async function startEvalPlatform(
     if (model !== undefined) stack.push(model);
 
     const logger = (service: string) => createLogger({ service, level: 'silent' });
-    const google = {
-      OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
-      OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-      OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
-    };
+    const google = googleDoubleEnv(provider, origin);
     const services: { close(): Promise<void> }[] = [];
     services.push(
       await startAudit(auditConfigSchema.parse(platform.env('audit')), logger('audit')),
     );
     services.push(
       await startVaultProxy(
-        vaultProxyConfigSchema.parse(
-          platform.env('vault-proxy', {
-            ...google,
-            OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl,
-          }),
-        ),
+        vaultProxyConfigSchema.parse(platform.env('vault-proxy', google['vault-proxy'])),
         logger('vault-proxy'),
       ),
     );
     const gatewayConfig = gatewayConfigSchema.parse(
       platform.env('gateway', {
-        ...google,
-        HTTP_PORT: String(port),
-        PUBLIC_URL: origin,
-        OAUTH_GOOGLE_ISSUER: provider.issuer,
-        OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
-        OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
+        ...google.gateway,
         GMAIL_API_ROOT_URL: gmail.rootUrl,
         CALENDAR_API_ROOT_URL: calendar.rootUrl,
         MERCHANTS: JSON.stringify(

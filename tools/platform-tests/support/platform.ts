@@ -19,6 +19,7 @@ import {
   type ProvisionedService,
   type TestDatabase,
 } from '@heroagent/db/testing';
+import type { OidcProviderDouble } from '@heroagent/doubles';
 import { natsPassword, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 
 export const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
@@ -140,6 +141,32 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
       await nats.stop();
       await database.drop();
       await rm(keyDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What points vault-proxy and the gateway (listening at `origin`) at the OpenID Connect double
+ * standing in for Google: the same OAuth client for both, its endpoints, the public URL.
+ */
+export function googleDoubleEnv(
+  provider: OidcProviderDouble,
+  origin: string,
+): { 'vault-proxy': Record<string, string>; gateway: Record<string, string> } {
+  const client = {
+    OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
+    OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
+  };
+  return {
+    'vault-proxy': { ...client, OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl },
+    gateway: {
+      ...client,
+      HTTP_PORT: new URL(origin).port,
+      PUBLIC_URL: origin,
+      OAUTH_GOOGLE_ISSUER: provider.issuer,
+      OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
+      OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
     },
   };
 }

@@ -14,7 +14,11 @@ import { ContractClient, type RunningService } from '@heroagent/service';
 import { freePort } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
-import { startPlatformFixture, type PlatformFixture } from '../support/platform.js';
+import {
+  googleDoubleEnv,
+  startPlatformFixture,
+  type PlatformFixture,
+} from '../support/platform.js';
 
 const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';
 
@@ -41,36 +45,18 @@ describe(
           `${origin}/v1/connections/google/callback`,
         ],
       });
-      const google = {
-        OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
-        OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-        OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
-      };
+      const google = googleDoubleEnv(provider, origin);
       const logger = (service: string) => createLogger({ service, level: 'silent' });
       services.push(
         await startAudit(auditConfigSchema.parse(platform.env('audit')), logger('audit')),
       );
       services.push(
         await startVaultProxy(
-          vaultProxyConfigSchema.parse(
-            platform.env('vault-proxy', {
-              ...google,
-              OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl,
-            }),
-          ),
+          vaultProxyConfigSchema.parse(platform.env('vault-proxy', google['vault-proxy'])),
           logger('vault-proxy'),
         ),
       );
-      const gatewayConfig = gatewayConfigSchema.parse(
-        platform.env('gateway', {
-          ...google,
-          HTTP_PORT: String(port),
-          PUBLIC_URL: origin,
-          OAUTH_GOOGLE_ISSUER: provider.issuer,
-          OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
-          OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
-        }),
-      );
+      const gatewayConfig = gatewayConfigSchema.parse(platform.env('gateway', google.gateway));
       gateway = await startGateway(gatewayConfig, logger('gateway'));
       asGateway = ContractClient.create(gatewayConfig.nats, 'gateway');
       await asGateway.connect();

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { href } from '../router.js';
-import type { listMembers, RouteResponse } from '@heroagent/contracts';
-import { canOversee, useSession } from '../session.js';
+import { usePeople } from '../people.js';
+import { useSession } from '../session.js';
 import { ErrorNote, Json, Loading, Notice, Page, Time, useAction, useLoad } from '../ui.js';
 import type { ActivityPage, ActivityRecord } from './records-types.js';
 
@@ -38,17 +38,7 @@ export function Activity() {
   const more = useAction();
   const records = pages.flat();
   const session = useSession();
-  const members = useLoad(
-    () =>
-      canOversee(session)
-        ? api<RouteResponse<typeof listMembers>>('GET', '/v1/tenant/members')
-        : Promise.resolve({ members: [] }),
-    [],
-  );
-  const who = (userId: string) =>
-    userId === session.user.id
-      ? `you (${session.user.email})`
-      : (members.data?.members.find((member) => member.userId === userId)?.email ?? userId);
+  const who = usePeople(`you (${session.user.email})`);
   const field = (name: keyof Filters, label: string, type: 'text' | 'datetime-local' = 'text') => {
     const common = {
       id: `filter-${name}`,

@@ -1,5 +1,6 @@
-import type { listMembers, listMyConnections, RouteResponse } from '@heroagent/contracts';
+import type { listMyConnections, RouteResponse } from '@heroagent/contracts';
 import { api } from '../api.js';
+import { usePeople } from '../people.js';
 import { canManage, canOversee, useSession } from '../session.js';
 import { ErrorNote, Loading, Notice, Page, Time, useAction, useLoad } from '../ui.js';
 
@@ -16,17 +17,7 @@ export function Connections() {
       ),
     [everyone],
   );
-  const members = useLoad(
-    () =>
-      everyone
-        ? api<RouteResponse<typeof listMembers>>('GET', '/v1/tenant/members')
-        : Promise.resolve({ members: [] }),
-    [everyone],
-  );
-  const who = (userId: string) =>
-    userId === session.user.id
-      ? 'you'
-      : (members.data?.members.find((member) => member.userId === userId)?.email ?? userId);
+  const who = usePeople('you');
   const mayRevoke = (connection: Connection) =>
     connection.health !== 'revoked' &&
     session.tenant.role !== 'auditor' &&

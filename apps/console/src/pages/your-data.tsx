@@ -14,10 +14,6 @@ interface Retention {
 export function YourData() {
   const session = useSession();
   const exported = useAction();
-  const close = useAction();
-  const closeTenant = useAction();
-  const [confirm, setConfirm] = useState('');
-  const [confirmTenant, setConfirmTenant] = useState('');
   const download = () =>
     exported.run(async () => {
       const data = await api<unknown>('GET', '/v1/me/export');
@@ -62,60 +58,28 @@ export function YourData() {
         Your sessions end, your connections are revoked at Google, and your personal data is erased.
         The audit record stays verifiable; your personal fields in it become unreadable.
       </p>
-      <label for="close-confirm">Type your email ({session.user.email}) to confirm</label>
-      <input
+      <ConfirmedClosure
         id="close-confirm"
-        value={confirm}
-        onInput={(e) => setConfirm(e.currentTarget.value)}
-        autoComplete="off"
+        what={`your email (${session.user.email})`}
+        expected={session.user.email}
+        label="Close my account"
+        path="/v1/me/close"
+        done="Your account is closed."
       />
-      <button
-        type="button"
-        class="danger"
-        disabled={close.busy || confirm !== session.user.email}
-        onClick={() =>
-          void close.run(async () => {
-            await api('POST', '/v1/me/close', { confirm });
-            window.location.assign('/');
-            return 'Your account is closed.';
-          })
-        }
-      >
-        Close my account
-      </button>
-      <ErrorNote error={close.error} />
-      <Notice text={close.notice} />
       {session.tenant.role === 'owner' ? (
         <>
           <h2>Delete this tenant</h2>
           <p>
             Everything of {session.tenant.name} is deleted: members, tasks, policies, connections.
           </p>
-          <label for="tenant-confirm">
-            Type the tenant's name ({session.tenant.name}) to confirm
-          </label>
-          <input
+          <ConfirmedClosure
             id="tenant-confirm"
-            value={confirmTenant}
-            onInput={(e) => setConfirmTenant(e.currentTarget.value)}
-            autoComplete="off"
+            what={`the tenant's name (${session.tenant.name})`}
+            expected={session.tenant.name}
+            label="Delete the tenant"
+            path="/v1/tenant/close"
+            done="The tenant is deleted."
           />
-          <button
-            type="button"
-            class="danger"
-            disabled={closeTenant.busy || confirmTenant !== session.tenant.name}
-            onClick={() =>
-              void closeTenant.run(async () => {
-                await api('POST', '/v1/tenant/close', { confirm: confirmTenant });
-                window.location.assign('/');
-                return 'The tenant is deleted.';
-              })
-            }
-          >
-            Delete the tenant
-          </button>
-          <ErrorNote error={closeTenant.error} />
-          <Notice text={closeTenant.notice} />
         </>
       ) : null}
     </Page>
@@ -178,6 +142,46 @@ function RetentionSettings(props: { editable: boolean }) {
           <Notice text={save.notice} />
         </form>
       )}
+    </>
+  );
+}
+
+/** A closure that cannot be undone, sent only once the person typed what identifies it. */
+function ConfirmedClosure(props: {
+  id: string;
+  what: string;
+  expected: string;
+  label: string;
+  path: string;
+  done: string;
+}) {
+  const [confirm, setConfirm] = useState('');
+  const close = useAction();
+  return (
+    <>
+      <label for={props.id}>Type {props.what} to confirm</label>
+      <input
+        id={props.id}
+        value={confirm}
+        onInput={(e) => setConfirm(e.currentTarget.value)}
+        autoComplete="off"
+      />
+      <button
+        type="button"
+        class="danger"
+        disabled={close.busy || confirm !== props.expected}
+        onClick={() =>
+          void close.run(async () => {
+            await api('POST', props.path, { confirm });
+            window.location.assign('/');
+            return props.done;
+          })
+        }
+      >
+        {props.label}
+      </button>
+      <ErrorNote error={close.error} />
+      <Notice text={close.notice} />
     </>
   );
 }

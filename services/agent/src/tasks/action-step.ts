@@ -77,11 +77,12 @@ export class ActionStep {
         error instanceof ContractError
           ? error
           : new ContractError('INTERNAL', 'the gateway could not be asked');
+      const status = outcomeOf(refused.code);
       this.timeline.emit({
         kind: 'action.outcome',
         toolCallId,
         action: action.type,
-        status: outcomeOf(refused.code),
+        status,
         code: refused.code,
         message: refused.message.slice(0, 2000),
       });
@@ -89,7 +90,7 @@ export class ActionStep {
       if (error instanceof ContractError && HALTING_CODES.has(error.code)) throw error;
       return {
         action: action.type,
-        status: outcomeOf(refused.code),
+        status,
         code: refused.code,
         message: refused.message,
       };

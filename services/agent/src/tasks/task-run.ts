@@ -72,6 +72,8 @@ export class TaskRun {
     this.tools = new CatalogTools(brief.claims.actions);
     this.redactor = new Redactor(options.privacy);
     if (options.privacy.redact) this.redactor.learnNamesFromRequest(brief.text);
+    // Every model call carries the request (its personal values as placeholders for a cloud model).
+    this.redactor.noteClear('task_text');
     this.provenance = new Provenance(brief.text, brief.claims.limits);
   }
 
@@ -193,7 +195,6 @@ export class TaskRun {
 
   /** The conversation as this model may see it: as is for a local model, with placeholders for a cloud one. */
   private render(): ConversationTurn[] {
-    this.redactor.noteClear('task_text');
     return this.turns.map(({ turn, output }) => {
       switch (turn.role) {
         case 'user':

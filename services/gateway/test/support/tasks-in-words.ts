@@ -1,6 +1,8 @@
 import type { AuditEvent, CapabilityClaims, TaskEvent } from '@heroagent/contracts';
 import type { TestBrowser } from '@heroagent/doubles';
-import type { GatewayFixture } from './fixture.js';
+import { CapabilityGate } from '../../src/tasks/capability-gate.js';
+import { AgentDouble } from './agent-double.js';
+import { startGatewayFixture, type GatewayFixture } from './fixture.js';
 import { person } from './people.js';
 
 /** A task as GET /v1/tasks shows it (the fields these tests read). */
@@ -73,4 +75,26 @@ export class TasksInWords {
       .map(({ event }) => event)
       .filter((event) => event.tenantId === tenantId);
   }
+}
+
+/** The gateway with the agent doubled on its NATS: what the tests of tasks in words start from. */
+export async function startAgentTasksFixture(): Promise<{
+  fixture: GatewayFixture;
+  agent: AgentDouble;
+  gate: CapabilityGate;
+  words: TasksInWords;
+  close: () => Promise<void>;
+}> {
+  const fixture = await startGatewayFixture();
+  const agent = await AgentDouble.start(fixture.nats.url);
+  return {
+    fixture,
+    agent,
+    gate: fixture.gateway.app.get(CapabilityGate),
+    words: new TasksInWords(fixture),
+    async close() {
+      await agent.close();
+      await fixture.close();
+    },
+  };
 }
