@@ -555,7 +555,7 @@ export const approvalViewSchema = z.object({
   policyId: z.string(),
   /** Whether and how it can be undone, said before it is approved. */
   undo: z.string(),
-  status: z.enum(['pending', 'approved', 'denied', 'expired']),
+  status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']),
   required: z.number().int(),
   decisions: z.array(
     z.object({

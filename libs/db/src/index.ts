@@ -1,5 +1,11 @@
 export { createDatabase, type DatabaseOptions } from './database.js';
-export { withTenant, withSettings, useTenant, TENANT_SETTING } from './tenant.js';
+export {
+  withTenant,
+  withSettings,
+  useTenant,
+  TENANT_SETTING,
+  type TransactionLocks,
+} from './tenant.js';
 export { enableTenantIsolationV1 } from './rls.js';
 export { migrateToLatest, type MigrationSet } from './migrations.js';
 export {

@@ -19,14 +19,44 @@ export async function withTenant<DB, T>(
   db: Kysely<DB>,
   tenantId: string,
   fn: (trx: Transaction<DB>) => Promise<T>,
+  locks: TransactionLocks = {},
 ): Promise<T> {
   if (!UUID.test(tenantId)) {
     throw new DatabaseError('INVALID_TENANT_ID', 'a tenant id is a UUID');
   }
+  const shared = [...new Set(locks.shared ?? [])].sort();
+  const exclusive = [...new Set(locks.exclusive ?? [])].sort();
+  if (shared.length + exclusive.length === 0) {
+    return db.transaction().execute(async (trx) => {
+      await useTenant(trx, tenantId);
+      return fn(trx);
+    });
+  }
+  const tenant = tenantId.toLowerCase();
   return db.transaction().execute(async (trx) => {
-    await useTenant(trx, tenantId);
+    // One round trip: the tenant, then the locks, shared before exclusive, each kind in key order.
+    // Postgres evaluates a select list from left to right, so every transaction that follows this
+    // order takes its locks in the same order.
+    const calls = [
+      sql`set_config(${TENANT_SETTING}, ${tenant}, true)`,
+      ...shared.map((key) => sql`pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`),
+      ...exclusive.map((key) => sql`pg_advisory_xact_lock(hashtextextended(${key}, 0))`),
+    ];
+    await sql`select ${sql.join(calls)}`.execute(trx);
+    tenantOfTransaction.set(trx, tenant);
     return fn(trx);
   });
+}
+
+/**
+ * Advisory locks a transaction takes as it starts and holds until it ends: what serialises work
+ * across every replica of a service (two transactions holding the same key exclusively never run
+ * at once; shared holders run together, but never beside an exclusive one). Keys are strings,
+ * hashed to Postgres's 64-bit lock space: a collision only serialises more than needed.
+ */
+export interface TransactionLocks {
+  readonly shared?: readonly string[];
+  readonly exclusive?: readonly string[];
 }
 
 /**

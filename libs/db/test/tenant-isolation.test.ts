@@ -256,4 +256,83 @@ describe('tenant isolation with row-level security (real Postgres)', () => {
     });
     expect(seen).toEqual([['a1', 'a2'], ['a1', 'a2'], ['b1'], ['b1'], ['a1', 'a2']]);
   });
+  it('serialises transactions on an advisory lock key: exclusive holders one at a time, shared ones together', async () => {
+    // Whether some session waits on an advisory lock right now (pg_locks, not a clock).
+    const waiting = async () =>
+      Number(
+        (
+          await sql<{ n: string }>`
+            select count(*) as n from pg_locks
+            where locktype = 'advisory' and not granted
+              and database = (select oid from pg_database where datname = current_database())
+          `.execute(app)
+        ).rows[0]?.n ?? 0,
+      );
+    const until = async (condition: () => Promise<boolean>) => {
+      while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    const key = `person:${randomUUID()}`;
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = withTenant(
+      app,
+      tenantA,
+      async () => {
+        order.push('first in');
+        await held;
+        order.push('first out');
+      },
+      { exclusive: [key] },
+    );
+    await until(() => Promise.resolve(order.length === 1));
+    const second = withTenant(
+      app,
+      tenantA,
+      async (trx) => {
+        order.push('second in');
+        // The tenant was set in the same statement as the lock.
+        return (await trx.selectFrom('notes').select('body').orderBy('body').execute()).length;
+      },
+      { exclusive: [key] },
+    );
+    await until(async () => (await waiting()) === 1);
+    expect(order).toEqual(['first in']);
+    release();
+    expect(await second).toBe(2);
+    await first;
+    expect(order).toEqual(['first in', 'first out', 'second in']);
+
+    // Shared holders do not wait for each other, and an exclusive one waits for them.
+    let releaseShared!: () => void;
+    const sharedHeld = new Promise<void>((resolve) => (releaseShared = resolve));
+    let sharedIn = 0;
+    const shared = [1, 2].map(() =>
+      withTenant(
+        app,
+        tenantB,
+        async () => {
+          sharedIn += 1;
+          await sharedHeld;
+        },
+        { shared: [key] },
+      ),
+    );
+    await until(() => Promise.resolve(sharedIn === 2));
+    let exclusiveIn = false;
+    const exclusive = withTenant(
+      app,
+      tenantB,
+      () => {
+        exclusiveIn = true;
+        return Promise.resolve();
+      },
+      { exclusive: [key] },
+    );
+    await until(async () => (await waiting()) === 1);
+    expect(exclusiveIn).toBe(false);
+    releaseShared();
+    await Promise.all([...shared, exclusive]);
+    expect(exclusiveIn).toBe(true);
+  });
 });

@@ -6,6 +6,7 @@ import * as createActions from './20261125230000_create_actions.js';
 import * as createApprovals from './20261125233000_create_approvals.js';
 import * as createTaskEvents from './20261126010000_create_task_events.js';
 import * as createTenantRetention from './20261126030000_create_tenant_retention.js';
+import * as holdActionsAtomically from './20261205170000_hold_actions_atomically.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -19,4 +20,5 @@ export const migrations: MigrationSet = {
   '20261125233000_create_approvals': createApprovals,
   '20261126010000_create_task_events': createTaskEvents,
   '20261126030000_create_tenant_retention': createTenantRetention,
+  '20261205170000_hold_actions_atomically': holdActionsAtomically,
 };

@@ -12,6 +12,10 @@ import {
   type ServiceRuntime,
 } from '@heroagent/service';
 import { ActionAdmissionRepository } from './actions/action-admission.repository.js';
+import { CancelHeldActions } from './actions/cancel-held-actions.js';
+import { ResumeAction } from './actions/resume-action.js';
+import { StopTask } from './tasks/stop-task.js';
+import { SwitchAgents } from './tasks/switch-agents.js';
 import { ActionConnectors } from './actions/action-connectors.js';
 import { ActionExecutor } from './actions/action-executor.js';
 import { AgentClient } from './agent/agent.client.js';
@@ -163,9 +167,13 @@ export class AppModule {
       logger,
     );
     const performAction = new PerformAction(actions, connectors, audit, config.sendWindowMs);
+    const admission = new ActionAdmissionRepository(db);
+    const resumeAction = new ResumeAction(admission, actions, engine, performAction, audit);
+    const cancelHeld = new CancelHeldActions(actions, approvals, audit);
+    const stopTask = new StopTask(tasks, cancelHeld, audit);
     const executeAction = new ExecuteAction(
       gate,
-      new ActionAdmissionRepository(db),
+      admission,
       actions,
       engine,
       approvals,
@@ -175,12 +183,18 @@ export class AppModule {
       config.approvals,
     );
     const getAction = new GetAction(gate, actions, approvals);
-    const releaseDueSends = new ReleaseDueSends(actions, connectors, audit);
+    const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);
     const failStaleActions = new FailStaleActions(actions, audit);
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
     const taskEvents = new TaskEventsRepository(db);
-    const approvalsService = new ApprovalsService(approvals, actions, tasks, performAction, audit);
+    const approvalsService = new ApprovalsService(
+      approvals,
+      actions,
+      resumeAction,
+      performAction,
+      audit,
+    );
     const auditRecords = new AuditRecordsClient(runtime.client);
     const retention = new RetentionRepository(db);
     const applyRetention = new ApplyRetention(retention, audit);
@@ -212,7 +226,10 @@ export class AppModule {
       [TaskEventsRepository, taskEvents],
       [AgentClient, agent],
       [AgentSettingsRepository, agentSettings],
-      [AgentHandOff, new AgentHandOff(agent, agentSettings, tasks, audit, logger)],
+      [AgentHandOff, new AgentHandOff(agent, agentSettings, tasks, stopTask, logger)],
+      [StopTask, stopTask],
+      [SwitchAgents, new SwitchAgents(tasks, cancelHeld, audit)],
+      [CancelHeldActions, cancelHeld],
       [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],
       [PoliciesRepository, policies],
       [SimulatePolicy, new SimulatePolicy(actions, policies, people, engine)],

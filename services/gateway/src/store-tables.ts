@@ -165,6 +165,8 @@ export interface GatewayDatabase {
     audit_event_id: string;
     release_at: Timestamp | null;
     undoes: string | null;
+    /** The parameters that did not come from the person (UntrustedValue[]). */
+    untrusted: ColumnType<unknown, string | undefined, string>;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
     completed_at: Timestamp | null;
@@ -174,7 +176,7 @@ export interface GatewayDatabase {
     tenant_id: string;
     action_id: string;
     user_id: string;
-    status: 'pending' | 'approved' | 'denied' | 'expired';
+    status: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
     required: number;
     decisions: ColumnType<unknown, string | undefined, string>;
     reason: string;

@@ -204,7 +204,7 @@ describe('the agent’s safeguards', () => {
       };
       const shown = approvals.find((a) => a.actionId === answer.actionId);
       expect(shown).toMatchObject({ policyId: 'untrusted-input' });
-      expect(shown!.reason).toContain('took to from content it read');
+      expect(shown!.reason).toContain('to (the agent took it from content it read)');
       const requested = (await fixture.auditEvents()).find(
         (e) => e.event.tenantId === tenantId && e.event.data.actionId === answer.actionId,
       );

@@ -245,10 +245,12 @@ describe('approvals', () => {
     expect(events.map((e) => e.event.data.actionId)).toContain(answer.actionId);
   });
 
-  it('does not run an approved action whose task was stopped meanwhile', async () => {
+  it('cancels what waits for approval when its task is stopped: approving it then runs nothing', async () => {
     const { browser, capability, task } = await setUp();
     const answer = pending(await draft(capability, 'Stopped'));
     await fixture.call(browser, 'POST', `/v1/tasks/${task.id}/stop`, {});
+    const shown = (await approvals(browser, 'all')).find((a) => a.id === answer.approvalId);
+    expect(shown).toMatchObject({ status: 'cancelled' });
     const before = fixture.gmail.callCount('gmail.users.drafts.create');
     const approved = await fixture.call(
       browser,
@@ -256,9 +258,20 @@ describe('approvals', () => {
       `/v1/approvals/${answer.approvalId}/approve`,
       {},
     );
-    expect(approved.status).toBe(403);
-    expect(await approved.json()).toMatchObject({ code: 'CAPABILITY_REVOKED' });
+    expect(approved.status).toBe(409);
+    expect(await approved.json()).toMatchObject({
+      code: 'CONFLICT',
+      message: 'the approval is already cancelled',
+    });
     expect(fixture.gmail.callCount('gmail.users.drafts.create')).toBe(before);
+    const cancelled = (await fixture.auditEvents()).find(
+      (e) => e.event.name === 'action.cancelled' && e.event.data.actionId === answer.actionId,
+    );
+    expect(cancelled?.event).toMatchObject({
+      actor: { type: 'user' },
+      outcome: 'failure',
+      data: { code: 'CAPABILITY_REVOKED', reason: 'its task was stopped' },
+    });
   });
 
   it('shows a member only the approvals of their own tasks', async () => {

@@ -1,6 +1,9 @@
-import { sql, withSettings, type Kysely } from '@heroagent/db';
+import { sql, withTenant, type Kysely, type Transaction } from '@heroagent/db';
+import { capabilityLimitsSchema } from '@heroagent/contracts';
+import type { Grant } from '../policy/admission.js';
 import type { GatewayDatabase } from '../store-tables.js';
 import { standingOf, type Standing } from '../tasks/tasks.repository.js';
+import { admissionLocks } from './admission-locks.js';
 import {
   countsQuery,
   toActionCounts,
@@ -9,69 +12,155 @@ import {
   type CountsRow,
 } from './actions.repository.js';
 
-/** Everything the decision on a new action reads, as of one moment of one tenant. */
+/** Everything the decision on an action reads, as of one moment of one tenant. */
 export interface AdmissionReads {
-  /** Whether the capability's task is running in a tenant whose agents are not paused. */
+  /** Whether the capability's task is running, unexpired, in a tenant whose agents are not paused. */
   readonly standing: Standing;
-  /** The action the task's idempotency key already names (a retry), if any. */
-  readonly earlier: ActionRow | undefined;
   /** The person's role, or undefined if they are not (or no longer) a member. */
   readonly role: GatewayDatabase['memberships']['role'] | undefined;
+  /** The other actions that count (never the one being decided). */
   readonly counts: ActionCounts;
   /** The text of the tenant's current policy ('' when it has none). */
   readonly policyText: string;
+  /** What the task's capability grants, as stored with the task (undefined: no such task). */
+  readonly grant: Grant | undefined;
 }
 
+/** Who asks, for what: a new request, before anything is written. */
+export interface AdmissionScope {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly taskId: string;
+  readonly capabilityId: string;
+  readonly idempotencyKey: string;
+  readonly type: string;
+  readonly currency: string | undefined;
+  readonly now: Date;
+}
+
+type Trx = Transaction<GatewayDatabase>;
+
 /**
- * The reads before a policy decision, in one tenant transaction (two statements) instead of one
- * transaction each: they sit on every action's request path, where round trips are the cost.
+ * The transactions in which actions are decided: each holds the person's admission lock (see
+ * admission-locks.ts) from its first statement to its commit, so what it reads — the task, the
+ * pause, the membership, the counts — stays true until what it decides is written.
  */
 export class ActionAdmissionRepository {
   constructor(private readonly db: Kysely<GatewayDatabase>) {}
 
-  async read(ask: {
-    readonly tenantId: string;
-    readonly userId: string;
-    readonly taskId: string;
-    readonly capabilityId: string;
-    readonly idempotencyKey: string;
-    readonly type: string;
-    readonly currency: string | undefined;
-    readonly now: Date;
-  }): Promise<AdmissionReads> {
+  /**
+   * A new request: `decide` gets the action its idempotency key already names (a retry), if any,
+   * and the reads, and writes what it decides in the same transaction.
+   */
+  async admit<T>(
+    scope: AdmissionScope,
+    decide: (trx: Trx, reads: AdmissionReads, earlier: ActionRow | undefined) => Promise<T>,
+  ): Promise<T> {
+    return withTenant(
+      this.db,
+      scope.tenantId,
+      async (trx) => {
+        const earlier = await trx
+          .selectFrom('actions')
+          .selectAll()
+          .where('task_id', '=', scope.taskId)
+          .where('idempotency_key', '=', scope.idempotencyKey)
+          .executeTakeFirst();
+        return decide(trx, await this.reads(trx, scope), earlier);
+      },
+      admissionLocks(scope.tenantId, scope.userId),
+    );
+  }
+
+  /**
+   * A held action going on (run after its approval, or a send leaving the outbox): `decide` gets
+   * the action as it is now (locked) and the reads, with the action itself not counted; or
+   * undefined if it is gone.
+   */
+  async resume<T>(
+    held: { readonly tenantId: string; readonly userId: string; readonly actionId: string },
+    now: Date,
+    decide: (
+      trx: Trx,
+      current: { readonly row: ActionRow; readonly reads: AdmissionReads } | undefined,
+    ) => Promise<T>,
+  ): Promise<T> {
+    return withTenant(
+      this.db,
+      held.tenantId,
+      async (trx) => {
+        const row = await trx
+          .selectFrom('actions')
+          .selectAll()
+          .where('id', '=', held.actionId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (row === undefined || row.user_id !== held.userId) return decide(trx, undefined);
+        const reads = await this.reads(trx, {
+          tenantId: row.tenant_id,
+          userId: row.user_id,
+          taskId: row.task_id,
+          capabilityId: row.capability_id,
+          type: row.type,
+          currency: row.currency ?? undefined,
+          now,
+          excluding: row.id,
+        });
+        return decide(trx, { row, reads });
+      },
+      admissionLocks(held.tenantId, held.userId),
+    );
+  }
+
+  /** One statement: the task's standing, the role, the policy and the counts. */
+  private async reads(
+    trx: Trx,
+    ask: Omit<AdmissionScope, 'idempotencyKey'> & { readonly excluding?: string },
+  ): Promise<AdmissionReads> {
     const { tenantId, userId, taskId, capabilityId } = ask;
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const earlier = await trx
-        .selectFrom('actions')
-        .selectAll()
-        .where('task_id', '=', taskId)
-        .where('idempotency_key', '=', ask.idempotencyKey)
-        .executeTakeFirst();
-      const counts = countsQuery(ask);
-      const result = await sql<
-        CountsRow & {
-          task_status: string | null;
-          agents_paused: boolean | null;
-          role: AdmissionReads['role'] | null;
-          policy_text: string | null;
-        }
-      >`
-        select
-          (select status from tasks where id = ${taskId} and capability_id = ${capabilityId}) as task_status,
-          (select agents_paused from tenant_controls where tenant_id = ${tenantId}) as agents_paused,
-          (select role from memberships where tenant_id = ${tenantId} and user_id = ${userId}) as role,
-          (select text from tenant_policies where tenant_id = ${tenantId} order by version desc limit 1) as policy_text,
-          counts.*
-        from (${counts}) counts
-      `.execute(trx);
-      const row = result.rows[0]!;
-      return {
-        standing: standingOf(row.task_status, row.agents_paused),
-        earlier,
-        role: row.role ?? undefined,
-        counts: toActionCounts(row),
-        policyText: row.policy_text ?? '',
-      };
-    });
+    const counts = countsQuery(ask);
+    const result = await sql<
+      CountsRow & {
+        task_status: string | null;
+        task_expires_at: Date | null;
+        granted_actions: string[] | null;
+        granted_limits: unknown;
+        granted_connection_id: string | null;
+        agents_paused: boolean | null;
+        role: AdmissionReads['role'] | null;
+        policy_text: string | null;
+      }
+    >`
+      select
+        task.status as task_status,
+        task.expires_at as task_expires_at,
+        task.actions as granted_actions,
+        task.limits as granted_limits,
+        task.connection_id as granted_connection_id,
+        (select agents_paused from tenant_controls where tenant_id = ${tenantId}) as agents_paused,
+        (select role from memberships where tenant_id = ${tenantId} and user_id = ${userId}) as role,
+        (select text from tenant_policies where tenant_id = ${tenantId} order by version desc limit 1) as policy_text,
+        counts.*
+      from (${counts}) counts
+      left join tasks task on task.id = ${taskId} and task.capability_id = ${capabilityId}
+    `.execute(trx);
+    const row = result.rows[0]!;
+    return {
+      standing: standingOf(row.task_status, row.agents_paused, {
+        expiresAt: row.task_expires_at,
+        now: ask.now,
+      }),
+      role: row.role ?? undefined,
+      counts: toActionCounts(row),
+      policyText: row.policy_text ?? '',
+      grant:
+        row.granted_actions === null
+          ? undefined
+          : {
+              actions: row.granted_actions,
+              limits: capabilityLimitsSchema.parse(row.granted_limits),
+              connectionId: row.granted_connection_id ?? undefined,
+            },
+    };
   }
 }

@@ -74,3 +74,33 @@ export function actionEvent(
     },
   });
 }
+
+/**
+ * The audit event of a held action cancelled before it ran: by a person (a stop, a pause, a
+ * removal), or by the gateway when checking it again found it may no longer go.
+ */
+export function cancelledEvent(
+  audit: AuditRecorder,
+  row: {
+    readonly id: string;
+    readonly tenant_id: string;
+    readonly user_id: string;
+    readonly task_id: string;
+    readonly type: string;
+    readonly audit_event_id: string;
+  },
+  by: { readonly type: 'user' | 'service'; readonly id: string },
+  error: { readonly code: string; readonly message: string },
+) {
+  return audit.within({
+    tenantId: row.tenant_id,
+    name: 'action.cancelled',
+    actor: by,
+    userId: row.user_id,
+    taskId: row.task_id,
+    action: row.type,
+    outcome: 'failure',
+    relatedEventId: row.audit_event_id,
+    data: { actionId: row.id, code: error.code, reason: error.message },
+  });
+}

@@ -5,7 +5,6 @@ import type { GetAction } from './get-action.js';
 import type { ReleaseDueSends } from './release-due-sends.js';
 
 export type { ActingFor } from './action-events.js';
-export { exceedsLimits } from './capability-limits.js';
 
 /**
  * The actions an agent asks for, as the rest of the gateway reaches them: the agent's requests

@@ -1,4 +1,11 @@
-import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import {
+  sql,
+  withSettings,
+  withTenant,
+  type Kysely,
+  type Selectable,
+  type Transaction,
+} from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
 import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 
@@ -22,11 +29,46 @@ export interface NewAction {
   readonly amount?: { readonly minor: number; readonly currency: string };
   /** The action this one undoes. */
   readonly undoes?: string;
+  /** The parameters that did not come from the person. */
+  readonly untrusted?: readonly unknown[];
+  /** The action's first audit event. */
+  readonly auditEventId: string;
+}
+
+/** A send due to leave the outbox, and whose it is. */
+export interface DueSend {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly user_id: string;
+}
+
+function actionValues(action: NewAction) {
+  return {
+    id: action.id,
+    tenant_id: action.tenantId,
+    task_id: action.taskId,
+    user_id: action.userId,
+    connection_id: action.connectionId,
+    capability_id: action.capabilityId,
+    type: action.type,
+    class: action.class,
+    idempotency_key: action.idempotencyKey,
+    request_hash: action.requestHash,
+    params: JSON.stringify(action.params),
+    rationale: action.rationale,
+    status: action.status,
+    policy: JSON.stringify(action.policy),
+    amount_minor: action.amount?.minor ?? null,
+    currency: action.amount?.currency ?? null,
+    audit_event_id: action.auditEventId,
+    undoes: action.undoes ?? null,
+    untrusted: JSON.stringify(action.untrusted ?? []),
+  };
 }
 
 /**
- * An action as a policy replay needs it: what was asked and decided, and the rate and spend
- * counts as of when it was asked (other actions counted by the status they have now).
+ * An action as a policy replay needs it: what was asked and decided, what its task was granted,
+ * and the counts as of when it was asked (other actions counted by the status they have now).
  */
 export interface ReplayableAction {
   readonly id: string;
@@ -38,13 +80,16 @@ export interface ReplayableAction {
   readonly params: unknown;
   /** The decision recorded when it was asked. */
   readonly policy: unknown;
+  /** The parameters found not to come from the person, as recorded (UntrustedValue[]). */
+  readonly untrusted: unknown;
   readonly createdAt: Date;
-  readonly counts: {
-    readonly lastHour: number;
-    readonly lastDay: number;
-    readonly sameActionLastHour: number;
-    readonly spentTodayMinor: number;
+  /** What its task's capability granted (limits as stored: parse before use). */
+  readonly grant: {
+    readonly actions: readonly string[];
+    readonly limits: unknown;
+    readonly connectionId: string | undefined;
   };
+  readonly counts: ActionCounts;
 }
 
 /** What the policy's rate and spend conditions, and the capability's limits, count. */
@@ -60,53 +105,61 @@ export interface ActionCounts {
   readonly spentTodayMinor: number;
 }
 
-// Asked-for actions count towards rates and limits unless they were refused or withdrawn.
+// Asked-for actions count towards rates and limits unless they were refused or withdrawn: the
+// ones still waiting (for a person, or in the send window) and running count like done ones.
 const COUNTED: ActionStatus[] = [
   'executing',
   'completed',
   'failed',
   'pending_approval',
   'approved',
+  'scheduled',
   'undone',
 ];
-// Money counts once committed to: spent, being spent, or approved to be.
-const SPENDING: ActionStatus[] = ['executing', 'completed', 'approved', 'pending_approval'];
+// Money counts once committed to: spent, being spent, or approved or waiting to be.
+const SPENDING: ActionStatus[] = [
+  'executing',
+  'completed',
+  'approved',
+  'pending_approval',
+  'scheduled',
+];
+
+/**
+ * Admitted but not yet gone: waiting for a person, approved and not yet run, or a send in its
+ * window. What a stop, a pause or a lost membership cancels at once.
+ */
+export const HELD: ActionStatus[] = ['pending_approval', 'approved', 'scheduled'];
 
 /** The actions agents asked for, and their outcomes. */
 export class ActionsRepository {
   constructor(private readonly db: Kysely<GatewayDatabase>) {}
 
   /**
+   * Records a new action in the caller's transaction, which holds the person's admission lock and
+   * has already looked its idempotency key up.
+   */
+  async insert(trx: Transaction<GatewayDatabase>, action: NewAction): Promise<ActionRow> {
+    return trx
+      .insertInto('actions')
+      .values(actionValues(action))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
    * Records a new request, or finds the one its task's idempotency key already names (a retry).
-   * `within` runs in the same transaction, only when the row is new.
+   * `within` runs in the same transaction, only when the row is new. (Undo: a person's request,
+   * outside the agent's admission.)
    */
   async begin(
-    action: NewAction,
+    action: Omit<NewAction, 'auditEventId'>,
     within: InTransaction & { readonly eventId: string },
   ): Promise<{ created: boolean; row: ActionRow }> {
-    return withSettings(this.db, { 'app.tenant_id': action.tenantId }, async (trx) => {
+    return withTenant(this.db, action.tenantId, async (trx) => {
       const inserted = await trx
         .insertInto('actions')
-        .values({
-          id: action.id,
-          tenant_id: action.tenantId,
-          task_id: action.taskId,
-          user_id: action.userId,
-          connection_id: action.connectionId,
-          capability_id: action.capabilityId,
-          type: action.type,
-          class: action.class,
-          idempotency_key: action.idempotencyKey,
-          request_hash: action.requestHash,
-          params: JSON.stringify(action.params),
-          rationale: action.rationale,
-          status: action.status,
-          policy: JSON.stringify(action.policy),
-          amount_minor: action.amount?.minor ?? null,
-          currency: action.amount?.currency ?? null,
-          audit_event_id: within.eventId,
-          undoes: action.undoes ?? null,
-        })
+        .values(actionValues({ ...action, auditEventId: within.eventId }))
         .onConflict((conflict) => conflict.columns(['task_id', 'idempotency_key']).doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -122,6 +175,89 @@ export class ActionsRepository {
         .executeTakeFirstOrThrow();
       return { created: false, row: existing };
     });
+  }
+
+  /**
+   * Moves an action from `from` to `to` in the caller's transaction (its latest audit event, and
+   * for an ending its error, with it): false if it was no longer `from` — someone else moved it.
+   */
+  async move(
+    trx: Transaction<GatewayDatabase>,
+    id: string,
+    from: ActionStatus,
+    to: ActionStatus,
+    change: { eventId?: string; error?: unknown; now: Date },
+  ): Promise<boolean> {
+    const ends = to === 'cancelled' || to === 'failed' || to === 'completed';
+    const result = await trx
+      .updateTable('actions')
+      .set({
+        status: to,
+        updated_at: change.now,
+        ...(change.eventId === undefined ? {} : { audit_event_id: change.eventId }),
+        ...(change.error === undefined ? {} : { error: JSON.stringify(change.error) }),
+        ...(ends ? { completed_at: change.now } : {}),
+      })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Holds an allowed send in the outbox until `releaseAt`, in the caller's transaction. */
+  async hold(
+    trx: Transaction<GatewayDatabase>,
+    id: string,
+    from: ActionStatus,
+    hold: { releaseAt: Date; result: unknown; eventId: string; now: Date },
+  ): Promise<boolean> {
+    const result = await trx
+      .updateTable('actions')
+      .set({
+        status: 'scheduled',
+        release_at: hold.releaseAt,
+        result: JSON.stringify(hold.result),
+        audit_event_id: hold.eventId,
+        updated_at: hold.now,
+      })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Cancels, in the caller's transaction, every held action (waiting for a person, approved and
+   * not yet run, or a send in its window) of a task, of a person, or of the whole tenant the
+   * transaction runs as; answers those it cancelled.
+   */
+  async cancelHeld(
+    trx: Transaction<GatewayDatabase>,
+    scope: { readonly taskId?: string; readonly userId?: string },
+    error: { readonly code: string; readonly message: string },
+    now: Date,
+  ): Promise<ActionRow[]> {
+    let query = trx
+      .updateTable('actions')
+      .set({
+        status: 'cancelled',
+        error: JSON.stringify(error),
+        updated_at: now,
+        completed_at: now,
+      })
+      .where('status', 'in', HELD);
+    if (scope.taskId !== undefined) query = query.where('task_id', '=', scope.taskId);
+    if (scope.userId !== undefined) query = query.where('user_id', '=', scope.userId);
+    return query.returningAll().execute();
+  }
+
+  /** Points an action at its latest audit event, in the caller's transaction. */
+  async recordedAs(trx: Transaction<GatewayDatabase>, id: string, eventId: string): Promise<void> {
+    await trx
+      .updateTable('actions')
+      .set({ audit_event_id: eventId })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Moves an action from `from` to its outcome, with its audit event, in one transaction. */
@@ -190,59 +326,21 @@ export class ActionsRepository {
     });
   }
 
-  /** Holds an allowed send in the outbox until `releaseAt`, with its audit event. */
-  async schedule(
-    tenantId: string,
-    id: string,
-    releaseAt: Date,
-    result: unknown,
-    within: InTransaction & { readonly eventId: string },
-  ): Promise<void> {
-    await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      await trx
-        .updateTable('actions')
-        .set({
-          status: 'scheduled',
-          release_at: releaseAt,
-          result: JSON.stringify(result),
-          audit_event_id: within.eventId,
-          updated_at: new Date(),
-        })
-        .where('id', '=', id)
-        .where('status', '=', 'executing')
-        .execute();
-      await within(trx);
-    });
-  }
-
   /**
-   * Claims the sends due by `now`, across tenants, for release (scheduled → executing): each is
-   * claimed once, however many senders run.
+   * The sends due by `now`, across tenants: only where they are. Each is released in a
+   * transaction of its tenant, under its person's lock, after the checks are made again.
    */
-  async claimDue(now: Date, limit: number): Promise<ActionRow[]> {
-    return withSettings(this.db, { 'app.send_release': 'on' }, async (trx) => {
-      const due = await trx
+  async dueSends(now: Date, limit: number): Promise<DueSend[]> {
+    return withSettings(this.db, { 'app.send_release': 'on' }, (trx) =>
+      trx
         .selectFrom('actions')
-        .select('id')
+        .select(['id', 'tenant_id', 'user_id'])
         .where('status', '=', 'scheduled')
         .where('release_at', '<=', now)
         .orderBy('release_at')
         .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (due.length === 0) return [];
-      return trx
-        .updateTable('actions')
-        .set({ status: 'executing', updated_at: now })
-        .where(
-          'id',
-          'in',
-          due.map((row) => row.id),
-        )
-        .returningAll()
-        .execute();
-    });
+        .execute(),
+    );
   }
 
   /** Cancels a send still in the outbox, with its audit event; false once it has left. */
@@ -302,37 +400,10 @@ export class ActionsRepository {
     });
   }
 
-  /** The action a task's idempotency key already names, if any. */
-  async byKey(tenantId: string, taskId: string, key: string): Promise<ActionRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx
-        .selectFrom('actions')
-        .selectAll()
-        .where('task_id', '=', taskId)
-        .where('idempotency_key', '=', key)
-        .executeTakeFirst(),
-    );
-  }
-
   async get(tenantId: string, id: string): Promise<ActionRow | undefined> {
     return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
       trx.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst(),
     );
-  }
-
-  async counts(
-    tenantId: string,
-    userId: string,
-    taskId: string,
-    type: string,
-    currency: string | undefined,
-    now: Date,
-  ): Promise<ActionCounts> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const query = countsQuery({ tenantId, userId, taskId, type, currency, now });
-      const result = await query.execute(trx);
-      return toActionCounts(result.rows[0]!);
-    });
   }
 
   /**
@@ -351,17 +422,25 @@ export class ActionsRepository {
         status: ActionStatus;
         params: unknown;
         policy: unknown;
+        untrusted: unknown;
         created_at: Date;
+        task_actions_granted: string[];
+        task_limits: unknown;
+        task_connection_id: string | null;
         last_hour: string;
         last_day: string;
         same_last_hour: string;
         spent_today: string | null;
+        task_actions: string;
+        task_spent: string | null;
       }>`
         select a.id, a.task_id, a.user_id, a.type, a.class, a.status, a.params, a.policy,
-          a.created_at, c.last_hour, c.last_day, c.same_last_hour, c.spent_today
+          a.untrusted, a.created_at, t.actions as task_actions_granted, t.limits as task_limits,
+          t.connection_id as task_connection_id, c.last_hour, c.last_day, c.same_last_hour,
+          c.spent_today, c.task_actions, c.task_spent
         from (
-          select id, tenant_id, task_id, user_id, type, class, status, params, policy, currency,
-            created_at
+          select id, tenant_id, task_id, user_id, type, class, status, params, policy, untrusted,
+            currency, created_at
           from actions
           where tenant_id = ${tenantId} and undoes is null
           order by created_at desc, id desc
@@ -372,12 +451,15 @@ export class ActionsRepository {
             count(*) filter (where p.created_at > a.created_at - interval '1 hour') as last_hour,
             count(*) as last_day,
             count(*) filter (where p.type = a.type and p.created_at > a.created_at - interval '1 hour') as same_last_hour,
-            sum(p.amount_minor) filter (where p.currency = coalesce(a.currency, '') and p.created_at >= (date_trunc('day', a.created_at at time zone 'UTC') at time zone 'UTC') and p.status = any(${SPENDING})) as spent_today
+            sum(p.amount_minor) filter (where p.currency = coalesce(a.currency, '') and p.created_at >= (date_trunc('day', a.created_at at time zone 'UTC') at time zone 'UTC') and p.status = any(${SPENDING})) as spent_today,
+            count(*) filter (where p.task_id = a.task_id) as task_actions,
+            sum(p.amount_minor) filter (where p.task_id = a.task_id and p.currency = coalesce(a.currency, '') and p.status = any(${SPENDING})) as task_spent
           from actions p
           where p.tenant_id = a.tenant_id and p.user_id = a.user_id and p.id <> a.id
-            and p.status = any(${COUNTED})
-            and p.created_at < a.created_at and p.created_at > a.created_at - interval '1 day'
+            and p.status = any(${COUNTED}) and p.created_at < a.created_at
+            and (p.created_at > a.created_at - interval '1 day' or p.task_id = a.task_id)
         ) c
+        join tasks t on t.id = a.task_id
         order by a.created_at desc, a.id desc
       `.execute(trx);
       return result.rows.map((row) => ({
@@ -389,13 +471,14 @@ export class ActionsRepository {
         status: row.status,
         params: row.params,
         policy: row.policy,
+        untrusted: row.untrusted,
         createdAt: row.created_at,
-        counts: {
-          lastHour: Number(row.last_hour),
-          lastDay: Number(row.last_day),
-          sameActionLastHour: Number(row.same_last_hour),
-          spentTodayMinor: Number(row.spent_today ?? 0),
+        grant: {
+          actions: row.task_actions_granted,
+          limits: row.task_limits,
+          connectionId: row.task_connection_id ?? undefined,
         },
+        counts: toActionCounts(row),
       }));
     });
   }
@@ -419,8 +502,11 @@ export function countsQuery(ask: {
   type: string;
   currency: string | undefined;
   now: Date;
+  /** An action not to count (the held one being checked again). */
+  excluding?: string;
 }) {
   const { tenantId, userId, taskId, type, currency, now } = ask;
+  const excluding = ask.excluding === undefined ? sql`` : sql` and id <> ${ask.excluding}`;
   const hourAgo = new Date(now.getTime() - 3_600_000);
   const dayAgo = new Date(now.getTime() - 86_400_000);
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
@@ -433,7 +519,7 @@ export function countsQuery(ask: {
       sum(amount_minor) filter (where task_id = ${taskId} and currency = ${currency ?? ''} and status = any(${SPENDING})) as task_spent,
       sum(amount_minor) filter (where user_id = ${userId} and currency = ${currency ?? ''} and created_at >= ${today} and status = any(${SPENDING})) as spent_today
     from actions
-    where tenant_id = ${tenantId} and status = any(${COUNTED}) and (created_at > ${dayAgo} or task_id = ${taskId})
+    where tenant_id = ${tenantId} and status = any(${COUNTED}) and (created_at > ${dayAgo} or task_id = ${taskId})${excluding}
   `;
 }
 

@@ -2,33 +2,50 @@ import { randomUUID } from 'node:crypto';
 import {
   actionDefinition,
   ContractError,
-  toValidationIssues,
   type CapabilityClaims,
   type RpcRequest,
   type RpcResponse,
   type executeAction,
 } from '@heroagent/contracts';
+import type { Transaction } from '@heroagent/db';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
-import type { PolicyEngine } from '../policy/policy-engine.js';
+import { decideAdmission, type Admission } from '../policy/admission.js';
+import type { PolicyDecision, PolicyEngine } from '../policy/policy-engine.js';
+import { declaredByAgent } from '../policy/untrusted-input.js';
+import type { GatewayDatabase } from '../store-tables.js';
 import type { CapabilityGate } from '../tasks/capability-gate.js';
-import type { ActionAdmissionRepository } from './action-admission.repository.js';
+import type { ActionAdmissionRepository, AdmissionReads } from './action-admission.repository.js';
 import { actionEvent, actingFor } from './action-events.js';
-import type { ActionsRepository } from './actions.repository.js';
-import { exceedsLimits } from './capability-limits.js';
+import type { ActionRow, ActionsRepository } from './actions.repository.js';
 import type { PerformAction } from './perform-action.js';
 import { requestHash, type ReplayAction } from './replay-action.js';
-import { guardUntrustedInput } from './untrusted-input.js';
 
 type Request = RpcRequest<typeof executeAction>;
 type Response = RpcResponse<typeof executeAction>;
+type Trx = Transaction<GatewayDatabase>;
+type Decided = Extract<Admission, { kind: 'decided' }>;
+
+/** What the admission transaction settled, acted on once it has committed. */
+type Settled =
+  | { readonly kind: 'refused'; readonly admission: Extract<Admission, { kind: 'refused' }> }
+  | { readonly kind: 'retry'; readonly earlier: ActionRow }
+  | { readonly kind: 'denied'; readonly decision: PolicyDecision }
+  | { readonly kind: 'answered'; readonly response: Response }
+  | {
+      readonly kind: 'run';
+      readonly row: ActionRow;
+      readonly admission: Decided;
+      readonly requestedEventId: string;
+    };
 
 /**
- * `gateway.actions.execute` (DESIGN.md): the capability, the catalog, the capability's limits,
- * the tenant's policy; then the request is recorded with the decision, under its task's
- * idempotency key, before anything happens — so a retry returns the first outcome and never acts
- * twice — and an allowed action is performed. What the decision reads is read in one tenant
- * transaction.
+ * `gateway.actions.execute` (DESIGN.md): the capability's signature and expiry, then — in one
+ * transaction holding the person's admission lock — the task's standing, the catalog, the
+ * parameters, membership, the capability's limits and the tenant's policy over everything the
+ * person has under way, and the request recorded with its decision under its task's idempotency
+ * key (a retry returns the first outcome and never acts twice). An allowed send is held in the
+ * outbox in that same transaction; anything else allowed is then performed.
  */
 export class ExecuteAction {
   constructor(
@@ -45,77 +62,104 @@ export class ExecuteAction {
   ) {}
 
   async execute(request: Request): Promise<Response> {
-    const context = { action: request.action };
-    const claims = await this.gate.verify(request.capability, context);
+    const claims = await this.gate.verify(request.capability, { action: request.action });
     const definition = actionDefinition(request.action);
-    const parsed = definition?.params.safeParse(request.params);
+    const parsed = definition?.params.safeParse(request.params) ?? {
+      success: true as const,
+      data: undefined,
+    };
     // The amount's currency is counted, so the facts are needed before the reads.
-    const early =
-      definition !== undefined && parsed?.success === true
-        ? definition.facts(parsed.data)
+    const currency =
+      definition !== undefined && parsed.success
+        ? definition.facts(parsed.data).amount?.currency
         : undefined;
     const now = this.now();
-    const reads = await this.admission.read({
-      tenantId: claims.tenantId,
-      userId: claims.userId,
-      taskId: claims.taskId,
-      capabilityId: claims.id,
-      idempotencyKey: request.idempotencyKey,
-      type: definition?.type ?? request.action,
-      currency: early?.amount?.currency,
-      now,
-    });
-    // The checks run in the order they always have: the first that fails answers.
-    await this.gate.requireLive(claims, reads.standing, context);
-    if (definition === undefined || parsed === undefined) {
-      throw new ContractError('ACTION_UNKNOWN', `no such action: ${request.action}`);
-    }
-    if (!claims.actions.includes(definition.type)) {
-      await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', 'the task may not do this action');
-    }
-    if (!parsed.success) {
-      throw new ContractError(
-        'INVALID_REQUEST',
-        `the parameters of ${definition.type} are not valid`,
-        toValidationIssues(parsed.error).map((issue) => ({
-          ...issue,
-          path: `params.${issue.path}`,
-        })),
-      );
-    }
-    // A retry gets the first outcome, before limits that the first attempt itself may have used up.
-    if (reads.earlier !== undefined) return this.replay.execute(reads.earlier, request, claims);
-    const params: unknown = parsed.data;
-    const facts = early ?? definition.facts(parsed.data);
-    const { role, counts } = reads;
-    if (role === undefined) {
-      await this.refuse(claims, request, 'CAPABILITY_REVOKED', 'the person is no longer a member');
-    }
-    if (definition.provider === 'google' && claims.connectionId === undefined) {
-      await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', 'the task has no connected account');
-    }
-    const overLimit = exceedsLimits(claims, facts, counts);
-    if (overLimit !== undefined)
-      await this.refuse(claims, request, 'ACTION_NOT_ALLOWED', overLimit);
-
-    const policyDecision = this.engine.decide(
+    const settled = await this.admission.admit(
       {
         tenantId: claims.tenantId,
-        principal: { userId: claims.userId, role: role! },
-        action: definition.type,
+        userId: claims.userId,
         taskId: claims.taskId,
-        facts,
+        capabilityId: claims.id,
+        idempotencyKey: request.idempotencyKey,
+        type: definition?.type ?? request.action,
+        currency,
         now,
-        recentActions: {
-          lastHour: counts.lastHour,
-          lastDay: counts.lastDay,
-          sameActionLastHour: counts.sameActionLastHour,
-        },
-        spentTodayMinor: counts.spentTodayMinor,
       },
-      reads.policyText,
+      (trx, reads, earlier) =>
+        this.settle(trx, request, claims, reads, earlier, parsed, definition, now),
     );
-    const decision = guardUntrustedInput(policyDecision, definition, request.untrustedParams);
+    switch (settled.kind) {
+      case 'refused': {
+        const { refusal, record } = settled.admission;
+        if (record === 'capability') {
+          await this.gate.refused(refusal, claims, request.action);
+        } else if (record === 'action') {
+          this.audit.committed();
+        }
+        throw refusal;
+      }
+      case 'retry':
+        return this.replay.execute(settled.earlier, request, claims);
+      case 'denied':
+        this.audit.committed();
+        throw new ContractError(
+          'POLICY_DENIED',
+          `${settled.decision.reason} (policy ${settled.decision.policyId})`,
+        );
+      case 'answered':
+        this.audit.committed();
+        return settled.response;
+      case 'run':
+        this.audit.committed();
+        return this.perform.execute(
+          settled.row,
+          settled.admission.definition,
+          actingFor(claims),
+          settled.admission.decision,
+          settled.requestedEventId,
+        );
+    }
+  }
+
+  /** Inside the admission transaction: decide, and write what was decided. */
+  private async settle(
+    trx: Trx,
+    request: Request,
+    claims: CapabilityClaims,
+    reads: AdmissionReads,
+    earlier: ActionRow | undefined,
+    parsed: Parameters<typeof decideAdmission>[0]['params'],
+    definition: ReturnType<typeof actionDefinition>,
+    now: Date,
+  ): Promise<Settled> {
+    const untrusted = declaredByAgent(request.untrustedParams);
+    const admission = decideAdmission(
+      {
+        tenantId: claims.tenantId,
+        userId: claims.userId,
+        taskId: claims.taskId,
+        grant: claims,
+        type: request.action,
+        definition,
+        params: parsed,
+        standing: reads.standing,
+        role: reads.role,
+        counts: reads.counts,
+        policyText: reads.policyText,
+        retry: earlier !== undefined,
+        untrusted,
+        now,
+      },
+      this.engine,
+    );
+    if (admission.kind === 'retry') return { kind: 'retry', earlier: earlier! };
+    if (admission.kind === 'refused') {
+      if (admission.record === 'action') {
+        await this.refusalEvent(claims, request, admission.refusal)(trx);
+      }
+      return { kind: 'refused', admission };
+    }
+    const { decision, facts } = admission;
     const status =
       decision.effect === 'allow'
         ? 'executing'
@@ -126,7 +170,7 @@ export class ExecuteAction {
     const by = actingFor(claims);
     const approvalId = decision.effect === 'require_approval' ? randomUUID() : undefined;
     const approvalExpiresAt = new Date(now.getTime() + this.approvalPolicy.ttlMs);
-    const event = actionEvent(this.audit, by, request.rationale, definition, decision, {
+    const event = actionEvent(this.audit, by, request.rationale, admission.definition, decision, {
       name:
         decision.effect === 'deny'
           ? 'action.denied'
@@ -136,74 +180,72 @@ export class ExecuteAction {
       outcome: decision.effect === 'deny' ? 'denied' : 'pending',
       actionId: id,
       ...(approvalId === undefined ? {} : { approvalId }),
-      untrustedParams: request.untrustedParams,
+      untrustedParams: untrusted.map((value) => value.param),
     });
-    const within = Object.assign(
-      async (trx: Parameters<typeof event>[0]) => {
-        await event(trx);
-        if (approvalId !== undefined) {
-          await this.approvals.insert(trx, {
-            id: approvalId,
-            tenantId: claims.tenantId,
-            actionId: id,
-            userId: claims.userId,
-            required:
-              facts.amount !== undefined &&
-              facts.amount.minor >= this.approvalPolicy.secondPersonFromMinor
-                ? 2
-                : 1,
-            reason: decision.reason,
-            expiresAt: approvalExpiresAt,
-          });
-        }
-      },
-      { eventId: event.eventId },
-    );
-    const { created, row } = await this.actions.begin(
-      {
-        id,
-        tenantId: claims.tenantId,
-        taskId: claims.taskId,
-        userId: claims.userId,
-        connectionId: claims.connectionId ?? null,
-        capabilityId: claims.id,
-        type: definition.type,
-        class: definition.class,
-        idempotencyKey: request.idempotencyKey,
-        requestHash: requestHash(request, claims),
-        params,
-        rationale: request.rationale,
-        status,
-        policy: decision,
-        ...(facts.amount === undefined ? {} : { amount: facts.amount }),
-      },
-      within,
-    );
-    if (!created) return this.replay.execute(row, request, claims);
-    this.audit.committed();
-    if (decision.effect === 'deny') {
-      throw new ContractError('POLICY_DENIED', `${decision.reason} (policy ${decision.policyId})`);
-    }
+    const row = await this.actions.insert(trx, {
+      id,
+      tenantId: claims.tenantId,
+      taskId: claims.taskId,
+      userId: claims.userId,
+      connectionId: claims.connectionId ?? null,
+      capabilityId: claims.id,
+      type: admission.definition.type,
+      class: admission.definition.class,
+      idempotencyKey: request.idempotencyKey,
+      requestHash: requestHash(request, claims),
+      params: admission.params,
+      rationale: request.rationale,
+      status,
+      policy: decision,
+      untrusted,
+      auditEventId: event.eventId,
+      ...(facts.amount === undefined ? {} : { amount: facts.amount }),
+    });
+    await event(trx);
+    if (decision.effect === 'deny') return { kind: 'denied', decision };
     if (approvalId !== undefined) {
-      return {
-        status: 'pending_approval',
+      await this.approvals.insert(trx, {
+        id: approvalId,
+        tenantId: claims.tenantId,
         actionId: id,
-        auditEventId: event.eventId,
-        approvalId,
-        expiresAt: approvalExpiresAt.toISOString(),
+        userId: claims.userId,
+        required:
+          facts.amount !== undefined &&
+          facts.amount.minor >= this.approvalPolicy.secondPersonFromMinor
+            ? 2
+            : 1,
+        reason: decision.reason,
+        expiresAt: approvalExpiresAt,
+      });
+      return {
+        kind: 'answered',
+        response: {
+          status: 'pending_approval',
+          actionId: id,
+          auditEventId: event.eventId,
+          approvalId,
+          expiresAt: approvalExpiresAt.toISOString(),
+        },
       };
     }
-    return this.perform.execute(row, definition, by, decision, event.eventId);
+    if (admission.definition.undo.kind === 'cancel-before-release') {
+      const response = await this.perform.hold(
+        trx,
+        row,
+        'executing',
+        admission.definition,
+        by,
+        decision,
+        event.eventId,
+      );
+      return { kind: 'answered', response };
+    }
+    return { kind: 'run', row, admission, requestedEventId: event.eventId };
   }
 
-  /** Records a refusal before anything was asked of anyone, then throws it. */
-  private async refuse(
-    claims: CapabilityClaims,
-    request: Request,
-    code: 'ACTION_NOT_ALLOWED' | 'CAPABILITY_REVOKED',
-    reason: string,
-  ): Promise<never> {
-    await this.audit.record({
+  /** The record of a refusal made before anything was asked of anyone. */
+  private refusalEvent(claims: CapabilityClaims, request: Request, refusal: ContractError) {
+    return this.audit.within({
       tenantId: claims.tenantId,
       name: 'action.refused',
       actor: { type: 'agent', id: claims.taskId },
@@ -211,8 +253,12 @@ export class ExecuteAction {
       taskId: claims.taskId,
       outcome: 'denied',
       rationale: request.rationale,
-      data: { code, reason, requestedAction: request.action, capabilityId: claims.id },
+      data: {
+        code: refusal.code,
+        reason: refusal.message,
+        requestedAction: request.action,
+        capabilityId: claims.id,
+      },
     });
-    throw new ContractError(code, reason);
   }
 }

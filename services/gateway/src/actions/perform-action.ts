@@ -5,18 +5,21 @@ import {
   type executeAction,
 } from '@heroagent/contracts';
 import type { JsonValue } from '@heroagent/crypto';
+import type { Transaction } from '@heroagent/db';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { PolicyDecision } from '../policy/policy-engine.js';
 import type { ActionConnectors } from './action-connectors.js';
 import { actionEvent, type ActingFor, type ApprovalOfAction } from './action-events.js';
 import type { ActionRow, ActionsRepository } from './actions.repository.js';
+import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 
 type Completed = Extract<RpcResponse<typeof executeAction>, { status: 'completed' }>;
 
 /**
  * An allowed action (at once, or after its approval): a send is held in the outbox for the undo
- * window; anything else calls the provider with a token from vault-proxy used in memory for one
- * call, and records the outcome with its audit event in one transaction.
+ * window, in the transaction that admitted it; anything else calls the provider with a token from
+ * vault-proxy used in memory for one call, and records the outcome with its audit event in one
+ * transaction.
  */
 export class PerformAction {
   constructor(
@@ -27,6 +30,7 @@ export class PerformAction {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Calls the provider for an action its admission moved to `executing`. */
   async execute(
     row: ActionRow,
     definition: ActionDefinition,
@@ -35,9 +39,6 @@ export class PerformAction {
     requestedEventId: string,
     approval?: ApprovalOfAction,
   ): Promise<Completed> {
-    if (definition.undo.kind === 'cancel-before-release') {
-      return this.hold(row, definition, by, decision, requestedEventId, approval);
-    }
     const connector = this.connectors.connectorFor(definition.type);
     try {
       if (connector === undefined) {
@@ -100,18 +101,23 @@ export class PerformAction {
   }
 
   /**
-   * A send is held in the outbox for the undo window: the agent gets its outbox id and when it
-   * leaves; until then a person can cancel it. The sender releases it when due.
+   * Holds a send in the outbox for the undo window, in the caller's transaction (which moves it
+   * from `from`): the agent gets its outbox id and when it leaves; until then a person can cancel
+   * it. The sender releases it when due, after checking again that it may go. The caller calls
+   * `audit.committed()` once its transaction has committed.
    */
-  private async hold(
+  async hold(
+    trx: Transaction<GatewayDatabase>,
     row: ActionRow,
+    from: ActionStatus,
     definition: ActionDefinition,
     by: ActingFor,
     decision: PolicyDecision,
     requestedEventId: string,
     approval?: ApprovalOfAction,
   ): Promise<Completed> {
-    const sendsAt = new Date(this.now().getTime() + this.sendWindowMs);
+    const now = this.now();
+    const sendsAt = new Date(now.getTime() + this.sendWindowMs);
     const result = { outboxId: row.id, sendsAt: sendsAt.toISOString() };
     const held = actionEvent(this.audit, by, row.rationale, definition, decision, {
       name: 'action.scheduled',
@@ -120,8 +126,14 @@ export class PerformAction {
       related: requestedEventId,
       ...(approval === undefined ? {} : { approval }),
     });
-    await this.actions.schedule(by.tenantId, row.id, sendsAt, result, held);
-    this.audit.committed();
+    const moved = await this.actions.hold(trx, row.id, from, {
+      releaseAt: sendsAt,
+      result,
+      eventId: held.eventId,
+      now,
+    });
+    if (!moved) throw new ContractError('CONFLICT', `the action is no longer ${from}`);
+    await held(trx);
     return {
       status: 'completed',
       actionId: row.id,

@@ -1,31 +1,36 @@
-import { actionDefinition, ContractError } from '@heroagent/contracts';
+import { ContractError } from '@heroagent/contracts';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { PolicyDecision } from '../policy/policy-engine.js';
 import type { ActionConnectors } from './action-connectors.js';
-import { actionEvent, type ActingFor } from './action-events.js';
+import { actionEvent } from './action-events.js';
 import type { ActionsRepository } from './actions.repository.js';
+import type { ResumeAction } from './resume-action.js';
 
-/** Releases the sends that are due: each leaves once, with its audit event. */
+/**
+ * Releases the sends that are due: each is admitted again first (its task, the pause, the
+ * person's membership, the limits and the policy; what no longer holds is cancelled, recorded),
+ * then leaves once, with its audit event, however many senders run.
+ */
 export class ReleaseDueSends {
   constructor(
     private readonly actions: ActionsRepository,
+    private readonly resume: ResumeAction,
     private readonly connectors: ActionConnectors,
     private readonly audit: AuditRecorder,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async execute(now: Date = this.now()): Promise<number> {
-    const due = await this.actions.claimDue(now, 50);
-    for (const row of due) {
-      const definition = actionDefinition(row.type)!;
-      const by: ActingFor = {
-        tenantId: row.tenant_id,
-        userId: row.user_id,
-        taskId: row.task_id,
-        connectionId: row.connection_id ?? undefined,
-        capabilityId: row.capability_id,
-      };
-      const decision = row.policy as PolicyDecision;
+    const due = await this.actions.dueSends(now, 50);
+    let released = 0;
+    for (const send of due) {
+      const resumed = await this.resume.execute(
+        { tenantId: send.tenant_id, userId: send.user_id, actionId: send.id },
+        'scheduled',
+        undefined,
+        now,
+      );
+      if (resumed.kind !== 'run') continue;
+      const { row, definition, by, decision } = resumed;
       try {
         const connector = this.connectors.connectorFor(row.type);
         if (connector === undefined) throw new ContractError('UPSTREAM_FAILED', 'no connector');
@@ -49,6 +54,7 @@ export class ReleaseDueSends {
           { status: 'completed', result: row.result, undoState: outcome.result },
           sent,
         );
+        released += 1;
       } catch (error) {
         const coded = this.connectors.toContractError(error, definition);
         await this.actions.finish(
@@ -67,6 +73,6 @@ export class ReleaseDueSends {
       }
       this.audit.committed();
     }
-    return due.length;
+    return released;
   }
 }

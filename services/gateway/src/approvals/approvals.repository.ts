@@ -121,17 +121,19 @@ export class ApprovalsRepository {
     });
   }
 
-  /** Claims an approved action for running, once: false if someone else already did. */
-  async claim(tenantId: string, actionId: string, now: Date): Promise<boolean> {
-    const result = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx
-        .updateTable('actions')
-        .set({ status: 'executing', updated_at: now })
-        .where('id', '=', actionId)
-        .where('status', '=', 'approved')
-        .executeTakeFirst(),
-    );
-    return result.numUpdatedRows > 0n;
+  /** Cancels the undecided or approved approvals of these actions, in the caller's transaction. */
+  async cancelFor(
+    trx: Transaction<GatewayDatabase>,
+    actionIds: readonly string[],
+    now: Date,
+  ): Promise<void> {
+    if (actionIds.length === 0) return;
+    await trx
+      .updateTable('approvals')
+      .set({ status: 'cancelled', decided_at: now })
+      .where('action_id', 'in', actionIds)
+      .where('status', 'in', ['pending', 'approved'])
+      .execute();
   }
 
   /**

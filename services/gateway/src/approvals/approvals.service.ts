@@ -2,11 +2,11 @@ import { actionDefinition, ContractError, type UndoStrategy } from '@heroagent/c
 import type { JsonValue } from '@heroagent/crypto';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { PerformAction } from '../actions/perform-action.js';
+import type { ResumeAction } from '../actions/resume-action.js';
 import type { ActionsRepository } from '../actions/actions.repository.js';
 import { managesTenant, overseesTenant } from '../http/route.js';
 import type { ResolvedSession } from '../sessions/sessions.repository.js';
 import type { PolicyDecision } from '../policy/policy-engine.js';
-import type { TasksRepository } from '../tasks/tasks.repository.js';
 import type { ApprovalDecision, ApprovalRow, ApprovalsRepository } from './approvals.repository.js';
 
 type InTenant = ResolvedSession & { tenant: NonNullable<ResolvedSession['tenant']> };
@@ -43,14 +43,14 @@ export function approvalView(row: ListedApproval) {
 /**
  * Approvals: the action's person (or an owner or admin) approves or denies; purchases over the
  * threshold need a second, different person. The last approval runs the action once — a retry,
- * or two people approving at once, never runs it twice — unless its task was stopped or its
- * tenant's agents paused meanwhile.
+ * or two people approving at once, never runs it twice — and only if it would still be admitted
+ * (see ResumeAction): a stop, a pause or a lost membership meanwhile cancels it.
  */
 export class ApprovalsService {
   constructor(
     private readonly approvals: ApprovalsRepository,
     private readonly actions: ActionsRepository,
-    private readonly tasks: TasksRepository,
+    private readonly resume: ResumeAction,
     private readonly performAction: PerformAction,
     private readonly audit: AuditRecorder,
     private readonly now: () => Date = () => new Date(),
@@ -174,74 +174,44 @@ export class ApprovalsService {
     return updated;
   }
 
-  /** Runs an approved action once, if its task may still act. */
+  /**
+   * Runs an approved action once, if it would still be admitted now: its task running and
+   * unexpired, its tenant not paused, its person a member, within the limits and the policy.
+   * Otherwise it is cancelled, recorded, and the approver told why.
+   */
   private async run(approval: ApprovalRow): Promise<JsonValue> {
-    const tenantId = approval.tenant_id;
-    const action = await this.actions.get(tenantId, approval.action_id);
-    const task = action && (await this.tasks.get(tenantId, action.task_id));
-    if (action === undefined || task === undefined) {
-      throw new ContractError('NOT_FOUND', 'no such action');
-    }
-    const definition = actionDefinition(action.type)!;
-    const standing = await this.tasks.standing(tenantId, task.id, task.capability_id);
-    if (standing === 'paused') {
-      // It stays approved: it runs when the agents are resumed and someone approves again.
-      throw new ContractError('TENANT_PAUSED', "this tenant's agents are paused");
-    }
-    if (standing !== 'live' && action.status === 'approved') {
-      await this.actions.finish(
-        tenantId,
-        action.id,
-        'approved',
-        {
-          status: 'cancelled',
-          error: { code: 'CAPABILITY_REVOKED', message: 'the task was stopped' },
-        },
-        this.audit.within({
-          tenantId,
-          name: 'action.cancelled',
-          actor: { type: 'service', id: 'gateway' },
-          userId: action.user_id,
-          taskId: task.id,
-          action: action.type,
-          outcome: 'failure',
-          relatedEventId: action.audit_event_id,
-          data: { actionId: action.id, reason: 'its task was stopped before it could run' },
-        }),
-      );
-      this.audit.committed();
-      throw new ContractError(
-        'CAPABILITY_REVOKED',
-        'the task was stopped: the action will not run',
-      );
-    }
-    if (!(await this.approvals.claim(tenantId, action.id, this.now()))) {
-      const current = await this.actions.get(tenantId, action.id);
-      return {
-        status: current?.status ?? 'unknown',
-        result: (current?.result ?? null) as JsonValue,
-      };
-    }
-    const claimed = { ...action, status: 'executing' as const };
-    const outcome = await this.performAction.execute(
-      claimed,
-      definition,
-      {
-        tenantId,
-        userId: action.user_id,
-        taskId: task.id,
-        connectionId: action.connection_id ?? undefined,
-        capabilityId: task.capability_id,
-      },
-      action.policy as PolicyDecision,
-      action.audit_event_id,
-      {
-        id: approval.id,
-        approvedBy: (approval.decisions as ApprovalDecision[])
-          .filter((decision) => decision.decision === 'approve')
-          .map((decision) => decision.userId),
-      },
+    const given = {
+      id: approval.id,
+      approvedBy: (approval.decisions as ApprovalDecision[])
+        .filter((decision) => decision.decision === 'approve')
+        .map((decision) => decision.userId),
+    };
+    const resumed = await this.resume.execute(
+      { tenantId: approval.tenant_id, userId: approval.user_id, actionId: approval.action_id },
+      'approved',
+      given,
     );
-    return outcome;
+    switch (resumed.kind) {
+      case 'moved':
+        // Someone else ran it (or it is gone): where it stands now.
+        if (resumed.row === undefined) throw new ContractError('NOT_FOUND', 'no such action');
+        return { status: resumed.row.status, result: (resumed.row.result ?? null) as JsonValue };
+      case 'cancelled':
+        throw new ContractError(
+          resumed.refusal.code,
+          `${resumed.refusal.message}: the action will not run`,
+        );
+      case 'held':
+        return resumed.response;
+      case 'run':
+        return this.performAction.execute(
+          resumed.row,
+          resumed.definition,
+          resumed.by,
+          resumed.decision,
+          resumed.row.audit_event_id,
+          given,
+        );
+    }
   }
 }

@@ -1,4 +1,11 @@
-import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import {
+  sql,
+  withSettings,
+  withTenant,
+  type Kysely,
+  type Selectable,
+  type TransactionLocks,
+} from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
@@ -223,47 +230,54 @@ export class PeopleRepository {
   /**
    * Changes or removes a membership in one transaction that locks the tenant's memberships, so
    * two concurrent changes cannot leave it without an owner. `decide` sees the member's role and
-   * the number of owners, and returns the new role, `remove`, or throws to refuse.
+   * the number of owners, and returns the new role, `remove`, or throws to refuse. `locks` are
+   * taken first (a removal takes the person's admission locks).
    */
   async updateMembership(
     tenantId: string,
     userId: string,
     decide: (current: Role, owners: number) => Role | 'remove',
     within?: (change: { before: Role; after: Role | 'removed' }) => InTransaction | undefined,
+    locks: TransactionLocks = {},
   ): Promise<{ before: Role; after: Role | 'removed' } | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const roles = await trx
-        .selectFrom('memberships')
-        .select(['user_id', 'role'])
-        .where('tenant_id', '=', tenantId)
-        .forUpdate()
-        .execute();
-      const current = roles.find((row) => row.user_id === userId);
-      if (current === undefined) return undefined;
-      const owners = roles.filter((row) => row.role === 'owner').length;
-      const next = decide(current.role, owners);
-      if (next === 'remove') {
-        await trx
-          .deleteFrom('memberships')
+    return withTenant(
+      this.db,
+      tenantId,
+      async (trx) => {
+        const roles = await trx
+          .selectFrom('memberships')
+          .select(['user_id', 'role'])
           .where('tenant_id', '=', tenantId)
-          .where('user_id', '=', userId)
+          .forUpdate()
           .execute();
-        const change = { before: current.role, after: 'removed' as const };
+        const current = roles.find((row) => row.user_id === userId);
+        if (current === undefined) return undefined;
+        const owners = roles.filter((row) => row.role === 'owner').length;
+        const next = decide(current.role, owners);
+        if (next === 'remove') {
+          await trx
+            .deleteFrom('memberships')
+            .where('tenant_id', '=', tenantId)
+            .where('user_id', '=', userId)
+            .execute();
+          const change = { before: current.role, after: 'removed' as const };
+          await within?.(change)?.(trx);
+          return change;
+        }
+        if (next !== current.role) {
+          await trx
+            .updateTable('memberships')
+            .set({ role: next })
+            .where('tenant_id', '=', tenantId)
+            .where('user_id', '=', userId)
+            .execute();
+        }
+        const change = { before: current.role, after: next };
         await within?.(change)?.(trx);
         return change;
-      }
-      if (next !== current.role) {
-        await trx
-          .updateTable('memberships')
-          .set({ role: next })
-          .where('tenant_id', '=', tenantId)
-          .where('user_id', '=', userId)
-          .execute();
-      }
-      const change = { before: current.role, after: next };
-      await within?.(change)?.(trx);
-      return change;
-    });
+      },
+      locks,
+    );
   }
 
   /** Deletes a tenant; memberships and invitations go with it, sessions in it lose it. */

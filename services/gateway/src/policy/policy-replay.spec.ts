@@ -6,6 +6,15 @@ import { NOT_A_MEMBER_POLICY_ID, replayAction, summarise } from './policy-replay
 
 const engine = new PolicyEngine();
 
+const NO_COUNTS = {
+  lastHour: 0,
+  lastDay: 0,
+  sameActionLastHour: 0,
+  spentTodayMinor: 0,
+  taskActions: 0,
+  taskSpentMinor: 0,
+};
+
 function row(overrides: Partial<ReplayableAction> = {}): ReplayableAction {
   return {
     id: randomUUID(),
@@ -20,8 +29,14 @@ function row(overrides: Partial<ReplayableAction> = {}): ReplayableAction {
       policyId: 'default-approve-irreversible',
       reason: 'This cannot be undone, so a person must approve it.',
     },
+    untrusted: [],
     createdAt: new Date('2026-03-02T09:30:00Z'),
-    counts: { lastHour: 0, lastDay: 0, sameActionLastHour: 0, spentTodayMinor: 0 },
+    grant: {
+      actions: ['gmail.messages.send', 'gmail.messages.search', 'purchase.create'],
+      limits: { spend: { maxMinor: 1_000_000, currency: 'EUR' } },
+      connectionId: randomUUID(),
+    },
+    counts: { ...NO_COUNTS },
     ...overrides,
   };
 }
@@ -65,7 +80,7 @@ describe('replaying an action under two policies', () => {
       row({
         type: 'purchase.create',
         params: { merchant: 'books', item: 'SICP', amountMinor: 4_000, currency: 'EUR' },
-        counts: { lastHour: 0, lastDay: 0, sameActionLastHour: 0, spentTodayMinor },
+        counts: { ...NO_COUNTS, spentTodayMinor },
       });
     expect(replayAction(purchase(1_000), 'owner', texts(spend), engine).proposed.effect).toBe(
       'require_approval',
@@ -80,15 +95,16 @@ describe('replaying an action under two policies', () => {
     });
   });
 
-  it('keeps an action the agent built from content it read held for approval, unless denied', () => {
+  it('keeps an action with values not from the person held for approval, unless denied', () => {
+    const untrusted = [{ param: 'to', why: 'first seen in a mail from ada@rival.example' }];
     const held = {
       effect: 'require_approval',
       policyId: 'untrusted-input',
       reason:
-        'The agent took to from content it read (mail, events), not from you; a person must approve.',
+        'Not from you: to (first seen in a mail from ada@rival.example). A person must approve.',
     };
     const replayed = replayAction(
-      row({ policy: held }),
+      row({ policy: held, untrusted }),
       'owner',
       texts(SENDS_FREELY, SENDS_FREELY),
       engine,
@@ -97,10 +113,30 @@ describe('replaying an action under two policies', () => {
     expect(replayed.proposed).toEqual(held);
     const forbidden = `@id("no-mail") forbid (principal, action, resource);`;
     expect(
-      replayAction(row({ policy: held }), 'owner', texts(forbidden), engine).proposed,
+      replayAction(row({ policy: held, untrusted }), 'owner', texts(forbidden), engine).proposed,
     ).toMatchObject({
       effect: 'deny',
       policyId: 'no-mail',
+    });
+  });
+
+  it("checks the task's own limits first, as the gateway does, counting the task's other actions as of then", () => {
+    const limited = (taskActions: number) =>
+      row({
+        grant: {
+          actions: ['gmail.messages.send'],
+          limits: { maxActions: 3 },
+          connectionId: randomUUID(),
+        },
+        counts: { ...NO_COUNTS, taskActions },
+      });
+    expect(replayAction(limited(2), 'owner', texts(SENDS_FREELY), engine).proposed.effect).toBe(
+      'allow',
+    );
+    expect(replayAction(limited(3), 'owner', texts(SENDS_FREELY), engine).proposed).toEqual({
+      effect: 'deny',
+      policyId: 'capability-limits',
+      reason: 'Refused before any policy: the task may take at most 3 actions.',
     });
   });
 

@@ -1,5 +1,6 @@
 import {
   actionDefinition,
+  capabilityLimitsSchema,
   POLICY_EFFECTS,
   simulatedDecisionSchema,
   type ActionFacts,
@@ -8,13 +9,15 @@ import {
   type SimulatedDecision,
 } from '@heroagent/contracts';
 import type { ReplayableAction } from '../actions/actions.repository.js';
-import { UNTRUSTED_INPUT_POLICY_ID } from '../actions/untrusted-input.js';
+import { decideAdmission, type Admission } from './admission.js';
+import { untrustedValuesOf } from './untrusted-input.js';
 import type { Role } from '../people/people.repository.js';
 import type { PolicyDecision, PolicyEngine } from './policy-engine.js';
 
 /**
- * Deciding a recorded action again, as the action executor decided it when the agent asked: the
- * catalog's facts from the stored parameters, the time it was asked, the counts as of then.
+ * Deciding a recorded action again with the live path's own admission decision
+ * (policy/admission.ts): the catalog's facts from the stored parameters, its task's grant and
+ * limits, the time it was asked, the counts as of then, the values recorded as not the person's.
  * Pure: the caller reads the rows and roles; nothing here writes or acts.
  */
 
@@ -46,70 +49,86 @@ function recordedDecision(policy: unknown): SimulatedDecision | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** Both sides get the same decision when no policy can matter. */
-function both(decision: PolicyDecision): { current: PolicyDecision; proposed: PolicyDecision } {
-  return { current: decision, proposed: decision };
+/** The id a refusal before any policy shows under, in place of a policy's. */
+const REFUSAL_POLICY_IDS: Partial<Record<string, string>> = {
+  ACTION_UNKNOWN: 'unknown-action',
+  INVALID_REQUEST: 'invalid-request',
+  ACTION_NOT_ALLOWED: 'capability-limits',
+};
+
+/** What the admission decided, as a decision the console can show beside a policy's. */
+function asDecision(admission: Admission): PolicyDecision {
+  switch (admission.kind) {
+    case 'decided':
+      return admission.decision;
+    case 'refused': {
+      const { refusal } = admission;
+      const notMember = refusal.code === 'CAPABILITY_REVOKED';
+      return {
+        effect: 'deny',
+        policyId: notMember
+          ? NOT_A_MEMBER_POLICY_ID
+          : (REFUSAL_POLICY_IDS[refusal.code] ?? 'refused'),
+        reason: notMember
+          ? 'The person is no longer a member of the tenant, so the action would be refused before any policy.'
+          : `Refused before any policy: ${refusal.message}.`,
+      };
+    }
+    case 'retry':
+      return { effect: 'deny', policyId: 'refused', reason: 'A replay is never a retry.' };
+  }
 }
 
-/** The facts and the two decisions for one action. */
+/** The facts and the two decisions for one action: the live path's admission, under each text. */
 function decideBoth(
   row: ReplayableAction,
   role: Role | undefined,
-  recorded: SimulatedDecision | null,
   texts: ReplayTexts,
   engine: PolicyEngine,
 ): { facts: ActionFacts; current: PolicyDecision; proposed: PolicyDecision } {
   const definition = actionDefinition(row.type);
-  const parsed = definition?.params.safeParse(row.params);
-  if (definition !== undefined && parsed?.success !== true) {
-    return {
-      facts: NO_FACTS,
-      ...both({
-        effect: 'deny',
-        policyId: 'invalid-request',
-        reason: 'The stored parameters no longer fit the action, so it cannot be decided again.',
-      }),
-    };
-  }
-  const facts = definition === undefined ? NO_FACTS : definition.facts(parsed!.data);
-  if (role === undefined) {
-    return {
-      facts,
-      ...both({
-        effect: 'deny',
-        policyId: NOT_A_MEMBER_POLICY_ID,
-        reason:
-          'The person is no longer a member of the tenant, so the action would be refused before any policy.',
-      }),
-    };
-  }
-  const decide = (text: string): PolicyDecision => {
-    const decision = engine.decide(
+  const params = definition?.params.safeParse(row.params) ?? {
+    success: true as const,
+    data: undefined,
+  };
+  const limits = capabilityLimitsSchema.safeParse(row.grant.limits);
+  const decide = (text: string) =>
+    decideAdmission(
       {
         tenantId: texts.tenantId,
-        principal: { userId: row.userId, role },
-        action: row.type,
+        userId: row.userId,
         taskId: row.taskId,
-        facts,
-        now: row.createdAt,
-        recentActions: {
-          lastHour: row.counts.lastHour,
-          lastDay: row.counts.lastDay,
-          sameActionLastHour: row.counts.sameActionLastHour,
+        grant: {
+          actions: row.grant.actions,
+          limits: limits.success ? limits.data : {},
+          connectionId: row.grant.connectionId,
         },
-        spentTodayMinor: row.counts.spentTodayMinor,
+        type: row.type,
+        definition,
+        params,
+        standing: 'live',
+        role,
+        counts: row.counts,
+        policyText: text,
+        retry: false,
+        untrusted: untrustedValuesOf(row.untrusted),
+        now: row.createdAt,
       },
-      text,
+      engine,
     );
-    // The agent took values from content it read: the gateway held it for a person whatever the
-    // policy allowed, and would again (the parameter names are only in the recorded reason).
-    const untrusted =
-      recorded?.policyId === UNTRUSTED_INPUT_POLICY_ID &&
-      definition?.class !== 'read' &&
-      decision.effect === 'allow';
-    return untrusted ? recorded : decision;
+  const current = decide(texts.current);
+  return {
+    facts: current.kind === 'decided' ? current.facts : factsOf(definition, params),
+    current: asDecision(current),
+    proposed: asDecision(decide(texts.proposed)),
   };
-  return { facts, current: decide(texts.current), proposed: decide(texts.proposed) };
+}
+
+function factsOf(
+  definition: ReturnType<typeof actionDefinition>,
+  params: { success: boolean; data?: unknown },
+): ActionFacts {
+  return definition !== undefined && params.success ? definition.facts(params.data) : NO_FACTS;
 }
 
 /** One action decided under both texts. */
@@ -120,7 +139,7 @@ export function replayAction(
   engine: PolicyEngine,
 ): PolicySimulationResult {
   const recorded = recordedDecision(row.policy);
-  const { facts, current, proposed } = decideBoth(row, role, recorded, texts, engine);
+  const { facts, current, proposed } = decideBoth(row, role, texts, engine);
   return {
     actionId: row.id,
     taskId: row.taskId,

@@ -7,11 +7,12 @@ import { replayAction, summarise } from './policy-replay.js';
 
 /** What a simulation tells the console about how each action's context was rebuilt. */
 export const SIMULATION_ASSUMPTIONS: readonly string[] = [
-  "Rate and spend counts (actions in the last hour and day, the same action in the last hour, spent today) are as of when each action was asked, counting the person's other actions by the status they have now.",
+  "Each action is decided as the gateway decides it when the agent asks (the same admission): its task's limits first (actions, recipients, spend), then the policy.",
+  "Rate, spend and limit counts (actions in the last hour and day, the same action in the last hour, spent today, the task's actions and spend) are as of when each action was asked, counting the person's other actions by the status they have now.",
   'The hour and weekday are those of when each action was asked, in UTC, as the gateway decides them.',
   "Each person's role is their role now; an action of someone who has left the tenant shows as refused (not-a-member).",
-  'An action the gateway held for approval because the agent took values from content it read (untrusted-input) stays held unless a policy denies it; for other actions that was not recorded.',
-  "Undos are not replayed: a person asks for them and no policy decides them. A task's own limits (recipients, spend) are checked before the policy and are not part of this.",
+  'Values the gateway found did not come from the person (recipients, amounts, text from content, …) are those recorded with the action: such an action stays held (untrusted-input) unless a policy denies it.',
+  'Undos are not replayed: a person asks for them and no policy decides them.',
 ];
 
 /**

@@ -2,7 +2,7 @@ import { ContractError, type ErrorCode } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
 import type { AgentClient } from '../agent/agent.client.js';
 import type { AgentSettingsRepository } from '../agent/agent-settings.repository.js';
-import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { StopTask } from './stop-task.js';
 import type { TaskRow, TasksRepository } from './tasks.repository.js';
 
 /** Why the agent may refuse a task, passed on to the person as the agent said it. */
@@ -34,7 +34,7 @@ export class AgentHandOff {
     private readonly agent: AgentClient,
     private readonly settings: AgentSettingsRepository,
     private readonly tasks: TasksRepository,
-    private readonly audit: AuditRecorder,
+    private readonly stopTask: StopTask,
     private readonly logger: Logger,
   ) {}
 
@@ -76,22 +76,6 @@ export class AgentHandOff {
 
   private async stopRefused(task: TaskRow, code: ErrorCode): Promise<void> {
     const reason = `the agent could not take the task (${code})`;
-    await this.tasks.stop(
-      task.tenant_id,
-      task.id,
-      null,
-      reason,
-      new Date(),
-      this.audit.within({
-        tenantId: task.tenant_id,
-        name: 'task.stopped',
-        actor: { type: 'service', id: 'gateway' },
-        userId: task.user_id,
-        taskId: task.id,
-        outcome: 'success',
-        data: { capabilityId: task.capability_id, reason, code },
-      }),
-    );
-    this.audit.committed();
+    await this.stopTask.execute(task, { type: 'service', id: 'gateway' }, reason, { code });
   }
 }

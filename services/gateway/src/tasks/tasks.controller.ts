@@ -17,6 +17,8 @@ import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
 import { AgentHandOff } from './agent-hand-off.js';
 import { Capabilities } from './capabilities.js';
+import { StopTask } from './stop-task.js';
+import { SwitchAgents } from './switch-agents.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
 function taskView(row: TaskRow, now: Date) {
@@ -53,6 +55,8 @@ export class TasksController {
     @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
     @Inject(AgentHandOff) private readonly agent: AgentHandOff,
+    @Inject(StopTask) private readonly stopTask: StopTask,
+    @Inject(SwitchAgents) private readonly switchAgents: SwitchAgents,
   ) {}
 
   @Route(startTask)
@@ -151,24 +155,12 @@ export class TasksController {
     if (task === undefined || (task.user_id !== session.userId && !manager)) {
       throw new ContractError('NOT_FOUND', 'no such task');
     }
-    const stopped = await this.tasks.stop(
-      session.tenant.id,
-      id,
-      session.userId,
+    const stopped = await this.stopTask.execute(
+      task,
+      { type: 'user', id: session.userId },
       edge.input.body.reason,
-      new Date(),
-      this.audit.within({
-        tenantId: session.tenant.id,
-        name: 'task.stopped',
-        actor: { type: 'user', id: session.userId },
-        userId: task.user_id,
-        taskId: id,
-        outcome: 'success',
-        data: { capabilityId: task.capability_id, reason: edge.input.body.reason },
-      }),
     );
     if (!stopped) throw new ContractError('NOT_FOUND', 'the task is not running');
-    this.audit.committed();
     // Not awaited: the stop has taken effect; telling the agent sooner is a courtesy.
     void this.agent.stopped(task, edge.input.body.reason);
   }
@@ -192,19 +184,6 @@ export class TasksController {
 
   private async setPaused(edge: Edge, paused: boolean): Promise<void> {
     const session = inTenant(edge);
-    await this.tasks.setPaused(
-      session.tenant.id,
-      paused,
-      session.userId,
-      new Date(),
-      this.audit.within({
-        tenantId: session.tenant.id,
-        name: paused ? 'agents.paused' : 'agents.resumed',
-        actor: { type: 'user', id: session.userId },
-        outcome: 'success',
-        data: {},
-      }),
-    );
-    this.audit.committed();
+    await this.switchAgents.execute(session.tenant.id, paused, session.userId);
   }
 }

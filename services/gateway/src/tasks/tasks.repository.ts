@@ -1,17 +1,33 @@
-import { sql, withSettings, type Kysely, type Selectable } from '@heroagent/db';
+import {
+  sql,
+  withSettings,
+  withTenant,
+  type Kysely,
+  type Selectable,
+  type TransactionLocks,
+} from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 export type TaskRow = Selectable<GatewayDatabase['tasks']>;
 
 /** Why a capability that verifies is still refused, if it is. */
-export type Standing = 'live' | 'stopped' | 'unknown' | 'paused';
+export type Standing = 'live' | 'stopped' | 'unknown' | 'paused' | 'expired';
 
-/** A task's standing from its status and the tenant's agent switch (null: no such row). */
-export function standingOf(status: string | null, paused: boolean | null): Standing {
+/**
+ * A task's standing from its status, its expiry and the tenant's agent switch (null: no such
+ * row). Without an expiry (`expiresAt` undefined) only the status and the switch count.
+ */
+export function standingOf(
+  status: string | null,
+  paused: boolean | null,
+  expiry?: { expiresAt: Date | null; now: Date },
+): Standing {
   if (status === null) return 'unknown';
   if (paused === true) return 'paused';
-  return status === 'running' ? 'live' : 'stopped';
+  if (status !== 'running') return 'stopped';
+  if (expiry?.expiresAt != null && expiry.expiresAt <= expiry.now) return 'expired';
+  return 'live';
 }
 
 /** Tasks and the tenant's agent switch, in the tenant's rows only. */
@@ -72,26 +88,36 @@ export class TasksRepository {
     );
   }
 
-  /** Stops a running task (revoking its capability); false if it was not running. `by` null: the gateway. */
+  /**
+   * Stops a running task (revoking its capability); false if it was not running. `by` null: the
+   * gateway. `within` runs in the same transaction, which holds the locks given (the task's
+   * person's admission locks: see actions/admission-locks.ts).
+   */
   async stop(
-    tenantId: string,
-    taskId: string,
+    task: { readonly tenantId: string; readonly taskId: string },
     by: string | null,
     reason: string,
     now: Date,
     within: InTransaction,
+    locks: TransactionLocks,
   ): Promise<boolean> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const result = await trx
-        .updateTable('tasks')
-        .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
-        .where('id', '=', taskId)
-        .where('status', '=', 'running')
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return false;
-      await within(trx);
-      return true;
-    });
+    const { tenantId, taskId } = task;
+    return withTenant(
+      this.db,
+      tenantId,
+      async (trx) => {
+        const result = await trx
+          .updateTable('tasks')
+          .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+          .where('id', '=', taskId)
+          .where('status', '=', 'running')
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        await within(trx);
+        return true;
+      },
+      locks,
+    );
   }
 
   /**
@@ -110,25 +136,32 @@ export class TasksRepository {
     });
   }
 
+  /** Pauses or resumes a tenant's agents; `within` runs in the same transaction, holding `locks`. */
   async setPaused(
     tenantId: string,
     paused: boolean,
     by: string,
     now: Date,
     within: InTransaction,
+    locks: TransactionLocks,
   ): Promise<void> {
-    await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      await trx
-        .insertInto('tenant_controls')
-        .values({ tenant_id: tenantId, agents_paused: paused, changed_at: now, changed_by: by })
-        .onConflict((conflict) =>
-          conflict
-            .column('tenant_id')
-            .doUpdateSet({ agents_paused: paused, changed_at: now, changed_by: by }),
-        )
-        .execute();
-      await within(trx);
-    });
+    await withTenant(
+      this.db,
+      tenantId,
+      async (trx) => {
+        await trx
+          .insertInto('tenant_controls')
+          .values({ tenant_id: tenantId, agents_paused: paused, changed_at: now, changed_by: by })
+          .onConflict((conflict) =>
+            conflict
+              .column('tenant_id')
+              .doUpdateSet({ agents_paused: paused, changed_at: now, changed_by: by }),
+          )
+          .execute();
+        await within(trx);
+      },
+      locks,
+    );
   }
 
   async paused(tenantId: string): Promise<boolean> {

@@ -14,6 +14,8 @@ import {
   revokeInvitation,
   type RouteResponse,
 } from '@heroagent/contracts';
+import { admissionLocks } from '../actions/admission-locks.js';
+import { CancelHeldActions } from '../actions/cancel-held-actions.js';
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { EdgeOf, inTenant, Route, signedIn, type Edge } from '../http/route.js';
@@ -93,6 +95,7 @@ export class TenantsController {
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
     @Inject(InvitationLinks) private readonly links: InvitationLinks,
     @Inject(TenantCreation) private readonly tenantCreation: TenantCreation,
+    @Inject(CancelHeldActions) private readonly held: CancelHeldActions,
   ) {}
 
   @Route(listMyTenants)
@@ -209,7 +212,15 @@ export class TenantsController {
           outcome: 'success',
           data: { role: change.before, connectionsRevoked: erased.connectionsRevoked },
         })(trx);
+        // What the agent holds for them in the tenant goes with the membership.
+        await this.held.within(
+          { userId },
+          { type: 'user', id: session.userId },
+          { code: 'CAPABILITY_REVOKED', message: 'the person is no longer a member' },
+          new Date(),
+        )(trx);
       },
+      admissionLocks(session.tenant.id, userId),
     );
     if (removed === undefined) throw new ContractError('NOT_FOUND', 'no such member');
     this.audit.committed();

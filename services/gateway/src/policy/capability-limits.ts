@@ -1,12 +1,14 @@
-import type { ActionFacts, CapabilityClaims } from '@heroagent/contracts';
+import type { ActionFacts, CapabilityLimits } from '@heroagent/contracts';
 
-/** The capability's ceilings, checked before the policy: a reason when one is exceeded. */
+/**
+ * The capability's ceilings, checked before the policy: a reason when one is exceeded. `counts`
+ * are the task's other actions that count (held and waiting ones included), never this one.
+ */
 export function exceedsLimits(
-  claims: CapabilityClaims,
+  limits: CapabilityLimits,
   facts: ActionFacts,
   counts: { taskActions: number; taskSpentMinor: number },
 ): string | undefined {
-  const { limits } = claims;
   if (limits.maxActions !== undefined && counts.taskActions >= limits.maxActions) {
     return `the task may take at most ${limits.maxActions} actions`;
   }

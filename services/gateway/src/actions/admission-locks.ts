@@ -1,0 +1,26 @@
+import type { TransactionLocks } from '@heroagent/db';
+
+/**
+ * The locks that make admission atomic across every replica of the gateway. A person's actions
+ * are admitted one at a time (their counts, limits and rates are read and the new action written
+ * under the person's key), and never beside a pause of their tenant (the tenant's key, shared by
+ * admissions, taken alone by a pause). Running an approved action, releasing a held send, a stop
+ * and a lost membership take the same locks, so whatever they check or cancel cannot be joined by
+ * an action admitted a moment before they commit.
+ */
+export function admissionLocks(tenantId: string, userId: string): TransactionLocks {
+  return { shared: [tenantKey(tenantId)], exclusive: [personKey(tenantId, userId)] };
+}
+
+/** A pause: every admission of the tenant waits, and it waits for those under way. */
+export function tenantLocks(tenantId: string): TransactionLocks {
+  return { exclusive: [tenantKey(tenantId)] };
+}
+
+function tenantKey(tenantId: string): string {
+  return `gateway.admission.tenant:${tenantId.toLowerCase()}`;
+}
+
+function personKey(tenantId: string, userId: string): string {
+  return `gateway.admission.person:${tenantId.toLowerCase()}:${userId.toLowerCase()}`;
+}
