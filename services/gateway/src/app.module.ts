@@ -14,6 +14,7 @@ import {
 import { ActionAdmissionRepository } from './actions/action-admission.repository.js';
 import { CancelHeldActions } from './actions/cancel-held-actions.js';
 import { ResumeAction } from './actions/resume-action.js';
+import { RefusalTally } from './tasks/refusal-tally.js';
 import { StopTask } from './tasks/stop-task.js';
 import { SwitchAgents } from './tasks/switch-agents.js';
 import { ActionConnectors } from './actions/action-connectors.js';
@@ -144,7 +145,11 @@ export class AppModule {
     // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
     const approvals = new ApprovalsRepository(db);
-    const gate = new CapabilityGate(capabilities, tasks, audit, logger);
+    const gate = new CapabilityGate(
+      capabilities,
+      tasks,
+      new RefusalTally((tenantId) => tasks.tenantExists(tenantId), audit, logger),
+    );
     const vault = new VaultProxyClient(
       runtime.client,
       config.signingKey,
@@ -259,6 +264,7 @@ export class AppModule {
           () => releaseDueSends.execute(),
           () => failStaleActions.execute(),
           () => applyRetention.execute(),
+          () => gate.flushRefusals(),
           logger,
         ),
       ],

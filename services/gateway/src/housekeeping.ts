@@ -9,12 +9,14 @@ const PURGE_EVERY_MS = 10 * 60_000;
 const EXPIRE_APPROVALS_EVERY_MS = 15_000;
 const RELEASE_SENDS_EVERY_MS = 1_000;
 const APPLY_RETENTION_EVERY_MS = 60 * 60_000;
+const FLUSH_REFUSALS_EVERY_MS = 60_000;
 
 /**
  * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
- * decided in time, and a purge of expired sessions and OAuth flows (already unusable; this keeps
- * the tables small), and each tenant's retention of task history, applied hourly (and at start,
- * so frequent restarts never starve it).
+ * decided in time, the release of due sends, and a purge of expired sessions and OAuth flows
+ * (already unusable; this keeps the tables small), each tenant's retention of task history,
+ * applied hourly (and at start, so frequent restarts never starve it), and the record of repeated
+ * capability refusals, every minute.
  */
 export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
@@ -23,6 +25,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   private releasing: Promise<void> | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private retaining: Promise<number> | undefined;
+  private refusalsTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sessions: SessionsService,
@@ -32,6 +35,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly releaseSends: () => Promise<number>,
     private readonly failStale: () => Promise<number>,
     private readonly applyRetention: () => Promise<RetentionRun>,
+    private readonly flushRefusals: () => Promise<number>,
     private readonly logger: Logger,
   ) {}
 
@@ -47,6 +51,8 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     void this.retain();
     this.retentionTimer = setInterval(() => void this.retain(), APPLY_RETENTION_EVERY_MS);
     this.retentionTimer.unref();
+    this.refusalsTimer = setInterval(() => void this.tallyRefusals(), FLUSH_REFUSALS_EVERY_MS);
+    this.refusalsTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -54,8 +60,10 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     clearInterval(this.approvalsTimer);
     clearInterval(this.sendsTimer);
     clearInterval(this.retentionTimer);
+    clearInterval(this.refusalsTimer);
     await this.releasing;
     await this.retaining;
+    await this.tallyRefusals();
     await this.relay.stop();
   }
 
@@ -93,6 +101,15 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
         this.retaining = undefined;
       });
     return this.retaining;
+  }
+
+  /** Records the capability refusals that repeated in the last window, one event per kind. */
+  async tallyRefusals(): Promise<void> {
+    try {
+      if ((await this.flushRefusals()) > 0) this.relay.nudge();
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'recording repeated refusals failed');
+    }
   }
 
   /** Expires approvals nobody decided in time (each recorded in audit). */

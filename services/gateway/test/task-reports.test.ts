@@ -197,6 +197,8 @@ describe('the timelines the agent reports', () => {
       agentStatus: 'running',
       events: [],
     });
+    // Repeats of one kind are recorded together when the minute's tally closes.
+    await gate.flushRefusals();
     const refused = (await words.auditOf(session.tenant!.id)).filter(
       (e) => e.name === 'capability.refused' && e.data.requestedAction === 'gateway.tasks.report',
     );

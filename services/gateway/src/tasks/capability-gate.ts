@@ -1,21 +1,20 @@
-import { ContractError, tenantIdSchema, type CapabilityClaims } from '@heroagent/contracts';
-import type { Logger } from '@heroagent/telemetry';
-import type { AuditRecorder } from '../audit/audit-recorder.js';
+import { ContractError, type CapabilityClaims } from '@heroagent/contracts';
 import type { Capabilities } from './capabilities.js';
+import type { RefusalTally } from './refusal-tally.js';
 import type { Standing, TasksRepository } from './tasks.repository.js';
 
 /**
  * What every agent request passes first: a genuine, unexpired capability whose task is still
  * running in a tenant whose agents are not paused. A refusal is answered with its code and
  * recorded in the tenant's audit trail when the capability names a tenant (a forged one is
- * recorded too, as an attempt against that tenant); a token that names nothing is only logged.
+ * recorded too, as an attempt against that tenant) — in aggregate when it repeats; a token that
+ * names nothing is only counted.
  */
 export class CapabilityGate {
   constructor(
     private readonly capabilities: Capabilities,
     private readonly tasks: TasksRepository,
-    private readonly audit: AuditRecorder,
-    private readonly logger: Logger,
+    private readonly tally: RefusalTally,
   ) {}
 
   async admit(token: unknown, context: { action: string }): Promise<CapabilityClaims> {
@@ -53,38 +52,16 @@ export class CapabilityGate {
     throw refusal;
   }
 
-  /** Logs a refused capability, and records it against the tenant it names if that exists. */
+  /**
+   * Notes a refused capability: recorded against the tenant it names if that exists, the first
+   * of its kind at once and repeats in aggregate (see RefusalTally), so refusals cannot flood.
+   */
   async refused(refusal: ContractError, claimed: unknown, action: string): Promise<void> {
-    const fields = (typeof claimed === 'object' && claimed !== null ? claimed : {}) as Record<
-      string,
-      unknown
-    >;
-    const tenant = tenantIdSchema.safeParse(fields.tenantId);
-    this.logger.warn(
-      { code: refusal.code, action, tenantId: tenant.success ? tenant.data : undefined },
-      'capability refused',
-    );
-    // A forged token may name any tenant: it is recorded only against one that exists.
-    if (!tenant.success || !(await this.tasks.tenantExists(tenant.data))) return;
-    const id = (value: unknown) =>
-      typeof value === 'string' && /^[0-9a-f-]{36}$/i.test(value) ? value : undefined;
-    try {
-      await this.audit.record({
-        tenantId: tenant.data,
-        name: 'capability.refused',
-        actor: { type: 'agent', id: id(fields.taskId) ?? 'unknown' },
-        outcome: 'denied',
-        ...(id(fields.userId) === undefined ? {} : { userId: id(fields.userId) }),
-        ...(id(fields.taskId) === undefined ? {} : { taskId: id(fields.taskId) }),
-        data: {
-          code: refusal.code,
-          reason: refusal.message,
-          requestedAction: action.slice(0, 100),
-          capabilityId: id(fields.id) ?? null,
-        },
-      });
-    } catch (error) {
-      this.logger.error({ err: String(error) }, 'could not record a refused capability');
-    }
+    await this.tally.note(refusal, claimed, action);
+  }
+
+  /** Records the repeats counted since the last flush (the housekeeping does, every minute). */
+  flushRefusals(): Promise<number> {
+    return this.tally.flush();
   }
 }
