@@ -114,13 +114,19 @@ const messageSummary = z.object({
   snippet: z.string().optional(),
 });
 
+/** The event fields beyond the summary that a listing returns only when asked. */
+export const EVENT_FIELDS = ['description', 'attendees', 'organizer'] as const;
+
 const eventSummary = z.object({
   id: z.string(),
   summary: z.string().optional(),
   start: z.string().optional(),
   end: z.string().optional(),
   location: z.string().optional(),
-  attendees: z.number().int().optional(),
+  /** Their addresses when asked for, otherwise how many there are. */
+  attendees: z.union([z.number().int(), z.array(z.string())]).optional(),
+  description: z.string().optional(),
+  organizer: z.string().optional(),
 });
 
 // ---- Gmail ------------------------------------------------------------------------------------
@@ -242,7 +248,8 @@ export const trashMessage = defineAction({
 
 export const listEvents = defineAction({
   type: 'calendar.events.list',
-  summary: 'Lists events in a time window.',
+  summary:
+    'Lists events in a time window: times, summaries and locations; descriptions, attendees and the organizer only when asked for.',
   provider: 'google',
   class: 'read',
   params: z.strictObject({
@@ -251,6 +258,8 @@ export const listEvents = defineAction({
     timeMax: time,
     query: z.string().max(200).optional(),
     maxResults: z.number().int().min(1).max(100).default(25),
+    /** Also return these: descriptions, attendees' addresses, the organizer (only if asked). */
+    fields: z.array(z.enum(EVENT_FIELDS)).max(EVENT_FIELDS.length).default([]),
   }),
   result: z.object({ events: z.array(eventSummary) }),
   scopes: CALENDAR_READ,

@@ -553,6 +553,8 @@ export const approvalViewSchema = z.object({
   /** Why the policy wants a person to approve it. */
   reason: z.string(),
   policyId: z.string(),
+  /** The values that did not come from the person, as the gateway found them, and why. */
+  untrusted: z.array(z.object({ param: z.string(), why: z.string() })),
   /** Whether and how it can be undone, said before it is approved. */
   undo: z.string(),
   status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']),

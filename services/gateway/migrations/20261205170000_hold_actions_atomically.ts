@@ -5,7 +5,8 @@ import { sql, type Kysely } from '@heroagent/db';
  * (its task stopped, its tenant's agents paused, its person no longer a member), and an action
  * keeps the values of its parameters that did not come from the person — the gateway's own
  * finding, with the agent's declaration added — so every later decision on it (running it after
- * its approval, releasing a held send, the policy simulator) sees the same.
+ * its approval, releasing a held send, the policy simulator) sees the same. A task keeps the
+ * address of the account it acts through: the person's own address is theirs to write to.
  *
  * Frozen: it never imports application code.
  */
@@ -17,6 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       check (status in ('pending', 'approved', 'denied', 'expired', 'cancelled'))
   `.execute(db);
   await sql`alter table actions add column untrusted jsonb not null default '[]'`.execute(db);
+  await sql`alter table tasks add column account text check (length(account) <= 320)`.execute(db);
   // Held actions are found by task and by person when a stop, a pause or a removal cancels them.
   await sql`
     create index actions_held on actions (tenant_id, user_id, task_id)

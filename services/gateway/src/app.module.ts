@@ -14,6 +14,7 @@ import {
 import { ActionAdmissionRepository } from './actions/action-admission.repository.js';
 import { CancelHeldActions } from './actions/cancel-held-actions.js';
 import { ResumeAction } from './actions/resume-action.js';
+import { TaskContentRepository } from './actions/task-content.repository.js';
 import { RefusalTally } from './tasks/refusal-tally.js';
 import { StopTask } from './tasks/stop-task.js';
 import { SwitchAgents } from './tasks/switch-agents.js';
@@ -186,6 +187,7 @@ export class AppModule {
       new ReplayAction(actions, approvals),
       performAction,
       config.approvals,
+      new TaskContentRepository(db),
     );
     const getAction = new GetAction(gate, actions, approvals);
     const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);

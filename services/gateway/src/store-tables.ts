@@ -102,6 +102,8 @@ export interface GatewayDatabase {
     time_zone: string | null;
     agent_status: AgentStatus | null;
     summary: string | null;
+    /** The address of the connected account the task acts through. */
+    account: string | null;
   };
   /** A task's timeline as the agent reported it: `body` is the event without kind, seq and at. */
   task_events: {

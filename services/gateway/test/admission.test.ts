@@ -230,6 +230,33 @@ describe('atomic admission: limits, held sends and what cancels them', () => {
     ]);
   });
 
+  it('releases a send a person approved, once its window has passed', async () => {
+    await setPolicy('');
+    try {
+      const { capability } = await startTask(owner);
+      const subject = `Approved ${randomUUID()}`;
+      const answer = await send(capability, subject);
+      if (answer.status !== 'pending_approval') throw new Error(`got ${answer.status}`);
+      const approved = await fixture.call(
+        owner,
+        'POST',
+        `/v1/approvals/${answer.approvalId}/approve`,
+        {},
+      );
+      expect(approved.status).toBe(200);
+      await executor.releaseDue(new Date(Date.now() + 45_000));
+      expect(sentSubjects().filter((sent) => sent === subject)).toHaveLength(1);
+      expect((await eventsOf(answer.actionId)).map((event) => event.name)).toEqual([
+        'action.approval_requested',
+        'action.approved',
+        'action.scheduled',
+        'action.executed',
+      ]);
+    } finally {
+      await setPolicy(SENDS_ALLOWED);
+    }
+  });
+
   it('cancels a person’s held sends when they are removed from the tenant', async () => {
     const email = person('member').email;
     const invited = (await (

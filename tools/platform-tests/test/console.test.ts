@@ -150,7 +150,7 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
     await expect(card.getByLabel(/Exact parameters/).innerText()).resolves.toContain(
       'dana@partner.example',
     );
-    await expect(card.innerText()).resolves.toMatch(/content it read/);
+    await expect(card.innerText()).resolves.toMatch(/you did not name dana@partner.example; it was first seen in a mail/);
     await screenshot(page, 'approval-pending');
     await card.getByRole('button', { name: 'Approve' }).click();
     await page

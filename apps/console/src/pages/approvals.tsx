@@ -86,6 +86,20 @@ function ApprovalCard(props: { approval: Approval; onDecided: (message: string) 
         <dd>
           {approval.reason} <span class="muted">(policy {approval.policyId})</span>
         </dd>
+        {approval.untrusted.length > 0 ? (
+          <>
+            <dt>Not from you</dt>
+            <dd>
+              <ul>
+                {approval.untrusted.map((value) => (
+                  <li key={value.param}>
+                    <code>{value.param}</code>: {value.why}
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        ) : null}
         <dt>Undo</dt>
         <dd>{approval.undo}</dd>
         <dt>Task</dt>

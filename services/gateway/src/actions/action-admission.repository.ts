@@ -74,15 +74,17 @@ export class ActionAdmissionRepository {
 
   /**
    * A held action going on (run after its approval, or a send leaving the outbox): `decide` gets
-   * the action as it is now (locked) and the reads, with the action itself not counted; or
-   * undefined if it is gone.
+   * the action as it is now (locked), the reads, with the action itself not counted, and whether
+   * a person approved it; or undefined if it is gone.
    */
   async resume<T>(
     held: { readonly tenantId: string; readonly userId: string; readonly actionId: string },
     now: Date,
     decide: (
       trx: Trx,
-      current: { readonly row: ActionRow; readonly reads: AdmissionReads } | undefined,
+      current:
+        | { readonly row: ActionRow; readonly reads: AdmissionReads; readonly approved: boolean }
+        | undefined,
     ) => Promise<T>,
   ): Promise<T> {
     return withTenant(
@@ -106,7 +108,13 @@ export class ActionAdmissionRepository {
           now,
           excluding: row.id,
         });
-        return decide(trx, { row, reads });
+        // A person approved it (a send approved, then held in its window): that approval stands.
+        const approval = await trx
+          .selectFrom('approvals')
+          .select('status')
+          .where('action_id', '=', row.id)
+          .executeTakeFirst();
+        return decide(trx, { row, reads, approved: approval?.status === 'approved' });
       },
       admissionLocks(held.tenantId, held.userId),
     );

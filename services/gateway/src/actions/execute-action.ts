@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   actionDefinition,
   ContractError,
+  type ActionDefinition,
   type CapabilityClaims,
   type RpcRequest,
   type RpcResponse,
@@ -12,13 +13,15 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import { decideAdmission, type Admission } from '../policy/admission.js';
 import type { PolicyDecision, PolicyEngine } from '../policy/policy-engine.js';
-import { declaredByAgent } from '../policy/untrusted-input.js';
+import { Provenance } from '../policy/provenance.js';
+import { declaredByAgent, type UntrustedValue } from '../policy/untrusted-input.js';
 import type { GatewayDatabase } from '../store-tables.js';
 import type { CapabilityGate } from '../tasks/capability-gate.js';
 import type { ActionAdmissionRepository, AdmissionReads } from './action-admission.repository.js';
 import { actionEvent, actingFor } from './action-events.js';
 import type { ActionRow, ActionsRepository } from './actions.repository.js';
 import type { PerformAction } from './perform-action.js';
+import type { TaskContentRepository } from './task-content.repository.js';
 import { requestHash, type ReplayAction } from './replay-action.js';
 
 type Request = RpcRequest<typeof executeAction>;
@@ -58,6 +61,7 @@ export class ExecuteAction {
     private readonly replay: ReplayAction,
     private readonly perform: PerformAction,
     private readonly approvalPolicy: { ttlMs: number; secondPersonFromMinor: number },
+    private readonly content: TaskContentRepository,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -73,6 +77,12 @@ export class ExecuteAction {
       definition !== undefined && parsed.success
         ? definition.facts(parsed.data).amount?.currency
         : undefined;
+    // What did not come from the person, found before the lock: it reads only what the task's
+    // reads already returned, which the request cannot change.
+    const untrusted =
+      definition !== undefined && definition.class !== 'read' && parsed.success
+        ? await this.untrustedOf(claims, definition, parsed.data, request.untrustedParams)
+        : declaredByAgent(request.untrustedParams);
     const now = this.now();
     const settled = await this.admission.admit(
       {
@@ -86,7 +96,7 @@ export class ExecuteAction {
         now,
       },
       (trx, reads, earlier) =>
-        this.settle(trx, request, claims, reads, earlier, parsed, definition, now),
+        this.settle(trx, request, claims, reads, earlier, parsed, definition, untrusted, now),
     );
     switch (settled.kind) {
       case 'refused': {
@@ -130,9 +140,9 @@ export class ExecuteAction {
     earlier: ActionRow | undefined,
     parsed: Parameters<typeof decideAdmission>[0]['params'],
     definition: ReturnType<typeof actionDefinition>,
+    untrusted: readonly UntrustedValue[],
     now: Date,
   ): Promise<Settled> {
-    const untrusted = declaredByAgent(request.untrustedParams);
     const admission = decideAdmission(
       {
         tenantId: claims.tenantId,
@@ -241,6 +251,28 @@ export class ExecuteAction {
       return { kind: 'answered', response };
     }
     return { kind: 'run', row, admission, requestedEventId: event.eventId };
+  }
+
+  /**
+   * The gateway's own finding of what in a write did not come from the person (see
+   * policy/provenance.ts), with what the agent declared added — never taken away.
+   */
+  private async untrustedOf(
+    claims: CapabilityClaims,
+    definition: ActionDefinition,
+    params: unknown,
+    declared: readonly string[],
+  ): Promise<UntrustedValue[]> {
+    const content = await this.content.of(claims.tenantId, claims.taskId);
+    const found =
+      content?.request == null
+        ? []
+        : new Provenance({ ...content, request: content.request }).untrusted(
+            definition,
+            params as Record<string, unknown>,
+          );
+    const named = new Set(found.map((value) => value.param));
+    return [...found, ...declaredByAgent(declared.filter((param) => !named.has(param)))];
   }
 
   /** The record of a refusal made before anything was asked of anyone. */

@@ -87,7 +87,7 @@ export class ResumeAction {
           },
           this.engine,
         );
-        const resumption = decideResumption(admission, approval !== undefined);
+        const resumption = decideResumption(admission, approval !== undefined || current.approved);
         if (!resumption.proceed) {
           const error = { code: resumption.refusal.code, message: resumption.refusal.message };
           const event = cancelledEvent(this.audit, row, { type: 'service', id: 'gateway' }, error);

@@ -62,7 +62,15 @@ export class ApprovalsRepository {
         .selectFrom('approvals as p')
         .innerJoin('actions as a', 'a.id', 'p.action_id')
         .selectAll('p')
-        .select(['a.task_id', 'a.type', 'a.class', 'a.params', 'a.rationale', 'a.policy'])
+        .select([
+          'a.task_id',
+          'a.type',
+          'a.class',
+          'a.params',
+          'a.rationale',
+          'a.policy',
+          'a.untrusted',
+        ])
         .where('p.tenant_id', '=', tenantId);
       if (options.userId !== undefined) query = query.where('p.user_id', '=', options.userId);
       if (options.pendingOnly) query = query.where('p.status', '=', 'pending');

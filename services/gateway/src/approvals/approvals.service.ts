@@ -7,6 +7,7 @@ import type { ActionsRepository } from '../actions/actions.repository.js';
 import { managesTenant, overseesTenant } from '../http/route.js';
 import type { ResolvedSession } from '../sessions/sessions.repository.js';
 import type { PolicyDecision } from '../policy/policy-engine.js';
+import { untrustedValuesOf } from '../policy/untrusted-input.js';
 import type { ApprovalDecision, ApprovalRow, ApprovalsRepository } from './approvals.repository.js';
 
 type InTenant = ResolvedSession & { tenant: NonNullable<ResolvedSession['tenant']> };
@@ -31,6 +32,7 @@ export function approvalView(row: ListedApproval) {
     rationale: row.rationale,
     reason: row.reason,
     policyId: policy.policyId,
+    untrusted: untrustedValuesOf(row.untrusted),
     undo: undoText(actionDefinition(row.type)?.undo),
     status: row.status,
     required: row.required,

@@ -132,13 +132,22 @@ export class CalendarConnector implements Connector {
       orderBy: 'startTime',
       ...(params.query === undefined ? {} : { q: params.query }),
     });
+    const asked = new Set(params.fields);
     const events = (data.items ?? []).map((event) => ({
       id: event.id ?? '',
       summary: event.summary ?? undefined,
       start: when(event.start),
       end: when(event.end),
       location: event.location ?? undefined,
-      attendees: event.attendees?.length,
+      attendees: asked.has('attendees')
+        ? (event.attendees ?? []).flatMap((attendee) => attendee.email ?? [])
+        : event.attendees?.length,
+      ...(asked.has('description') && event.description
+        ? { description: event.description.slice(0, 8192) }
+        : {}),
+      ...(asked.has('organizer') && event.organizer?.email
+        ? { organizer: event.organizer.email }
+        : {}),
     }));
     return { result: { events } };
   }

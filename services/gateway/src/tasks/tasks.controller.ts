@@ -70,12 +70,15 @@ export class TasksController {
     if (await this.tasks.paused(session.tenant.id)) {
       throw new ContractError('TENANT_PAUSED', "this tenant's agents are paused");
     }
+    let account: string | null = null;
     if (connectionId !== undefined) {
       const mine = await this.vault.list(session.tenant.id, session.userId);
       const connection = mine.find((candidate) => candidate.id === connectionId);
       if (connection === undefined || connection.status === 'revoked') {
         throw new ContractError('CONNECTION_NOT_FOUND', 'you have no such connected account');
       }
+      // The person's own address: theirs to write to, whatever the agent read.
+      account = connection.account.toLowerCase();
     }
     const now = new Date();
     const taskId = randomUUID();
@@ -105,6 +108,7 @@ export class TasksController {
         expires_at: expiresAt,
         request: request ?? null,
         time_zone: timeZone ?? null,
+        account,
       },
       this.audit.within({
         tenantId: session.tenant.id,
