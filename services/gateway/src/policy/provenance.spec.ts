@@ -63,7 +63,7 @@ const READS = [
   },
 ];
 
-function provenance(request: string, extra: Partial<TaskContent> = {}) {
+function provenance(request: string, extra: Partial<Omit<TaskContent, 'request'>> = {}) {
   return new Provenance({
     request,
     ownAddresses: [ME],
