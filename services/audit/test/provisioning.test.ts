@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { jetstream, jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +20,27 @@ import {
   provisionAuditStream,
 } from '../src/provisioning/audit-stream.js';
 import { startAuditFixture, type AuditFixture } from './fixture.js';
+
+const PROVISION = fileURLToPath(new URL('../dist/src/provision.js', import.meta.url));
+
+/** Runs the built provisioning step, as `pnpm start` and a deploy's job do. */
+async function runProvisionStep(
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  await access(PROVISION).catch(() => {
+    throw new Error('services/audit is not built: run `pnpm build` (pnpm test does) first');
+  });
+  return promisify(execFile)(process.execPath, [PROVISION], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
+}
 
 /** Rejects with the error's code, or resolves with 'done'. */
 const outcome = (work: Promise<unknown>) =>
@@ -102,6 +127,25 @@ describe('the audit stream: provisioned once by its own identity, only read by a
     });
     await audit!.close();
     audit = undefined;
+  });
+
+  it('runs as an install step: coded failures for a bad setting or the wrong user, then success', async () => {
+    const as = (identity: 'audit' | 'provisioner', extra: Record<string, string> = {}) => ({
+      NATS_URL: fixture.nats.url,
+      NATS_USER: identity,
+      NATS_PASSWORD: fixture.nats.passwords[identity],
+      ...extra,
+    });
+    const badSetting = await runProvisionStep(as('provisioner', { AUDIT_STREAM_MAX_MIB: '0' }));
+    expect(badSetting.code).toBe(78);
+    expect(badSetting.stderr).toContain('AUDIT_STREAM_MAX_MIB:');
+    const wrongUser = await runProvisionStep(as('audit'));
+    expect(wrongUser.code).toBe(1);
+    expect(wrongUser.stderr).toContain('NATS_PERMISSION_DENIED');
+    const done = await runProvisionStep(as('provisioner'));
+    expect(done).toMatchObject({ code: 0 });
+    expect(done.stdout).toContain('stream AUDIT_EVENTS updated, consumer audit-ingest updated');
+    expect(done.stdout + done.stderr).not.toContain(fixture.nats.passwords.provisioner);
   });
 
   describe('with events waiting in the stream (audit stopped)', () => {
