@@ -8,7 +8,8 @@
 // bounded by audit's statement timeout (such pages answer TIMEOUT and are counted as such).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { auditConfigSchema, startAudit } from '@heroagent/audit';
+import { connect } from '@nats-io/transport-node';
+import { auditConfigSchema, provisionAuditStream, startAudit } from '@heroagent/audit';
 import { ContractError, queryAuditRecords, type AuditFilter } from '@heroagent/contracts';
 import { createDatabase, sql } from '@heroagent/db';
 import { createTestDatabase } from '@heroagent/db/testing';
@@ -109,6 +110,10 @@ const admin = createDatabase<unknown>({
 // A deploy step installs pg_trgm as a superuser (audit's migration owner may not).
 if (WITH_TRIGRAM) await sql`create extension pg_trgm`.execute(admin);
 const service = await database.provisionService('audit');
+// The install step: this NATS has no users, so any connection may provision.
+const provisioner = await connect({ servers: nats.url });
+await provisionAuditStream(provisioner);
+await provisioner.close();
 const audit = await startAudit(
   auditConfigSchema.parse({
     HEROAGENT_ENV: 'test',

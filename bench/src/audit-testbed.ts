@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { auditConfigSchema, startAudit } from '@heroagent/audit';
+import { auditConfigSchema, provisionAuditStream, startAudit } from '@heroagent/audit';
 import { signedTestEvent } from '@heroagent/audit-chain/testing';
 import {
   exportEd25519PublicKey,
@@ -65,6 +65,8 @@ export class AuditTestbed {
       database = await createTestDatabase();
       const service = await database.provisionService('audit');
       const publisher = await connect({ servers: nats.url, name: 'heroagent-bench-publisher' });
+      // The install step: this NATS has no users, so any connection may provision.
+      await provisionAuditStream(publisher);
       const admin = createDatabase<unknown>({
         connectionString: database.adminUrl,
         applicationName: 'heroagent-bench',

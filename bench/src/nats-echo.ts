@@ -34,10 +34,14 @@ export const echo = defineRpc({
   request: echoPayloadSchema,
   response: echoPayloadSchema,
   errors: [],
+  callers: ['gateway'],
   description: 'Benchmark: answers with the request.',
 });
 
-/** Answered by a bare Nest `@MessagePattern`: no contract, no validation, no span. */
+/**
+ * Answered by a bare Nest `@MessagePattern` on Nest's own NATS server: no contract, no reply
+ * guard, no validation, no span.
+ */
 export const BARE_ECHO_SUBJECT = `agent.bench_${RUN}.echo_bare`;
 /** Answered by a raw nats.js subscription. */
 export const RAW_ECHO_SUBJECT = `agent.bench_${RUN}.echo_raw`;
@@ -48,13 +52,23 @@ class EchoHandler {
   echo(request: RpcRequest<typeof echo>): RpcRequest<typeof echo> {
     return request;
   }
+}
 
+@Controller()
+class BareEchoHandler {
   @MessagePattern(BARE_ECHO_SUBJECT)
   echoBare(@Payload() data: unknown): unknown {
     return data;
   }
 }
 
-/** The Nest module the benchmark starts as a microservice. */
+/** The Nest module the benchmark starts as a service's microservice. */
 @Module({ controllers: [EchoHandler] })
 export class EchoModule {}
+
+/**
+ * The bare handler's module, for a microservice on Nest's own NATS transport: the platform's
+ * server answers no subject without a contract.
+ */
+@Module({ controllers: [BareEchoHandler] })
+export class BareEchoModule {}

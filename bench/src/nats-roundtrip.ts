@@ -3,6 +3,7 @@
 // separate what Nest costs from what validation and tracing cost.
 import 'reflect-metadata';
 import { connect } from '@nats-io/transport-node';
+import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { ContractClient, PLATFORM_VERSION, startMicroservice } from '@heroagent/service';
@@ -11,6 +12,7 @@ import { loadBenchConfig } from './config.js';
 import { measureInterleaved, type PathResult, type RequestPath } from './interleaved.js';
 import {
   BARE_ECHO_SUBJECT,
+  BareEchoModule,
   ECHO_PAYLOAD,
   EchoModule,
   RAW_ECHO_SUBJECT,
@@ -47,7 +49,8 @@ responder.subscribe(RAW_ECHO_SUBJECT, {
 await responder.flush();
 const rawClient = await connect({ servers });
 
-// (b, c) Nest: the microservice started as every service starts it, called three ways.
+// (b, c) Nest: the microservice started as every service starts it (reply guard included), and
+// beside it a bare Nest microservice on Nest's own NATS server, for the bare path.
 const logger = createLogger({ service: 'agent', level: 'silent' });
 const app = await startMicroservice({
   service: 'agent',
@@ -55,6 +58,12 @@ const app = await startMicroservice({
   nats: config.nats,
   logger,
 });
+const bareApp = await NestFactory.createMicroservice(BareEchoModule, {
+  transport: Transport.NATS,
+  options: { servers },
+  logger: false,
+});
+await bareApp.listen();
 const proxy = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers } });
 await proxy.connect();
 const client = ContractClient.create(config.nats, 'gateway');
@@ -113,6 +122,7 @@ try {
   await client.close();
   await proxy.close();
   await app.close();
+  await bareApp.close();
   await rawClient.close();
   await responder.close();
 }

@@ -162,6 +162,7 @@ export const startAgentTask = defineRpc({
   }),
   response: z.object({ accepted: z.literal(true), model: modelRefSchema }),
   errors: ['MODEL_UNAVAILABLE', 'CONFLICT', 'CAPABILITY_INVALID', 'RATE_LIMITED'],
+  callers: ['gateway'],
   description:
     "The gateway gives the agent a task: the person's words, the capability it acts under, the tenant's model settings.",
 });
@@ -176,6 +177,7 @@ export const stopAgentTask = defineRpc({
   }),
   response: z.object({ stopped: z.boolean() }),
   errors: [],
+  callers: ['gateway'],
   description: 'The gateway tells the agent to stop working on a task at once.',
 });
 
@@ -188,6 +190,7 @@ export const listModelProviders = defineRpc({
     defaultProviderId: modelProviderIdSchema.nullable(),
   }),
   errors: [],
+  callers: ['gateway'],
   description: 'The model providers the operator configured (no URL, no key).',
 });
 
@@ -205,5 +208,6 @@ export const reportTaskProgress = defineRpc({
     running: z.boolean(),
   }),
   errors: ['CAPABILITY_INVALID', 'CAPABILITY_EXPIRED', 'NOT_FOUND', 'CONFLICT'],
+  callers: ['agent'],
   description: "The agent reports a task's progress (steps, model use, outcome) to its timeline.",
 });

@@ -96,6 +96,7 @@ export const queryAuditRecords = defineRpc({
   }),
   response: z.object({ records: z.array(auditRecordSchema), nextCursor: cursorSchema.optional() }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: "Lists a tenant's audit records with filters and cursor pagination.",
 });
 
@@ -112,6 +113,7 @@ export const exportAuditBundle = defineRpc({
   }),
   response: z.object({ lines: z.array(z.string()), nextCursor: cursorSchema.optional() }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: 'Exports the tenant record as a verifiable JSONL bundle or as CSV, page by page.',
 });
 
@@ -130,6 +132,7 @@ export const proveInclusion = defineRpc({
     checkpoint: signedCheckpointSchema,
   }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: 'Proves an event is included in a signed checkpoint (RFC 9162 inclusion proof).',
 });
 
@@ -147,6 +150,7 @@ export const proveConsistency = defineRpc({
     proof: z.array(hex32),
   }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: 'Proves a later checkpoint extends an earlier one (RFC 9162 consistency proof).',
 });
 
@@ -159,6 +163,7 @@ export const listCheckpoints = defineRpc({
   }),
   response: z.object({ checkpoints: z.array(signedCheckpointSchema) }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: "Lists a tenant's signed checkpoints.",
 });
 
@@ -184,6 +189,7 @@ export const verifyAuditChain = defineRpc({
   request: z.strictObject({ viewer: viewerSchema }),
   response: verificationReportSchema,
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: "Verifies every signature, the hash chain and the checkpoints of a tenant's record.",
 });
 
@@ -220,6 +226,7 @@ export const configureSiemDestination = defineRpc({
   }),
   response: siemDestinationSchema,
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: 'Creates or replaces a SIEM destination (OTLP/HTTP logs).',
 });
 
@@ -229,6 +236,7 @@ export const listSiemDestinations = defineRpc({
   request: z.strictObject({ viewer: viewerSchema }),
   response: z.object({ destinations: z.array(siemDestinationSchema) }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: "Lists a tenant's SIEM destinations.",
 });
 
@@ -238,6 +246,7 @@ export const removeSiemDestination = defineRpc({
   request: z.strictObject({ viewer: viewerSchema, id: z.uuid() }),
   response: z.object({ removed: z.literal(true) }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: 'Removes a SIEM destination.',
 });
 
@@ -247,5 +256,6 @@ export const testSiemDestination = defineRpc({
   request: z.strictObject({ viewer: viewerSchema, id: z.uuid() }),
   response: z.object({ delivered: z.boolean(), error: z.string().optional() }),
   errors: [...VIEWER_ERRORS],
+  callers: ['gateway'],
   description: 'Sends a test record to a SIEM destination.',
 });

@@ -49,10 +49,34 @@ describe('contract registry', () => {
           request: z.object({}),
           response: z.object({}),
           errors: [],
+          callers: ['gateway'],
           description: '',
         }),
       ).toThrow(/not of the form/);
     }
+  });
+
+  it('names who may call each RPC: the agent only the gateway, the gateway every other service', () => {
+    for (const contract of ALL_RPC_CONTRACTS) {
+      expect(contract.callers, contract.subject).toEqual(
+        contract.subject.startsWith('gateway.') && contract !== healthContracts.gateway
+          ? ['agent']
+          : ['gateway'],
+      );
+    }
+  });
+
+  it('refuses a contract that names no caller', () => {
+    expect(() =>
+      defineRpc({
+        subject: 'agent.nobody.call',
+        request: z.object({}),
+        response: z.object({}),
+        errors: [],
+        callers: [],
+        description: '',
+      }),
+    ).toThrow(/names no caller/);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ServiceName } from './common.js';
 import type { ErrorCode } from './errors.js';
 
 /** A request/reply message: the subject, both schemas and the codes it may fail with, bound together. */
@@ -13,6 +14,11 @@ export interface RpcContract<
   readonly response: TResponse;
   /** Codes beyond the transport ones (INVALID_REQUEST, INTERNAL, UNAVAILABLE, TIMEOUT). */
   readonly errors: readonly ErrorCode[];
+  /**
+   * The services that may call it. The answering side replies only on a reply subject under one
+   * of their inboxes (`_INBOX.<caller>.`), so a caller cannot make it publish anywhere else.
+   */
+  readonly callers: readonly ServiceName[];
   readonly description: string;
 }
 
@@ -37,7 +43,14 @@ export function defineRpc<
   definition: Omit<RpcContract<TSubject, TRequest, TResponse>, 'kind'>,
 ): RpcContract<TSubject, TRequest, TResponse> {
   assertSubject(definition.subject);
-  return Object.freeze({ kind: 'rpc', ...definition });
+  if (definition.callers.length === 0) {
+    throw new Error(`contract ${definition.subject} names no caller: nobody could call it`);
+  }
+  return Object.freeze({
+    kind: 'rpc',
+    ...definition,
+    callers: Object.freeze([...definition.callers]),
+  });
 }
 
 /** Binds one event's subject pattern and payload schema. */

@@ -69,6 +69,7 @@ export const executeAction = defineRpc({
     'CONFLICT',
     'UPSTREAM_FAILED',
   ],
+  callers: ['agent'],
   description: 'The agent asks the gateway to perform one catalog action under its capability.',
 });
 
@@ -106,5 +107,6 @@ export const getAction = defineRpc({
     'TENANT_PAUSED',
     'NOT_FOUND',
   ],
+  callers: ['agent'],
   description: "Where one of the task's actions stands (approved and done, denied, expired…).",
 });

@@ -25,13 +25,17 @@ const healthRequestSchema = z.strictObject({});
 
 const describe = (service: string) => `Reports whether ${service} and its dependencies are up.`;
 
-/** The health RPC of each service. */
+/**
+ * The health RPC of each service. The gateway's readiness asks the other three; the gateway's own
+ * is asked only under its own identity (orchestrators probe its HTTP `/healthz` and `/readyz`).
+ */
 export const healthContracts = {
   gateway: defineRpc({
     subject: 'gateway.health.get',
     request: healthRequestSchema,
     response: healthReportSchema,
     errors: [],
+    callers: ['gateway'],
     description: describe('the gateway'),
   }),
   agent: defineRpc({
@@ -39,6 +43,7 @@ export const healthContracts = {
     request: healthRequestSchema,
     response: healthReportSchema,
     errors: [],
+    callers: ['gateway'],
     description: describe('the agent'),
   }),
   'vault-proxy': defineRpc({
@@ -46,6 +51,7 @@ export const healthContracts = {
     request: healthRequestSchema,
     response: healthReportSchema,
     errors: [],
+    callers: ['gateway'],
     description: describe('vault-proxy'),
   }),
   audit: defineRpc({
@@ -53,6 +59,7 @@ export const healthContracts = {
     request: healthRequestSchema,
     response: healthReportSchema,
     errors: [],
+    callers: ['gateway'],
     description: describe('the audit service'),
   }),
 } as const;

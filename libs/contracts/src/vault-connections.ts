@@ -67,6 +67,7 @@ export const storeConnection = defineRpc({
   }),
   response: connectionSchema,
   errors: [...SECRETS_ERRORS, 'CONFLICT'],
+  callers: ['gateway'],
   description: 'Stores (or replaces) the refresh token of a connected account.',
 });
 
@@ -76,6 +77,7 @@ export const listConnections = defineRpc({
   request: z.strictObject({ tenantId: tenantIdSchema, userId: userIdSchema.optional() }),
   response: z.object({ connections: z.array(connectionSchema) }),
   errors: [],
+  callers: ['gateway'],
   description: 'Lists connected accounts, never their tokens.',
 });
 
@@ -85,6 +87,7 @@ export const revokeConnection = defineRpc({
   request: signedGrant({ tenantId: tenantIdSchema, connectionId: connectionIdSchema }),
   response: z.object({ connection: connectionSchema, providerRevoked: z.boolean() }),
   errors: [...SECRETS_ERRORS, 'CONNECTION_NOT_FOUND'],
+  callers: ['gateway'],
   description: 'Revokes a connection at the provider and deletes its secrets.',
 });
 
@@ -97,6 +100,7 @@ export const eraseSubject = defineRpc({
     keysDeleted: z.number().int().nonnegative(),
   }),
   errors: [...SECRETS_ERRORS],
+  callers: ['gateway'],
   description: "Deletes all of a user's (or tenant's) secrets and data keys: crypto-shredding.",
 });
 
@@ -113,6 +117,7 @@ export const createDataKey = defineRpc({
     plaintext: sealedBoxSchema,
   }),
   errors: [...SECRETS_ERRORS],
+  callers: ['gateway'],
   description: 'Creates a data key; its plaintext comes back sealed to the gateway.',
 });
 
@@ -126,5 +131,6 @@ export const openDataKey = defineRpc({
   }),
   response: z.object({ plaintext: sealedBoxSchema }),
   errors: [...SECRETS_ERRORS, 'NOT_FOUND'],
+  callers: ['gateway'],
   description: 'Unwraps a data key; refused once its owner was erased.',
 });

@@ -54,5 +54,6 @@ export const issueToken = defineRpc({
     'PROVIDER_UNAVAILABLE',
     'SECRETS_UNAVAILABLE',
   ],
+  callers: ['gateway'],
   description: 'The gateway asks vault-proxy for a sealed, short-lived access token.',
 });

@@ -4,18 +4,24 @@ import type { ServiceName } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
 import type { NatsConfig } from './config.js';
 import { PinoNestLogger } from './logging/nest-logger.js';
+import { RefusedRequests } from './nats/refused-requests.js';
 import { CodedRpcExceptionFilter } from './nats/rpc-exception.filter.js';
 import { natsServerOptions } from './nats/transport.js';
 
-/** Creates and starts a Nest microservice answering `service`'s subjects on NATS. */
+/**
+ * Creates and starts a Nest microservice answering `service`'s subjects on NATS; the requests it
+ * drops unanswered are counted in `refusals` (one of its own when none is given).
+ */
 export async function startMicroservice(options: {
   service: ServiceName;
   module: Type | DynamicModule;
   nats: NatsConfig;
   logger: Logger;
+  refusals?: RefusedRequests;
 }): Promise<INestMicroservice> {
+  const refusals = options.refusals ?? new RefusedRequests(options.service, options.logger);
   const app = await NestFactory.createMicroservice(options.module, {
-    ...natsServerOptions(options.nats, options.service),
+    ...natsServerOptions(options.nats, options.service, refusals),
     logger: new PinoNestLogger(options.logger),
   });
   app.useGlobalFilters(new CodedRpcExceptionFilter());

@@ -22,7 +22,17 @@ export { ContractRequestDeserializer, MALFORMED_PAYLOAD } from './nats/deseriali
 export { CodedRpcExceptionFilter } from './nats/rpc-exception.filter.js';
 export { toRpcException } from './nats/errors.js';
 export { natsConnectionOptions, natsServerOptions } from './nats/transport.js';
-export { serviceOfSubject, subjectPrefixOf, inboxPrefixOf } from './nats/subjects.js';
+export {
+  serviceOfSubject,
+  subjectPrefixOf,
+  inboxPrefixOf,
+  natsPasswordVariable,
+  NATS_IDENTITIES,
+  type NatsIdentity,
+} from './nats/subjects.js';
+export { ContractNatsServer } from './nats/contract-server.js';
+export { RefusedRequests } from './nats/refused-requests.js';
+export { refusalOf, type RequestRefusal } from './nats/reply-guard.js';
 export {
   HealthService,
   SERVICE_IDENTITY,

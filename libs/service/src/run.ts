@@ -5,6 +5,7 @@ import type { Logger, Telemetry } from '@heroagent/telemetry';
 import { startMicroservice, stopOnSignals } from './boot.js';
 import type { DatabaseConfig, NatsConfig } from './config.js';
 import type { ServiceIdentity } from './health/health.service.js';
+import { RefusedRequests } from './nats/refused-requests.js';
 import { PLATFORM_VERSION } from './version.js';
 
 /** What a service's root module is built from. */
@@ -50,6 +51,8 @@ export async function openServiceDatabase(options: {
 /** A service started in this process. */
 export interface RunningService {
   readonly app: INestMicroservice;
+  /** The requests it dropped unanswered (no reply subject, or one outside its callers' inboxes). */
+  readonly refusals: RefusedRequests;
   /** Closes Nest (in-flight requests finish, subscriptions drain), then the database pool. */
   close(): Promise<void>;
 }
@@ -78,6 +81,7 @@ export async function startService<
     version: PLATFORM_VERSION,
     startedAt: new Date(),
   };
+  const refusals = new RefusedRequests(service, logger);
   let app: INestMicroservice;
   try {
     app = await startMicroservice({
@@ -85,6 +89,7 @@ export async function startService<
       module: options.module({ identity, config: options.config, db, logger }),
       nats: options.config.nats,
       logger,
+      refusals,
     });
   } catch (error) {
     await db.destroy();
@@ -96,6 +101,7 @@ export async function startService<
   );
   return {
     app,
+    refusals,
     async close() {
       await app.close();
       await db.destroy();

@@ -8,6 +8,7 @@ import { createLogger } from '@heroagent/telemetry';
 import {
   ContractClient,
   RpcHandler,
+  inboxPrefixOf,
   natsEnvSchema,
   parseConfig,
   startMicroservice,
@@ -26,6 +27,7 @@ const greet = defineRpc({
   }),
   response: z.object({ greeting: z.string() }),
   errors: ['POLICY_DENIED'],
+  callers: ['gateway'],
   description: 'test contract',
 });
 const silent = defineRpc({
@@ -33,6 +35,7 @@ const silent = defineRpc({
   request: z.object({}),
   response: z.object({}),
   errors: [],
+  callers: ['gateway'],
   description: 'nobody answers this',
 });
 
@@ -83,7 +86,8 @@ describe('contract-bound RPC over the real NATS server', () => {
   beforeAll(async () => {
     app = await startMicroservice({ service: 'agent', module: TestModule, nats, logger });
     client = ContractClient.create(nats, 'gateway');
-    raw = await connect({ servers: nats.NATS_URL });
+    // A plain NATS client, asking as the gateway would: its replies under the gateway's inbox.
+    raw = await connect({ servers: nats.NATS_URL, inboxPrefix: inboxPrefixOf('gateway') });
   });
   afterAll(async () => {
     await client?.close();

@@ -30,19 +30,21 @@ import {
 const run = randomBytes(4)
   .toString('hex')
   .replace(/[0-9]/g, (digit) => 'abcdefghij'[Number(digit)]!);
-const step = (prefix: string) =>
+// Each hop is called by the one before it (the first by the gateway's HTTP edge).
+const step = (prefix: string, caller: ServiceName) =>
   defineRpc({
     subject: `${prefix}.trace_${run}.step`,
     request: z.object({ hops: z.array(z.string()) }),
     response: z.object({ hops: z.array(z.string()) }),
     errors: [],
+    callers: [caller],
     description: 'trace propagation test hop',
   });
 const CHAIN: { service: ServiceName; contract: ReturnType<typeof step> }[] = [
-  { service: 'gateway', contract: step('gateway') },
-  { service: 'agent', contract: step('agent') },
-  { service: 'vault-proxy', contract: step('vault') },
-  { service: 'audit', contract: step('audit') },
+  { service: 'gateway', contract: step('gateway', 'gateway') },
+  { service: 'agent', contract: step('agent', 'gateway') },
+  { service: 'vault-proxy', contract: step('vault', 'agent') },
+  { service: 'audit', contract: step('audit', 'vault-proxy') },
 ];
 
 const nats = parseConfig(natsEnvSchema, {});

@@ -17,3 +17,4 @@ export {
   type LoggerOptions,
 } from './logger.js';
 export { redactSecrets, redactString, isSecretField, REDACTED } from './redact.js';
+export { heroagentCounter, type Counter } from './metrics.js';

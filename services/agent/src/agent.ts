@@ -29,6 +29,7 @@ export async function startAgent(
     });
     return {
       app: service.app,
+      refusals: service.refusals,
       async close() {
         // Tasks in progress report that they stopped before the client to the gateway closes.
         await service.close();

@@ -28,7 +28,7 @@ export class AppModule {
     const { config, logger } = runtime;
     const db = runtime.db as Kysely<AuditDatabase>;
     const keys = new KeyRegistry(db);
-    const chain = new ChainRepository(db, config.ingest.lanes);
+    const chain = new ChainRepository(db, config.ingest.lanes, config.ingest.quarantineBudget);
     const records = new RecordsRepository(db);
     const checkpointer = new Checkpointer(db, config.signingKey, config.checkpoints, logger);
     const siem = new SiemRepository(db);

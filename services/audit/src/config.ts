@@ -6,6 +6,7 @@ import {
   commonConfig,
   commonEnvSchema,
   loadConfigOrExit,
+  natsEnvSchema,
   schemaNameSchema,
   signingKeyEnvSchema,
 } from '@heroagent/service';
@@ -54,10 +55,10 @@ const envSchema = z.object({
   /** Transactions a batch is spread over, by tenant, committing in parallel. */
   AUDIT_INGEST_LANES: positive(2, 16),
   AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
-  AUDIT_STREAM_DUPLICATE_WINDOW_S: positive(7200, 7 * 86_400),
-  AUDIT_STREAM_MAX_AGE_DAYS: positive(30, 3650),
-  AUDIT_STREAM_REPLICAS: positive(1, 5),
-  AUDIT_ACK_WAIT_S: positive(30, 3600),
+  /** Refused events kept a minute per tenant (as SHA-256, size and a 1 KiB prefix); more are counted. */
+  AUDIT_QUARANTINE_PER_TENANT_PER_MINUTE: positive(60, 100_000),
+  /** The same for all tenants together. */
+  AUDIT_QUARANTINE_PER_MINUTE: positive(600, 1_000_000),
   AUDIT_SIEM_BATCH: positive(200, 5000),
   AUDIT_SIEM_POLL_MS: positive(1000, 600_000),
   AUDIT_SIEM_TIMEOUT_MS: positive(10_000, 120_000),
@@ -80,10 +81,10 @@ export const auditConfigSchema = envSchema.transform((env) => ({
     batchSize: env.AUDIT_INGEST_BATCH,
     lanes: env.AUDIT_INGEST_LANES,
     verifyWorkers: env.AUDIT_VERIFY_WORKERS,
-    duplicateWindowMs: env.AUDIT_STREAM_DUPLICATE_WINDOW_S * 1000,
-    maxAgeMs: env.AUDIT_STREAM_MAX_AGE_DAYS * 86_400_000,
-    replicas: env.AUDIT_STREAM_REPLICAS,
-    ackWaitMs: env.AUDIT_ACK_WAIT_S * 1000,
+    quarantineBudget: {
+      perTenantPerMinute: env.AUDIT_QUARANTINE_PER_TENANT_PER_MINUTE,
+      totalPerMinute: env.AUDIT_QUARANTINE_PER_MINUTE,
+    },
   },
   siem: {
     batchSize: env.AUDIT_SIEM_BATCH,
@@ -99,4 +100,45 @@ export function loadAuditConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): AuditConfig {
   return loadConfigOrExit('audit', auditConfigSchema, env);
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The provisioning step's settings (`node dist/src/provision.js`): the NATS user allowed to create
+ * and update the audit stream (deploy/nats's `provisioner`), and the stream's limits. The audit
+ * service itself reads none of these: it only uses what was provisioned.
+ */
+export const auditProvisioningConfigSchema = z
+  .object({
+    ...natsEnvSchema.shape,
+    AUDIT_STREAM_DUPLICATE_WINDOW_S: positive(7200, 7 * 86_400),
+    AUDIT_STREAM_MAX_AGE_DAYS: positive(30, 3650),
+    /** The most the stream holds, in MiB; once full it refuses events, which wait in the outbox. */
+    AUDIT_STREAM_MAX_MIB: positive(1024, 1024 * 1024),
+    AUDIT_STREAM_REPLICAS: positive(1, 5),
+    AUDIT_ACK_WAIT_S: positive(30, 3600),
+  })
+  .transform((env) => ({
+    nats: {
+      NATS_URL: env.NATS_URL,
+      NATS_USER: env.NATS_USER,
+      NATS_PASSWORD: env.NATS_PASSWORD,
+      NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
+    },
+    stream: {
+      duplicateWindowMs: env.AUDIT_STREAM_DUPLICATE_WINDOW_S * 1000,
+      maxAgeMs: env.AUDIT_STREAM_MAX_AGE_DAYS * 86_400_000,
+      maxBytes: env.AUDIT_STREAM_MAX_MIB * MIB,
+      replicas: env.AUDIT_STREAM_REPLICAS,
+      ackWaitMs: env.AUDIT_ACK_WAIT_S * 1000,
+    },
+  }));
+export type AuditProvisioningConfig = z.output<typeof auditProvisioningConfigSchema>;
+
+/** Reads the provisioning step's environment once; a bad variable stops it with its name. */
+export function loadAuditProvisioningConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): AuditProvisioningConfig {
+  return loadConfigOrExit('audit-provision', auditProvisioningConfigSchema, env);
 }

@@ -45,7 +45,8 @@ describe('killing the audit service mid-stream', { timeout: 180_000 }, () => {
     await access(MAIN).catch(() => {
       throw new Error('services/audit is not built: run `pnpm build` (pnpm test does) first');
     });
-    fixture = await startAuditFixture();
+    // Unacknowledged messages come back after 3 s, not 30: the killed batch is redelivered soon.
+    fixture = await startAuditFixture({ stream: { ackWaitMs: 3_000 } });
   });
   afterAll(() => fixture?.close());
 
@@ -54,7 +55,6 @@ describe('killing the audit service mid-stream', { timeout: 180_000 }, () => {
       LOG_LEVEL: 'info',
       AUDIT_INGEST_BATCH: '200',
       AUDIT_CHECKPOINT_EVERY_EVENTS: '250',
-      AUDIT_ACK_WAIT_S: '3',
     });
     const first = startAuditProcess(env);
     await first.ready;

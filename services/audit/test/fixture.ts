@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { exportAuditBundle, type SignedAuditEvent, type Viewer } from '@heroagent/contracts';
 import {
   exportEd25519PublicKey,
@@ -17,27 +15,31 @@ import {
   type ProvisionedService,
   type TestDatabase,
 } from '@heroagent/db/testing';
+import { ContractClient } from '@heroagent/service';
+import { startDeployNatsServer, type DeployNatsServer } from '@heroagent/service/testing';
 import {
-  ContractClient,
-  natsConnectionOptions,
-  natsEnvSchema,
-  parseConfig,
-} from '@heroagent/service';
-import { natsPassword, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+  DEFAULT_AUDIT_STREAM,
+  provisionAuditStream,
+  type AuditStreamOptions,
+} from '../src/provisioning/audit-stream.js';
 
-const CONFIG = fileURLToPath(new URL('../../../deploy/nats/heroagent.conf', import.meta.url));
-const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
-
-/** Real Postgres and a JetStream nats-server under deploy/nats, as the audit service meets them. */
+/**
+ * Real Postgres and a JetStream nats-server under deploy/nats, as the audit service meets them:
+ * the stream provisioned by the provisioner (unless told not to), events published by the
+ * gateway's outbox relay user, audit's RPCs called by the gateway's.
+ */
 export interface AuditFixture {
-  readonly nats: TestNatsServer;
+  readonly nats: DeployNatsServer;
   readonly database: TestDatabase;
   readonly service: ProvisionedService;
   readonly gatewayKey: SigningKey;
   readonly auditKey: SigningKey;
-  /** The gateway's connection: it publishes events and calls audit's RPCs. */
-  readonly gateway: NatsConnection;
+  /** The outbox relay's connection (user gateway-relay): it publishes audit events. */
+  readonly relay: NatsConnection;
+  /** JetStream publishing as the relay. */
   readonly js: JetStreamClient;
+  /** Creates or updates the stream and its consumer, as the provisioner. */
+  provision(options?: Partial<AuditStreamOptions>): Promise<void>;
   readonly client: ContractClient;
   /** Superuser access to the audit schema, for reading and tampering behind the service's back. */
   readonly admin: Kysely<unknown>;
@@ -62,46 +64,44 @@ export const viewer = (
   role,
 });
 
-export async function startAuditFixture(): Promise<AuditFixture> {
-  const passwords = Object.fromEntries(SERVICES.map((service) => [service, natsPassword()]));
-  const nats = await startNatsServer({
-    config: await readFile(CONFIG, 'utf8'),
-    env: Object.fromEntries(
-      SERVICES.map((service) => [
-        `HEROAGENT_NATS_${service.toUpperCase().replace('-', '_')}_PASSWORD`,
-        passwords[service]!,
-      ]),
-    ),
-    jetstream: true,
-  });
+export async function startAuditFixture(
+  options: { provision?: boolean; stream?: Partial<AuditStreamOptions> } = {},
+): Promise<AuditFixture> {
+  const nats = await startDeployNatsServer();
   const database = await createTestDatabase();
   const service = await database.provisionService('audit');
   const gatewayKey = generateSigningKey();
   const auditSeed = randomBytes(32);
   const secretsKey = randomBytes(32).toString('base64url');
-  const natsFor = (who: (typeof SERVICES)[number]) =>
-    parseConfig(natsEnvSchema, {
-      NATS_URL: nats.url,
-      NATS_USER: who,
-      NATS_PASSWORD: passwords[who],
-      NATS_REQUEST_TIMEOUT_MS: '20000',
-    });
-  const gateway = await connect(natsConnectionOptions(natsFor('gateway'), 'gateway'));
-  const js = jetstream(gateway);
-  const client = ContractClient.create(natsFor('gateway'), 'gateway');
+  const relay = await nats.connectAs('gateway-relay');
+  const js = jetstream(relay);
+  const client = ContractClient.create(
+    nats.config('gateway', { NATS_REQUEST_TIMEOUT_MS: '20000' }),
+    'gateway',
+  );
   const admin = createDatabase<unknown>({
     connectionString: database.adminUrl,
     schema: 'audit',
     applicationName: 'audit-test-admin',
   });
+  const provision = async (stream: Partial<AuditStreamOptions> = {}) => {
+    const provisioner = await nats.connectAs('provisioner');
+    try {
+      await provisionAuditStream(provisioner, { ...DEFAULT_AUDIT_STREAM, ...stream });
+    } finally {
+      await provisioner.close();
+    }
+  };
+  if (options.provision !== false) await provision(options.stream);
   const fixture: AuditFixture = {
     nats,
     database,
     service,
     gatewayKey,
     auditKey: signingKeyFromSeed(auditSeed),
-    gateway,
+    relay,
     js,
+    provision,
     client,
     admin,
     env(extra = {}) {
@@ -113,7 +113,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
         DATABASE_SCHEMA: 'audit',
         NATS_URL: nats.url,
         NATS_USER: 'audit',
-        NATS_PASSWORD: passwords.audit!,
+        NATS_PASSWORD: nats.passwords.audit,
         SERVICE_SIGNING_KEY: auditSeed.toString('base64url'),
         AUDIT_SECRETS_KEY: secretsKey,
         AUDIT_TRUSTED_KEYS: JSON.stringify([
@@ -177,7 +177,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
     },
     async close() {
       await client.close();
-      await gateway.close();
+      await relay.close();
       await admin.destroy();
       await nats.stop();
       await database.drop();

@@ -119,7 +119,7 @@ export class AppModule {
     const invitations = new InvitationsRepository(db);
     const flowsRepository = new FlowsRepository(db);
     const sessions = new SessionsService(new SessionsRepository(db), config.sessions);
-    const relay = new AuditRelay(db, config.nats, logger);
+    const relay = new AuditRelay(db, config.relayNats, logger);
     const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
     const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);
     const strategies = new Map<SignInProvider, { name: string; strategy: Strategy }>();

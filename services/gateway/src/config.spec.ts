@@ -47,8 +47,42 @@ describe('gateway configuration', () => {
       issues({ HEROAGENT_ENV: 'production', PUBLIC_URL: 'http://heroagent.example' }),
     ).toContain('PUBLIC_URL: must be https in production');
     expect(
-      issues({ HEROAGENT_ENV: 'production', PUBLIC_URL: 'https://heroagent.example' }),
+      issues({
+        HEROAGENT_ENV: 'production',
+        PUBLIC_URL: 'https://heroagent.example',
+        NATS_RELAY_USER: 'gateway-relay',
+        NATS_RELAY_PASSWORD: 'relay-password',
+      }),
     ).toEqual([]);
+  });
+
+  it('gives the audit outbox relay a NATS user of its own wherever NATS has users', () => {
+    const relay = { NATS_RELAY_USER: 'gateway-relay', NATS_RELAY_PASSWORD: 'relay-password' };
+    const withUsers = { NATS_USER: 'gateway', NATS_PASSWORD: 'gateway-password' };
+    const config = gatewayConfigSchema.parse({ ...base, ...withUsers, ...relay });
+    expect(config.nats).toMatchObject({ NATS_USER: 'gateway', NATS_PASSWORD: 'gateway-password' });
+    expect(config.relayNats).toMatchObject({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_USER: 'gateway-relay',
+      NATS_PASSWORD: 'relay-password',
+    });
+    expect(issues(withUsers)).toEqual([
+      'NATS_RELAY_USER: is required with NATS_USER (the outbox relay publishes audit events under its own user)',
+    ]);
+    expect(
+      issues({ HEROAGENT_ENV: 'production', PUBLIC_URL: 'https://heroagent.example' }),
+    ).toEqual([
+      'NATS_RELAY_USER: is required in production (the outbox relay publishes audit events under its own user)',
+    ]);
+    expect(issues({ ...withUsers, NATS_RELAY_USER: 'gateway-relay' })).toEqual([
+      'NATS_RELAY_PASSWORD: is required with NATS_RELAY_USER',
+    ]);
+    expect(issues({ ...withUsers, ...relay, NATS_RELAY_USER: 'gateway' })).toEqual([
+      'NATS_RELAY_USER: must not be NATS_USER: the relay has a user of its own',
+    ]);
+    // Development against a NATS without users: the relay connects as the gateway does.
+    const open = gatewayConfigSchema.parse(base);
+    expect(open.relayNats).toEqual(open.nats);
   });
 
   it('requires client ids and secrets in pairs, and the OIDC settings together', () => {

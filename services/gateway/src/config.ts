@@ -106,6 +106,14 @@ const envSchema = z
     SEND_UNDO_WINDOW_S: z.coerce.number().int().min(0).max(600).default(30),
     /** Longest wait for a provider API call. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+    /**
+     * The NATS user the audit outbox relay publishes under (deploy/nats: `gateway-relay`, allowed
+     * only `audit.events.*`), so the gateway's own user need not be. Required with NATS_USER and
+     * in production; without them (development against a NATS without users) the relay connects
+     * as the gateway does.
+     */
+    NATS_RELAY_USER: optional,
+    NATS_RELAY_PASSWORD: optional,
     /** Signs capabilities, audit events and requests to vault-proxy. */
     SERVICE_SIGNING_KEY: signingKeyEnvSchema,
     /** Opens access tokens vault-proxy seals to the gateway. */
@@ -129,6 +137,24 @@ const envSchema = z
       }
     };
     pair('OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_SECRET');
+    pair('NATS_RELAY_USER', 'NATS_RELAY_PASSWORD');
+    if (env.NATS_RELAY_USER === undefined && env.NATS_RELAY_PASSWORD === undefined) {
+      const why =
+        env.NATS_USER !== undefined
+          ? 'is required with NATS_USER (the outbox relay publishes audit events under its own user)'
+          : env.HEROAGENT_ENV === 'production'
+            ? 'is required in production (the outbox relay publishes audit events under its own user)'
+            : undefined;
+      if (why !== undefined)
+        context.addIssue({ code: 'custom', path: ['NATS_RELAY_USER'], message: why });
+    }
+    if (env.NATS_RELAY_USER !== undefined && env.NATS_RELAY_USER === env.NATS_USER) {
+      context.addIssue({
+        code: 'custom',
+        path: ['NATS_RELAY_USER'],
+        message: 'must not be NATS_USER: the relay has a user of its own',
+      });
+    }
     pair('OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET');
     if ((env.OIDC_ISSUER === undefined) !== (env.OIDC_CLIENT_ID === undefined)) {
       context.addIssue({
@@ -173,8 +199,18 @@ function list(text: string | undefined): string[] {
 /** The gateway's configuration. */
 export const gatewayConfigSchema = envSchema.transform((env) => {
   const publicUrl = new URL(env.PUBLIC_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`);
+  const common = commonConfig(env);
   return {
-    ...commonConfig(env),
+    ...common,
+    /** What the audit outbox relay connects with: its own user, or the gateway's (see NATS_RELAY_USER). */
+    relayNats:
+      env.NATS_RELAY_USER === undefined
+        ? common.nats
+        : {
+            ...common.nats,
+            NATS_USER: env.NATS_RELAY_USER,
+            NATS_PASSWORD: env.NATS_RELAY_PASSWORD,
+          },
     schema: env.DATABASE_SCHEMA,
     http: {
       host: env.HTTP_HOST,

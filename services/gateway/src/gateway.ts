@@ -6,6 +6,7 @@ import {
   openServiceDatabase,
   PinoNestLogger,
   PLATFORM_VERSION,
+  RefusedRequests,
 } from '@heroagent/service';
 import type { Logger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
@@ -18,6 +19,8 @@ import { PublicOrigin } from './http/public-origin.js';
 export interface RunningGateway {
   readonly app: NestExpressApplication;
   readonly url: string;
+  /** The NATS requests it dropped unanswered (no reply subject, or one outside the agent's inbox). */
+  readonly refusals: RefusedRequests;
   close(): Promise<void>;
 }
 
@@ -40,7 +43,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   );
   configureHttp(app, config, logger);
   // The NATS side shares the app's global filter, which answers RPCs with coded errors.
-  app.connectMicroservice(natsServerOptions(config.nats, 'gateway'), { inheritAppConfig: true });
+  const refusals = new RefusedRequests('gateway', logger);
+  app.connectMicroservice(natsServerOptions(config.nats, 'gateway', refusals), {
+    inheritAppConfig: true,
+  });
   await client.connect();
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
@@ -50,6 +56,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   return {
     app,
     url,
+    refusals,
     async close() {
       await app.close();
       await client.close();

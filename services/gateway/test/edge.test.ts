@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
 import { createLogger } from '@heroagent/telemetry';
+import { inboxPrefixOf } from '@heroagent/service';
 import { startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 import { gatewayConfigSchema } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
@@ -32,7 +33,8 @@ describe('the gateway HTTP edge (real Postgres, own nats-server)', () => {
       HEROAGENT_ENV: 'test',
     });
     gateway = await startGateway(config, createLogger({ service: 'gateway', level: 'silent' }));
-    raw = await connect({ servers: nats.url });
+    // Its NATS health answers only the gateway's own identity.
+    raw = await connect({ servers: nats.url, inboxPrefix: inboxPrefixOf('gateway') });
   });
 
   afterAll(async () => {

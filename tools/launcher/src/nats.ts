@@ -4,19 +4,19 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './config.js';
 import { portInUse, startProcess, waitForPort } from './processes.js';
-import { SERVICES, type DevSecrets, type Service } from './secrets.js';
+import { NATS_USERS, type DevSecrets, type NatsUser } from './secrets.js';
 
-/** The NATS the platform runs on, and each service's credentials on it. */
+/** The NATS the platform runs on, and each user's credentials on it. */
 export interface PlatformNats {
   readonly url: string;
   readonly description: string;
-  credentials(service: Service): { user?: string; password?: string };
+  credentials(user: NatsUser): { user?: string; password?: string };
   stop(): Promise<void>;
 }
 
-/** The environment variable deploy/nats/heroagent.conf reads a service's password from. */
-export function natsPasswordVariable(service: Service): string {
-  return `HEROAGENT_NATS_${service.toUpperCase().replace('-', '_')}_PASSWORD`;
+/** The environment variable deploy/nats/heroagent.conf reads a user's password from. */
+export function natsPasswordVariable(user: NatsUser): string {
+  return `HEROAGENT_NATS_${user.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
 }
 
 /** Uses the NATS at `url` as it is: services connect without users, and its permissions apply. */
@@ -61,7 +61,7 @@ export async function spawnedNats(options: {
   const env = {
     ...options.inheritedEnv,
     ...Object.fromEntries(
-      SERVICES.map((service) => [natsPasswordVariable(service), options.secrets.nats[service]]),
+      NATS_USERS.map((user) => [natsPasswordVariable(user), options.secrets.nats[user]]),
     ),
   };
   const server = startProcess(
@@ -74,7 +74,7 @@ export async function spawnedNats(options: {
   return {
     url: `nats://127.0.0.1:${options.port}`,
     description: `${version}, nats://127.0.0.1:${options.port}, JetStream in ${storeDir}, permissions from deploy/nats/heroagent.conf`,
-    credentials: (service) => ({ user: service, password: options.secrets.nats[service] }),
+    credentials: (user) => ({ user, password: options.secrets.nats[user] }),
     stop: () => server.stop('SIGTERM', 15_000),
   };
 }

@@ -3,7 +3,12 @@ import { externalNats, spawnedNats, type PlatformNats } from './nats.js';
 import { embeddedPostgres, externalPostgres, type PlatformPostgres } from './postgres.js';
 import type { ManagedProcess } from './processes.js';
 import { loadOrCreateDevSecrets } from './secrets.js';
-import { provisionDatabases, serviceEnvironment, startServiceProcess } from './services.js';
+import {
+  provisionAuditStream,
+  provisionDatabases,
+  serviceEnvironment,
+  startServiceProcess,
+} from './services.js';
 import { waitUntilReady, type Readiness } from './readiness.js';
 
 /** The running platform. */
@@ -57,6 +62,7 @@ export async function launchPlatform(
       secrets,
       config.rolePrefix,
     );
+    await provisionAuditStream(config, started.nats, print);
     for (const service of START_ORDER) {
       const env = serviceEnvironment(service, config, databases[service], started.nats, secrets);
       started.services.push(await startServiceProcess(service, env, config.home, print));

@@ -12,6 +12,12 @@ import {
 
 export const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
 export type Service = (typeof SERVICES)[number];
+/**
+ * The users of deploy/nats/heroagent.conf: the services, the gateway's audit outbox relay, and the
+ * identity that provisions the audit stream before audit starts.
+ */
+export const NATS_USERS = [...SERVICES, 'gateway-relay', 'provisioner'] as const;
+export type NatsUser = (typeof NATS_USERS)[number];
 
 const secret = z.string().regex(/^[A-Za-z0-9_-]{24,}$/);
 const servicePasswords = z.object({
@@ -21,12 +27,18 @@ const servicePasswords = z.object({
   audit: secret,
 });
 
+const natsUserPasswords = servicePasswords.extend({
+  // Added after the first release of this file: filled in when missing.
+  'gateway-relay': secret.optional(),
+  provisioner: secret.optional(),
+});
+
 const devSecretsSchema = z.object({
   version: z.literal(1),
   postgresSuperuserPassword: secret,
   postgresOwners: servicePasswords,
   postgresRuntimes: servicePasswords,
-  nats: servicePasswords,
+  nats: natsUserPasswords,
   keys: z.object({
     gateway: z.object({ signing: secret, sealing: secret }),
     'vault-proxy': z.object({ signing: secret, sealing: secret }),
@@ -35,8 +47,9 @@ const devSecretsSchema = z.object({
   }),
 });
 
+type StoredSecrets = z.infer<typeof devSecretsSchema>;
 /** Development secrets: generated at first start, kept in the git-ignored home folder. */
-export type DevSecrets = z.infer<typeof devSecretsSchema>;
+export type DevSecrets = StoredSecrets & { readonly nats: Record<NatsUser, string> };
 
 const password = () => randomBytes(24).toString('base64url');
 const passwords = () => ({
@@ -51,11 +64,13 @@ const NATS_PASSWORD = /^[A-Za-z][A-Za-z0-9]{23,}$/;
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const natsPassword = () =>
   [...randomBytes(32)].map((byte, index) => ALPHANUMERIC[byte % (index === 0 ? 52 : 62)]).join('');
-const natsPasswords = () => ({
+const natsPasswords = (): Record<NatsUser, string> => ({
   gateway: natsPassword(),
   agent: natsPassword(),
   'vault-proxy': natsPassword(),
   audit: natsPassword(),
+  'gateway-relay': natsPassword(),
+  provisioner: natsPassword(),
 });
 const secretKey = () => randomBytes(32).toString('base64url');
 const seed = () => toBase64Url(exportEd25519Seed(generateSigningKey().privateKey));
@@ -111,19 +126,28 @@ export async function loadOrCreateDevSecrets(
 
 /**
  * Brings a secrets file written by an earlier version up to date: NATS passwords that nats-server
- * cannot read are replaced (they only live as long as one run), missing keys are generated.
+ * cannot read are replaced (they only live as long as one run), missing passwords and keys are
+ * generated.
  */
-async function upgrade(file: string, secrets: DevSecrets): Promise<DevSecrets> {
-  const natsReadable = Object.values(secrets.nats).every((value) => NATS_PASSWORD.test(value));
-  if (natsReadable && secrets.keys.audit.secrets !== undefined) return secrets;
+async function upgrade(file: string, secrets: StoredSecrets): Promise<DevSecrets> {
+  const stored = secrets.nats;
+  const readable = Object.values(stored).every(
+    (value) => value === undefined || NATS_PASSWORD.test(value),
+  );
+  const fresh = natsPasswords();
+  const nats = Object.fromEntries(
+    NATS_USERS.map((user) => [user, (readable ? stored[user] : undefined) ?? fresh[user]]),
+  ) as Record<NatsUser, string>;
   const upgraded: DevSecrets = {
     ...secrets,
-    nats: natsReadable ? secrets.nats : natsPasswords(),
+    nats,
     keys: {
       ...secrets.keys,
       audit: { ...secrets.keys.audit, secrets: secrets.keys.audit.secrets ?? secretKey() },
     },
   };
-  await writeFile(file, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
+  if (JSON.stringify(upgraded) !== JSON.stringify(secrets)) {
+    await writeFile(file, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
+  }
   return upgraded;
 }

@@ -88,7 +88,11 @@ export function serviceEnvironment(
     ...(credentials.password === undefined ? {} : { NATS_PASSWORD: credentials.password }),
   });
   if (service === 'gateway') {
+    const relay = nats.credentials('gateway-relay');
     Object.assign(env, {
+      // The audit outbox relay's own NATS user (none on an external NATS without users).
+      ...(relay.user === undefined ? {} : { NATS_RELAY_USER: relay.user }),
+      ...(relay.password === undefined ? {} : { NATS_RELAY_PASSWORD: relay.password }),
       HTTP_HOST: config.httpHost,
       HTTP_PORT: String(config.httpPort),
       SERVICE_SIGNING_KEY: secrets.keys.gateway.signing,
@@ -175,4 +179,43 @@ export function formatLogLine(service: string, line: string): string {
   } catch {
     return `${service.padEnd(11)} ${line}`;
   }
+}
+
+/**
+ * Creates or updates the audit stream and its consumer under the provisioning identity, by running
+ * services/audit's provisioning step as a deploy would: once, before audit starts. Audit itself
+ * may only read them.
+ */
+export async function provisionAuditStream(
+  config: LauncherConfig,
+  nats: PlatformNats,
+  print: (line: string) => void,
+): Promise<void> {
+  const logDir = join(config.home, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const credentials = nats.credentials('provisioner');
+  const output: string[] = [];
+  const step = startProcess(
+    'audit-provision',
+    process.execPath,
+    [join(REPO_ROOT, 'services', 'audit', 'dist', 'src', 'provision.js')],
+    {
+      env: {
+        ...config.inheritedEnv,
+        NATS_URL: nats.url,
+        ...(credentials.user === undefined ? {} : { NATS_USER: credentials.user }),
+        ...(credentials.password === undefined ? {} : { NATS_PASSWORD: credentials.password }),
+      },
+      cwd: join(REPO_ROOT, 'services', 'audit'),
+      logFile: join(logDir, 'audit-provision.log'),
+      onLine: (line) => output.push(line),
+    },
+  );
+  const code = await step.exited;
+  if (code !== 0) {
+    throw new Error(
+      `provisioning the audit stream failed (${output.join(' ').trim() || `exit ${code}`})`,
+    );
+  }
+  for (const line of output) print(line.replace('[audit-provision] ', '[launcher] provision   '));
 }

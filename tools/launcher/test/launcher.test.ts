@@ -167,6 +167,10 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
       expect(output, round).toContain(
         round === 'first start' ? 'development secrets generated' : 'development secrets loaded',
       );
+      // The audit stream is provisioned (as the provisioner) before audit starts, every time.
+      expect(output, round).toContain(
+        `provision   stream AUDIT_EVENTS ${round === 'first start' ? 'created' : 'updated'}`,
+      );
       expect((await fetch(`http://127.0.0.1:${port.http}/readyz`)).status, round).toBe(200);
       process.kill(launcher.pid, 'SIGINT');
       expect(await launcher.exited, round).toBe(0);

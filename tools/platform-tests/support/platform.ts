@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   type SealingKey,
   type SigningKey,
 } from '@heroagent/crypto';
+import { provisionAuditStream } from '@heroagent/audit';
 import { createKeyFile } from '@heroagent/vault-proxy';
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,7 +21,7 @@ import {
   type TestDatabase,
 } from '@heroagent/db/testing';
 import type { OidcProviderDouble } from '@heroagent/doubles';
-import { natsPassword, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+import { startDeployNatsServer, type DeployNatsServer } from '@heroagent/service/testing';
 
 export const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -34,10 +35,14 @@ const SCHEMAS: Record<Service, string> = {
   audit: 'audit',
 };
 
-/** A test's own platform infrastructure: a database with each service's roles, and a nats-server under deploy/nats. */
+/**
+ * A test's own platform infrastructure: a database with each service's roles, and a nats-server
+ * under deploy/nats with the audit stream provisioned by its provisioning identity, as
+ * `pnpm start` and a deploy do before audit starts.
+ */
 export interface PlatformFixture {
   readonly database: TestDatabase;
-  readonly nats: TestNatsServer;
+  readonly nats: DeployNatsServer;
   /** The gateway's signing key (vault-proxy and audit trust it) and vault-proxy's sealing key. */
   readonly keys: {
     gatewaySigning: SigningKey;
@@ -56,19 +61,13 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
   const provisioned = {} as Record<Service, ProvisionedService>;
   for (const service of SERVICES)
     provisioned[service] = await database.provisionService(SCHEMAS[service]);
-  const passwords = Object.fromEntries(
-    SERVICES.map((service) => [service, natsPassword()]),
-  ) as Record<Service, string>;
-  const nats = await startNatsServer({
-    config: await readFile(`${REPO_ROOT}/deploy/nats/heroagent.conf`, 'utf8'),
-    env: Object.fromEntries(
-      SERVICES.map((service) => [
-        `HEROAGENT_NATS_${service.toUpperCase().replace('-', '_')}_PASSWORD`,
-        passwords[service],
-      ]),
-    ),
-    jetstream: true,
-  });
+  const nats = await startDeployNatsServer();
+  const provisioner = await nats.connectAs('provisioner');
+  try {
+    await provisionAuditStream(provisioner);
+  } finally {
+    await provisioner.close();
+  }
   // Each service its own keys, as the launcher generates them.
   const seeds = Object.fromEntries(
     SERVICES.map((service) => [service, { signing: key(), sealing: key() }]),
@@ -95,7 +94,7 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
         DATABASE_SCHEMA: SCHEMAS[service],
         NATS_URL: nats.url,
         NATS_USER: service,
-        NATS_PASSWORD: passwords[service],
+        NATS_PASSWORD: nats.passwords[service],
         NATS_REQUEST_TIMEOUT_MS: '2000',
         ...(service === 'agent' ? {} : { SERVICE_SIGNING_KEY: seeds[service].signing }),
         ...(service === 'gateway' || service === 'vault-proxy'
@@ -103,6 +102,8 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
           : {}),
         ...(service === 'gateway'
           ? {
+              NATS_RELAY_USER: 'gateway-relay',
+              NATS_RELAY_PASSWORD: nats.passwords['gateway-relay'],
               HTTP_PORT: '0',
               VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
                 exportX25519PublicKey(vaultProxySealing.publicKey),

@@ -103,7 +103,12 @@ describe('service processes (built)', { timeout: 90_000 }, () => {
     expect(outcome.code).toBe(0);
     // Nothing secret in what it logged on the way.
     const env = platform.env(service);
-    for (const name of ['NATS_PASSWORD', 'SERVICE_SIGNING_KEY', 'SERVICE_SEALING_KEY']) {
+    for (const name of [
+      'NATS_PASSWORD',
+      'NATS_RELAY_PASSWORD',
+      'SERVICE_SIGNING_KEY',
+      'SERVICE_SEALING_KEY',
+    ]) {
       if (env[name] !== undefined) expect(outcome.stdout).not.toContain(env[name]);
     }
     expect(outcome.stdout).not.toMatch(/postgres:\/\/[^"@]*:[^"@[]+@/);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ describe('the four services together', { timeout: 90_000 }, () => {
   let platform: PlatformFixture;
   let gateway: RunningGateway;
   const services: RunningService[] = [];
+  const running: Partial<Record<'audit' | 'vault-proxy' | 'agent', RunningService>> = {};
 
   beforeAll(async () => {
     telemetry = startTelemetry({
@@ -27,23 +29,34 @@ describe('the four services together', { timeout: 90_000 }, () => {
     });
     platform = await startPlatformFixture();
     const logger = (service: string) => createLogger({ service, level: 'silent' });
-    services.push(
-      await startAudit(auditConfigSchema.parse(platform.env('audit')), logger('audit')),
+    running.audit = await startAudit(
+      auditConfigSchema.parse(platform.env('audit')),
+      logger('audit'),
     );
-    services.push(
-      await startVaultProxy(
-        vaultProxyConfigSchema.parse(platform.env('vault-proxy')),
-        logger('vault-proxy'),
-      ),
+    running['vault-proxy'] = await startVaultProxy(
+      vaultProxyConfigSchema.parse(platform.env('vault-proxy')),
+      logger('vault-proxy'),
     );
-    services.push(
-      await startAgent(agentConfigSchema.parse(platform.env('agent')), logger('agent')),
+    running.agent = await startAgent(
+      agentConfigSchema.parse(platform.env('agent')),
+      logger('agent'),
     );
+    services.push(running.audit, running['vault-proxy'], running.agent);
     gateway = await startGateway(
       gatewayConfigSchema.parse(platform.env('gateway')),
       logger('gateway'),
     );
   });
+
+  async function auditStreamMessages(): Promise<number> {
+    const provisioner = await platform.nats.connectAs('provisioner');
+    try {
+      const info = await provisioner.request('$JS.API.STREAM.INFO.AUDIT_EVENTS');
+      return info.json<{ state: { messages: number } }>().state.messages;
+    } finally {
+      await provisioner.close();
+    }
+  }
 
   afterAll(async () => {
     await gateway?.close();
@@ -91,6 +104,36 @@ describe('the four services together', { timeout: 90_000 }, () => {
         client!.spanContext().spanId,
       );
     }
+  });
+
+  it('answers the agent’s user only in its inbox: a reply aimed anywhere else gets nothing, and is counted', async () => {
+    // Whoever holds the agent's credentials may name any reply subject in a request.
+    const attacker = await platform.nats.connectAs('agent');
+    const targets = [
+      'agent.tasks.start',
+      'vault.tokens.issue',
+      'audit.records.query',
+      'audit.health.get',
+      `audit.events.${randomUUID()}`,
+      '$JS.API.STREAM.INFO.AUDIT_EVENTS',
+      '_INBOX.gateway.x',
+      '_INBOX.audit.x',
+    ];
+    const streamBefore = await auditStreamMessages();
+    const refusedBefore = gateway.refusals.total('gateway.actions.execute');
+    try {
+      for (const reply of targets) attacker.publish('gateway.actions.execute', '{}', { reply });
+      // Read in order: once this is answered, every request before it was handled.
+      const answer = await attacker.request('gateway.actions.execute', '{}', { timeout: 5_000 });
+      expect(answer.json<{ err: { code: string } }>().err.code).toBe('INVALID_REQUEST');
+    } finally {
+      await attacker.close();
+    }
+    expect(gateway.refusals.total('gateway.actions.execute')).toBe(refusedBefore + targets.length);
+    // Nothing reached the services the replies named: none saw even a message without a reply.
+    for (const service of ['agent', 'vault-proxy', 'audit'] as const)
+      expect(running[service]!.refusals.total(), service).toBe(0);
+    expect(await auditStreamMessages()).toBe(streamBefore);
   });
 
   it('gave each service its own schema, migrated by its owner role', async () => {

@@ -8,7 +8,9 @@ export const MALFORMED_PAYLOAD: unique symbol = Symbol('heroagent.malformed-payl
 /**
  * Reads requests from Nest clients (`{ pattern, data, id }`) and from plain NATS clients alike.
  * Nest's own deserializer drops a request that is not JSON (the caller waits for a timeout) and
- * treats a plain request as an event (no reply); here, anything with a reply subject gets one.
+ * treats a plain request as an event (no reply); here, every request that reaches it gets an
+ * answer. (`ContractNatsServer` has already dropped those whose reply subject is not under an
+ * allowed caller's inbox, and those without one.)
  */
 export class ContractRequestDeserializer implements ConsumerDeserializer {
   deserialize(

@@ -8,6 +8,7 @@ import {
   type RpcResponse,
 } from '@heroagent/contracts';
 import { extractTraceContext, withNatsSpan } from '@heroagent/telemetry';
+import { registerRpcContract } from './contract-registry.js';
 import { MALFORMED_PAYLOAD } from './deserializer.js';
 import { toRpcException } from './errors.js';
 import { serviceOfSubject } from './subjects.js';
@@ -22,7 +23,8 @@ type ContractMethod<C extends RpcContract> = (
  * subject and typed by it; every incoming message is validated against the request schema
  * (bad input is answered `INVALID_REQUEST` with the issues, the method is not called), the answer
  * is validated against the response schema, errors become coded replies, and the work runs in a
- * SERVER span continuing the caller's trace.
+ * SERVER span continuing the caller's trace. The contract's callers decide which reply subjects
+ * the server answers on (see `ContractNatsServer`).
  */
 export function RpcHandler<C extends RpcContract>(contract: C) {
   return function bind<M extends ContractMethod<C>>(
@@ -33,6 +35,7 @@ export function RpcHandler<C extends RpcContract>(contract: C) {
     const method = descriptor.value;
     if (method === undefined)
       throw new Error(`@RpcHandler(${contract.subject}) must decorate a method`);
+    registerRpcContract(contract);
     async function handle(
       this: unknown,
       data: unknown,

@@ -1,1 +1,6 @@
 export { startNatsServer, freePort, natsPassword, type TestNatsServer } from './nats-server.js';
+export {
+  startDeployNatsServer,
+  deployNatsConfigFile,
+  type DeployNatsServer,
+} from './deploy-nats.js';

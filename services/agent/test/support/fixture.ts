@@ -10,6 +10,7 @@ import { canonicalJson, generateSigningKey, signJson, type JsonValue } from '@he
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
 import {
   ContractClient,
+  inboxPrefixOf,
   natsEnvSchema,
   parseConfig,
   type RunningService,
@@ -29,7 +30,7 @@ export interface AgentFixture {
   gateway: GatewayDouble;
   /** Calls the agent as the gateway does. */
   readonly client: ContractClient;
-  /** A plain NATS connection, for messages no contract client would send. */
+  /** A plain NATS connection asking as the gateway, for messages no contract client would send. */
   readonly raw: NatsConnection;
   readonly logs: string[];
   agent: RunningService;
@@ -81,7 +82,7 @@ export async function startAgentFixture(env: Record<string, string> = {}): Promi
     'gateway',
   );
   await client.connect();
-  const raw = await connect({ servers: nats.url });
+  const raw = await connect({ servers: nats.url, inboxPrefix: inboxPrefixOf('gateway') });
   const fixture: AgentFixture = {
     nats,
     database,

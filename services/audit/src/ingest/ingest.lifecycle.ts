@@ -7,20 +7,29 @@ import type { Logger } from '@heroagent/telemetry';
 import type { Checkpointer } from '../checkpoints/checkpointer.js';
 import type { AuditConfig } from '../config.js';
 import type { KeyRegistry } from '../keys/key-registry.js';
+import { AUDIT_CONSUMER, AUDIT_STREAM } from '../provisioning/audit-stream.js';
+import { AuditStreamError } from '../provisioning/provisioning.errors.js';
 import type { SiemStreamer } from '../siem/siem.streamer.js';
 import type { ChainRepository } from '../store/chain.repository.js';
 import { IngestService } from './ingest.service.js';
-import { AUDIT_CONSUMER, AUDIT_STREAM, ensureAuditStream } from './jetstream.js';
+import { openAuditConsumer } from './jetstream.js';
+
+const RETRY_MS = 5_000;
 
 /**
  * Starts what runs beside the RPC handlers once the app is up — the key registry sync, the
- * JetStream stream and consumer, the verifier pool, the ingest loop and the checkpoint timer — and
- * stops them, in reverse, before the app closes: the batch in hand is committed and acknowledged.
+ * verifier pool, the ingest loop on the provisioned consumer, the checkpoint timer and the SIEM
+ * streamer — and stops them, in reverse, before the app closes: the batch in hand is committed and
+ * acknowledged. While the stream or its consumer is missing (not provisioned yet), audit answers
+ * its RPCs, reports `jetstream` down with the coded reason, and looks again every few seconds.
  */
 export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private connection: NatsConnection | undefined;
   private pool: VerifierPool | undefined;
   private ingest: IngestService | undefined;
+  private missing: AuditStreamError | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly config: AuditConfig,
@@ -42,32 +51,22 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
       ...natsConnectionOptions(this.config.nats, 'audit'),
       name: 'heroagent-audit-ingest',
     });
-    const manager = await ensureAuditStream(this.connection, this.config.ingest);
     this.pool = await VerifierPool.create(this.config.ingest.verifyWorkers, trusted);
     this.ingest = new IngestService(
-      this.connection,
       this.pool,
       this.chain,
       this.checkpointer,
       this.config.ingest.batchSize,
       this.logger,
     );
-    await this.ingest.start();
     this.checkpointer.start();
     this.streamer.start();
-    const info = await manager.consumers.info(AUDIT_STREAM, AUDIT_CONSUMER);
-    this.logger.info(
-      {
-        stream: AUDIT_STREAM,
-        consumer: AUDIT_CONSUMER,
-        pending: info.num_pending,
-        workers: this.pool.size,
-      },
-      'audit ingest started',
-    );
+    await this.startIngest();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
     await this.ingest?.stop();
     await this.streamer.stop();
     await this.checkpointer.stop();
@@ -75,10 +74,42 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     await this.connection?.drain();
   }
 
-  /** For health: the ingest's connection answers. */
+  /** For health: the ingest's connection answers and the provisioned consumer is in use. */
   async ping(): Promise<void> {
     if (this.connection === undefined || this.connection.isClosed())
       throw new Error('not connected');
     await this.connection.flush();
+    if (this.missing !== undefined) throw this.missing;
+  }
+
+  private async startIngest(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const consumer = await openAuditConsumer(this.connection!);
+      await this.ingest!.start(consumer);
+      this.missing = undefined;
+      const info = await consumer.info(true);
+      this.logger.info(
+        {
+          stream: AUDIT_STREAM,
+          consumer: AUDIT_CONSUMER,
+          pending: info.num_pending,
+          workers: this.pool!.size,
+        },
+        'audit ingest started',
+      );
+    } catch (error) {
+      if (!(error instanceof AuditStreamError)) throw error;
+      if (this.missing?.code !== error.code) {
+        this.logger.error({ code: error.code }, `audit ingest waits: ${error.message}`);
+      }
+      this.missing = error;
+      this.retry = setTimeout(() => {
+        this.startIngest().catch((failure: unknown) =>
+          this.logger.error({ err: failure }, 'audit ingest could not start'),
+        );
+      }, RETRY_MS);
+      this.retry.unref();
+    }
   }
 }

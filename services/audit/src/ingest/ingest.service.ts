@@ -1,8 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import type { CheckedMessage, VerifierPool } from '@heroagent/audit-chain';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@heroagent/telemetry';
 import type { Checkpointer } from '../checkpoints/checkpointer.js';
 import type {
@@ -11,7 +9,6 @@ import type {
   VerifiedEvent,
 } from '../store/chain.repository.js';
 import { Batcher } from './batcher.js';
-import { AUDIT_CONSUMER, AUDIT_STREAM } from './jetstream.js';
 
 const LINGER_MS = 10;
 const RETRY_MS = 1_000;
@@ -31,6 +28,11 @@ export class IngestService {
     .createCounter('heroagent.audit.quarantined', {
       description: 'Audit events refused and quarantined, by reason',
     });
+  private readonly droppedCounter = metrics
+    .getMeter('heroagent-audit')
+    .createCounter('heroagent.audit.quarantine_dropped', {
+      description: 'Refused audit events over the quarantine budget: counted, not kept',
+    });
   private readonly ingestedCounter = metrics
     .getMeter('heroagent-audit')
     .createCounter('heroagent.audit.ingested', {
@@ -38,7 +40,6 @@ export class IngestService {
     });
 
   constructor(
-    private readonly connection: NatsConnection,
     private readonly pool: VerifierPool,
     private readonly chain: ChainRepository,
     private readonly checkpointer: Checkpointer,
@@ -48,8 +49,8 @@ export class IngestService {
     this.batcher = new Batcher(batchSize, LINGER_MS);
   }
 
-  async start(): Promise<void> {
-    const consumer = await jetstream(this.connection).consumers.get(AUDIT_STREAM, AUDIT_CONSUMER);
+  /** Starts pulling from the provisioned durable consumer. */
+  async start(consumer: Consumer): Promise<void> {
     this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
     const messages = this.messages;
     void (async () => {
@@ -124,6 +125,17 @@ export class IngestService {
     const outcome = await this.chain.appendBatch(verified, quarantined);
     for (const message of batch) message.ack();
     this.ingestedCounter.add(outcome.appended);
+    for (const item of outcome.dropped) this.droppedCounter.add(1, { reason: item.reason });
+    if (outcome.dropped.length > 0) {
+      this.logger.warn(
+        {
+          code: 'AUDIT_QUARANTINE_OVER_BUDGET',
+          dropped: outcome.dropped.length,
+          subjects: [...new Set(outcome.dropped.map((item) => item.subject))].slice(0, 10),
+        },
+        `${outcome.dropped.length} refused audit events over the quarantine budget: counted, not kept`,
+      );
+    }
     for (const item of outcome.quarantined) {
       this.quarantineCounter.add(1, { reason: item.reason });
       this.logger.error(

@@ -1,71 +1,37 @@
 import {
-  AckPolicy,
-  DeliverPolicy,
-  DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  jetstreamManager,
-  type JetStreamManager,
+  jetstream,
+  type Consumer,
+  type JetStreamClient,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-
-/** The JetStream stream that carries every tenant's audit events. */
-export const AUDIT_STREAM = 'AUDIT_EVENTS';
-/** The durable consumer the audit service ingests from. */
-export const AUDIT_CONSUMER = 'audit-ingest';
-
-const nanos = (ms: number) => ms * 1_000_000;
-
-/** How the stream keeps events until audit has stored them. */
-export interface StreamOptions {
-  readonly duplicateWindowMs: number;
-  readonly maxAgeMs: number;
-  readonly replicas: number;
-  /** How long a delivered, unacknowledged message waits before redelivery (longer than a batch takes). */
-  readonly ackWaitMs: number;
-}
+import { AUDIT_CONSUMER, AUDIT_STREAM, asAuditStreamError } from '../provisioning/audit-stream.js';
+import { AuditStreamError } from '../provisioning/provisioning.errors.js';
 
 /**
- * Creates (or brings up to date) the audit stream and its durable consumer. The stream is on
- * file storage, deduplicates on `Nats-Msg-Id` (the event id) within the window, and refuses
- * deletion and purge of messages through the API.
+ * The durable consumer audit ingests from, as the provisioning step left it. The audit service
+ * never creates or changes the stream or the consumer (its NATS user may not): when either is
+ * missing this fails with AUDIT_STREAM_MISSING or AUDIT_CONSUMER_MISSING, saying what to run.
  */
-export async function ensureAuditStream(
-  connection: NatsConnection,
-  options: StreamOptions,
-): Promise<JetStreamManager> {
-  const manager = await jetstreamManager(connection);
-  const config = {
-    subjects: ['audit.events.*'],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    duplicate_window: nanos(options.duplicateWindowMs),
-    max_age: nanos(options.maxAgeMs),
-    num_replicas: options.replicas,
-    deny_delete: true,
-    deny_purge: true,
-  };
+export async function openAuditConsumer(connection: NatsConnection): Promise<Consumer> {
+  const client: JetStreamClient = jetstream(connection);
   try {
-    await manager.streams.info(AUDIT_STREAM);
-    await manager.streams.update(AUDIT_STREAM, config);
+    return await client.consumers.get(AUDIT_STREAM, AUDIT_CONSUMER);
   } catch (error) {
-    if (!(error instanceof JetStreamApiError) || error.status !== 404) throw error;
-    await manager.streams.add({ name: AUDIT_STREAM, ...config });
+    const code = error instanceof JetStreamApiError ? error.code : undefined;
+    if (code === JetStreamApiCodes.StreamNotFound) {
+      throw new AuditStreamError(
+        'AUDIT_STREAM_MISSING',
+        `JetStream stream ${AUDIT_STREAM} does not exist: provision it (services/audit: node dist/src/provision.js as the provisioner)`,
+      );
+    }
+    if (code === JetStreamApiCodes.ConsumerNotFound) {
+      throw new AuditStreamError(
+        'AUDIT_CONSUMER_MISSING',
+        `consumer ${AUDIT_CONSUMER} of ${AUDIT_STREAM} does not exist: provision it (services/audit: node dist/src/provision.js as the provisioner)`,
+      );
+    }
+    throw asAuditStreamError(error);
   }
-  const consumer = { ack_wait: nanos(options.ackWaitMs), max_ack_pending: 20_000 };
-  try {
-    await manager.consumers.info(AUDIT_STREAM, AUDIT_CONSUMER);
-    await manager.consumers.update(AUDIT_STREAM, AUDIT_CONSUMER, consumer);
-  } catch (error) {
-    if (!(error instanceof JetStreamApiError) || error.status !== 404) throw error;
-    await manager.consumers.add(AUDIT_STREAM, {
-      durable_name: AUDIT_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ...consumer,
-    });
-  }
-  return manager;
 }

@@ -6,6 +6,8 @@ import {
 } from '@heroagent/audit-chain';
 import { sql, useTenant, type Kysely, type Transaction } from '@heroagent/db';
 import { headOf } from './heads.js';
+import type { QuarantineBudget } from './quarantine-budget.js';
+import { quarantineWithin } from './quarantine.repository.js';
 import type { AuditDatabase } from './tables.js';
 
 /** An event that passed every check, ready to be chained. */
@@ -16,7 +18,7 @@ export interface VerifiedEvent {
   readonly receivedAt: Date;
 }
 
-/** An event refused with a reason, kept whole for whoever investigates. */
+/** An event refused with a reason; stored as its hash, size and a prefix, within budget. */
 export interface QuarantinedEvent {
   readonly subject: string;
   readonly streamSeq: number | null;
@@ -36,6 +38,8 @@ export interface BatchOutcome {
   readonly duplicates: number;
   /** Everything quarantined by this batch, including ids reused with other content. */
   readonly quarantined: readonly QuarantinedEvent[];
+  /** Refused events over the quarantine's budget: counted, not stored. */
+  readonly dropped: readonly QuarantinedEvent[];
 }
 
 interface TenantOutcome {
@@ -43,6 +47,12 @@ interface TenantOutcome {
   readonly duplicates: number;
   readonly conflicts: QuarantinedEvent[];
   readonly seq: number;
+}
+
+interface LaneOutcome {
+  readonly tenants: Map<string, TenantOutcome>;
+  readonly kept: readonly QuarantinedEvent[];
+  readonly dropped: readonly QuarantinedEvent[];
 }
 
 /** Thrown inside a lane when an optimistic insert met an event id already stored. */
@@ -60,7 +70,8 @@ const INSERT_CHUNK = 1000;
 export class ChainRepository {
   constructor(
     private readonly db: Kysely<AuditDatabase>,
-    private readonly lanes = 2,
+    private readonly lanes: number,
+    private readonly quarantineBudget: QuarantineBudget,
   ) {}
 
   async appendBatch(
@@ -83,18 +94,20 @@ export class ChainRepository {
       lanes.map((lane, index) => this.commitLane(lane, byTenant, index === 0 ? quarantined : [])),
     );
     const heads = new Map<string, number>();
-    const refused: QuarantinedEvent[] = [...quarantined];
+    const kept: QuarantinedEvent[] = [];
+    const dropped: QuarantinedEvent[] = [];
     let appended = 0;
     let duplicates = 0;
     for (const lane of results) {
-      for (const [tenantId, outcome] of lane) {
+      kept.push(...lane.kept);
+      dropped.push(...lane.dropped);
+      for (const [tenantId, outcome] of lane.tenants) {
         appended += outcome.appended;
         duplicates += outcome.duplicates;
-        refused.push(...outcome.conflicts);
         if (outcome.appended > 0) heads.set(tenantId, outcome.seq);
       }
     }
-    return { heads, appended, duplicates, quarantined: refused };
+    return { heads, appended, duplicates, quarantined: kept, dropped };
   }
 
   /**
@@ -105,7 +118,7 @@ export class ChainRepository {
     tenants: readonly string[],
     byTenant: ReadonlyMap<string, VerifiedEvent[]>,
     quarantined: readonly QuarantinedEvent[],
-  ): Promise<Map<string, TenantOutcome>> {
+  ): Promise<LaneOutcome> {
     try {
       return await this.runLane(tenants, byTenant, quarantined, false);
     } catch (error) {
@@ -119,7 +132,7 @@ export class ChainRepository {
     byTenant: ReadonlyMap<string, VerifiedEvent[]>,
     quarantined: readonly QuarantinedEvent[],
     careful: boolean,
-  ): Promise<Map<string, TenantOutcome>> {
+  ): Promise<LaneOutcome> {
     return this.db.transaction().execute(async (trx) => {
       const outcomes = new Map<string, TenantOutcome>();
       for (const tenantId of tenants)
@@ -149,27 +162,8 @@ export class ChainRepository {
         ...quarantined,
         ...[...outcomes.values()].flatMap((outcome) => outcome.conflicts),
       ];
-      if (refused.length > 0) {
-        await trx
-          .insertInto('quarantine')
-          .values(
-            refused.map((item) => ({
-              subject: item.subject,
-              stream_seq: item.streamSeq,
-              tenant_id: item.tenantId ?? null,
-              event_id: item.eventId ?? null,
-              reason: item.reason,
-              detail: item.detail,
-              payload: Buffer.from(
-                item.payload.buffer,
-                item.payload.byteOffset,
-                item.payload.byteLength,
-              ),
-            })),
-          )
-          .execute();
-      }
-      return outcomes;
+      const { kept, dropped } = await quarantineWithin(trx, refused, this.quarantineBudget);
+      return { tenants: outcomes, kept, dropped };
     });
   }
 

@@ -67,7 +67,18 @@ export interface AuditDatabase {
     event_id: string | null;
     reason: string;
     detail: string;
+    /** At most the first 1 KiB of what arrived (the whole of it in rows older than the cap). */
     payload: Buffer;
+    /** SHA-256 of all that arrived (null in rows older than the cap). */
+    payload_sha256: Buffer | null;
+    payload_bytes: number | null;
+  };
+  quarantine_budget: {
+    bucket: string;
+    tokens: number;
+    refilled_at: Date;
+    kept: Generated<number>;
+    dropped: Generated<number>;
   };
   siem_destinations: {
     id: string;

@@ -22,6 +22,7 @@ export class AuditRelay {
 
   constructor(
     private readonly db: Kysely<GatewayDatabase>,
+    /** The relay's own NATS user (the gateway's config `relayNats`). */
     private readonly nats: NatsConfig,
     private readonly logger: Logger,
     private readonly options: { intervalMs: number; batch: number } = {
@@ -31,10 +32,8 @@ export class AuditRelay {
   ) {}
 
   async start(): Promise<void> {
-    this.connection = await connect({
-      ...natsConnectionOptions(this.nats, 'gateway'),
-      name: 'heroagent-gateway-audit-relay',
-    });
+    // Its own NATS user where there are users (deploy/nats: `gateway-relay`, audit.events.* only).
+    this.connection = await connect(natsConnectionOptions(this.nats, 'gateway-relay'));
     this.client = jetstream(this.connection, { timeout: 5_000 });
     this.timer = setInterval(() => this.nudge(), this.options.intervalMs);
     this.timer.unref();

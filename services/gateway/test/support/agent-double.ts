@@ -12,7 +12,7 @@ import {
   type RpcResponse,
   type TaskEvent,
 } from '@heroagent/contracts';
-import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { ContractClient, inboxPrefixOf, natsEnvSchema } from '@heroagent/service';
 
 type StartRequest = RpcRequest<typeof startAgentTask>;
 type StopRequest = RpcRequest<typeof stopAgentTask>;
@@ -76,7 +76,7 @@ export class AgentDouble {
   ) {}
 
   static async start(natsUrl: string): Promise<AgentDouble> {
-    const nats = await connect({ servers: natsUrl });
+    const nats = await connect({ servers: natsUrl, inboxPrefix: inboxPrefixOf('agent') });
     const client = ContractClient.create(natsEnvSchema.parse({ NATS_URL: natsUrl }), 'agent');
     await client.connect();
     const double = new AgentDouble(nats, client);

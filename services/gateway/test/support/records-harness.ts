@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { auditConfigSchema, startAudit } from '@heroagent/audit';
+import { auditConfigSchema, provisionAuditStream, startAudit } from '@heroagent/audit';
 import { AUDIT_EVENT_PURPOSE, type AuditEvent } from '@heroagent/contracts';
 import {
   ed25519Fingerprint,
@@ -37,8 +37,15 @@ export interface RecordsHarness {
 
 export async function startRecordsHarness(): Promise<RecordsHarness> {
   const fixture = await startGatewayFixture();
-  // Audit's own stream takes the subjects of the fixture's stand-in.
+  // Audit's own stream takes the subjects of the fixture's stand-in, provisioned as an install
+  // step would (this NATS has no users: the same function, any connection).
   await fixture.auditStream.remove();
+  const provisioner = await connect({ servers: fixture.nats.url });
+  try {
+    await provisionAuditStream(provisioner);
+  } finally {
+    await provisioner.close();
+  }
   const admin: Kysely<unknown> = createDatabase({
     connectionString: fixture.database.adminUrl,
     applicationName: 'records-harness',
