@@ -119,8 +119,8 @@ export class Person {
     };
   }
 
-  /** The statuses of a task's actions, in the order asked, as "export my data" reports them. */
-  async statusesOf(taskId: string, ids: readonly string[]): Promise<string[]> {
+  /** The statuses of actions of these tasks, in the order asked, as "export my data" reports them. */
+  async statusesOf(taskIds: string | readonly string[], ids: readonly string[]): Promise<string[]> {
     const exported = await this.call<{
       tenants: {
         id: string;
@@ -128,20 +128,20 @@ export class Person {
       }[];
     }>('GET', '/v1/me/export');
     if (exported.status !== 200) throw new Error(`export refused: ${exported.status}`);
-    const task = exported.body.tenants
-      .find((tenant) => tenant.id === this.tenantId)
-      ?.tasks.find((candidate) => candidate.id === taskId);
-    return ids.map(
-      (id) => task?.actionsTaken.find((action) => action.id === id)?.status ?? 'missing',
-    );
+    const actions = (
+      exported.body.tenants.find((tenant) => tenant.id === this.tenantId)?.tasks ?? []
+    )
+      .filter((task) => [taskIds].flat().includes(task.id))
+      .flatMap((task) => task.actionsTaken);
+    return ids.map((id) => actions.find((action) => action.id === id)?.status ?? 'missing');
   }
 
   /**
-   * How each action settled in the task's audit record, as the activity log shows it to this
-   * person: the name of its settling event, or 'none' if it has none yet (waits for audit to
-   * catch up, up to a deadline).
+   * How each action settled, as the activity log of its task shows it to this person: the name
+   * of its settling event ('none' if it has none). Waits, up to a deadline, until every action
+   * has settled (and audit has caught up): only then is what reached a provider final.
    */
-  async settled(taskId: string, ids: readonly string[]): Promise<string[]> {
+  async settled(taskIds: string | readonly string[], ids: readonly string[]): Promise<string[]> {
     const settledIn = (records: ActivityRecord[]) =>
       ids.map(
         (id) =>
@@ -150,15 +150,20 @@ export class Person {
       );
     const records = await until(
       async () => {
-        const answer = await this.call<{ records: ActivityRecord[] }>(
-          'GET',
-          `/v1/activity?taskId=${taskId}&limit=200`,
+        const pages = await Promise.all(
+          [taskIds].flat().map(async (taskId) => {
+            const answer = await this.call<{ records: ActivityRecord[] }>(
+              'GET',
+              `/v1/activity?taskId=${taskId}&limit=200`,
+            );
+            if (answer.status !== 200) throw new Error(`activity refused: ${answer.status}`);
+            return answer.body.records;
+          }),
         );
-        if (answer.status !== 200) throw new Error(`activity refused: ${answer.status}`);
-        return answer.body.records;
+        return pages.flat();
       },
       (found) => !settledIn(found).includes('none'),
-      15_000,
+      20_000,
     );
     return settledIn(records);
   }
@@ -182,7 +187,8 @@ export class Person {
  */
 export class HostilePlatform {
   private people = 0;
-  private control: { person: Person; task: StartedTask } | undefined;
+  private signingIn: Promise<void> = Promise.resolve();
+  private control: Promise<{ person: Person; task: StartedTask }> | undefined;
 
   private constructor(
     private readonly fixture: PlatformFixture,
@@ -250,9 +256,22 @@ export class HostilePlatform {
    * A new person: signs in (a tenant of their own, or the one an invitation names) and, unless
    * told not to, connects a Google account whose Gmail the agent may read and send from.
    */
-  async newPerson(
+  newPerson(
     options: { invitation?: { email: string; token: string }; connect?: boolean } = {},
   ): Promise<Person> {
+    // One at a time: the identity provider double signs in whoever `nextUser` named last.
+    const next = this.signingIn.then(() => this.signIn(options));
+    this.signingIn = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private async signIn(options: {
+    invitation?: { email: string; token: string };
+    connect?: boolean;
+  }): Promise<Person> {
     this.people += 1;
     const email =
       options.invitation?.email ?? `person${this.people}-${randomUUID().slice(0, 8)}@example.com`;
@@ -306,23 +325,25 @@ export class HostilePlatform {
 
   /**
    * Waits until the send window has passed for everything held so far: a send of another
-   * tenant's task, held after them, reaches Gmail (the sender releases in order of release time).
+   * tenant's task, held after them, reaches Gmail — the sender has taken up everything due before
+   * it. (It may still be sending those: wait for the actions to settle before counting.)
    */
   async afterTheWindow(deadlineMs = 60_000): Promise<void> {
-    this.control ??= await (async () => {
+    this.control ??= (async () => {
       const person = await this.newPerson();
       await person.setPolicy(SENDS_ALLOWED);
       return { person, task: await person.startTask(['gmail.messages.send']) };
     })();
+    const control = await this.control;
     const subject = `canary ${randomUUID()}`;
-    const answer = await this.agent.act(this.control.task.capability, 'gmail.messages.send', {
+    const answer = await this.agent.act(control.task.capability, 'gmail.messages.send', {
       to: ['someone@example.org'],
       subject,
       body: 'Released after everything held before it.',
     });
     if (!answer.ok) throw new Error(`the control send was refused: ${answer.code}`);
     const deadline = Date.now() + deadlineMs;
-    while (this.sentFrom(this.control.person.email, subject).length === 0) {
+    while (this.sentFrom(control.person.email, subject).length === 0) {
       if (Date.now() > deadline) throw new Error('the control send never left the outbox');
       await sleep(100);
     }
