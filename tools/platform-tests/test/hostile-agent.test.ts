@@ -83,26 +83,36 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
         return standing.ok ? standing.response.status : standing.code;
       }),
     );
+  /** Before anything is done to them: the sends are held in the window, not sent. */
+  const mustBeHeld = async (task: StartedTask, ids: readonly string[]) => {
+    const found = await standings(task, ids);
+    if (found.some((status) => status !== 'scheduled')) {
+      throw new Error(`the sends are not held: ${found.join(', ')}`);
+    }
+  };
   /** Sends held in the window, a send and a purchase waiting for approval: one task's exposure. */
   async function exposure(person: Person, prefix: string, sends: number) {
     const task = await person.startTask([SEND, BUY], {
       spend: { maxMinor: 10_000, currency: 'EUR' },
     });
+    const sendApproval = approvalOf(await send(task, `${prefix} approved`, ['to']));
+    const buyApproval = approvalOf(await buy(task, 500, ['amountMinor']));
+    // The sends last, so that what follows happens well within their window.
     const subjects = Array.from({ length: sends }, (_, n) => `${prefix} ${n + 1}`);
     const held = (await Promise.all(subjects.map((subject) => send(task, subject)))).map(
       admittedId,
     );
-    const sendApproval = approvalOf(await send(task, `${prefix} approved`, ['to']));
-    const buyApproval = approvalOf(await buy(task, 500, ['amountMinor']));
-    // Before anything is done: the sends are held, not sent.
-    expect(await standings(task, held)).toEqual(held.map(() => 'scheduled'));
+    await mustBeHeld(task, held);
     const approvals = [sendApproval.approvalId, buyApproval.approvalId];
     const ids = [...held, sendApproval.actionId, buyApproval.actionId];
     return { task, ids, approvals, purchase: buyApproval.actionId };
   }
 
-  describe('held sends: nothing leaves', () => {
-    it('stopping the task cancels its held sends and pending approvals at once; approving afterwards runs nothing', async () => {
+  // Each test has its own tenant; run together, their send windows pass at once.
+  describe.concurrent('held sends: nothing leaves', () => {
+    it('stopping the task cancels its held sends and pending approvals at once; approving afterwards runs nothing', async ({
+      expect,
+    }) => {
       const person = await platform.newPerson();
       await person.setPolicy(SENDS_ALLOWED);
       const { task, ids, approvals, purchase } = await exposure(person, 'stopped', 5);
@@ -112,13 +122,14 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       const atOnce = await person.statusesOf(task.taskId, ids);
       const approved = await Promise.all(approvals.map((id) => person.approve(id)));
       await platform.afterTheWindow();
+      const audit = await person.settled(task.taskId, ids);
       expect({
         atOnce,
         approved: approved.map(refusal),
         reachedGmail: platform.sentFrom(person.email, 'stopped'),
         merchantOrders: platform.ordersFor([purchase]).length,
         final: await person.statusesOf(task.taskId, ids),
-        audit: await person.settled(task.taskId, ids),
+        audit,
       }).toEqual({
         atOnce: ids.map(() => 'cancelled'),
         approved: ['refused', 'refused'],
@@ -129,7 +140,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       });
     });
 
-    it('pausing the tenant’s agents cancels held sends and pending approvals at once; approving during or after the pause runs nothing', async () => {
+    it('pausing the tenant’s agents cancels held sends and pending approvals at once; approving during or after the pause runs nothing', async ({
+      expect,
+    }) => {
       const person = await platform.newPerson();
       await person.setPolicy(SENDS_ALLOWED);
       const { task, ids, approvals, purchase } = await exposure(person, 'paused', 5);
@@ -143,6 +156,7 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       const afterResume = await Promise.all(approvals.map((id) => person.approve(id)));
       // A send approved after the resume would be held for the window again.
       await platform.afterTheWindow();
+      const audit = await person.settled(task.taskId, ids);
       expect({
         atOnce,
         whilePaused: whilePaused.map(refusal),
@@ -151,7 +165,7 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
         reachedGmail: platform.sentFrom(person.email, 'paused'),
         merchantOrders: platform.ordersFor([purchase]).length,
         final: await person.statusesOf(task.taskId, ids),
-        audit: await person.settled(task.taskId, ids),
+        audit,
       }).toEqual({
         atOnce: ids.map(() => 'cancelled'),
         whilePaused: ['refused', 'refused'],
@@ -164,7 +178,7 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       });
     });
 
-    it('removing the person from the tenant cancels their held sends', async () => {
+    it('removing the person from the tenant cancels their held sends', async ({ expect }) => {
       const owner = await platform.newPerson({ connect: false });
       await owner.setPolicy(SENDS_ALLOWED);
       const email = `member-${owner.userId.slice(0, 8)}@example.com`;
@@ -177,19 +191,22 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       const held = (await Promise.all(subjects.map((subject) => send(task, subject)))).map(
         admittedId,
       );
-      expect(await standings(task, held)).toEqual(held.map(() => 'scheduled'));
+      await mustBeHeld(task, held);
 
       const removed = await owner.call('DELETE', `/v1/tenant/members/${member.userId}`);
       expect(removed.status).toBe(204);
       await platform.afterTheWindow();
       // The member can no longer see the tenant: its owner reads the task's record.
-      expect({
-        reachedGmail: platform.sentFrom(member.email, 'removed'),
-        audit: await owner.settled(task.taskId, held),
-      }).toEqual({ reachedGmail: [], audit: held.map(() => 'action.cancelled') });
+      const audit = await owner.settled(task.taskId, held);
+      expect({ reachedGmail: platform.sentFrom(member.email, 'removed'), audit }).toEqual({
+        reachedGmail: [],
+        audit: held.map(() => 'action.cancelled'),
+      });
     });
 
-    it('counts held sends against maxActions and the tenant’s hourly cap (the issue’s case)', async () => {
+    it('counts held sends against maxActions and the tenant’s hourly cap (the issue’s case)', async ({
+      expect,
+    }) => {
       const person = await platform.newPerson();
       await person.setPolicy(`${SENDS_ALLOWED}\n${HOURLY_CAP}`);
       const first = await person.startTask([SEND], { maxActions: 2 });
@@ -202,14 +219,12 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       await platform.afterTheWindow();
       const [one, two] = [tally(firstAnswers), tally(secondAnswers)];
       const ids = [...one.admitted, ...two.admitted].map((answer) => answer.actionId);
+      await person.settled([first.taskId, second.taskId], ids);
       expect({
         first: { held: one.admitted.length, refusals: one.refusals },
         second: { held: two.admitted.length, refusals: two.refusals },
         reachedGmail: platform.sentFrom(person.email, 'limited').sort(),
-        final: [
-          ...(await person.statusesOf(first.taskId, ids)),
-          ...(await person.statusesOf(second.taskId, ids)),
-        ].filter((status) => status !== 'missing'),
+        final: await person.statusesOf([first.taskId, second.taskId], ids),
       }).toEqual({
         first: { held: 2, refusals: { ACTION_NOT_ALLOWED: 4 } },
         second: { held: 1, refusals: { POLICY_DENIED: 2 } },
@@ -218,7 +233,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       });
     });
 
-    it('holds 50 simultaneous sends to maxActions, and 50 from two tasks to the hourly cap', async () => {
+    it('holds 50 simultaneous sends to maxActions, and 50 from two tasks to the hourly cap', async ({
+      expect,
+    }) => {
       const subject = (n: number) => `flood ${n}`;
       const heldSubjects = (answers: ExecuteAnswer[]) =>
         answers.flatMap((answer, n) => (answer.ok ? [subject(n)] : [])).sort();
@@ -231,12 +248,27 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       const tasks = [await rated.startTask([SEND]), await rated.startTask([SEND])];
       const two = await platform.agent.flood(FLOOD, (n) => send(tasks[n % 2]!, subject(n)));
       await platform.afterTheWindow();
+      const ids = (answers: ExecuteAnswer[]) =>
+        tally(answers).admitted.map((answer) => answer.actionId);
+      await capped.settled(task.taskId, ids(one));
+      await rated.settled(
+        tasks.map((t) => t.taskId),
+        ids(two),
+      );
       expect({
         maxActions: { held: tally(one).admitted.length, refusals: tally(one).refusals },
         hourlyCap: { held: tally(two).admitted.length, refusals: tally(two).refusals },
+        final: [
+          ...(await capped.statusesOf(task.taskId, ids(one))),
+          ...(await rated.statusesOf(
+            tasks.map((t) => t.taskId),
+            ids(two),
+          )),
+        ],
       }).toEqual({
         maxActions: { held: 2, refusals: { ACTION_NOT_ALLOWED: FLOOD - 2 } },
         hourlyCap: { held: 3, refusals: { POLICY_DENIED: FLOOD - 3 } },
+        final: Array.from({ length: 5 }, () => 'completed'),
       });
       // Exactly the sends admitted reached Gmail, and nothing else.
       expect(platform.sentFrom(capped.email, 'flood').sort()).toEqual(heldSubjects(one));
@@ -244,7 +276,8 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
     });
   });
 
-  describe(`${FLOOD} simultaneous requests against every limit, ${RUNS} runs each`, () => {
+  // The tests run together (each run is its own person's), as several agents would at once.
+  describe.concurrent('50 simultaneous requests against every limit, 20 runs each', () => {
     /** One flood: how many were admitted, how the rest were refused, what it cost. */
     interface Run {
       admitted: number;
@@ -313,7 +346,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       return runs;
     }
 
-    it('maxActions=3: exactly 3 of 50 simultaneous reads run, the rest are refused ACTION_NOT_ALLOWED', async () => {
+    it('maxActions=3: exactly 3 of 50 simultaneous reads run, the rest are refused ACTION_NOT_ALLOWED', async ({
+      expect,
+    }) => {
       const runs = await floods('maxActions=3, 50 reads', { admitted: 3 }, async () => {
         const person = await platform.newPerson();
         const task = await person.startTask([READ], { maxActions: 3 });
@@ -335,7 +370,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       [1_000, 1],
       [300, 3],
     ] as const) {
-      it(`a task’s spend limit of 1000: exactly ${fits} of 50 simultaneous purchases of ${amount} admitted; all approved, the merchant takes ${fits * amount}`, async () => {
+      it(`a task’s spend limit of 1000: exactly ${fits} of 50 simultaneous purchases of ${amount} admitted; all approved, the merchant takes ${fits * amount}`, async ({
+        expect,
+      }) => {
         const runs = await floods(
           `spend limit 1000, 50 purchases of ${amount}`,
           { admitted: fits, spendMinor: 1_000 },
@@ -359,7 +396,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       });
     }
 
-    it('a tenant’s hourly cap of 3: exactly 3 of 50 simultaneous sends are held, the rest are refused POLICY_DENIED', async () => {
+    it('a tenant’s hourly cap of 3: exactly 3 of 50 simultaneous sends are held, the rest are refused POLICY_DENIED', async ({
+      expect,
+    }) => {
       const runs = await floods('hourly cap 3, 50 sends', { admitted: 3 }, async () => {
         const person = await platform.newPerson();
         await person.setPolicy(`${SENDS_ALLOWED}\n${HOURLY_CAP}`);
@@ -382,7 +421,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       );
     });
 
-    it('a tenant’s hourly cap of 3: exactly 3 of 50 simultaneous reads from two tasks of one person run, the rest are refused POLICY_DENIED', async () => {
+    it('a tenant’s hourly cap of 3: exactly 3 of 50 simultaneous reads from two tasks of one person run, the rest are refused POLICY_DENIED', async ({
+      expect,
+    }) => {
       const runs = await floods(
         'hourly cap 3, 50 reads from two tasks',
         { admitted: 3 },
@@ -405,7 +446,9 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       );
     });
 
-    it('a tenant’s daily spend cap of 1000: exactly 3 of 50 simultaneous purchases of 300 from two tasks admitted; all approved, the merchant takes 900', async () => {
+    it('a tenant’s daily spend cap of 1000: exactly 3 of 50 simultaneous purchases of 300 from two tasks admitted; all approved, the merchant takes 900', async ({
+      expect,
+    }) => {
       const runs = await floods(
         'daily spend cap 1000, 50 purchases of 300 from two tasks',
         { admitted: 3, spendMinor: 1_000 },
@@ -456,10 +499,11 @@ describe('a hostile agent with the agent’s credential (issue 12)', { timeout: 
       expect(await standings(task, held.slice(0, 1))).toEqual(['CAPABILITY_EXPIRED']);
 
       await platform.afterTheWindow();
+      const audit = await person.settled(task.taskId, held);
       expect({
         reachedGmail: platform.sentFrom(person.email, 'expired'),
         final: await person.statusesOf(task.taskId, held),
-        audit: await person.settled(task.taskId, held),
+        audit,
       }).toEqual({
         reachedGmail: [],
         final: held.map(() => 'cancelled'),
