@@ -15,11 +15,22 @@ import { defineRoute } from './http-route.js';
  * timeline, stopping it, the tenant's agent switch and the tenant's model settings.
  */
 
+/**
+ * How a task's actions were chosen: read from the person's request (`derived`, least privilege),
+ * listed by an API client driving the task itself (`listed`), or chosen broad by an owner or
+ * admin (`broad`, recorded).
+ */
+export const TASK_SCOPES = ['derived', 'listed', 'broad'] as const;
+
+/** An action a request in words asks for, and the words that ask for it. */
+export const derivedActionSchema = z.object({ action: z.string(), because: z.string() });
+
 export const taskViewSchema = z.object({
   id: z.uuid(),
   userId: userIdSchema,
   title: z.string(),
   actions: z.array(z.string()),
+  scope: z.enum(TASK_SCOPES),
   connectionId: connectionIdSchema.nullable(),
   limits: capabilityLimitsSchema,
   status: z.enum(['running', 'stopped', 'expired']),
@@ -43,17 +54,36 @@ export const startTask = defineRoute({
   summary:
     'Starts a task: mints the capability the agent acts under (these actions, this account, these limits, until it expires).',
   access: actors,
-  body: z.strictObject({
-    title: z.string().trim().min(1).max(500),
-    actions: z.array(actionTypeSchema).min(1).max(50),
-    connectionId: connectionIdSchema.optional(),
-    limits: capabilityLimitsSchema.default({}),
-    ttlMinutes: z.number().int().min(5).max(1440).default(60),
-    /** The request in the person's words: the agent works on it under the task's capability. */
-    request: z.string().trim().min(1).max(4000).optional(),
-    /** The person's time zone (IANA), so the agent reads "tomorrow" as they mean it. */
-    timeZone: z.string().max(64).optional(),
-  }),
+  body: z
+    .strictObject({
+      title: z.string().trim().min(1).max(500),
+      /**
+       * With a request: at most these (the request decides which); with `scope: 'broad'`
+       * exactly these. Without a request (an API client drives the task): exactly these.
+       */
+      actions: z.array(actionTypeSchema).min(1).max(50).optional(),
+      connectionId: connectionIdSchema.optional(),
+      limits: capabilityLimitsSchema.default({}),
+      ttlMinutes: z.number().int().min(5).max(1440).default(60),
+      /** The request in the person's words: the agent works on it under the task's capability. */
+      request: z.string().trim().min(1).max(4000).optional(),
+      /** The person's time zone (IANA), so the agent reads "tomorrow" as they mean it. */
+      timeZone: z.string().max(64).optional(),
+      /** `broad`: the listed actions whatever the request asks (owners and admins, recorded). */
+      scope: z.enum(['derived', 'broad']).default('derived'),
+    })
+    .superRefine((body, context) => {
+      if (body.actions === undefined && (body.request === undefined || body.scope === 'broad')) {
+        context.addIssue({
+          code: 'custom',
+          path: ['actions'],
+          message:
+            body.scope === 'broad'
+              ? 'a broad capability lists its actions'
+              : 'list the actions, or give the request in words',
+        });
+      }
+    }),
   outcome: {
     kind: 'json',
     status: 201,
@@ -72,6 +102,27 @@ export const startTask = defineRoute({
     'UNAVAILABLE',
   ],
   rateLimitPerMinute: 60,
+});
+
+export const previewTask = defineRoute({
+  id: 'tasks.preview',
+  method: 'POST',
+  path: '/v1/tasks/preview',
+  summary:
+    'What a task in words would be allowed to do, and which words ask for each action, before it starts (nothing is started or recorded).',
+  access: actors,
+  body: z.strictObject({
+    request: z.string().trim().min(1).max(4000),
+    /** At most these, as on start. */
+    actions: z.array(actionTypeSchema).min(1).max(50).optional(),
+  }),
+  outcome: {
+    kind: 'json',
+    status: 200,
+    schema: z.object({ actions: z.array(derivedActionSchema) }),
+  },
+  errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'ACTION_UNKNOWN'],
+  rateLimitPerMinute: 120,
 });
 
 export const listTasks = defineRoute({

@@ -6,7 +6,8 @@ import { sql, type Kysely } from '@heroagent/db';
  * keeps the values of its parameters that did not come from the person — the gateway's own
  * finding, with the agent's declaration added — so every later decision on it (running it after
  * its approval, releasing a held send, the policy simulator) sees the same. A task keeps the
- * address of the account it acts through: the person's own address is theirs to write to.
+ * address of the account it acts through (the person's own address is theirs to write to) and
+ * how its actions were chosen.
  *
  * Frozen: it never imports application code.
  */
@@ -19,6 +20,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
   await sql`alter table actions add column untrusted jsonb not null default '[]'`.execute(db);
   await sql`alter table tasks add column account text check (length(account) <= 320)`.execute(db);
+  // How its actions were chosen: from the person's words, listed by an API client, or broad.
+  await sql`
+    alter table tasks add column scope text not null default 'listed'
+      check (scope in ('derived', 'listed', 'broad'))
+  `.execute(db);
   // Held actions are found by task and by person when a stop, a pause or a removal cancels them.
   await sql`
     create index actions_held on actions (tenant_id, user_id, task_id)

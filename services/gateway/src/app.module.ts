@@ -16,6 +16,7 @@ import { CancelHeldActions } from './actions/cancel-held-actions.js';
 import { ResumeAction } from './actions/resume-action.js';
 import { TaskContentRepository } from './actions/task-content.repository.js';
 import { RefusalTally } from './tasks/refusal-tally.js';
+import { StartTask } from './tasks/start-task.js';
 import { StopTask } from './tasks/stop-task.js';
 import { SwitchAgents } from './tasks/switch-agents.js';
 import { ActionConnectors } from './actions/action-connectors.js';
@@ -195,6 +196,7 @@ export class AppModule {
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
     const taskEvents = new TaskEventsRepository(db);
+    const handOff = new AgentHandOff(agent, agentSettings, tasks, stopTask, logger);
     const approvalsService = new ApprovalsService(
       approvals,
       actions,
@@ -233,8 +235,9 @@ export class AppModule {
       [TaskEventsRepository, taskEvents],
       [AgentClient, agent],
       [AgentSettingsRepository, agentSettings],
-      [AgentHandOff, new AgentHandOff(agent, agentSettings, tasks, stopTask, logger)],
+      [AgentHandOff, handOff],
       [StopTask, stopTask],
+      [StartTask, new StartTask(tasks, capabilities, vault, audit, handOff)],
       [SwitchAgents, new SwitchAgents(tasks, cancelHeld, audit)],
       [CancelHeldActions, cancelHeld],
       [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],

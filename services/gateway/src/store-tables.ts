@@ -104,6 +104,12 @@ export interface GatewayDatabase {
     summary: string | null;
     /** The address of the connected account the task acts through. */
     account: string | null;
+    /** How its actions were chosen: from the request, listed by an API client, or broad. */
+    scope: ColumnType<
+      'derived' | 'listed' | 'broad',
+      'derived' | 'listed' | 'broad' | undefined,
+      never
+    >;
   };
   /** A task's timeline as the agent reported it: `body` is the event without kind, seq and at. */
   task_events: {

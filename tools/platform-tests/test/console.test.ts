@@ -88,7 +88,9 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
     );
     await page.goto('/#/tasks');
     await page.getByLabel('What should it do?').fill(`What is on my calendar on ${day}?`);
-    await page.getByLabel('List events').check();
+    // Before it starts, the page shows what the words ask for: reading the calendar, no more.
+    await page.getByTestId('task-may').getByText('List events').waitFor();
+    await expect(page.getByTestId('task-may').innerText()).resolves.not.toMatch(/Send|Create/);
     await page.getByLabel('Through the account').selectOption({ label: ME });
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByText('To see what is on that day.').waitFor();
@@ -150,7 +152,9 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
     await expect(card.getByLabel(/Exact parameters/).innerText()).resolves.toContain(
       'dana@partner.example',
     );
-    await expect(card.innerText()).resolves.toMatch(/you did not name dana@partner.example; it was first seen in a mail/);
+    await expect(card.innerText()).resolves.toMatch(
+      /you did not name dana@partner.example; it was first seen in a mail/,
+    );
     await screenshot(page, 'approval-pending');
     await card.getByRole('button', { name: 'Approve' }).click();
     await page

@@ -2,30 +2,47 @@ import type {
   listMyConnections,
   listTaskEvents,
   listTasks,
+  previewTask,
   RouteResponse,
   startTask,
   TaskEvent,
 } from '@heroagent/contracts';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { href } from '../router.js';
-import { canOversee, useSession } from '../session.js';
+import { canManage, canOversee, useSession } from '../session.js';
 import { ErrorNote, Loading, Notice, Page, Time, useAction, useLoad } from '../ui.js';
 
 type TaskView = RouteResponse<typeof listTasks>['tasks'][number];
 
-/** What a task may do, as people choose it when they start one. */
+/** Every action, as an owner or admin chooses them for a broad capability. */
 const ACTION_CHOICES = [
   ['gmail.messages.search', 'Search mail'],
   ['gmail.messages.read', 'Read mail'],
   ['gmail.drafts.create', 'Write drafts'],
   ['gmail.messages.send', 'Send mail'],
+  ['gmail.messages.label', 'Label mail'],
+  ['gmail.messages.archive', 'Archive mail'],
+  ['gmail.messages.trash', 'Trash mail'],
   ['calendar.freebusy', 'See free/busy'],
   ['calendar.events.list', 'List events'],
   ['calendar.events.create', 'Create events'],
   ['calendar.events.update', 'Change events'],
+  ['calendar.events.delete', 'Delete events'],
   ['purchase.create', 'Buy'],
 ] as const;
+
+const LABELS: Readonly<Record<string, string>> = Object.fromEntries(ACTION_CHOICES);
+
+/** The request as it settles: what the preview is asked about, not every keystroke. */
+function useSettled(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
 
 export function Tasks() {
   const session = useSession();
@@ -84,17 +101,25 @@ export function Tasks() {
 }
 
 function StartTask(props: { onStarted: () => void }) {
+  const session = useSession();
   const connections = useLoad(
     () => api<RouteResponse<typeof listMyConnections>>('GET', '/v1/connections'),
     [],
   );
   const [request, setRequest] = useState('');
-  const [actions, setActions] = useState<string[]>([
-    'gmail.messages.search',
-    'gmail.messages.read',
-  ]);
+  const [broad, setBroad] = useState(false);
+  const [actions, setActions] = useState<string[]>([]);
   const [connectionId, setConnectionId] = useState('');
   const action = useAction();
+  const asked = useSettled(request.trim(), 300);
+  // What the words ask for, from the gateway, before anything starts.
+  const preview = useLoad(
+    () =>
+      asked === ''
+        ? Promise.resolve(undefined)
+        : api<RouteResponse<typeof previewTask>>('POST', '/v1/tasks/preview', { request: asked }),
+    [asked],
+  );
   const working = (connections.data?.connections ?? []).filter((c) => c.health === 'working');
   const submit = (event: Event) => {
     event.preventDefault();
@@ -102,7 +127,7 @@ function StartTask(props: { onStarted: () => void }) {
       const started = await api<RouteResponse<typeof startTask>>('POST', '/v1/tasks', {
         title: request.slice(0, 120),
         request,
-        actions,
+        ...(broad ? { scope: 'broad', actions } : {}),
         ...(connectionId === '' ? {} : { connectionId }),
         timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       });
@@ -123,25 +148,55 @@ function StartTask(props: { onStarted: () => void }) {
         value={request}
         onInput={(event) => setRequest(event.currentTarget.value)}
       />
-      <fieldset>
-        <legend>It may</legend>
-        {ACTION_CHOICES.map(([type, label]) => (
-          <label key={type} class="check">
+      <section aria-labelledby="task-may" aria-live="polite">
+        <h3 id="task-may">It may</h3>
+        {asked === '' ? (
+          <p class="muted">Describe the task to see what it may do: only what your words ask.</p>
+        ) : preview.data === undefined ? (
+          <Loading what="what it may do" />
+        ) : (
+          <ul data-testid="task-may">
+            {preview.data.actions.map((derived) => (
+              <li key={derived.action}>
+                {LABELS[derived.action] ?? derived.action}{' '}
+                <span class="muted">— {derived.because}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <ErrorNote error={preview.error} />
+      </section>
+      {canManage(session) ? (
+        <fieldset>
+          <legend>Broad capability</legend>
+          <label class="check">
             <input
               type="checkbox"
-              checked={actions.includes(type)}
-              onChange={(event) =>
-                setActions(
-                  event.currentTarget.checked
-                    ? [...actions, type]
-                    : actions.filter((chosen) => chosen !== type),
-                )
-              }
+              checked={broad}
+              onChange={(event) => setBroad(event.currentTarget.checked)}
             />
-            {label}
+            Let it do more than its words ask (recorded)
           </label>
-        ))}
-      </fieldset>
+          {broad
+            ? ACTION_CHOICES.map(([type, label]) => (
+                <label key={type} class="check">
+                  <input
+                    type="checkbox"
+                    checked={actions.includes(type)}
+                    onChange={(event) =>
+                      setActions(
+                        event.currentTarget.checked
+                          ? [...actions, type]
+                          : actions.filter((chosen) => chosen !== type),
+                      )
+                    }
+                  />
+                  {label}
+                </label>
+              ))
+            : null}
+        </fieldset>
+      ) : null}
       <label for="task-connection">Through the account</label>
       <select
         id="task-connection"
@@ -155,7 +210,7 @@ function StartTask(props: { onStarted: () => void }) {
           </option>
         ))}
       </select>
-      <button type="submit" disabled={action.busy || actions.length === 0}>
+      <button type="submit" disabled={action.busy || (broad && actions.length === 0)}>
         Start
       </button>
       <ErrorNote error={action.error} />
@@ -203,7 +258,18 @@ export function TaskDetail(props: { id: string }) {
           <dt>Asked</dt>
           <dd>{task.request ?? '(driven by an API client)'}</dd>
           <dt>May</dt>
-          <dd>{task.actions.join(', ')}</dd>
+          <dd>
+            {task.actions.join(', ')}{' '}
+            <span class="muted">
+              (
+              {task.scope === 'derived'
+                ? 'what its words ask'
+                : task.scope === 'broad'
+                  ? 'a broad capability an owner or admin chose'
+                  : 'listed by the API client driving it'}
+              )
+            </span>
+          </dd>
           <dt>Task</dt>
           <dd>{task.status}</dd>
           <dt>Agent</dt>

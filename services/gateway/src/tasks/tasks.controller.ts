@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import {
   actionDefinition,
@@ -7,16 +6,16 @@ import {
   getAgentsSwitch,
   listTasks,
   pauseAgents,
+  previewTask,
   resumeAgents,
   startTask,
   stopTask,
   type RouteResponse,
 } from '@heroagent/contracts';
-import { AuditRecorder } from '../audit/audit-recorder.js';
-import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
 import { AgentHandOff } from './agent-hand-off.js';
-import { Capabilities } from './capabilities.js';
+import { chooseActions } from './derive-actions.js';
+import { StartTask } from './start-task.js';
 import { StopTask } from './stop-task.js';
 import { SwitchAgents } from './switch-agents.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
@@ -27,6 +26,7 @@ function taskView(row: TaskRow, now: Date) {
     userId: row.user_id,
     title: row.title,
     actions: row.actions,
+    scope: row.scope,
     connectionId: row.connection_id,
     limits: capabilityLimitsSchema.parse(row.limits),
     status: row.status === 'running' && row.expires_at <= now ? ('expired' as const) : row.status,
@@ -51,85 +51,30 @@ function taskView(row: TaskRow, now: Date) {
 export class TasksController {
   constructor(
     @Inject(TasksRepository) private readonly tasks: TasksRepository,
-    @Inject(Capabilities) private readonly capabilities: Capabilities,
-    @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
-    @Inject(AuditRecorder) private readonly audit: AuditRecorder,
     @Inject(AgentHandOff) private readonly agent: AgentHandOff,
+    @Inject(StartTask) private readonly startTask: StartTask,
     @Inject(StopTask) private readonly stopTask: StopTask,
     @Inject(SwitchAgents) private readonly switchAgents: SwitchAgents,
   ) {}
 
   @Route(startTask)
   async start(@EdgeOf() edge: Edge<typeof startTask>): Promise<RouteResponse<typeof startTask>> {
+    const { task, capability } = await this.startTask.execute(inTenant(edge), edge.input.body);
+    return { task: taskView(task, new Date()), capability };
+  }
+
+  /** What a task in words may do, and why, before it starts: nothing is started or recorded. */
+  @Route(previewTask)
+  preview(@EdgeOf() edge: Edge<typeof previewTask>): RouteResponse<typeof previewTask> {
     const session = inTenant(edge);
-    const { title, actions, connectionId, limits, ttlMinutes, request, timeZone } = edge.input.body;
-    const unknown = actions.filter((type) => actionDefinition(type) === undefined);
+    const unknown = (edge.input.body.actions ?? []).filter(
+      (type) => actionDefinition(type) === undefined,
+    );
     if (unknown.length > 0) {
       throw new ContractError('ACTION_UNKNOWN', `no such action: ${unknown.join(', ')}`);
     }
-    if (await this.tasks.paused(session.tenant.id)) {
-      throw new ContractError('TENANT_PAUSED', "this tenant's agents are paused");
-    }
-    let account: string | null = null;
-    if (connectionId !== undefined) {
-      const mine = await this.vault.list(session.tenant.id, session.userId);
-      const connection = mine.find((candidate) => candidate.id === connectionId);
-      if (connection === undefined || connection.status === 'revoked') {
-        throw new ContractError('CONNECTION_NOT_FOUND', 'you have no such connected account');
-      }
-      // The person's own address: theirs to write to, whatever the agent read.
-      account = connection.account.toLowerCase();
-    }
-    const now = new Date();
-    const taskId = randomUUID();
-    const expiresAt = new Date(now.getTime() + ttlMinutes * 60_000);
-    const { token, claims } = this.capabilities.mint(
-      {
-        tenantId: session.tenant.id,
-        userId: session.userId,
-        taskId,
-        actions: [...new Set(actions)],
-        ...(connectionId === undefined ? {} : { connectionId }),
-        limits,
-        expiresAt: expiresAt.toISOString(),
-      },
-      now,
-    );
-    const row = await this.tasks.create(
-      {
-        id: taskId,
-        tenant_id: session.tenant.id,
-        user_id: session.userId,
-        title,
-        actions: claims.actions,
-        connection_id: connectionId ?? null,
-        limits,
-        capability_id: claims.id,
-        expires_at: expiresAt,
-        request: request ?? null,
-        time_zone: timeZone ?? null,
-        account,
-      },
-      this.audit.within({
-        tenantId: session.tenant.id,
-        name: 'task.started',
-        actor: { type: 'user', id: session.userId },
-        userId: session.userId,
-        taskId,
-        outcome: 'success',
-        data: {
-          capabilityId: claims.id,
-          actions: claims.actions,
-          connectionId: connectionId ?? null,
-          limits: limits,
-          expiresAt: claims.expiresAt,
-        },
-      }),
-    );
-    this.audit.committed();
-    if (row.request === null) return { task: taskView(row, now), capability: token };
-    const handed = await this.agent.start({ ...row, request: row.request }, token);
-    return { task: taskView(handed, now), capability: token };
+    const chosen = chooseActions({ ...edge.input.body, scope: 'derived' }, session.tenant.role);
+    return { actions: chosen.derived };
   }
 
   @Route(listTasks)

@@ -1,0 +1,166 @@
+import { ContractError } from '@heroagent/contracts';
+
+/**
+ * Least privilege by default (DESIGN.md): the actions a task in words may take are read from the
+ * person's request alone, before the agent has read anything, so content can never widen them —
+ * a task that asks to read cannot trash, one about the calendar cannot send mail. Each action is
+ * granted for words of the request, quoted back as the reason, so the person sees (and the
+ * console shows, before the task starts) what the task may do and why. Pure.
+ */
+
+/** An action the request asks for, and the words that ask for it. */
+export interface DerivedAction {
+  readonly action: string;
+  readonly because: string;
+}
+
+interface Rule {
+  readonly actions: readonly string[];
+  /** The words that grant it; the first that matches is quoted. */
+  readonly words: RegExp;
+  /** Only in this domain (the request must be about mail, or about the calendar). */
+  readonly domain?: 'mail' | 'calendar';
+}
+
+// What makes a request about mail, or about the calendar. An address alone makes it about mail
+// only when nothing speaks of the calendar (an invitation names addresses too).
+const MAIL =
+  /\b(e-?mails?|mails?|inbox|messages?|repl(?:y|ies|ied)|respond|forward\w*|newsletters?|threads?|senders?|gmail|spam|junk|wrote|written|sent me|unread|attachments?|subject|send (?:\w+ )?(?:a |an |the )?(?:note|message|mail|e-?mail|summary|reply))\b/;
+const ADDRESS = /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/;
+// A day or a time makes a request about the calendar only when nothing speaks of mail.
+const WHEN =
+  /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week|this week|\d{4}-\d\d-\d\d)\b/;
+const CALENDAR =
+  /\b(calendar|meetings?|meet|events?|schedul\w*|slots?|free|busy|availability|available|appointments?|invit\w*|book\w*|agenda|standups?|calls?|lunch|dinner|1:1|one-on-ones?|reschedul\w*|postpone\w*|minutes with|hours? with|\d{1,2}(?::\d\d)?\s?(?:am|pm)|\d{1,2}:\d\d)\b/;
+
+const RULES: readonly Rule[] = [
+  {
+    actions: ['gmail.messages.send'],
+    words:
+      /\b(repl(?:y|ies)|respond|forward|answer|confirm|notify|e-?mail (?:me|him|her|them|[a-z0-9._%+-]+@\S+)|write (?:back )?to|let \w+ know|tell (?!me\b)\w+|send(?![^.]*\binvit))\b/,
+  },
+  { actions: ['gmail.drafts.create'], words: /\b(drafts?|prepare a (?:reply|mail|message))\b/ },
+  {
+    actions: ['gmail.messages.archive'],
+    words: /\b(archiv\w*|clean up|clear out)\b/,
+    domain: 'mail',
+  },
+  {
+    actions: ['gmail.messages.trash'],
+    words: /\b(trash|delete|remove|bin|get rid of|throw away)\b/,
+    domain: 'mail',
+  },
+  {
+    actions: ['gmail.messages.label'],
+    words: /\b(label\w*|tag\w*|star\w*|mark\w*|flag\w*|file (?:it|them|under)|categori[sz]e)\b/,
+    domain: 'mail',
+  },
+  {
+    actions: ['calendar.events.create'],
+    words:
+      /\b(schedule|book|invite|set up|arrange|organi[sz]e|plan|add|create|put|block)\b|\bsend (?:\w+ )*?(?:an? )?invit\w*/,
+    domain: 'calendar',
+  },
+  {
+    actions: ['calendar.events.update'],
+    words:
+      /\b(move|reschedul\w*|change|rename|update|shift|postpone\w*|push|extend|shorten|(?:invite|add) \w+ to (?:my|the))\b/,
+    domain: 'calendar',
+  },
+  {
+    actions: ['calendar.events.delete'],
+    words: /\b(cancel|delete|remove|drop|clear)\b/,
+    domain: 'calendar',
+  },
+  { actions: ['purchase.create'], words: /\b(buy|order|purchase|pay for|check out)\b/ },
+];
+
+const SEND_ONLY = /\bsend(?![^.]*\binvit)\b/;
+const MAIL_READS = ['gmail.messages.search', 'gmail.messages.read'];
+const CALENDAR_READS = ['calendar.events.list', 'calendar.freebusy'];
+
+/** The actions a request in words asks for, each with the words that ask for it. */
+export function deriveActions(request: string): DerivedAction[] {
+  const text = request.toLowerCase();
+  const strongCalendar = CALENDAR.exec(text)?.[0];
+  const mail =
+    MAIL.exec(text)?.[0] ?? (strongCalendar === undefined ? ADDRESS.exec(text)?.[0] : undefined);
+  const calendar = strongCalendar ?? (mail === undefined ? WHEN.exec(text)?.[0] : undefined);
+  const about = { mail, calendar };
+  // Asked for a draft, the words of a reply or a forward describe the draft: only "send" sends.
+  const drafting = /\b(drafts?|prepare a (?:reply|mail|message))\b/.test(text);
+  const derived = new Map<string, string>();
+  const grant = (actions: readonly string[], because: string) => {
+    for (const action of actions) if (!derived.has(action)) derived.set(action, because);
+  };
+  for (const rule of RULES) {
+    if (rule.domain !== undefined && about[rule.domain] === undefined) continue;
+    const pattern =
+      drafting && rule.actions.includes('gmail.messages.send') ? SEND_ONLY : rule.words;
+    const words = pattern.exec(text)?.[0];
+    if (words !== undefined) grant(rule.actions, `"${words.trim()}"`);
+  }
+  // Writing to, or about, mail needs finding and reading it; so does a request about mail, or a
+  // purchase of something a mail recommends. The same for the calendar.
+  const writesMail = [...derived.keys()].some((action) => action.startsWith('gmail.'));
+  if (about.mail !== undefined || writesMail) {
+    grant(
+      MAIL_READS,
+      about.mail === undefined ? 'to find what it writes about' : `"${about.mail}"`,
+    );
+  }
+  const writesCalendar = [...derived.keys()].some((action) => action.startsWith('calendar.'));
+  if (about.calendar !== undefined || writesCalendar) {
+    grant(
+      CALENDAR_READS,
+      about.calendar === undefined ? 'to see the calendar it changes' : `"${about.calendar}"`,
+    );
+  }
+  // A request that names nothing HeroAgent can do may still be answered from reading.
+  if (derived.size === 0) {
+    grant([...MAIL_READS, ...CALENDAR_READS], 'nothing more specific was asked: reading only');
+  }
+  return [...derived].map(([action, because]) => ({ action, because }));
+}
+
+/** How a task's actions were chosen (see the task routes' `scope`). */
+export type TaskScope = 'derived' | 'listed' | 'broad';
+
+/**
+ * The actions a new task may take. With a request in words: what the request asks for, within
+ * the actions listed if any — or, with `broad`, the listed ones (an owner's or admin's explicit
+ * choice). Without a request an API client drives the task: the listed ones. Refuses a broad
+ * capability to anyone else, and a request that asks for none of the listed actions.
+ */
+export function chooseActions(
+  asked: {
+    readonly request?: string | undefined;
+    readonly actions?: readonly string[] | undefined;
+    readonly scope: 'derived' | 'broad';
+  },
+  role: 'owner' | 'admin' | 'member' | 'auditor',
+): { actions: string[]; scope: TaskScope; derived: DerivedAction[] } {
+  const listed = [...new Set(asked.actions ?? [])];
+  if (asked.request === undefined) return { actions: listed, scope: 'listed', derived: [] };
+  const derived = deriveActions(asked.request);
+  if (asked.scope === 'broad') {
+    if (role !== 'owner' && role !== 'admin') {
+      throw new ContractError(
+        'FORBIDDEN',
+        'only an owner or admin may give a task a broad capability',
+      );
+    }
+    return { actions: listed, scope: 'broad', derived };
+  }
+  const within =
+    asked.actions === undefined ? derived : derived.filter((d) => listed.includes(d.action));
+  if (within.length === 0) {
+    throw new ContractError('INVALID_REQUEST', 'the request asks for none of the listed actions', [
+      {
+        path: 'body.actions',
+        message: `the request asks for ${derived.map((d) => d.action).join(', ')}`,
+      },
+    ]);
+  }
+  return { actions: within.map((d) => d.action), scope: 'derived', derived: within };
+}
