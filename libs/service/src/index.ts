@@ -11,6 +11,10 @@ export {
   commonEnvSchema,
   commonConfig,
   schemaNameSchema,
+  migrateConfigSchema,
+  loadMigrateConfig,
+  jobRoleVariable,
+  type MigrateConfig,
   type CommonConfig,
   type NatsConfig,
   type DatabaseConfig,
@@ -41,5 +45,6 @@ export {
   type RunningService,
   type ServiceRuntime,
 } from './run.js';
+export { migrateService, runMigrateStep } from './migrate.js';
 export { PLATFORM_VERSION } from './version.js';
 export { bootstrapTelemetry } from './bootstrap-telemetry.js';
