@@ -42,6 +42,7 @@ export {
   startService,
   runService,
   openServiceDatabase,
+  openJobDatabase,
   type RunningService,
   type ServiceRuntime,
 } from './run.js';

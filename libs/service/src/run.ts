@@ -50,6 +50,34 @@ export async function openServiceDatabase(options: {
   }
 }
 
+/**
+ * Opens the connection of one of a service's cross-tenant jobs (the gateway's outbox relay, its
+ * sweepers): a login role of its own, checked like the runtime role (`UNSAFE_ROLE`), whose reach
+ * is only what the migrations grant it and the row policies that name it.
+ */
+export async function openJobDatabase(options: {
+  service: ServiceName;
+  job: string;
+  schema: string;
+  url: string;
+  logger: Logger;
+}): Promise<Kysely<unknown>> {
+  const db = createDatabase<unknown>({
+    connectionString: options.url,
+    schema: options.schema,
+    applicationName: `heroagent-${options.service}-${options.job}`,
+    maxConnections: 2,
+  });
+  try {
+    const role = await checkServiceRole(db, options.schema);
+    options.logger.info({ job: options.job, role }, 'job database role checked');
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
 /** A service started in this process. */
 export interface RunningService {
   readonly app: INestMicroservice;

@@ -1,2 +1,3 @@
 export { startAudit } from './audit.js';
 export { auditConfigSchema, type AuditConfig } from './config.js';
+export { migrations } from '../migrations/index.js';

@@ -24,6 +24,7 @@ import {
   parseConfig,
 } from '@heroagent/service';
 import { natsPassword, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
+import { migrations } from '../migrations/index.js';
 
 const CONFIG = fileURLToPath(new URL('../../../deploy/nats/heroagent.conf', import.meta.url));
 const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
@@ -76,6 +77,7 @@ export async function startAuditFixture(): Promise<AuditFixture> {
   });
   const database = await createTestDatabase();
   const service = await database.provisionService('audit');
+  await service.migrate(migrations);
   const gatewayKey = generateSigningKey();
   const auditSeed = randomBytes(32);
   const secretsKey = randomBytes(32).toString('base64url');
@@ -109,7 +111,6 @@ export async function startAuditFixture(): Promise<AuditFixture> {
         HEROAGENT_ENV: 'test',
         LOG_LEVEL: 'warn',
         DATABASE_URL: service.runtimeUrl,
-        DATABASE_MIGRATION_URL: service.ownerUrl,
         DATABASE_SCHEMA: 'audit',
         NATS_URL: nats.url,
         NATS_USER: 'audit',

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
 import { openServiceDatabase } from '@heroagent/service';
 import { createLogger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
+import { GATEWAY_JOBS } from '../src/config.js';
 import { PeopleRepository } from '../src/people/people.repository.js';
 import { csrfTokenMatches, csrfTokenOf, hashSecret } from '../src/sessions/secrets.js';
 import { SessionsRepository } from '../src/sessions/sessions.repository.js';
@@ -41,11 +42,12 @@ describe('sessions (real Postgres, a clock the test moves)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const service = await database.provisionService('gateway');
+    const service = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
+    await service.migrate(migrations);
     db = await openServiceDatabase({
       service: 'gateway',
       schema: 'gateway',
-      database: { DATABASE_URL: service.runtimeUrl, DATABASE_MIGRATION_URL: service.ownerUrl },
+      database: { DATABASE_URL: service.runtimeUrl },
       migrations,
       logger: createLogger({ service: 'gateway', level: 'silent' }),
     });

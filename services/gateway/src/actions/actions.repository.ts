@@ -74,7 +74,11 @@ const SPENDING: ActionStatus[] = ['executing', 'completed', 'approved', 'pending
 
 /** The actions agents asked for, and their outcomes. */
 export class ActionsRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The sweeper's own role: sees across tenants only the actions its sweeps are about. */
+    private readonly sweeper: Kysely<GatewayDatabase>,
+  ) {}
 
   /**
    * Records a new request, or finds the one its task's idempotency key already names (a retry).
@@ -168,7 +172,7 @@ export class ActionsRepository {
     now: Date,
     record: (row: ActionRow) => InTransaction,
   ): Promise<ActionRow[]> {
-    return withSettings(this.db, { 'app.stale_sweep': 'on' }, async (trx) => {
+    return this.sweeper.transaction().execute(async (trx) => {
       const stale = await trx
         .updateTable('actions')
         .set({
@@ -220,29 +224,29 @@ export class ActionsRepository {
    * claimed once, however many senders run.
    */
   async claimDue(now: Date, limit: number): Promise<ActionRow[]> {
-    return withSettings(this.db, { 'app.send_release': 'on' }, async (trx) => {
-      const due = await trx
-        .selectFrom('actions')
-        .select('id')
-        .where('status', '=', 'scheduled')
-        .where('release_at', '<=', now)
-        .orderBy('release_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (due.length === 0) return [];
-      return trx
-        .updateTable('actions')
-        .set({ status: 'executing', updated_at: now })
-        .where(
-          'id',
-          'in',
-          due.map((row) => row.id),
-        )
-        .returningAll()
-        .execute();
-    });
+    // The sweeper only lists due sends; each is claimed in its tenant's transaction.
+    const due = await this.sweeper
+      .selectFrom('actions')
+      .select(['id', 'tenant_id'])
+      .where('status', '=', 'scheduled')
+      .where('release_at', '<=', now)
+      .orderBy('release_at')
+      .limit(limit)
+      .execute();
+    const claimed: ActionRow[] = [];
+    for (const { id, tenant_id: tenantId } of due) {
+      const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+        trx
+          .updateTable('actions')
+          .set({ status: 'executing', updated_at: now })
+          .where('id', '=', id)
+          .where('status', '=', 'scheduled')
+          .returningAll()
+          .executeTakeFirst(),
+      );
+      if (row !== undefined) claimed.push(row);
+    }
+    return claimed;
   }
 
   /** Cancels a send still in the outbox, with its audit event; false once it has left. */
