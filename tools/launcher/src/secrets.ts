@@ -26,6 +26,8 @@ const devSecretsSchema = z.object({
   postgresSuperuserPassword: secret,
   postgresOwners: servicePasswords,
   postgresRuntimes: servicePasswords,
+  // Added with the gateway's job roles: filled in when missing.
+  postgresJobs: z.object({ gateway: z.object({ relay: secret, sweeper: secret }) }).optional(),
   nats: servicePasswords,
   keys: z.object({
     gateway: z.object({ signing: secret, sealing: secret }),
@@ -57,6 +59,7 @@ const natsPasswords = () => ({
   'vault-proxy': natsPassword(),
   audit: natsPassword(),
 });
+const jobPasswords = () => ({ gateway: { relay: password(), sweeper: password() } });
 const secretKey = () => randomBytes(32).toString('base64url');
 const seed = () => toBase64Url(exportEd25519Seed(generateSigningKey().privateKey));
 const sealing = () => toBase64Url(exportX25519PrivateKey(generateSealingKey().privateKey));
@@ -98,6 +101,7 @@ export async function loadOrCreateDevSecrets(
     postgresSuperuserPassword: password(),
     postgresOwners: passwords(),
     postgresRuntimes: passwords(),
+    postgresJobs: jobPasswords(),
     nats: natsPasswords(),
     keys: {
       gateway: { signing: seed(), sealing: sealing() },
@@ -111,13 +115,19 @@ export async function loadOrCreateDevSecrets(
 
 /**
  * Brings a secrets file written by an earlier version up to date: NATS passwords that nats-server
- * cannot read are replaced (they only live as long as one run), missing keys are generated.
+ * cannot read are replaced (they only live as long as one run), missing keys and job role passwords are generated.
  */
 async function upgrade(file: string, secrets: DevSecrets): Promise<DevSecrets> {
   const natsReadable = Object.values(secrets.nats).every((value) => NATS_PASSWORD.test(value));
-  if (natsReadable && secrets.keys.audit.secrets !== undefined) return secrets;
+  if (
+    natsReadable &&
+    secrets.keys.audit.secrets !== undefined &&
+    secrets.postgresJobs !== undefined
+  )
+    return secrets;
   const upgraded: DevSecrets = {
     ...secrets,
+    postgresJobs: secrets.postgresJobs ?? jobPasswords(),
     nats: natsReadable ? secrets.nats : natsPasswords(),
     keys: {
       ...secrets.keys,
