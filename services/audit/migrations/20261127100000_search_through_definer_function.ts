@@ -16,13 +16,19 @@ import { sql, type Kysely } from '@heroagent/db';
  *   trigger, under its tenant policy) and cannot read the table.
  * - `tenant_event_search(pattern, before_seq, by_user, max_rows)`: a SECURITY DEFINER function
  *   with a fixed search_path, returning the seqs of the current tenant's (`app.tenant_id`)
- *   matches, newest first. Its query is its own: nothing the caller writes runs inside it, and
- *   what comes out is already one tenant's. It runs as the schema owner, whom one select-only
+ *   matches, newest first. Its queries are its own: nothing the caller writes runs inside it,
+ *   and what comes out is already one tenant's. It runs as the schema owner, whom one select-only
  *   policy lets read every row: with a tenant policy in the way, Postgres would never let the
  *   ILIKE (not leakproof) use the trigram index, which is why the table exists. The function
  *   itself keeps to the tenant. Only the runtime role may execute it.
  *   (A `security_barrier` view would keep tenants apart too, but for the same reason its search
  *   could never use the index: every search would scan the tenant's whole history.)
+ * - Under forced row-level security Postgres also hides the column's statistics from the
+ *   planner for a non-leakproof operator, even from the owner: it can no longer tell a common
+ *   term (walk back from the newest events; a page fills in a few thousand rows) from a rare one
+ *   (ask the trigram index). So the function decides itself: it reads the newest events a window
+ *   at a time, sizing the next window by the matches seen so far, and turns to the index once
+ *   those say the rest are more than 20,000 events back.
  * - `quarantine` (refused events, whole, tenant ids among them) is under forced row-level
  *   security: the runtime role may add to it and no longer read it; whoever investigates reads it
  *   as an administrator.
@@ -58,22 +64,41 @@ export async function up(db: Kysely<any>): Promise<void> {
     as $$
     declare
       tenant uuid := nullif(current_setting('app.tenant_id', true), '')::uuid;
-      statement text := 'select s.seq from event_search s where s.tenant_id = $1'
-        || ' and s.search_text ilike $2';
+      wanted integer := least(greatest(coalesce(max_rows, 0), 0), 20000);
+      scope text := ' from event_search s where s.tenant_id = $1'
+        || case when by_user is null then '' else ' and s.user_id = $4' end;
+      boundary bigint := before_seq;
+      window_rows integer := 1000;
+      examined integer;
+      oldest bigint;
+      matched bigint[];
+      found integer;
     begin
-      if tenant is null or pattern is null then
+      if tenant is null or pattern is null or wanted = 0 then
         return;
       end if;
-      if before_seq is not null then
-        statement := statement || ' and s.seq < $3';
-      end if;
-      if by_user is not null then
-        statement := statement || ' and s.user_id = $4';
-      end if;
-      -- Planned for these values each time, so a rare term uses the trigram index and a common
-      -- one walks the newest first.
-      return query execute statement || ' order by s.seq desc limit $5'
-        using tenant, pattern, before_seq, by_user, least(greatest(coalesce(max_rows, 0), 0), 20000);
+      -- Walk back from the newest events a window at a time while the matches seen so far say
+      -- the rest are near; once they say the rest are far (a rare term), ask the trigram index.
+      loop
+        execute 'select count(*)::int, min(w.seq), array_agg(w.seq order by w.seq desc)'
+          || ' filter (where w.search_text ilike $2) from (select s.seq, s.search_text' || scope
+          || case when boundary is null then '' else ' and s.seq < $3' end
+          || ' order by s.seq desc limit $5) w'
+          into examined, oldest, matched using tenant, pattern, boundary, by_user, window_rows;
+        found := coalesce(cardinality(matched), 0);
+        return query select m.seq from unnest(matched[1:wanted]) as m(seq);
+        wanted := wanted - least(found, wanted);
+        if wanted = 0 or examined < window_rows then
+          return;
+        end if;
+        boundary := oldest;
+        exit when found = 0 or wanted::bigint * window_rows / found > 20000;
+        window_rows := least(wanted::bigint * window_rows / found * 2 + 100, 20000);
+      end loop;
+      -- seq + 0: sorted after the index found them, never by walking the whole history.
+      return query execute 'select s.seq' || scope || ' and s.seq < $3'
+        || ' and s.search_text ilike $2 order by s.seq + 0 desc limit $5'
+        using tenant, pattern, boundary, by_user, wanted;
     end
     $$`.execute(db);
   await sql`revoke all on function tenant_event_search(text, bigint, uuid, integer) from public`.execute(

@@ -129,6 +129,45 @@ describe('the activity search across tenants', { timeout: 60_000 }, () => {
       ).toEqual([]);
     });
 
+    it('finds what a query of the whole table finds, walking back or asking the index', async () => {
+      // Thousands of events of two people: a common term (5 %), rarer ones, none.
+      const [alice, bob] = [randomUUID(), randomUUID()];
+      await sql`insert into audit.events (tenant_id, seq, event_id, prev_hash, hash, leaf_hash,
+          envelope, occurred_at, received_at, name, source, user_id, outcome)
+        select ${mine}, 2 + i, gen_random_uuid(), ${Buffer.alloc(32)}, ${Buffer.alloc(32)},
+          ${Buffer.alloc(32)},
+          json_build_object('event', json_build_object('rationale',
+            case when i % 20 = 0 then 'Paying the invoice ' else 'Filing ' end || md5(i::text)
+          ))::text,
+          now(), now(), 'action.executed', 'gateway',
+          case when i % 3 = 0 then ${alice}::uuid else ${bob}::uuid end, 'success'
+        from generate_series(1, 6000) as i`.execute(admin);
+      const mismatches: string[] = [];
+      let compared = 0;
+      for (const pattern of ['%invoice%', '%abc%', '%12%', '%zzz%', '%offsite%'])
+        for (const before of [null, 4000, 50])
+          for (const user of [null, alice])
+            for (const rows of [1, 50, 200, 3200]) {
+              const { rows: expected } = await sql<{ seq: string }>`
+                select seq from audit.event_search where tenant_id = ${mine}
+                  and search_text ilike ${pattern} and (${before}::bigint is null or seq < ${before})
+                  and (${user}::uuid is null or user_id = ${user})
+                order by seq desc limit ${rows}`.execute(admin);
+              const got = await runtime.transaction().execute(async (trx) => {
+                await sql`select set_config('app.tenant_id', ${mine}, true)`.execute(trx);
+                return (
+                  await sql<{ seq: string }>`select seq from tenant_event_search(${pattern},
+                    ${before}::bigint, ${user}::uuid, ${rows})`.execute(trx)
+                ).rows;
+              });
+              compared += expected.length;
+              if (JSON.stringify(got) !== JSON.stringify(expected))
+                mismatches.push(`${pattern} before ${before} by ${user} ${rows}`);
+            }
+      expect(mismatches).toEqual([]);
+      expect(compared).toBeGreaterThan(2000);
+    });
+
     it('runs with a fixed search_path, as its owner, for the runtime role only', async () => {
       const { rows } = await sql<{
         definer: boolean;

@@ -50,7 +50,7 @@ export async function queryActivity(
   for (let round = FIRST_ROUND; page.length < limit; round = Math.min(round * 4, LARGEST_ROUND)) {
     const { rows: matches } = await sql<{ seq: number }>`
       select seq from tenant_event_search(${pattern}, ${before ?? null}::bigint,
-        ${filter.userId ?? null}::uuid, ${round})`.execute(trx);
+        ${filter.userId ?? null}::uuid, ${round}) order by seq desc`.execute(trx);
     const seqs = matches.map((row) => row.seq);
     if (seqs.length === 0) break;
     page.push(...(await filtered(trx, tenantId, filter, undefined, seqs, limit - page.length)));
