@@ -8,7 +8,7 @@
 // bounded by audit's statement timeout (such pages answer TIMEOUT and are counted as such).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { auditConfigSchema, startAudit } from '@heroagent/audit';
+import { auditConfigSchema, migrations as auditMigrations, startAudit } from '@heroagent/audit';
 import { ContractError, queryAuditRecords, type AuditFilter } from '@heroagent/contracts';
 import { createDatabase, sql } from '@heroagent/db';
 import { createTestDatabase } from '@heroagent/db/testing';
@@ -109,12 +109,12 @@ const admin = createDatabase<unknown>({
 // A deploy step installs pg_trgm as a superuser (audit's migration owner may not).
 if (WITH_TRIGRAM) await sql`create extension pg_trgm`.execute(admin);
 const service = await database.provisionService('audit');
+await service.migrate(auditMigrations);
 const audit = await startAudit(
   auditConfigSchema.parse({
     HEROAGENT_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATABASE_URL: service.runtimeUrl,
-    DATABASE_MIGRATION_URL: service.ownerUrl,
     DATABASE_SCHEMA: 'audit',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: randomBytes(32).toString('base64url'),
