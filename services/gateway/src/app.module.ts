@@ -115,8 +115,8 @@ export class AppModule {
     const cookies = new Cookies(config.http.secureCookies);
     const people = new PeopleRepository(db);
     const invitations = new InvitationsRepository(db);
-    const flowsRepository = new FlowsRepository(db);
-    const sessions = new SessionsService(new SessionsRepository(db), config.sessions);
+    const flowsRepository = new FlowsRepository(db, sweeperDb);
+    const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
     const relay = new AuditRelay(relayDb, config.nats, logger);
     const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
     const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);

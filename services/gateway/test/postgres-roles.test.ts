@@ -81,6 +81,11 @@ describe('the gateway’s Postgres roles', { timeout: 60_000 }, () => {
         values (${randomUUID()}, ${t.tenant}, '{}')`.execute(admin);
       await sql`insert into gateway.tenant_retention (tenant_id, task_history_days, updated_at,
           updated_by) values (${t.tenant}, 30, now(), ${t.user})`.execute(admin);
+      // A's session is live, B's expired.
+      const expiry = t === a ? sql`now() + interval '1 hour'` : sql`now() - interval '1 hour'`;
+      await sql`insert into gateway.sessions (id, token_hash, user_id, tenant_id, idle_expires_at,
+          expires_at, ip) values (${randomUUID()}, ${randomUUID()}::text::bytea, ${t.user},
+          ${t.tenant}, ${expiry}, ${expiry}, '192.0.2.1')`.execute(admin);
     }
   });
 
@@ -239,6 +244,26 @@ describe('the gateway’s Postgres roles', { timeout: 60_000 }, () => {
         ),
       ),
     ).toBe(1);
+  });
+
+  it('leaves expired sessions to the sweeper, which sees of them only ids and times', async () => {
+    expect(
+      await rolledBack(runtime, async (trx) => ({
+        seen: (await sql`select id from sessions`.execute(trx)).rows.length,
+        deleted: await affected(trx, `delete from sessions`),
+      })),
+    ).toEqual({ seen: 0, deleted: 0 });
+    expect(
+      await rolledBack(sweeper, async (trx) => ({
+        seen: (await sql`select id, expires_at from sessions`.execute(trx)).rows.length,
+        deleted: await affected(trx, `delete from sessions`),
+      })),
+    ).toEqual({ seen: 1, deleted: 1 });
+    for (const column of ['user_id', 'tenant_id', 'ip', 'token_hash'])
+      await expect(
+        sql`select ${sql.ref(column)} from sessions`.execute(sweeper),
+        column,
+      ).rejects.toThrow(/permission denied/);
   });
 
   it('shows the sweeper, across tenants, only the actions its sweeps are about', async () => {
