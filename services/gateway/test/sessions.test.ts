@@ -52,13 +52,13 @@ describe('sessions (real Postgres, a clock the test moves)', () => {
       migrations,
       logger: createLogger({ service: 'gateway', level: 'silent' }),
     });
-    sweeper = (await openJobDatabase({
+    sweeper = await openJobDatabase({
       service: 'gateway',
       job: 'sweeper',
       schema: 'gateway',
       url: service.jobUrls.sweeper!,
       logger: createLogger({ service: 'gateway', level: 'silent' }),
-    })) as Kysely<GatewayDatabase>;
+    });
     people = new PeopleRepository(db);
     sessions = new SessionsService(
       new SessionsRepository(db, sweeper),
