@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, sql, type Kysely, type Transaction } from '@heroagent/db';
 import {
@@ -7,7 +7,9 @@ import {
   type TestDatabase,
 } from '@heroagent/db/testing';
 import { migrations } from '../migrations/index.js';
-import { GATEWAY_JOBS } from '../src/config.js';
+import { createLogger } from '@heroagent/telemetry';
+import { GATEWAY_JOBS, gatewayConfigSchema } from '../src/config.js';
+import { startGateway } from '../src/gateway.js';
 
 /**
  * The gateway's Postgres roles, attacked directly: the runtime role (what every request runs as)
@@ -205,6 +207,22 @@ describe('the gateway’s Postgres roles', { timeout: 60_000 }, () => {
       sql`drop policy audit_outbox_relay_reads on audit_outbox`.execute(runtime),
     ).rejects.toThrow(/must be owner/);
     await expect(sql`delete from migrations`.execute(runtime)).rejects.toThrow(/permission denied/);
+  });
+
+  it('will not start with a job connecting as the schema owner', async () => {
+    const key = () => randomBytes(32).toString('base64url');
+    const config = gatewayConfigSchema.parse({
+      HEROAGENT_ENV: 'test',
+      DATABASE_URL: service.runtimeUrl,
+      DATABASE_RELAY_URL: service.ownerUrl,
+      DATABASE_SWEEPER_URL: service.jobUrls.sweeper,
+      SERVICE_SIGNING_KEY: key(),
+      SERVICE_SEALING_KEY: key(),
+      VAULT_PROXY_SEALING_PUBLIC_KEY: key(),
+    });
+    await expect(
+      startGateway(config, createLogger({ service: 'gateway', level: 'silent' })),
+    ).rejects.toThrow(expect.objectContaining({ code: 'UNSAFE_ROLE' }) as Error);
   });
 
   it('lets the relay read and mark every tenant’s outbox, and nothing else', async () => {
