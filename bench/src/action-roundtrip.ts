@@ -29,11 +29,20 @@ import {
 } from '@heroagent/crypto';
 import { createTestDatabase } from '@heroagent/db/testing';
 import { GmailDouble, OidcProviderDouble, TestBrowser, VaultDouble } from '@heroagent/doubles';
-import { gatewayConfigSchema, startGateway } from '@heroagent/gateway';
+import {
+  GATEWAY_JOBS,
+  gatewayConfigSchema,
+  migrations as gatewayMigrations,
+  startGateway,
+} from '@heroagent/gateway';
 import { ContractClient, natsEnvSchema, parseConfig } from '@heroagent/service';
 import { freePort, startNatsServer } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
-import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
+import {
+  migrations as vaultProxyMigrations,
+  startVaultProxy,
+  vaultProxyConfigSchema,
+} from '@heroagent/vault-proxy';
 import { loadBenchConfig } from './config.js';
 import { ECHO_PAYLOAD, RAW_ECHO_SUBJECT } from './nats-echo.js';
 import { formatCount, formatMicros, formatRatio, printMachine, printTable } from './report.js';
@@ -95,11 +104,11 @@ const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
 const vaultProxySealing = generateSealingKey();
 const vaultProxyDb = await database.provisionService('vault_proxy');
+await vaultProxyDb.migrate(vaultProxyMigrations);
 const vaultProxy = await startVaultProxy(
   vaultProxyConfigSchema.parse({
     HEROAGENT_ENV: 'production',
     DATABASE_URL: vaultProxyDb.runtimeUrl,
-    DATABASE_MIGRATION_URL: vaultProxyDb.ownerUrl,
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
@@ -120,12 +129,14 @@ const vaultProxy = await startVaultProxy(
   }),
   silent('vault-proxy'),
 );
-const gatewayDb = await database.provisionService('gateway');
+const gatewayDb = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
+await gatewayDb.migrate(gatewayMigrations);
 const gateway = await startGateway(
   gatewayConfigSchema.parse({
     HEROAGENT_ENV: 'test',
     DATABASE_URL: gatewayDb.runtimeUrl,
-    DATABASE_MIGRATION_URL: gatewayDb.ownerUrl,
+    DATABASE_RELAY_URL: gatewayDb.jobUrls.relay,
+    DATABASE_SWEEPER_URL: gatewayDb.jobUrls.sweeper,
     NATS_URL: nats.url,
     NATS_REQUEST_TIMEOUT_MS: '20000',
     HTTP_PORT: String(port),

@@ -9,7 +9,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { connect } from '@nats-io/transport-node';
-import { auditConfigSchema, provisionAuditStream, startAudit } from '@heroagent/audit';
+import {
+  auditConfigSchema,
+  migrations as auditMigrations,
+  provisionAuditStream,
+  startAudit,
+} from '@heroagent/audit';
 import { ContractError, queryAuditRecords, type AuditFilter } from '@heroagent/contracts';
 import { createDatabase, sql } from '@heroagent/db';
 import { createTestDatabase } from '@heroagent/db/testing';
@@ -110,6 +115,7 @@ const admin = createDatabase<unknown>({
 // A deploy step installs pg_trgm as a superuser (audit's migration owner may not).
 if (WITH_TRIGRAM) await sql`create extension pg_trgm`.execute(admin);
 const service = await database.provisionService('audit');
+await service.migrate(auditMigrations);
 // The install step: this NATS has no users, so any connection may provision.
 const provisioner = await connect({ servers: nats.url });
 await provisionAuditStream(provisioner);
@@ -119,7 +125,6 @@ const audit = await startAudit(
     HEROAGENT_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATABASE_URL: service.runtimeUrl,
-    DATABASE_MIGRATION_URL: service.ownerUrl,
     DATABASE_SCHEMA: 'audit',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: randomBytes(32).toString('base64url'),

@@ -3,7 +3,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { auditConfigSchema, provisionAuditStream, startAudit } from '@heroagent/audit';
+import {
+  auditConfigSchema,
+  migrations as auditMigrations,
+  provisionAuditStream,
+  startAudit,
+} from '@heroagent/audit';
 import { signedTestEvent } from '@heroagent/audit-chain/testing';
 import {
   exportEd25519PublicKey,
@@ -64,6 +69,7 @@ export class AuditTestbed {
     try {
       database = await createTestDatabase();
       const service = await database.provisionService('audit');
+      await service.migrate(auditMigrations);
       const publisher = await connect({ servers: nats.url, name: 'heroagent-bench-publisher' });
       // The install step: this NATS has no users, so any connection may provision.
       await provisionAuditStream(publisher);
@@ -110,7 +116,6 @@ export class AuditTestbed {
       HEROAGENT_ENV: 'test',
       LOG_LEVEL: 'warn',
       DATABASE_URL: this.service.runtimeUrl,
-      DATABASE_MIGRATION_URL: this.service.ownerUrl,
       DATABASE_SCHEMA: 'audit',
       NATS_URL: this.nats.url,
       SERVICE_SIGNING_KEY: randomBytes(32).toString('base64url'),

@@ -29,7 +29,7 @@ import { OAuthProviderDouble, VaultDouble } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema, parseConfig } from '@heroagent/service';
 import { startNatsServer } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
-import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
+import { migrations, startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
 import { loadBenchConfig } from './config.js';
 import { formatCount, formatMicros, printMachine, printTable } from './report.js';
 import { summarize } from './stats.js';
@@ -58,6 +58,7 @@ const provider = await OAuthProviderDouble.start();
 const nats = await startNatsServer();
 const database = await createTestDatabase();
 const service = await database.provisionService('vault_proxy');
+await service.migrate(migrations);
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
 const vaultProxySealing = generateSealingKey();
@@ -65,7 +66,6 @@ const vaultProxy = await startVaultProxy(
   vaultProxyConfigSchema.parse({
     HEROAGENT_ENV: 'production',
     DATABASE_URL: service.runtimeUrl,
-    DATABASE_MIGRATION_URL: service.ownerUrl,
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),

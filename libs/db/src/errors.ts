@@ -1,5 +1,17 @@
-/** Every way libs/db refuses its input. */
-export type DatabaseErrorCode = 'INVALID_TENANT_ID' | 'INVALID_IDENTIFIER' | 'MIGRATION_FAILED';
+/**
+ * Every way libs/db refuses its input:
+ * - `INVALID_ROLE`: a role that does not exist, is named twice, or may not run migrations;
+ * - `UNSAFE_ROLE`: a role a service or job would run as that is a superuser, bypasses row-level
+ *   security, owns (or may create in, or is a member of the owner of) the schema;
+ * - `NOT_MIGRATED`: the schema lacks a migration the service knows (run the migrate step).
+ */
+export type DatabaseErrorCode =
+  | 'INVALID_TENANT_ID'
+  | 'INVALID_IDENTIFIER'
+  | 'INVALID_ROLE'
+  | 'UNSAFE_ROLE'
+  | 'NOT_MIGRATED'
+  | 'MIGRATION_FAILED';
 
 /** The one exception type of libs/db. */
 export class DatabaseError extends Error {

@@ -11,8 +11,10 @@ export { migrateToLatest, type MigrationSet } from './migrations.js';
 export {
   provisionServiceDatabase,
   withCredentials,
+  type JobRole,
   type ServiceDatabasePlan,
 } from './provision.js';
+export { checkMigrated, checkServiceRole, roleSetting, type MigrationRoles } from './roles.js';
 export { DatabaseError, quoteIdentifier, type DatabaseErrorCode } from './errors.js';
 export {
   sql,

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { createDatabase } from './database.js';
+import { migrateToLatest, type MigrationSet } from './migrations.js';
 import {
   provisionServiceDatabase,
   withCredentials,
   type ServiceDatabasePlan,
 } from './provision.js';
+import type { MigrationRoles } from './roles.js';
 
 /**
  * The Postgres superuser URL tests create their databases with. Tests always use a real server:
@@ -20,8 +23,14 @@ export interface TestDatabase {
   readonly name: string;
   /** Superuser URL of the new database. */
   readonly adminUrl: string;
-  /** Provisions a service schema with owner and runtime roles unique to this database. */
-  provisionService(schema: string): Promise<ProvisionedService>;
+  /**
+   * Provisions a service schema with owner and runtime roles unique to this database, and a login
+   * role for each of `jobs` (the gateway's `relay` and `sweeper`).
+   */
+  provisionService(
+    schema: string,
+    options?: { jobs?: readonly string[] },
+  ): Promise<ProvisionedService>;
   /** Drops the database and every role it created. */
   drop(): Promise<void>;
 }
@@ -31,6 +40,12 @@ export interface ProvisionedService {
   readonly plan: ServiceDatabasePlan;
   readonly ownerUrl: string;
   readonly runtimeUrl: string;
+  /** Each job's URL, by job name. */
+  readonly jobUrls: Readonly<Record<string, string>>;
+  /** The role names the migrations are given (`runtime` and each job). */
+  readonly roles: MigrationRoles;
+  /** The migrate step: applies `migrations` as the schema's owner; answers what it applied. */
+  migrate(migrations: MigrationSet): Promise<string[]>;
 }
 
 /** Creates a fresh database (`ha_test_<random>`) on the test server. */
@@ -43,20 +58,48 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     adminUrl,
-    async provisionService(schema) {
+    async provisionService(schema, options = {}) {
       const plan: ServiceDatabasePlan = {
         schema,
         ownerRole: `${name}_${schema}_owner`.slice(0, 63),
         ownerPassword: randomBytes(18).toString('base64url'),
         runtimeRole: `${name}_${schema}_app`.slice(0, 63),
         runtimePassword: randomBytes(18).toString('base64url'),
+        jobRoles: (options.jobs ?? []).map((job) => ({
+          job,
+          role: `${name}_${schema}_${job}`.slice(0, 63),
+          password: randomBytes(18).toString('base64url'),
+        })),
       };
-      roles.push(plan.ownerRole, plan.runtimeRole);
+      const jobRoles = plan.jobRoles ?? [];
+      roles.push(plan.ownerRole, plan.runtimeRole, ...jobRoles.map((job) => job.role));
       await withAdmin(adminUrl, (admin) => provisionServiceDatabase(admin, plan));
+      const ownerUrl = withCredentials(adminUrl, plan.ownerRole, plan.ownerPassword);
+      const migrationRoles: MigrationRoles = {
+        ...Object.fromEntries(jobRoles.map((job) => [job.job, job.role])),
+        runtime: plan.runtimeRole,
+      };
       return {
         plan,
-        ownerUrl: withCredentials(adminUrl, plan.ownerRole, plan.ownerPassword),
+        ownerUrl,
         runtimeUrl: withCredentials(adminUrl, plan.runtimeRole, plan.runtimePassword),
+        jobUrls: Object.fromEntries(
+          jobRoles.map((job) => [job.job, withCredentials(adminUrl, job.role, job.password)]),
+        ),
+        roles: migrationRoles,
+        async migrate(migrations) {
+          const owner = createDatabase<unknown>({
+            connectionString: ownerUrl,
+            schema,
+            applicationName: 'heroagent-test-migrate',
+            maxConnections: 1,
+          });
+          try {
+            return await migrateToLatest(owner, schema, migrations, migrationRoles);
+          } finally {
+            await owner.destroy();
+          }
+        },
       };
     },
     async drop() {

@@ -56,11 +56,11 @@ describe('tenant isolation with row-level security (real Postgres)', () => {
       applicationName: 'test-migrate',
     });
     try {
-      expect(await migrateToLatest(owner, 'notes_service', migrations)).toEqual([
+      expect(await migrateToLatest(owner, 'notes_service', migrations, service.roles)).toEqual([
         '20261125120000_create_notes',
       ]);
       // A second run finds nothing to do.
-      expect(await migrateToLatest(owner, 'notes_service', migrations)).toEqual([]);
+      expect(await migrateToLatest(owner, 'notes_service', migrations, service.roles)).toEqual([]);
     } finally {
       await owner.destroy();
     }
@@ -218,7 +218,7 @@ describe('tenant isolation with row-level security (real Postgres)', () => {
           },
         },
       };
-      await expect(migrateToLatest(owner, 'notes_service', broken)).rejects.toThrow(
+      await expect(migrateToLatest(owner, 'notes_service', broken, service.roles)).rejects.toThrow(
         /20261125130000_create_broken.*failed/,
       );
       const { rows } = await sql<{
@@ -226,9 +226,12 @@ describe('tenant isolation with row-level security (real Postgres)', () => {
       }>`select count(*)::int as n from pg_tables where tablename = 'half_done'`.execute(owner);
       expect(rows[0]?.n).toBe(0);
       await expect(
-        migrateToLatest(owner, 'notes_service', {
-          'create-notes': migrations['20261125120000_create_notes']!,
-        }),
+        migrateToLatest(
+          owner,
+          'notes_service',
+          { 'create-notes': migrations['20261125120000_create_notes']! },
+          service.roles,
+        ),
       ).rejects.toThrow(/YYYYMMDDHHmmss/);
     } finally {
       await owner.destroy();

@@ -66,10 +66,23 @@ export const natsEnvSchema = z.object({
   NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
 });
 
-/** Postgres: the runtime URL (a role under RLS) and, optionally, the owner URL migrations run with. */
+const postgresUrl = url(['postgres:', 'postgresql:']);
+
+/**
+ * Postgres: the runtime URL, a role under row-level security. A service never migrates: the
+ * owner's URL (`DATABASE_MIGRATION_URL`) belongs to the migrate step alone, and a service given it
+ * refuses to start rather than keep the owner's password in its environment.
+ */
 export const databaseEnvSchema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:']),
-  DATABASE_MIGRATION_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_URL: postgresUrl,
+  DATABASE_MIGRATION_URL: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || value === '',
+      'must not be given to a service: migrations run in their own step (`node services/<service>/dist/src/migrate.js`), the only one given the owner’s URL',
+    )
+    .transform(() => undefined),
 });
 
 /** Logging and tracing. */
@@ -82,7 +95,9 @@ export const telemetryEnvSchema = z.object({
 /** Parsed NATS settings. */
 export type NatsConfig = z.output<typeof natsEnvSchema>;
 /** Parsed Postgres settings. */
-export type DatabaseConfig = z.output<typeof databaseEnvSchema>;
+export interface DatabaseConfig {
+  readonly DATABASE_URL: string;
+}
 /** Parsed telemetry settings. */
 export type TelemetryConfig = z.output<typeof telemetryEnvSchema>;
 
@@ -135,14 +150,107 @@ export function commonConfig(env: z.output<typeof commonEnvSchema>): CommonConfi
       NATS_PASSWORD: env.NATS_PASSWORD,
       NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
     },
-    database: {
-      DATABASE_URL: env.DATABASE_URL,
-      DATABASE_MIGRATION_URL: env.DATABASE_MIGRATION_URL,
-    },
+    database: { DATABASE_URL: env.DATABASE_URL },
     telemetry: {
       HEROAGENT_ENV: env.HEROAGENT_ENV,
       LOG_LEVEL: env.LOG_LEVEL,
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     },
   };
+}
+
+/** A Postgres role name, as `DATABASE_RUNTIME_ROLE` and the job roles give it. */
+const roleNameSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL role name');
+
+/** What the migrate step of a service runs with. */
+export interface MigrateConfig {
+  /** The schema owner's URL: the only process ever given it. */
+  readonly ownerUrl: string;
+  readonly schema: string;
+  /** `runtime` and each job's role, handed to the migrations (see `MigrationRoles`). */
+  readonly roles: { readonly runtime: string } & Readonly<Record<string, string>>;
+  readonly telemetry: TelemetryConfig;
+}
+
+/** The environment variable naming a job's role: `relay` → `DATABASE_RELAY_ROLE`. */
+export function jobRoleVariable(job: string): string {
+  return `DATABASE_${job.toUpperCase()}_ROLE`;
+}
+
+/**
+ * The migrate step's environment: `DATABASE_MIGRATION_URL` (the owner's), `DATABASE_SCHEMA`,
+ * `DATABASE_RUNTIME_ROLE` and `DATABASE_<JOB>_ROLE` for each of the service's jobs (role names, not
+ * credentials: the migrations grant to them).
+ */
+export function migrateConfigSchema(options: { schema: string; jobs: readonly string[] }) {
+  const jobs = Object.fromEntries(
+    options.jobs.map((job) => [jobRoleVariable(job), roleNameSchema]),
+  );
+  return z
+    .object({
+      ...telemetryEnvSchema.shape,
+      DATABASE_MIGRATION_URL: postgresUrl.refine((value) => {
+        try {
+          const parsed = new URL(value);
+          return parsed.username !== '' || !parsed.protocol.startsWith('postgres');
+        } catch {
+          return true; // refused as a URL already
+        }
+      }, 'must name the schema owner as its user'),
+      DATABASE_SCHEMA: schemaNameSchema.default(options.schema),
+      DATABASE_RUNTIME_ROLE: roleNameSchema,
+      ...jobs,
+    })
+    .superRefine((env, context) => {
+      const named = [
+        ['DATABASE_RUNTIME_ROLE', env.DATABASE_RUNTIME_ROLE],
+        ...options.jobs.map((job) => [jobRoleVariable(job), jobRole(env, job)]),
+      ] as const;
+      let owner: string | undefined;
+      try {
+        owner = decodeURIComponent(new URL(env.DATABASE_MIGRATION_URL).username);
+      } catch {
+        return; // already refused above
+      }
+      const seen = new Set<unknown>([owner]);
+      for (const [name, role] of named) {
+        if (seen.has(role)) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'must be a role of its own (not the owner’s, nor another’s)',
+          });
+        }
+        seen.add(role);
+      }
+    })
+    .transform((env): MigrateConfig => ({
+      ownerUrl: env.DATABASE_MIGRATION_URL,
+      schema: env.DATABASE_SCHEMA,
+      roles: {
+        ...Object.fromEntries(options.jobs.map((job) => [job, jobRole(env, job)])),
+        runtime: env.DATABASE_RUNTIME_ROLE,
+      },
+      telemetry: {
+        HEROAGENT_ENV: env.HEROAGENT_ENV,
+        LOG_LEVEL: env.LOG_LEVEL,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      },
+    }));
+}
+
+// The job variables are built from the jobs' names, so the parsed type does not list them.
+function jobRole(env: object, job: string): string {
+  return String((env as Readonly<Record<string, unknown>>)[jobRoleVariable(job)]);
+}
+
+/** Reads the migrate step's environment once; a bad variable stops the process with its name. */
+export function loadMigrateConfig(
+  service: string,
+  options: { schema: string; jobs: readonly string[] },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): MigrateConfig {
+  return loadConfigOrExit(`${service} migrate`, migrateConfigSchema(options), env);
 }

@@ -11,6 +11,10 @@ export {
   commonEnvSchema,
   commonConfig,
   schemaNameSchema,
+  migrateConfigSchema,
+  loadMigrateConfig,
+  jobRoleVariable,
+  type MigrateConfig,
   type CommonConfig,
   type NatsConfig,
   type DatabaseConfig,
@@ -48,8 +52,10 @@ export {
   startService,
   runService,
   openServiceDatabase,
+  openJobDatabase,
   type RunningService,
   type ServiceRuntime,
 } from './run.js';
+export { migrateService, runMigrateStep } from './migrate.js';
 export { PLATFORM_VERSION } from './version.js';
 export { bootstrapTelemetry } from './bootstrap-telemetry.js';

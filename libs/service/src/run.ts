@@ -1,6 +1,12 @@
 import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import type { ServiceName } from '@heroagent/contracts';
-import { createDatabase, migrateToLatest, type Kysely, type MigrationSet } from '@heroagent/db';
+import {
+  checkMigrated,
+  checkServiceRole,
+  createDatabase,
+  type Kysely,
+  type MigrationSet,
+} from '@heroagent/db';
 import type { Logger, Telemetry } from '@heroagent/telemetry';
 import { startMicroservice, stopOnSignals } from './boot.js';
 import type { DatabaseConfig, NatsConfig } from './config.js';
@@ -17,8 +23,10 @@ export interface ServiceRuntime<C> {
 }
 
 /**
- * Applies a service's pending migrations when an owner URL is configured (in production a deploy
- * step does this), then opens the runtime connection (a role under row-level security).
+ * Opens a service's runtime connection, after checking what it connects as: never the schema's
+ * owner, a superuser or a role that bypasses row-level security (`UNSAFE_ROLE`), and only to a
+ * schema that has every migration this build knows (`NOT_MIGRATED`: run the migrate step first).
+ * A service never migrates: see `migrateService`.
  */
 export async function openServiceDatabase(options: {
   service: ServiceName;
@@ -27,25 +35,48 @@ export async function openServiceDatabase(options: {
   migrations: MigrationSet;
   logger: Logger;
 }): Promise<Kysely<unknown>> {
-  if (options.database.DATABASE_MIGRATION_URL !== undefined) {
-    const owner = createDatabase<unknown>({
-      connectionString: options.database.DATABASE_MIGRATION_URL,
-      schema: options.schema,
-      applicationName: `heroagent-${options.service}-migrate`,
-      maxConnections: 1,
-    });
-    try {
-      const applied = await migrateToLatest(owner, options.schema, options.migrations);
-      options.logger.info({ schema: options.schema, applied }, 'migrations up to date');
-    } finally {
-      await owner.destroy();
-    }
-  }
-  return createDatabase<unknown>({
+  const db = createDatabase<unknown>({
     connectionString: options.database.DATABASE_URL,
     schema: options.schema,
     applicationName: `heroagent-${options.service}`,
   });
+  try {
+    const role = await checkServiceRole(db, options.schema);
+    await checkMigrated(db, options.schema, Object.keys(options.migrations));
+    options.logger.info({ schema: options.schema, role }, 'database role and schema checked');
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/**
+ * Opens the connection of one of a service's cross-tenant jobs (the gateway's outbox relay, its
+ * sweepers): a login role of its own, checked like the runtime role (`UNSAFE_ROLE`), whose reach
+ * is only what the migrations grant it and the row policies that name it.
+ */
+export async function openJobDatabase(options: {
+  service: ServiceName;
+  job: string;
+  schema: string;
+  url: string;
+  logger: Logger;
+}): Promise<Kysely<unknown>> {
+  const db = createDatabase<unknown>({
+    connectionString: options.url,
+    schema: options.schema,
+    applicationName: `heroagent-${options.service}-${options.job}`,
+    maxConnections: 2,
+  });
+  try {
+    const role = await checkServiceRole(db, options.schema);
+    options.logger.info({ job: options.job, role }, 'job database role checked');
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
 }
 
 /** A service started in this process. */
@@ -57,7 +88,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** Boots one NATS-only service: database (migrated), then the Nest microservice on its subjects. */
+/** Boots one NATS-only service: database (checked), then the Nest microservice on its subjects. */
 export async function startService<
   C extends { database: DatabaseConfig; nats: NatsConfig },
 >(options: {

@@ -2,6 +2,7 @@ import type { MigrationSet } from '@heroagent/db';
 import * as createAuditStore from './20261125170000_create_audit_store.js';
 import * as addActivitySearch from './20261126021500_add_activity_search.js';
 import * as capQuarantine from './20261127090000_cap_quarantine.js';
+import * as searchThroughDefinerFunction from './20261127100000_search_through_definer_function.js';
 
 /**
  * The audit service's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and
@@ -11,4 +12,5 @@ export const migrations: MigrationSet = {
   '20261125170000_create_audit_store': createAuditStore,
   '20261126021500_add_activity_search': addActivitySearch,
   '20261127090000_cap_quarantine': capQuarantine,
+  '20261127100000_search_through_definer_function': searchThroughDefinerFunction,
 };

@@ -11,3 +11,4 @@ export {
   type ProvisionOutcome,
 } from './provisioning/audit-stream.js';
 export { AuditStreamError, type AuditStreamErrorCode } from './provisioning/provisioning.errors.js';
+export { migrations } from '../migrations/index.js';

@@ -22,6 +22,7 @@ import {
   provisionAuditStream,
   type AuditStreamOptions,
 } from '../src/provisioning/audit-stream.js';
+import { migrations } from '../migrations/index.js';
 
 /**
  * Real Postgres and a JetStream nats-server under deploy/nats, as the audit service meets them:
@@ -70,6 +71,7 @@ export async function startAuditFixture(
   const nats = await startDeployNatsServer();
   const database = await createTestDatabase();
   const service = await database.provisionService('audit');
+  await service.migrate(migrations);
   const gatewayKey = generateSigningKey();
   const auditSeed = randomBytes(32);
   const secretsKey = randomBytes(32).toString('base64url');
@@ -109,7 +111,6 @@ export async function startAuditFixture(
         HEROAGENT_ENV: 'test',
         LOG_LEVEL: 'warn',
         DATABASE_URL: service.runtimeUrl,
-        DATABASE_MIGRATION_URL: service.ownerUrl,
         DATABASE_SCHEMA: 'audit',
         NATS_URL: nats.url,
         NATS_USER: 'audit',

@@ -6,6 +6,8 @@ import * as createActions from './20261125230000_create_actions.js';
 import * as createApprovals from './20261125233000_create_approvals.js';
 import * as createTaskEvents from './20261126010000_create_task_events.js';
 import * as createTenantRetention from './20261126030000_create_tenant_retention.js';
+import * as moveCrossTenantJobsToRoles from './20261127090000_move_cross_tenant_jobs_to_roles.js';
+import * as purgeExpiredSessionsAsSweeper from './20261127093000_purge_expired_sessions_as_sweeper.js';
 import * as holdActionsAtomically from './20261205170000_hold_actions_atomically.js';
 
 /**
@@ -20,5 +22,7 @@ export const migrations: MigrationSet = {
   '20261125233000_create_approvals': createApprovals,
   '20261126010000_create_task_events': createTaskEvents,
   '20261126030000_create_tenant_retention': createTenantRetention,
+  '20261127090000_move_cross_tenant_jobs_to_roles': moveCrossTenantJobsToRoles,
+  '20261127093000_purge_expired_sessions_as_sweeper': purgeExpiredSessionsAsSweeper,
   '20261205170000_hold_actions_atomically': holdActionsAtomically,
 };

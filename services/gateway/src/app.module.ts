@@ -97,6 +97,8 @@ import {
 
 /** What the gateway's root module is built from, beyond the common runtime. */
 export interface GatewayRuntime extends ServiceRuntime<GatewayConfig> {
+  /** The cross-tenant jobs' own connections (see GATEWAY_JOBS); everything else uses `db`. */
+  readonly jobDatabases: { readonly relay: Kysely<unknown>; readonly sweeper: Kysely<unknown> };
   readonly client: ContractClient;
   readonly publicOrigin: PublicOrigin;
 }
@@ -110,6 +112,8 @@ export class AppModule {
   static register(runtime: GatewayRuntime): DynamicModule {
     const { config, logger } = runtime;
     const db = runtime.db as Kysely<GatewayDatabase>;
+    const relayDb = runtime.jobDatabases.relay as Kysely<GatewayDatabase>;
+    const sweeperDb = runtime.jobDatabases.sweeper as Kysely<GatewayDatabase>;
     const health = HealthModule.forService(healthContracts.gateway, runtime.identity, [
       postgresIndicator(runtime.db),
       { name: 'nats', check: () => runtime.client.ping() },
@@ -118,9 +122,9 @@ export class AppModule {
     const cookies = new Cookies(config.http.secureCookies);
     const people = new PeopleRepository(db);
     const invitations = new InvitationsRepository(db);
-    const flowsRepository = new FlowsRepository(db);
-    const sessions = new SessionsService(new SessionsRepository(db), config.sessions);
-    const relay = new AuditRelay(db, config.relayNats, logger);
+    const flowsRepository = new FlowsRepository(db, sweeperDb);
+    const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
+    const relay = new AuditRelay(relayDb, config.relayNats, logger);
     const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
     const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);
     const strategies = new Map<SignInProvider, { name: string; strategy: Strategy }>();
@@ -143,10 +147,10 @@ export class AppModule {
     const tasks = new TasksRepository(db);
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
-    const actions = new ActionsRepository(db);
+    const actions = new ActionsRepository(db, sweeperDb);
     // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
-    const approvals = new ApprovalsRepository(db);
+    const approvals = new ApprovalsRepository(db, sweeperDb);
     const gate = new CapabilityGate(
       capabilities,
       tasks,
@@ -205,7 +209,7 @@ export class AppModule {
       audit,
     );
     const auditRecords = new AuditRecordsClient(runtime.client);
-    const retention = new RetentionRepository(db);
+    const retention = new RetentionRepository(db, sweeperDb);
     const applyRetention = new ApplyRetention(retention, audit);
     const values: [unknown, unknown][] = [
       [ContractClient, runtime.client],

@@ -5,6 +5,8 @@ import { gatewayConfigSchema } from './config.js';
 const key = () => randomBytes(32).toString('base64url');
 const base = {
   DATABASE_URL: 'postgres://gateway@127.0.0.1/heroagent',
+  DATABASE_RELAY_URL: 'postgres://gateway_relay@127.0.0.1/heroagent',
+  DATABASE_SWEEPER_URL: 'postgres://gateway_sweeper@127.0.0.1/heroagent',
   NATS_URL: 'nats://127.0.0.1:4222',
   SERVICE_SIGNING_KEY: key(),
   SERVICE_SEALING_KEY: key(),
@@ -131,6 +133,32 @@ describe('gateway configuration', () => {
     });
     expect(config.merchants).toEqual([
       { id: 'books', url: 'https://books.example', apiKey: 'sk_live_12345678' },
+    ]);
+  });
+
+  it('connects its relay and sweepers as roles of their own, and never takes the owner’s URL', () => {
+    const config = gatewayConfigSchema.parse(base);
+    expect(config.jobDatabases).toEqual({
+      relay: base.DATABASE_RELAY_URL,
+      sweeper: base.DATABASE_SWEEPER_URL,
+    });
+    expect(config.database).toEqual({ DATABASE_URL: base.DATABASE_URL });
+    const { DATABASE_RELAY_URL: _, ...withoutRelay } = base;
+    expect(gatewayConfigSchema.safeParse(withoutRelay).success).toBe(false);
+    expect(issues({ DATABASE_SWEEPER_URL: 'mysql://x@127.0.0.1/heroagent' })).toHaveLength(1);
+    expect(issues({ DATABASE_RELAY_URL: base.DATABASE_URL })).toEqual([
+      "DATABASE_RELAY_URL: must connect as a role of its own, not DATABASE_URL's",
+    ]);
+    expect(issues({ DATABASE_SWEEPER_URL: 'postgres://gateway_relay:x@127.0.0.1/h' })).toEqual([
+      "DATABASE_SWEEPER_URL: must connect as a role of its own, not DATABASE_RELAY_URL's",
+    ]);
+    expect(issues({ DATABASE_SWEEPER_URL: 'postgres://127.0.0.1/heroagent' })).toEqual([
+      'DATABASE_SWEEPER_URL: must name its role as the user',
+    ]);
+    expect(
+      issues({ DATABASE_MIGRATION_URL: 'postgres://gateway_owner:secret@127.0.0.1/heroagent' }),
+    ).toEqual([
+      'DATABASE_MIGRATION_URL: must not be given to a service: migrations run in their own step (`node services/<service>/dist/src/migrate.js`), the only one given the owner’s URL',
     ]);
   });
 

@@ -16,6 +16,14 @@ const optional = z
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 const httpUrl = z.url({ protocol: /^https?$/ });
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
+
+/**
+ * The gateway's cross-tenant jobs, each with a Postgres login role of its own: `relay` publishes
+ * every tenant's audit outbox; `sweeper` fails stale actions, lists due sends, expires approvals
+ * and applies retention. Their row policies name their roles (migration 20261127090000).
+ */
+export const GATEWAY_JOBS = ['relay', 'sweeper'] as const;
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -23,6 +31,10 @@ const envSchema = z
   .object({
     ...commonEnvSchema.shape,
     DATABASE_SCHEMA: schemaNameSchema.default('gateway'),
+    /** The outbox relay's role (`<prefix>_gateway_relay`): reads and marks every tenant's outbox. */
+    DATABASE_RELAY_URL: postgresUrl,
+    /** The sweepers' role (`<prefix>_gateway_sweeper`): stale actions, due sends, expiry, retention. */
+    DATABASE_SWEEPER_URL: postgresUrl,
     HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     /** Largest JSON body accepted, in bytes. */
@@ -136,6 +148,29 @@ const envSchema = z
         });
       }
     };
+    // Each job its own role: a job on the runtime role's URL would need the runtime role to be
+    // granted what the job does, across tenants, which is what the roles exist to prevent.
+    const users = new Map<string, string>();
+    for (const name of ['DATABASE_URL', 'DATABASE_RELAY_URL', 'DATABASE_SWEEPER_URL'] as const) {
+      let user: string;
+      try {
+        user = decodeURIComponent(new URL(env[name]).username);
+      } catch {
+        continue; // refused as a URL already
+      }
+      const other = users.get(user);
+      if (user === '' || other !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [name],
+          message:
+            user === ''
+              ? 'must name its role as the user'
+              : `must connect as a role of its own, not ${other}'s`,
+        });
+      }
+      users.set(user, name);
+    }
     pair('OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_SECRET');
     pair('NATS_RELAY_USER', 'NATS_RELAY_PASSWORD');
     if (env.NATS_RELAY_USER === undefined && env.NATS_RELAY_PASSWORD === undefined) {
@@ -212,6 +247,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
             NATS_PASSWORD: env.NATS_RELAY_PASSWORD,
           },
     schema: env.DATABASE_SCHEMA,
+    jobDatabases: { relay: env.DATABASE_RELAY_URL, sweeper: env.DATABASE_SWEEPER_URL },
     http: {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,

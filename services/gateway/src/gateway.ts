@@ -3,15 +3,17 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   ContractClient,
   natsServerOptions,
+  openJobDatabase,
   openServiceDatabase,
   PinoNestLogger,
   PLATFORM_VERSION,
   RefusedRequests,
 } from '@heroagent/service';
+import type { Kysely } from '@heroagent/db';
 import type { Logger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
 import { AppModule } from './app.module.js';
-import type { GatewayConfig } from './config.js';
+import { GATEWAY_JOBS, type GatewayConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
 import { PublicOrigin } from './http/public-origin.js';
 
@@ -24,7 +26,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Boots the gateway: database, NATS client and server, and the HTTP edge. */
+/** Boots the gateway: database (its runtime role, and one role per job), NATS client and server, and the HTTP edge. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
   logger.info({ kid: config.signingKey.kid }, 'service keys loaded');
   const db = await openServiceDatabase({
@@ -34,11 +36,27 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     migrations,
     logger,
   });
+  const jobs: { relay?: Kysely<unknown>; sweeper?: Kysely<unknown> } = {};
+  try {
+    for (const job of GATEWAY_JOBS) {
+      jobs[job] = await openJobDatabase({
+        service: 'gateway',
+        job,
+        schema: config.schema,
+        url: config.jobDatabases[job],
+        logger,
+      });
+    }
+  } catch (error) {
+    for (const open of [jobs.relay, jobs.sweeper, db]) await open?.destroy();
+    throw error;
+  }
+  const jobDatabases = { relay: jobs.relay!, sweeper: jobs.sweeper! };
   const client = ContractClient.create(config.nats, 'gateway');
   const identity = { name: 'gateway' as const, version: PLATFORM_VERSION, startedAt: new Date() };
   const publicOrigin = new PublicOrigin(config.http.publicOrigin);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.register({ identity, config, db, logger, client, publicOrigin }),
+    AppModule.register({ identity, config, db, jobDatabases, logger, client, publicOrigin }),
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
   configureHttp(app, config, logger);
@@ -60,6 +78,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     async close() {
       await app.close();
       await client.close();
+      await jobDatabases.relay.destroy();
+      await jobDatabases.sweeper.destroy();
       await db.destroy();
     },
   };

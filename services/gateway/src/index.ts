@@ -1,2 +1,3 @@
 export { startGateway, type RunningGateway } from './gateway.js';
-export { gatewayConfigSchema, type GatewayConfig } from './config.js';
+export { GATEWAY_JOBS, gatewayConfigSchema, type GatewayConfig } from './config.js';
+export { migrations } from '../migrations/index.js';

@@ -66,6 +66,8 @@ describe('the console, served by the gateway', () => {
 function baseEnv() {
   return {
     DATABASE_URL: 'postgres://x@127.0.0.1/x',
+    DATABASE_RELAY_URL: 'postgres://x_relay@127.0.0.1/x',
+    DATABASE_SWEEPER_URL: 'postgres://x_sweeper@127.0.0.1/x',
     SERVICE_SIGNING_KEY: 'A'.repeat(43),
     SERVICE_SEALING_KEY: 'A'.repeat(43),
     VAULT_PROXY_SEALING_PUBLIC_KEY: 'A'.repeat(43),

@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { inboxPrefixOf } from '@heroagent/service';
 import { startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
-import { gatewayConfigSchema } from '../src/config.js';
+import { migrations } from '../migrations/index.js';
+import { GATEWAY_JOBS, gatewayConfigSchema } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 
 const key = () => randomBytes(32).toString('base64url');
@@ -19,10 +20,12 @@ describe('the gateway HTTP edge (real Postgres, own nats-server)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     nats = await startNatsServer();
-    const service = await database.provisionService('gateway');
+    const service = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
+    await service.migrate(migrations);
     const config = gatewayConfigSchema.parse({
       DATABASE_URL: service.runtimeUrl,
-      DATABASE_MIGRATION_URL: service.ownerUrl,
+      DATABASE_RELAY_URL: service.jobUrls.relay,
+      DATABASE_SWEEPER_URL: service.jobUrls.sweeper,
       NATS_URL: nats.url,
       NATS_REQUEST_TIMEOUT_MS: '1000',
       HTTP_PORT: '0',

@@ -334,38 +334,37 @@ describe('retention of task history', () => {
       expect(await remaining(aTenant)).toEqual([oldRunning, recent, almost].sort());
     });
 
-    it('may, under its row policies, read settings and delete finished tasks, and nothing more', async () => {
+    it('runs as the sweeper role, whose row policies show it finished tasks only, and nothing more', async () => {
       const owner = await fixture.signIn(person('guarded'));
       const tenantId = owner.session.tenant!.id;
       const running = await startTask(owner, 'Running', false);
       const stopped = await startTask(owner, 'Stopped');
       expect((await save(owner.browser, { taskHistoryDays: 30 })).status).toBe(200);
-      const [grant] = (
-        await sql<{ grantee: string }>`
-          select grantee from information_schema.role_table_grants g
-          join pg_tables t on t.schemaname = g.table_schema and t.tablename = g.table_name
-          where g.table_schema = 'gateway' and g.table_name = 'tasks'
-            and g.privilege_type = 'DELETE' and g.grantee <> t.tableowner
-        `.execute(admin)
-      ).rows;
-      // As the gateway connects (no owner, no BYPASSRLS), with only the sweep's setting on.
-      const asSweep = await admin.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${grant!.grantee}, true)`.execute(trx);
-        await sql`select set_config('app.retention_sweep', 'on', true)`.execute(trx);
-        const settings = await sql`
-          update tenant_retention set task_history_days = 7 where tenant_id = ${tenantId}
-        `.execute(trx);
-        const deleted = await sql<{ id: string }>`
-          delete from tasks where tenant_id = ${tenantId} returning id
-        `.execute(trx);
-        const controls = await sql`select * from tenant_controls`.execute(trx);
-        return {
-          settingsChanged: Number(settings.numAffectedRows),
-          deleted: deleted.rows.map((row) => row.id),
-          controlsSeen: controls.rows.length,
-        };
-      });
-      expect(asSweep).toEqual({ settingsChanged: 0, deleted: [stopped], controlsSeen: 0 });
+      const as = (role: string, settings: Record<string, string>, statement: string) =>
+        admin.transaction().execute(async (trx) => {
+          await sql`select set_config('role', ${role}, true)`.execute(trx);
+          for (const [name, value] of Object.entries(settings))
+            await sql`select set_config(${name}, ${value}, true)`.execute(trx);
+          return sql.raw<{ id: string }>(statement).execute(trx);
+        });
+      const { runtime, sweeper } = fixture.databaseRoles;
+      // The gateway's runtime role with the old sweep setting on: no other way across tenants.
+      expect(
+        (await as(runtime, { 'app.retention_sweep': 'on' }, `delete from tasks returning id`)).rows,
+      ).toEqual([]);
+      // The sweeper, even with the tenant set, deletes the finished task only.
+      const deleted = await as(
+        sweeper!,
+        { 'app.tenant_id': tenantId },
+        `delete from tasks where tenant_id = '${tenantId}' returning id`,
+      );
+      expect(deleted.rows.map((row) => row.id)).toEqual([stopped]);
+      for (const statement of [
+        `update tenant_retention set task_history_days = 7 where tenant_id = '${tenantId}'`,
+        `select * from tenant_controls`,
+        `select title from tasks`,
+      ])
+        await expect(as(sweeper!, {}, statement), statement).rejects.toThrow(/permission denied/);
       expect(await remaining(tenantId)).toEqual([running]);
       expect((await retentionOf(owner.browser)).body.taskHistoryDays).toBe(30);
     });

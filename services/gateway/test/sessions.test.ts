@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSettings, type Kysely } from '@heroagent/db';
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
-import { openServiceDatabase } from '@heroagent/service';
+import { openJobDatabase, openServiceDatabase } from '@heroagent/service';
 import { createLogger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
+import { GATEWAY_JOBS } from '../src/config.js';
 import { PeopleRepository } from '../src/people/people.repository.js';
 import { csrfTokenMatches, csrfTokenOf, hashSecret } from '../src/sessions/secrets.js';
 import { SessionsRepository } from '../src/sessions/sessions.repository.js';
@@ -16,6 +17,7 @@ const MINUTE = 60_000;
 describe('sessions (real Postgres, a clock the test moves)', () => {
   let database: TestDatabase;
   let db: Kysely<GatewayDatabase>;
+  let sweeper: Kysely<GatewayDatabase>;
   let people: PeopleRepository;
   let now = new Date('2026-11-25T10:00:00Z');
   let sessions: SessionsService;
@@ -41,22 +43,31 @@ describe('sessions (real Postgres, a clock the test moves)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const service = await database.provisionService('gateway');
+    const service = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
+    await service.migrate(migrations);
     db = await openServiceDatabase({
       service: 'gateway',
       schema: 'gateway',
-      database: { DATABASE_URL: service.runtimeUrl, DATABASE_MIGRATION_URL: service.ownerUrl },
+      database: { DATABASE_URL: service.runtimeUrl },
       migrations,
+      logger: createLogger({ service: 'gateway', level: 'silent' }),
+    });
+    sweeper = await openJobDatabase({
+      service: 'gateway',
+      job: 'sweeper',
+      schema: 'gateway',
+      url: service.jobUrls.sweeper!,
       logger: createLogger({ service: 'gateway', level: 'silent' }),
     });
     people = new PeopleRepository(db);
     sessions = new SessionsService(
-      new SessionsRepository(db),
+      new SessionsRepository(db, sweeper),
       { idleTimeoutMs: 30 * MINUTE, absoluteTimeoutMs: 12 * 60 * MINUTE },
       () => now,
     );
   });
   afterAll(async () => {
+    await sweeper?.destroy();
     await db?.destroy();
     await database?.drop();
   });

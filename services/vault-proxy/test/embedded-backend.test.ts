@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, migrateToLatest, sql, type Kysely } from '@heroagent/db';
+import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import {
   createTestDatabase,
   type ProvisionedService,
@@ -26,13 +26,7 @@ describe('the embedded secrets store (real Postgres, local key file)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     service = await database.provisionService('vault_proxy');
-    const owner = createDatabase<unknown>({
-      connectionString: service.ownerUrl,
-      schema: 'vault_proxy',
-      applicationName: 'test',
-    });
-    await migrateToLatest(owner, 'vault_proxy', migrations);
-    await owner.destroy();
+    await service.migrate(migrations);
     db = createDatabase<VaultProxyDatabase>({
       connectionString: service.runtimeUrl,
       schema: 'vault_proxy',

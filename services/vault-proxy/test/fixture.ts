@@ -25,6 +25,7 @@ import {
   type SigningKey,
 } from '@heroagent/crypto';
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
+import { migrations } from '../migrations/index.js';
 import {
   ContractClient,
   natsEnvSchema,
@@ -115,6 +116,7 @@ export async function startVaultProxyFixture(
   const nats = await startNatsServer();
   const database = await createTestDatabase();
   const service = await database.provisionService('vault_proxy');
+  await service.migrate(migrations);
   const gatewaySigning = generateSigningKey();
   const gatewaySealing = generateSealingKey();
   const vaultProxySealing = generateSealingKey();
@@ -142,7 +144,6 @@ export async function startVaultProxyFixture(
     HEROAGENT_ENV: 'test',
     LOG_LEVEL: 'debug',
     DATABASE_URL: service.runtimeUrl,
-    DATABASE_MIGRATION_URL: service.ownerUrl,
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),

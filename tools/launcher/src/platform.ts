@@ -4,8 +4,10 @@ import { embeddedPostgres, externalPostgres, type PlatformPostgres } from './pos
 import type { ManagedProcess } from './processes.js';
 import { loadOrCreateDevSecrets } from './secrets.js';
 import {
+  migrateEnvironment,
   provisionAuditStream,
   provisionDatabases,
+  runMigrateStep,
   serviceEnvironment,
   startServiceProcess,
 } from './services.js';
@@ -24,7 +26,10 @@ export interface RunningPlatform {
 // Started in this order so that each finds what it depends on; stopped in reverse.
 const START_ORDER = ['audit', 'vault-proxy', 'agent', 'gateway'] as const;
 
-/** Starts Postgres, NATS and the four services, and waits until the gateway reports ready. */
+/**
+ * Starts Postgres and NATS, provisions and migrates each service's schema, starts the four
+ * services, and waits until the gateway reports ready.
+ */
 export async function launchPlatform(
   config: LauncherConfig,
   print: (line: string) => void,
@@ -62,6 +67,15 @@ export async function launchPlatform(
       secrets,
       config.rolePrefix,
     );
+    // Migrations are a step of their own, as the owner, before any service starts (in Kubernetes,
+    // a Job); the services get their runtime (and job) roles only.
+    for (const service of START_ORDER)
+      await runMigrateStep(
+        service,
+        migrateEnvironment(config, databases[service]),
+        config.home,
+        print,
+      );
     await provisionAuditStream(config, started.nats, print);
     for (const service of START_ORDER) {
       const env = serviceEnvironment(service, config, databases[service], started.nats, secrets);

@@ -38,6 +38,8 @@ const devSecretsSchema = z.object({
   postgresSuperuserPassword: secret,
   postgresOwners: servicePasswords,
   postgresRuntimes: servicePasswords,
+  // Added with the gateway's job roles: filled in when missing.
+  postgresJobs: z.object({ gateway: z.object({ relay: secret, sweeper: secret }) }).optional(),
   nats: natsUserPasswords,
   keys: z.object({
     gateway: z.object({ signing: secret, sealing: secret }),
@@ -72,6 +74,7 @@ const natsPasswords = (): Record<NatsUser, string> => ({
   'gateway-relay': natsPassword(),
   provisioner: natsPassword(),
 });
+const jobPasswords = () => ({ gateway: { relay: password(), sweeper: password() } });
 const secretKey = () => randomBytes(32).toString('base64url');
 const seed = () => toBase64Url(exportEd25519Seed(generateSigningKey().privateKey));
 const sealing = () => toBase64Url(exportX25519PrivateKey(generateSealingKey().privateKey));
@@ -113,6 +116,7 @@ export async function loadOrCreateDevSecrets(
     postgresSuperuserPassword: password(),
     postgresOwners: passwords(),
     postgresRuntimes: passwords(),
+    postgresJobs: jobPasswords(),
     nats: natsPasswords(),
     keys: {
       gateway: { signing: seed(), sealing: sealing() },
@@ -126,8 +130,8 @@ export async function loadOrCreateDevSecrets(
 
 /**
  * Brings a secrets file written by an earlier version up to date: NATS passwords that nats-server
- * cannot read are replaced (they only live as long as one run), missing passwords and keys are
- * generated.
+ * cannot read are replaced (they only live as long as one run), missing passwords (NATS users,
+ * the gateway's job roles) and keys are generated.
  */
 async function upgrade(file: string, secrets: StoredSecrets): Promise<DevSecrets> {
   const stored = secrets.nats;
@@ -140,6 +144,7 @@ async function upgrade(file: string, secrets: StoredSecrets): Promise<DevSecrets
   ) as Record<NatsUser, string>;
   const upgraded: DevSecrets = {
     ...secrets,
+    postgresJobs: secrets.postgresJobs ?? jobPasswords(),
     nats,
     keys: {
       ...secrets.keys,

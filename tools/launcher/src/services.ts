@@ -22,14 +22,34 @@ const SCHEMAS: Record<Service, string> = {
   audit: 'audit',
 };
 
-/** One service's Postgres URLs: the owner (migrations) and the runtime role (under RLS). */
+/**
+ * Each service's cross-tenant jobs, each a Postgres login role of its own (the gateway's
+ * GATEWAY_JOBS: its migrate step needs a `DATABASE_<JOB>_ROLE` for each, the service a URL).
+ */
+const JOBS: Record<Service, readonly ('relay' | 'sweeper')[]> = {
+  gateway: ['relay', 'sweeper'],
+  agent: [],
+  'vault-proxy': [],
+  audit: [],
+};
+
+/**
+ * One service's Postgres access: the owner's URL (for its migrate step only), the runtime role's
+ * (the service's), and each job's role and URL.
+ */
 export interface ServiceDatabase {
   readonly schema: string;
   readonly ownerUrl: string;
+  readonly runtimeRole: string;
   readonly runtimeUrl: string;
+  readonly jobs: ReadonlyArray<{
+    readonly job: string;
+    readonly role: string;
+    readonly url: string;
+  }>;
 }
 
-/** Creates each service's schema, owner role and runtime role (idempotent). */
+/** Creates each service's schema, owner role, runtime role and job roles (idempotent). */
 export async function provisionDatabases(
   adminUrl: string,
   secrets: DevSecrets,
@@ -41,7 +61,7 @@ export async function provisionDatabases(
     maxConnections: 1,
   });
   try {
-    const entries = [];
+    const entries: Array<[Service, ServiceDatabase]> = [];
     for (const service of Object.keys(SCHEMAS) as Service[]) {
       const schema = SCHEMAS[service];
       const plan = {
@@ -50,6 +70,11 @@ export async function provisionDatabases(
         ownerPassword: secrets.postgresOwners[service],
         runtimeRole: `${rolePrefix}_${schema}`,
         runtimePassword: secrets.postgresRuntimes[service],
+        jobRoles: JOBS[service].map((job) => ({
+          job,
+          role: `${rolePrefix}_${schema}_${job}`,
+          password: jobPassword(secrets, service, job),
+        })),
       };
       await provisionServiceDatabase(admin, plan);
       entries.push([
@@ -57,13 +82,76 @@ export async function provisionDatabases(
         {
           schema,
           ownerUrl: withCredentials(adminUrl, plan.ownerRole, plan.ownerPassword),
+          runtimeRole: plan.runtimeRole,
           runtimeUrl: withCredentials(adminUrl, plan.runtimeRole, plan.runtimePassword),
+          jobs: plan.jobRoles.map((job) => ({
+            job: job.job,
+            role: job.role,
+            url: withCredentials(adminUrl, job.role, job.password),
+          })),
         },
-      ] as const);
+      ]);
     }
     return Object.fromEntries(entries) as Record<Service, ServiceDatabase>;
   } finally {
     await admin.destroy();
+  }
+}
+
+function jobPassword(secrets: DevSecrets, service: Service, job: 'relay' | 'sweeper'): string {
+  // Only the gateway has jobs; the secrets file gets their passwords on load when it lacks them.
+  if (service !== 'gateway' || secrets.postgresJobs === undefined) {
+    throw new Error(`no password for ${service}'s ${job} role in the development secrets`);
+  }
+  return secrets.postgresJobs.gateway[job];
+}
+
+/**
+ * The environment of a service's migrate step: the schema owner's URL (no other process gets
+ * it) and the names of the roles its migrations grant to.
+ */
+export function migrateEnvironment(
+  config: LauncherConfig,
+  database: ServiceDatabase,
+): Record<string, string> {
+  return {
+    ...config.inheritedEnv,
+    HEROAGENT_ENV: 'development',
+    LOG_LEVEL: config.logLevel,
+    DATABASE_MIGRATION_URL: database.ownerUrl,
+    DATABASE_SCHEMA: database.schema,
+    DATABASE_RUNTIME_ROLE: database.runtimeRole,
+    ...Object.fromEntries(
+      database.jobs.map((job) => [`DATABASE_${job.job.toUpperCase()}_ROLE`, job.role]),
+    ),
+  };
+}
+
+/** Runs a service's migrate step from its build, to its end; throws if it fails. */
+export async function runMigrateStep(
+  service: Service,
+  env: Record<string, string>,
+  home: string,
+  print: (line: string) => void,
+): Promise<void> {
+  const logDir = join(home, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const step = startProcess(
+    `${service} migrate`,
+    process.execPath,
+    [join(REPO_ROOT, 'services', service, 'dist', 'src', 'migrate.js')],
+    {
+      env,
+      cwd: join(REPO_ROOT, 'services', service),
+      logFile: join(logDir, `${service}-migrate.log`),
+      onLine: (line) => print(formatLogLine(`${service}`, line)),
+    },
+  );
+  const code = await step.exited;
+  if (code !== 0) {
+    throw new Error(
+      `the migrate step of ${service} failed (exit ${code ?? 'signal'}; ${join(logDir, `${service}-migrate.log`)})`,
+    );
   }
 }
 
@@ -81,8 +169,10 @@ export function serviceEnvironment(
     HEROAGENT_ENV: 'development',
     LOG_LEVEL: config.logLevel,
     DATABASE_URL: database.runtimeUrl,
-    DATABASE_MIGRATION_URL: database.ownerUrl,
     DATABASE_SCHEMA: database.schema,
+    ...Object.fromEntries(
+      database.jobs.map((job) => [`DATABASE_${job.job.toUpperCase()}_URL`, job.url]),
+    ),
     NATS_URL: nats.url,
     ...(credentials.user === undefined ? {} : { NATS_USER: credentials.user }),
     ...(credentials.password === undefined ? {} : { NATS_PASSWORD: credentials.password }),

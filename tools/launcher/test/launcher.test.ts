@@ -130,6 +130,39 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
     });
     const output = await launcher.waitFor('Press Ctrl-C to stop.');
     expect(output).toContain('HeroAgent is running');
+    // Each schema migrated by its own step, as its owner, before the services started.
+    // (The agent owns no table yet: its step only starts its migration record.)
+    for (const service of ['gateway', 'vault-proxy', 'audit'])
+      expect(output).toMatch(new RegExp(`${service}\\s+info\\s+migrations applied`));
+    expect(output).toMatch(/agent\s+info\s+schema already up to date/);
+    const admin = createDatabase<unknown>({
+      connectionString: database.adminUrl,
+      applicationName: 'test',
+      maxConnections: 1,
+    });
+    try {
+      const { rows } = await sql<{ usename: string; application_name: string }>`
+        select usename, application_name from pg_stat_activity
+        where datname = ${database.name} and application_name like 'heroagent-%'`.execute(admin);
+      // The services run as their runtime and job roles; nothing connects as an owner.
+      expect(rows.length).toBeGreaterThan(0);
+      const allowed = [
+        'gateway',
+        'gateway_relay',
+        'gateway_sweeper',
+        'vault_proxy',
+        'audit',
+        'agent',
+      ];
+      expect(
+        rows.filter((row) => !allowed.map((role) => `${rolePrefix}_${role}`).includes(row.usename)),
+      ).toEqual([]);
+      expect(rows.map((row) => row.usename)).toEqual(
+        expect.arrayContaining([`${rolePrefix}_gateway_relay`, `${rolePrefix}_gateway_sweeper`]),
+      );
+    } finally {
+      await admin.destroy();
+    }
     for (const service of ['agent', 'vault-proxy', 'audit'])
       expect(output).toMatch(new RegExp(`${service}\\s+NATS .* ok`));
     expect(output).toContain('permissions from deploy/nats/heroagent.conf');
@@ -166,6 +199,10 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
       expect(output, round).toContain(`embedded, 127.0.0.1:${port.pg}/heroagent`);
       expect(output, round).toContain(
         round === 'first start' ? 'development secrets generated' : 'development secrets loaded',
+      );
+      // Each schema is migrated by its owner in a step of its own, before any service starts.
+      expect(output, round).toContain(
+        round === 'first start' ? 'migrations applied' : 'schema already up to date',
       );
       // The audit stream is provisioned (as the provisioner) before audit starts, every time.
       expect(output, round).toContain(

@@ -12,8 +12,18 @@ import {
   type SealingKey,
   type SigningKey,
 } from '@heroagent/crypto';
-import { provisionAuditStream } from '@heroagent/audit';
-import { createKeyFile } from '@heroagent/vault-proxy';
+import { migrations as agentMigrations } from '@heroagent/agent';
+import { migrations as auditMigrations, provisionAuditStream } from '@heroagent/audit';
+import { GATEWAY_JOBS, migrations as gatewayMigrations } from '@heroagent/gateway';
+import { createKeyFile, migrations as vaultProxyMigrations } from '@heroagent/vault-proxy';
+import type { MigrationSet } from '@heroagent/db';
+import {
+  jobRoleVariable,
+  migrateConfigSchema,
+  migrateService,
+  parseConfig,
+} from '@heroagent/service';
+import { createLogger } from '@heroagent/telemetry';
 import { fileURLToPath } from 'node:url';
 import {
   createTestDatabase,
@@ -34,6 +44,19 @@ const SCHEMAS: Record<Service, string> = {
   'vault-proxy': 'vault_proxy',
   audit: 'audit',
 };
+/** Each service's cross-tenant jobs: a Postgres role each. */
+export const JOBS: Record<Service, readonly string[]> = {
+  gateway: GATEWAY_JOBS,
+  agent: [],
+  'vault-proxy': [],
+  audit: [],
+};
+const MIGRATIONS: Record<Service, MigrationSet> = {
+  gateway: gatewayMigrations,
+  agent: agentMigrations,
+  'vault-proxy': vaultProxyMigrations,
+  audit: auditMigrations,
+};
 
 /**
  * A test's own platform infrastructure: a database with each service's roles, and a nats-server
@@ -51,6 +74,8 @@ export interface PlatformFixture {
   };
   /** The environment a service process or config parser gets, as the launcher would give it. */
   env(service: Service, extra?: Record<string, string>): Record<string, string>;
+  /** The environment of a service's migrate step (the schema owner's URL, the role names). */
+  migrateEnv(service: Service): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -59,8 +84,30 @@ const key = () => randomBytes(32).toString('base64url');
 export async function startPlatformFixture(): Promise<PlatformFixture> {
   const database = await createTestDatabase();
   const provisioned = {} as Record<Service, ProvisionedService>;
-  for (const service of SERVICES)
-    provisioned[service] = await database.provisionService(SCHEMAS[service]);
+  const migrateEnv = (service: Service): Record<string, string> => ({
+    LOG_LEVEL: 'silent',
+    DATABASE_MIGRATION_URL: provisioned[service].ownerUrl,
+    DATABASE_SCHEMA: SCHEMAS[service],
+    DATABASE_RUNTIME_ROLE: provisioned[service].roles.runtime,
+    ...Object.fromEntries(
+      JOBS[service].map((job) => [jobRoleVariable(job), provisioned[service].roles[job]!]),
+    ),
+  });
+  // As the launcher does: provision, then each service's migrate step, before any service starts.
+  for (const service of SERVICES) {
+    provisioned[service] = await database.provisionService(SCHEMAS[service], {
+      jobs: JOBS[service],
+    });
+    await migrateService({
+      service,
+      config: parseConfig(
+        migrateConfigSchema({ schema: SCHEMAS[service], jobs: JOBS[service] }),
+        migrateEnv(service),
+      ),
+      migrations: MIGRATIONS[service],
+      logger: createLogger({ service: `${service}-migrate`, level: 'silent' }),
+    });
+  }
   const nats = await startDeployNatsServer();
   const provisioner = await nats.connectAs('provisioner');
   try {
@@ -85,12 +132,12 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
     database,
     nats,
     keys: { gatewaySigning, gatewaySealing, vaultProxySealing },
+    migrateEnv,
     env(service, extra = {}) {
       return {
         HEROAGENT_ENV: 'test',
         LOG_LEVEL: 'info',
         DATABASE_URL: provisioned[service].runtimeUrl,
-        DATABASE_MIGRATION_URL: provisioned[service].ownerUrl,
         DATABASE_SCHEMA: SCHEMAS[service],
         NATS_URL: nats.url,
         NATS_USER: service,
@@ -104,6 +151,8 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
           ? {
               NATS_RELAY_USER: 'gateway-relay',
               NATS_RELAY_PASSWORD: nats.passwords['gateway-relay'],
+              DATABASE_RELAY_URL: provisioned.gateway.jobUrls.relay!,
+              DATABASE_SWEEPER_URL: provisioned.gateway.jobUrls.sweeper!,
               HTTP_PORT: '0',
               VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
                 exportX25519PublicKey(vaultProxySealing.publicKey),

@@ -22,8 +22,9 @@ function runService(
   service: Service,
   env: Record<string, string>,
   whenReady?: (pid: number) => void,
+  entry: 'main' | 'migrate' = 'main',
 ): Promise<Outcome> {
-  const main = `${REPO_ROOT}services/${service}/dist/src/main.js`;
+  const main = `${REPO_ROOT}services/${service}/dist/src/${entry}.js`;
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,7 +56,7 @@ describe('service processes (built)', { timeout: 90_000 }, () => {
 
   beforeAll(async () => {
     for (const service of SERVICES) {
-      await access(`${REPO_ROOT}services/${service}/dist/src/main.js`).catch(() => {
+      await access(`${REPO_ROOT}services/${service}/dist/src/migrate.js`).catch(() => {
         throw new Error(
           `services/${service} is not built: run \`pnpm build\` (pnpm test does) before these tests`,
         );
@@ -117,12 +118,70 @@ describe('service processes (built)', { timeout: 90_000 }, () => {
   it('exits with a failure status, and says why, when Postgres refuses it', async () => {
     const env = platform.env('agent', {
       DATABASE_URL: 'postgres://nobody:wrong@127.0.0.1:1/none',
-      DATABASE_MIGRATION_URL: 'postgres://nobody:wrong@127.0.0.1:1/none',
     });
     const outcome = await runService('agent', env);
     expect(outcome.code).toBe(1);
     expect(outcome.stdout).toContain('"msg":"failed to start"');
     expect(outcome.stdout).not.toContain('wrong@');
+  });
+
+  it.each(SERVICES)(
+    '%s never takes the owner’s credentials: not as a variable, not as its DATABASE_URL',
+    async (service) => {
+      const ownerUrl = platform.migrateEnv(service).DATABASE_MIGRATION_URL!;
+      const password = decodeURIComponent(new URL(ownerUrl).password);
+      const given = await runService(
+        service,
+        platform.env(service, { DATABASE_MIGRATION_URL: ownerUrl }),
+      );
+      expect(given.code).toBe(EXIT_CONFIG);
+      expect(given.stderr).toContain('DATABASE_MIGRATION_URL: must not be given to a service');
+      const asOwner = await runService(service, platform.env(service, { DATABASE_URL: ownerUrl }));
+      expect(asOwner.code).toBe(1);
+      expect(asOwner.stdout).toContain('"code":"UNSAFE_ROLE"');
+      expect(asOwner.stdout).toContain('never as the owner');
+      for (const outcome of [given, asOwner])
+        expect(outcome.stdout + outcome.stderr).not.toContain(password);
+    },
+  );
+
+  it.each(SERVICES)('%s’s migrate step names each missing variable', async (service) => {
+    const outcome = await runService(service, {}, undefined, 'migrate');
+    expect(outcome.code).toBe(EXIT_CONFIG);
+    expect(outcome.stderr).toContain(`[${service} migrate] invalid configuration:`);
+    expect(outcome.stderr).toContain('DATABASE_MIGRATION_URL: is required');
+    expect(outcome.stderr).toContain('DATABASE_RUNTIME_ROLE: is required');
+    if (service === 'gateway') {
+      expect(outcome.stderr).toContain('DATABASE_RELAY_ROLE: is required');
+      expect(outcome.stderr).toContain('DATABASE_SWEEPER_ROLE: is required');
+    }
+  });
+
+  it('runs the migrate step as the owner only, and again finds nothing to do', async () => {
+    const env = { ...platform.migrateEnv('gateway'), LOG_LEVEL: 'info' };
+    const again = await runService('gateway', env, undefined, 'migrate');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('"msg":"schema already up to date"');
+    // Its URL's user is the runtime role's: refused as configuration, before connecting.
+    const asRuntime = await runService(
+      'gateway',
+      { ...env, DATABASE_MIGRATION_URL: platform.env('gateway').DATABASE_URL! },
+      undefined,
+      'migrate',
+    );
+    expect(asRuntime.code).toBe(EXIT_CONFIG);
+    expect(asRuntime.stderr).toContain('DATABASE_RUNTIME_ROLE: must be a role of its own');
+    // Another service's role, which does not own this schema: refused by the migration runner.
+    const asOther = await runService(
+      'gateway',
+      { ...env, DATABASE_MIGRATION_URL: platform.env('vault-proxy').DATABASE_URL! },
+      undefined,
+      'migrate',
+    );
+    expect(asOther.code).toBe(1);
+    expect(asOther.stdout).toContain('"msg":"migrations failed"');
+    expect(asOther.stdout).toContain('"code":"INVALID_ROLE"');
+    expect(asOther.stdout).not.toMatch(/postgres:\/\/[^"@]*:[^"@[]+@/);
   });
 
   it('vault-proxy refuses to start, saying why, without its key file or its Vault', async () => {

@@ -8,6 +8,7 @@ import {
 } from '@heroagent/contracts';
 import { canonicalJson, generateSigningKey, signJson, type JsonValue } from '@heroagent/crypto';
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
+import { migrations } from '../../migrations/index.js';
 import {
   ContractClient,
   inboxPrefixOf,
@@ -53,6 +54,7 @@ export async function startAgentFixture(env: Record<string, string> = {}): Promi
   const nats = await startNatsServer();
   const database = await createTestDatabase();
   const service = await database.provisionService('agent');
+  await service.migrate(migrations);
   const model = await ChatModelDouble.start({ model: 'scripted-model' });
   const gatewayKey = generateSigningKey('gateway-test');
   const logs: string[] = [];
@@ -69,7 +71,6 @@ export async function startAgentFixture(env: Record<string, string> = {}): Promi
   const baseEnv = {
     NATS_URL: nats.url,
     DATABASE_URL: service.runtimeUrl,
-    DATABASE_MIGRATION_URL: service.ownerUrl,
     LOG_LEVEL: 'debug',
     LLM_BASE_URL: model.url,
     LLM_MODEL: 'scripted-model',

@@ -27,9 +27,10 @@ const LARGEST_ROUND = 20_000;
 
 /**
  * One page of the tenant's events, newest first, before `beforeSeq` when given. The filters are
- * columns with indexes; the free text `q` is matched in `tenant_event_search` (see migration
- * 20261126021500 for why not in `events`): its matches are read newest first, in rounds that
- * grow, and the other filters applied to each round, until the page is full or the matches end.
+ * columns with indexes; the free text `q` is matched by `tenant_event_search()`, a definer
+ * function over the search table (migrations 20261126021500 and 20261127100000 say why not in
+ * `events`, nor through a view): its matches are read newest first, in rounds that grow, and the
+ * other filters applied to each round, until the page is full or the matches end.
  */
 export async function queryActivity(
   trx: Transaction<AuditDatabase>,
@@ -47,15 +48,10 @@ export async function queryActivity(
   const page: ActivityRow[] = [];
   let before = beforeSeq;
   for (let round = FIRST_ROUND; page.length < limit; round = Math.min(round * 4, LARGEST_ROUND)) {
-    let matches = trx
-      .selectFrom('tenant_event_search')
-      .select('seq')
-      .where('search_text', 'ilike', pattern);
-    if (before !== undefined) matches = matches.where('seq', '<', before);
-    if (filter.userId !== undefined) matches = matches.where('user_id', '=', filter.userId);
-    const seqs = (await matches.orderBy('seq', 'desc').limit(round).execute()).map(
-      (row) => row.seq,
-    );
+    const { rows: matches } = await sql<{ seq: number }>`
+      select seq from tenant_event_search(${pattern}, ${before ?? null}::bigint,
+        ${filter.userId ?? null}::uuid, ${round}) order by seq desc`.execute(trx);
+    const seqs = matches.map((row) => row.seq);
     if (seqs.length === 0) break;
     page.push(...(await filtered(trx, tenantId, filter, undefined, seqs, limit - page.length)));
     if (seqs.length < round) break;

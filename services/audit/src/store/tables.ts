@@ -42,13 +42,6 @@ export interface AuditDatabase {
     action: string | null;
     outcome: string;
   };
-  /** A view: the searchable text of the current tenant's events (migration 20261126021500). */
-  tenant_event_search: {
-    tenant_id: string;
-    seq: number;
-    user_id: string | null;
-    search_text: string;
-  };
   checkpoints: {
     tenant_id: string;
     tree_size: number;

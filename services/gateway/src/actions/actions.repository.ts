@@ -133,7 +133,11 @@ export const HELD: ActionStatus[] = ['pending_approval', 'approved', 'scheduled'
 
 /** The actions agents asked for, and their outcomes. */
 export class ActionsRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The sweeper's own role: sees across tenants only the actions its sweeps are about. */
+    private readonly sweeper: Kysely<GatewayDatabase>,
+  ) {}
 
   /**
    * Records a new action in the caller's transaction, which holds the person's admission lock and
@@ -304,7 +308,7 @@ export class ActionsRepository {
     now: Date,
     record: (row: ActionRow) => InTransaction,
   ): Promise<ActionRow[]> {
-    return withSettings(this.db, { 'app.stale_sweep': 'on' }, async (trx) => {
+    return this.sweeper.transaction().execute(async (trx) => {
       const stale = await trx
         .updateTable('actions')
         .set({
@@ -331,16 +335,15 @@ export class ActionsRepository {
    * transaction of its tenant, under its person's lock, after the checks are made again.
    */
   async dueSends(now: Date, limit: number): Promise<DueSend[]> {
-    return withSettings(this.db, { 'app.send_release': 'on' }, (trx) =>
-      trx
-        .selectFrom('actions')
-        .select(['id', 'tenant_id', 'user_id'])
-        .where('status', '=', 'scheduled')
-        .where('release_at', '<=', now)
-        .orderBy('release_at')
-        .limit(limit)
-        .execute(),
-    );
+    // The sweeper only lists them; each is claimed in its tenant's transaction.
+    return this.sweeper
+      .selectFrom('actions')
+      .select(['id', 'tenant_id', 'user_id'])
+      .where('status', '=', 'scheduled')
+      .where('release_at', '<=', now)
+      .orderBy('release_at')
+      .limit(limit)
+      .execute();
   }
 
   /** Cancels a send still in the outbox, with its audit event; false once it has left. */

@@ -14,7 +14,11 @@ export interface ApprovalDecision {
 
 /** Approvals waiting for people, and what they decided. */
 export class ApprovalsRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The sweeper's own role: expires approvals across tenants, and nothing else. */
+    private readonly sweeper: Kysely<GatewayDatabase>,
+  ) {}
 
   /** Inside the transaction that records the action it is for. */
   async insert(
@@ -149,7 +153,7 @@ export class ApprovalsRepository {
    * gives each expired one's audit event, written in the same transaction.
    */
   async expire(now: Date, record: (approval: ApprovalRow) => InTransaction): Promise<number> {
-    return withSettings(this.db, { 'app.approval_sweep': 'on' }, async (trx) => {
+    return this.sweeper.transaction().execute(async (trx) => {
       const expired = await trx
         .updateTable('approvals')
         .set({ status: 'expired', decided_at: now })

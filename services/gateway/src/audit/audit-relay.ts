@@ -2,7 +2,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { auditEventSubject } from '@heroagent/contracts';
-import { withSettings, type Kysely } from '@heroagent/db';
+import type { Kysely } from '@heroagent/db';
 import { natsConnectionOptions, type NatsConfig } from '@heroagent/service';
 import type { Logger } from '@heroagent/telemetry';
 import type { GatewayDatabase } from '../store-tables.js';
@@ -21,6 +21,7 @@ export class AuditRelay {
   private stopped = false;
 
   constructor(
+    /** The relay's own role: it reads and marks every tenant's outbox, and nothing else. */
     private readonly db: Kysely<GatewayDatabase>,
     /** The relay's own NATS user (the gateway's config `relayNats`). */
     private readonly nats: NatsConfig,
@@ -77,17 +78,15 @@ export class AuditRelay {
       const published = await this.publishBatch();
       if (published < this.options.batch) break;
     }
-    await withSettings(this.db, { 'app.outbox_relay': 'on' }, (trx) =>
-      trx
-        .deleteFrom('audit_outbox')
-        .where('published_at', '<', new Date(Date.now() - 86_400_000))
-        .execute(),
-    );
+    await this.db
+      .deleteFrom('audit_outbox')
+      .where('published_at', '<', new Date(Date.now() - 86_400_000))
+      .execute();
   }
 
   private async publishBatch(): Promise<number> {
     const client = this.client!;
-    return withSettings(this.db, { 'app.outbox_relay': 'on' }, async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('audit_outbox')
         .select(['id', 'tenant_id', 'envelope'])

@@ -16,15 +16,16 @@ export interface RetentionLimit {
   readonly taskHistoryDays: number;
 }
 
-/** The cross-tenant setting under which the sweep reads settings and deletes finished tasks. */
-const SWEEP = { 'app.retention_sweep': 'on' } as const;
-
 /**
  * Each tenant's retention setting (in the tenant's row only), and the sweep's two steps: every
  * tenant that limits its history, then one tenant's finished tasks older than its limit.
  */
 export class RetentionRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The sweeper's own role: every tenant's limit, and finished tasks only (see its policies). */
+    private readonly sweeper: Kysely<GatewayDatabase>,
+  ) {}
 
   async get(tenantId: string): Promise<StoredRetention> {
     const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
@@ -72,14 +73,12 @@ export class RetentionRepository {
 
   /** Every tenant that keeps its task history for a limited time. */
   async limits(): Promise<RetentionLimit[]> {
-    const rows = await withSettings(this.db, SWEEP, (trx) =>
-      trx
-        .selectFrom('tenant_retention')
-        .select(['tenant_id', 'task_history_days'])
-        .where('task_history_days', 'is not', null)
-        .orderBy('tenant_id')
-        .execute(),
-    );
+    const rows = await this.sweeper
+      .selectFrom('tenant_retention')
+      .select(['tenant_id', 'task_history_days'])
+      .where('task_history_days', 'is not', null)
+      .orderBy('tenant_id')
+      .execute();
     return rows.flatMap((row) =>
       row.task_history_days === null
         ? []
@@ -91,7 +90,7 @@ export class RetentionRepository {
    * Deletes the tenant's tasks created before `createdBefore` that are not running (stopped, or
    * expired by `now`) — their timelines, actions and approvals go with them by cascade — and,
    * if any were, the audit event `record` builds from their number, in one transaction. The
-   * sweep's row policy never lets it see a running task, whatever this query says.
+   * sweeper's row policy never lets it see a running task, whatever this query says.
    */
   async deleteFinishedTasks(
     tenantId: string,
@@ -99,7 +98,7 @@ export class RetentionRepository {
     now: Date,
     record: (deleted: number) => InTransaction,
   ): Promise<number> {
-    return withSettings(this.db, SWEEP, async (trx) => {
+    return this.sweeper.transaction().execute(async (trx) => {
       const deleted = await trx
         .deleteFrom('tasks')
         .where('tenant_id', '=', tenantId)

@@ -33,7 +33,11 @@ const SESSION_COLUMNS = [
 
 /** Sessions in Postgres, reachable by the hash of their secret or by their owner. */
 export class SessionsRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The sweeper's own role: sees of other people's sessions only expired ones, to delete. */
+    private readonly sweeper: Kysely<GatewayDatabase>,
+  ) {}
 
   async create(session: {
     tokenHash: Buffer;
@@ -179,7 +183,7 @@ export class SessionsRepository {
 
   /** Removes expired sessions (visible to deletion only). */
   async deleteExpired(now: Date): Promise<number> {
-    const result = await this.db
+    const result = await this.sweeper
       .deleteFrom('sessions')
       .where((eb) => eb.or([eb('expires_at', '<', now), eb('idle_expires_at', '<', now)]))
       .executeTakeFirst();

@@ -5,7 +5,11 @@ export type FlowRow = Omit<Selectable<GatewayDatabase['oauth_flows']>, 'state_ha
 
 /** OAuth flows in progress, reachable only through the hash of their `state`. */
 export class FlowsRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The sweeper's own role: sees of flows only expired ones, to delete. */
+    private readonly sweeper: Kysely<GatewayDatabase>,
+  ) {}
 
   async create(flow: {
     stateHash: Buffer;
@@ -72,7 +76,7 @@ export class FlowsRepository {
 
   /** Removes expired flows (visible to deletion only). */
   async deleteExpired(now: Date): Promise<number> {
-    const result = await this.db
+    const result = await this.sweeper
       .deleteFrom('oauth_flows')
       .where('expires_at', '<', now)
       .executeTakeFirst();

@@ -12,6 +12,7 @@ import {
   type SealingKey,
   type SigningKey,
 } from '@heroagent/crypto';
+import type { MigrationRoles } from '@heroagent/db';
 import { createTestDatabase, type TestDatabase } from '@heroagent/db/testing';
 import {
   CalendarDouble,
@@ -21,7 +22,8 @@ import {
 } from '@heroagent/doubles';
 import { freePort, startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
-import { gatewayConfigSchema } from '../../src/config.js';
+import { migrations } from '../../migrations/index.js';
+import { GATEWAY_JOBS, gatewayConfigSchema } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { Housekeeping } from '../../src/housekeeping.js';
 import { TestBrowser } from '@heroagent/doubles';
@@ -60,6 +62,8 @@ export interface GatewayFixture {
   readonly gmail: GmailDouble;
   readonly calendar: CalendarDouble;
   readonly database: TestDatabase;
+  /** The gateway's Postgres roles by purpose: `runtime`, `relay`, `sweeper`. */
+  readonly databaseRoles: MigrationRoles;
   readonly nats: TestNatsServer;
   readonly gatewaySigning: SigningKey;
   readonly vaultProxySealing: SealingKey;
@@ -127,11 +131,14 @@ export async function startGatewayFixture(
     gmail.allowToken(token, scopes, connection.account);
     calendar.allowToken(token, scopes, connection.account);
   };
-  const service = await database.provisionService('gateway');
+  // The migrate step, as the owner; the gateway itself gets only its runtime and job roles.
+  const service = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
+  await service.migrate(migrations);
   const config = gatewayConfigSchema.parse({
     HEROAGENT_ENV: 'test',
     DATABASE_URL: service.runtimeUrl,
-    DATABASE_MIGRATION_URL: service.ownerUrl,
+    DATABASE_RELAY_URL: service.jobUrls.relay,
+    DATABASE_SWEEPER_URL: service.jobUrls.sweeper,
     NATS_URL: nats.url,
     NATS_REQUEST_TIMEOUT_MS: '2000',
     HTTP_PORT: String(port),
@@ -191,6 +198,7 @@ export async function startGatewayFixture(
     gmail,
     calendar,
     database,
+    databaseRoles: service.roles,
     nats,
     gatewaySigning,
     vaultProxySealing,

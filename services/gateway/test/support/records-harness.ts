@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { auditConfigSchema, provisionAuditStream, startAudit } from '@heroagent/audit';
+import {
+  auditConfigSchema,
+  migrations as auditMigrations,
+  provisionAuditStream,
+  startAudit,
+} from '@heroagent/audit';
 import { AUDIT_EVENT_PURPOSE, type AuditEvent } from '@heroagent/contracts';
 import {
   ed25519Fingerprint,
@@ -53,6 +58,7 @@ export async function startRecordsHarness(): Promise<RecordsHarness> {
   });
   await sql`create extension if not exists pg_trgm`.execute(admin);
   const service = await fixture.database.provisionService('audit');
+  await service.migrate(auditMigrations);
   const auditSeed = randomBytes(32);
   const auditLogs: string[] = [];
   const destination = new Writable({
@@ -67,7 +73,6 @@ export async function startRecordsHarness(): Promise<RecordsHarness> {
       HEROAGENT_ENV: 'test',
       LOG_LEVEL: 'info',
       DATABASE_URL: service.runtimeUrl,
-      DATABASE_MIGRATION_URL: service.ownerUrl,
       DATABASE_SCHEMA: 'audit',
       NATS_URL: fixture.nats.url,
       SERVICE_SIGNING_KEY: auditSeed.toString('base64url'),

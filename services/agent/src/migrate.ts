@@ -1,0 +1,6 @@
+// The agent's migrate step: `node services/agent/dist/src/migrate.js`, run as the schema's owner
+// (DATABASE_MIGRATION_URL) before the service starts; the service itself never migrates.
+import { runMigrateStep } from '@heroagent/service';
+import { migrations } from '../migrations/index.js';
+
+await runMigrateStep({ service: 'agent', schema: 'agent', jobs: [], migrations });
