@@ -91,6 +91,15 @@ export type AuditEvent = z.infer<typeof auditEventSchema>;
 /** Signature purpose for audit events. */
 export const AUDIT_EVENT_PURPOSE = 'audit.event';
 
+/**
+ * The largest signed audit event, in bytes, as it travels (its JSON): what the audit stream
+ * accepts, and what a producer refuses to write. The largest legitimate envelope is well under
+ * 100 KiB: personal fields are at most 64 KiB of ciphertext, rationale and policy reason at most
+ * 2,000 characters each, and the rest ids, codes, amounts and a signature. 256 KiB leaves more
+ * than twice that, and keeps one refused message small.
+ */
+export const AUDIT_EVENT_MAX_BYTES = 256 * 1024;
+
 /** An audit event and its signature by the emitting service's key (`signJson(event, AUDIT_EVENT_PURPOSE)`). */
 export const signedAuditEventSchema = z.strictObject({
   event: auditEventSchema,

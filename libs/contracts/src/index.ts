@@ -64,6 +64,7 @@ export {
   dataKeyRefSchema,
   personalFieldsSchema,
   personalFieldsContext,
+  AUDIT_EVENT_MAX_BYTES,
   AUDIT_EVENT_PURPOSE,
   type AuditEvent,
   type SignedAuditEvent,

@@ -97,6 +97,7 @@ describe('the activity search across tenants', { timeout: 60_000 }, () => {
   describe('once migrated to the definer function', () => {
     beforeAll(async () => {
       expect(await service.migrate(migrations)).toEqual([
+        '20261127090000_cap_quarantine',
         '20261127100000_search_through_definer_function',
       ]);
     });
@@ -220,8 +221,10 @@ describe('the activity search across tenants', { timeout: 60_000 }, () => {
       await expect(sql`select * from quarantine`.execute(runtime)).rejects.toThrow(
         /permission denied/,
       );
-      await sql`insert into quarantine (subject, reason, detail, payload)
-        values ('audit.events.x', 'MALFORMED', 'test', '\\x00')`.execute(runtime);
+      await sql`insert into quarantine (subject, reason, detail, payload, payload_sha256, payload_bytes)
+        values ('audit.events.x', 'MALFORMED', 'test', '\\x00', sha256('\\x00'), 1)`.execute(
+        runtime,
+      );
       const { rows: kept } = await sql`select * from audit.quarantine`.execute(admin);
       expect(kept).toHaveLength(1);
     });

@@ -230,6 +230,22 @@ describe('atomic admission: limits, held sends and what cancels them', () => {
     ]);
   });
 
+  it('answers a retried send with its place in the outbox, and a retried cancelled one with why', async () => {
+    const { task, capability } = await startTask(owner);
+    const request = {
+      capability,
+      action: 'gmail.messages.send',
+      params: { to: ['ada@corp.example'], subject: `Retried ${randomUUID()}`, body: 'Hi Ada' },
+      idempotencyKey: `key-${randomUUID()}`,
+      rationale: 'You asked me to write to Ada.',
+    };
+    const first = await agent.request(executeAction, request);
+    expect(await agent.request(executeAction, request)).toEqual(first);
+    await fixture.call(owner, 'POST', `/v1/tasks/${task.id}/stop`, {});
+    // The capability is refused before the retry is looked up.
+    expect(await codeOf(agent.request(executeAction, request))).toBe('CAPABILITY_REVOKED');
+  });
+
   it('releases a send a person approved, once its window has passed', async () => {
     await setPolicy('');
     try {

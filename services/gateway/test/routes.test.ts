@@ -83,6 +83,7 @@ function requestFor(route: HttpRoute, target: Target, self: SessionView) {
       actions: ['gmail.messages.search'],
       connectionId: target.connectionId,
     },
+    'tasks.preview': { request: 'Summarise the latest mail from Carol.' },
     'tasks.stop': {},
     'tenant.policy.save': { text: '', expectedVersion: 0 },
     'tenant.siem.create': { name: 'SIEM', endpoint: 'https://collector.example/v1/logs' },

@@ -14,6 +14,9 @@ const NO_TENANT_DATA: Readonly<Record<string, string>> = {
   '*.migrations': 'which migrations ran, when',
   '*.migrations_lock': 'one lock row',
   'audit.signing_keys': 'the services’ public keys and their validity',
+  'audit.quarantine_budget':
+    'how many refused events each tenant bucket may still keep this minute, and how many were ' +
+    'kept or dropped: counts shared by every audit replica; no event, no person',
   'audit.tenant_activity':
     'which tenants have events and how many: the ingest, checkpointer and SIEM export schedule ' +
     'their work across tenants by it; no event, no person',

@@ -10,6 +10,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { AUDIT_EVENT_MAX_BYTES } from '@heroagent/contracts';
 import { auditProvisioningConfigSchema } from '../config.js';
 import { AuditStreamError } from './provisioning.errors.js';
 
@@ -17,13 +18,8 @@ import { AuditStreamError } from './provisioning.errors.js';
 export const AUDIT_STREAM = 'AUDIT_EVENTS';
 /** The durable consumer the audit service ingests from. */
 export const AUDIT_CONSUMER = 'audit-ingest';
-/**
- * The largest audit event the stream accepts, in bytes. The largest legitimate signed envelope is
- * well under 100 KiB: personal fields are at most 64 KiB of ciphertext (the contract's limit),
- * rationale and policy reason at most 2,000 characters each, and the rest ids, codes, amounts and
- * a signature. 256 KiB leaves more than twice that, and keeps one refused message small.
- */
-export const AUDIT_EVENT_MAX_BYTES = 256 * 1024;
+/** The largest audit event the stream accepts (libs/contracts: producers refuse larger ones). */
+export { AUDIT_EVENT_MAX_BYTES };
 
 /** How the stream keeps events until audit has stored them. */
 export interface AuditStreamOptions {

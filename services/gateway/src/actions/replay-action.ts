@@ -51,6 +51,17 @@ export class ReplayAction {
           result: current.result as JsonValue,
           undo: { available: actionDefinition(current.type)?.undo.kind === 'compensate' },
         };
+      case 'scheduled': {
+        // A send held in the outbox: the first answer said when it leaves.
+        const held = current.result as { outboxId: string; sendsAt: string };
+        return {
+          status: 'completed',
+          actionId: current.id,
+          auditEventId: current.audit_event_id,
+          result: held,
+          undo: { available: true, until: held.sendsAt },
+        };
+      }
       case 'pending_approval': {
         const approval = await this.approvals.forAction(claims.tenantId, current.id);
         if (approval === undefined) throw new ContractError('INTERNAL', 'the approval is missing');
@@ -72,6 +83,12 @@ export class ReplayAction {
       }
       case 'executing':
         throw new ContractError('TIMEOUT', 'the first attempt of this request is still running');
+      case 'cancelled': {
+        const error = ContractError.fromBody(current.error);
+        throw error.code === 'INTERNAL'
+          ? new ContractError('ACTION_NOT_ALLOWED', 'the action was cancelled')
+          : error;
+      }
       default:
         throw new ContractError('ACTION_NOT_ALLOWED', `the action is ${current.status}`);
     }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AUDIT_EVENT_MAX_BYTES,
   AUDIT_EVENT_PURPOSE,
+  ContractError,
   signedAuditEventSchema,
   type AuditEvent,
   type SignedAuditEvent,
@@ -85,9 +87,18 @@ export class AuditRecorder {
       ...record,
       ...(traceId === undefined ? {} : { traceId }),
     };
-    return signedAuditEventSchema.parse({
+    const signed = signedAuditEventSchema.parse({
       event,
       signature: signJson(event, AUDIT_EVENT_PURPOSE, this.signingKey),
     });
+    // The stream refuses a larger message, and one refused event would hold up the outbox behind
+    // it: the change it records fails instead, so nothing happens without its record.
+    if (Buffer.byteLength(JSON.stringify(signed)) > AUDIT_EVENT_MAX_BYTES) {
+      throw new ContractError(
+        'INTERNAL',
+        `the audit event ${record.name} would be larger than ${AUDIT_EVENT_MAX_BYTES} bytes`,
+      );
+    }
+    return signed;
   }
 }
