@@ -148,7 +148,11 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
     expect(started.status).toBe(201);
     await page.goto('/#/approvals');
     const card = page.getByRole('article').filter({ hasText: 'gmail.messages.send' });
-    await card.waitFor({ timeout: 20_000 });
+    await card.waitFor({ timeout: 20_000 }).catch(async (error: unknown) => {
+      const { task } = started.body as { task: { id: string } };
+      const timeline = await platform.call('GET', `/v1/tasks/${task.id}/events`);
+      throw new Error(`${String(error)}; the task's timeline: ${JSON.stringify(timeline.body)}`);
+    });
     await expect(card.getByLabel(/Exact parameters/).innerText()).resolves.toContain(
       'dana@partner.example',
     );
@@ -312,12 +316,13 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
       },
       { text: 'Waiting.' },
     );
-    await platform.call('POST', '/v1/tasks', {
+    const waits = await platform.call('POST', '/v1/tasks', {
       title: 'A send that waits',
       request: 'Say hello to my new contact.',
       actions: ['gmail.messages.send'],
       connectionId: platform.connectionId,
     });
+    expect(waits.status).toBe(201);
     await auditor.page.goto('/#/approvals');
     const card = auditor.page.getByRole('article').filter({ hasText: 'A send nobody named' });
     await card.waitFor({ timeout: 20_000 });

@@ -25,6 +25,21 @@ describe('the actions a request in words asks for', () => {
         'Forward the latest invoice from billing@acme.example to my accountant ann@corp.example.',
       ),
     ).toEqual([...MAIL_READS, 'gmail.messages.send'].sort());
+    expect(actionsOf('Tell whoever sent me the contract draft that I received it.')).toEqual(
+      [...MAIL_READS, 'gmail.messages.send'].sort(),
+    );
+    expect(actionsOf('Say hello to my new contact.')).toEqual(
+      [...MAIL_READS, 'gmail.messages.send'].sort(),
+    );
+    expect(actionsOf('What did Carol say to the team about the budget?')).not.toContain(
+      'gmail.messages.send',
+    );
+    expect(actionsOf('Write a draft answering Erin, but do not send it.')).toEqual(
+      [...MAIL_READS, 'gmail.drafts.create'].sort(),
+    );
+    expect(
+      actionsOf("Look through my mail for invoices without deleting anything; don't reply."),
+    ).toEqual(MAIL_READS);
     expect(actionsOf('Draft a reply to Erin about the offsite.')).toEqual(
       [...MAIL_READS, 'gmail.drafts.create'].sort(),
     );

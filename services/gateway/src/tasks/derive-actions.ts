@@ -33,13 +33,18 @@ const WHEN =
 const CALENDAR =
   /\b(calendar|meetings?|meet|events?|schedul\w*|slots?|free|busy|availability|available|appointments?|invit\w*|book\w*|agenda|standups?|calls?|lunch|dinner|1:1|one-on-ones?|reschedul\w*|postpone\w*|minutes with|hours? with|\d{1,2}(?::\d\d)?\s?(?:am|pm)|\d{1,2}:\d\d)\b/;
 
+// Drafting as something to do ("draft a reply", "save it as a draft"), not a thing named ("the
+// contract draft").
+const DRAFTING =
+  /\b(draft (?:a|an|the|my|some|it|them|replies|responses)\b|drafts? (?:of|for)\b|(?:write|prepare|save|make|create|leave) (?:\w+ ){0,3}drafts?\b|as (?:a )?drafts?\b|prepare a (?:reply|mail|message))/;
+
 const RULES: readonly Rule[] = [
   {
     actions: ['gmail.messages.send'],
     words:
-      /\b(repl(?:y|ies)|respond|forward|answer|confirm|notify|e-?mail (?:me|him|her|them|[a-z0-9._%+-]+@\S+)|write (?:back )?to|let \w+ know|tell (?!me\b)\w+|send(?![^.]*\binvit))\b/,
+      /\b(repl(?:y|ies)|respond|forward|answer|confirm|notify|e-?mail (?:me|him|her|them|[a-z0-9._%+-]+@\S+)|write (?:back )?to|let \w+ know|tell (?!me\b)\w+|say (?:hello|hi|thanks|thank you|yes|no|goodbye|congratulations|happy \w+) to|thank (?!you\b)\w+|send(?![^.]*\binvit))\b/,
   },
-  { actions: ['gmail.drafts.create'], words: /\b(drafts?|prepare a (?:reply|mail|message))\b/ },
+  { actions: ['gmail.drafts.create'], words: DRAFTING },
   {
     actions: ['gmail.messages.archive'],
     words: /\b(archiv\w*|clean up|clear out)\b/,
@@ -81,14 +86,17 @@ const CALENDAR_READS = ['calendar.events.list', 'calendar.freebusy'];
 
 /** The actions a request in words asks for, each with the words that ask for it. */
 export function deriveActions(request: string): DerivedAction[] {
-  const text = request.toLowerCase();
+  // "Do not send it", "without replying": what the person forbids grants nothing.
+  const text = request
+    .toLowerCase()
+    .replace(/\b(?:do not|don't|dont|never|without|no need to) (?:\w+ )?[a-z]+/g, ' ');
   const strongCalendar = CALENDAR.exec(text)?.[0];
   const mail =
     MAIL.exec(text)?.[0] ?? (strongCalendar === undefined ? ADDRESS.exec(text)?.[0] : undefined);
   const calendar = strongCalendar ?? (mail === undefined ? WHEN.exec(text)?.[0] : undefined);
   const about = { mail, calendar };
   // Asked for a draft, the words of a reply or a forward describe the draft: only "send" sends.
-  const drafting = /\b(drafts?|prepare a (?:reply|mail|message))\b/.test(text);
+  const drafting = DRAFTING.test(text);
   const derived = new Map<string, string>();
   const grant = (actions: readonly string[], because: string) => {
     for (const action of actions) if (!derived.has(action)) derived.set(action, because);
