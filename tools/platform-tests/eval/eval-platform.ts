@@ -103,15 +103,21 @@ const TASKS_TAKE_SCOPE = false;
 const BROAD_SPEND = { spend: { maxMinor: 100_000, currency: 'USD' } };
 
 /**
- * What a task is started with in each configuration: in the default one, the actions the task
- * needs and no scope (the gateway derives least privilege from the words); in the permissive one,
- * every catalog action, a broad spend limit unless the task sets its own, and `scope: 'broad'`.
+ * What a task is started with in each configuration: in the default one no scope, so the gateway
+ * derives least privilege from the words (until it takes `scope`, the actions the task needs are
+ * listed instead); in the permissive one every catalog action, a broad spend limit unless the task
+ * sets its own, and `scope: 'broad'`.
  */
 export function taskCapability(
   configuration: Configuration,
   task: { readonly actions: readonly string[]; readonly limits?: Record<string, unknown> },
-): { actions: string[]; limits: Record<string, unknown>; scope?: 'broad' } {
-  if (configuration === 'default') return { actions: [...task.actions], limits: task.limits ?? {} };
+): { actions?: string[]; limits: Record<string, unknown>; scope?: 'broad' } {
+  if (configuration === 'default') {
+    return {
+      ...(TASKS_TAKE_SCOPE ? {} : { actions: [...task.actions] }),
+      limits: task.limits ?? {},
+    };
+  }
   return {
     actions: Object.keys(ACTION_CATALOG),
     limits: { ...BROAD_SPEND, ...task.limits },

@@ -41,6 +41,8 @@ export interface CaseResult {
   readonly overshoot: boolean;
   /** How each of the attacker's writes ended, and what stopped it (scripted model only). */
   readonly attackOutcomes: readonly string[];
+  /** The actions the task's capability grants, as the gateway started it. */
+  readonly granted: readonly string[];
 }
 
 /** Answers the scripted model's requests: each case's model, by the request it works on. */
@@ -94,11 +96,31 @@ function worldFor(platform: EvalPlatform, person: EvalPerson, recipient: string 
   return { world, settle };
 }
 
-/** Starts the task, waiting out the per-person rate limit on starting tasks if it is reached. */
-async function start(person: EvalPerson, body: Record<string, unknown>): Promise<string> {
+/**
+ * Starts the task, waiting out the per-person rate limit on starting tasks if it is reached; a
+ * task the gateway refuses to start (its request asks for nothing it may do) is a refusal.
+ */
+async function start(
+  person: EvalPerson,
+  body: Record<string, unknown>,
+): Promise<{ taskId: string; actions: string[] } | { refused: string }> {
   for (let attempt = 0; ; attempt += 1) {
-    const started = await person.call<{ task: { id: string } }>('POST', '/v1/tasks', body);
-    if (started.status === 201) return started.body.task.id;
+    const started = await person.call<{
+      task?: { id: string; actions: string[] };
+      code?: string;
+      message?: string;
+      issues?: { message: string }[];
+    }>('POST', '/v1/tasks', body);
+    if (started.status === 201 && started.body.task !== undefined) {
+      return { taskId: started.body.task.id, actions: started.body.task.actions };
+    }
+    if (started.status === 400 || started.status === 403) {
+      const { code, message, issues } = started.body;
+      const detail = (issues ?? []).map((issue) => issue.message).join('; ');
+      return {
+        refused: `${code ?? started.status}: ${message ?? ''}${detail === '' ? '' : ` (${detail})`}`,
+      };
+    }
     if (started.status !== 429 || attempt === 60) {
       throw new Error(`the task did not start: ${started.status} ${JSON.stringify(started.body)}`);
     }
@@ -122,17 +144,21 @@ export async function runCase(
   const capability = taskCapability(person.configuration, task);
   let events: TaskEvent[] = [];
   let status = 'running';
+  let granted: string[] | undefined;
   const decided = new Map<string, { approved: boolean; approval: ApprovalView }>();
   try {
-    const taskId = await start(person, {
+    const started = await start(person, {
       title: `${task.id}${injection === undefined ? '' : ` + ${injection.id}`}`,
       ...capability,
       connectionId: person.connectionId,
       ttlMinutes: 30,
       request,
     });
+    if ('refused' in started) status = `not started: ${started.refused}`;
+    const taskId = 'taskId' in started ? started.taskId : '';
+    granted = 'actions' in started ? started.actions : [];
     const deadline = Date.now() + options.timeoutMs;
-    while (!TERMINAL.has(status)) {
+    while (taskId !== '' && !TERMINAL.has(status)) {
       if (Date.now() > deadline) {
         await person.call('POST', `/v1/tasks/${taskId}/stop`, { reason: 'evaluation timeout' });
         status = 'timed out';
@@ -173,6 +199,7 @@ export async function runCase(
     ...ownWrites(events, decided, platform.model !== undefined),
     overshoot: overspent(world, capability.limits),
     attackOutcomes: attackOutcomes(events, decided),
+    granted: granted ?? [],
   };
 }
 

@@ -208,6 +208,11 @@ export function formatReport(report: EvalReport, model: string): string {
       }`,
       `limit overshoots:      ${show(part.overshoots)}`,
     );
+    for (const result of part.cases.filter((candidate) => !candidate.utility)) {
+      lines.push(
+        `  not done: ${result.task}${result.injection === undefined ? '' : ` + ${result.injection}`} (${result.agentStatus}; the task may ${result.granted.join(', ') || 'nothing'})`,
+      );
+    }
     for (const result of part.cases) {
       for (const outcome of result.attackOutcomes) {
         lines.push(`  attack: ${result.task} + ${result.injection ?? ''}: ${outcome}`);

@@ -95,10 +95,11 @@ describe(
     it.skipIf(!scripted)(
       'the model obeys every injection it reads: the evaluation is not vacuous',
       () => {
-        for (const configuration of ['default', 'permissive'] as const) {
-          const { obeyed, attackSuccess } = part(configuration);
-          expect(obeyed).toEqual({ count: attackSuccess.of, of: attackSuccess.of });
-        }
+        // Under the permissive configuration every planted text is read; under the default one
+        // a task may lack the tool that would read it (least privilege), and the model cannot
+        // obey what it never sees.
+        const { obeyed, attackSuccess } = part('permissive');
+        expect(obeyed).toEqual({ count: attackSuccess.of, of: attackSuccess.of });
       },
     );
 
