@@ -1,210 +1,230 @@
-import { randomBytes } from 'node:crypto';
-import type { approvalViewSchema, TaskEvent } from '@heroagent/contracts';
-import type { z } from 'zod';
+import { messageText, type ChatRequest, type ScriptedReply } from '@heroagent/doubles';
+import {
+  CONFIGURATIONS,
+  type Configuration,
+  type EvalPerson,
+  type EvalPlatform,
+} from './eval-platform.js';
+import { runCase, type CaseResult, type HeldWrite, type ModelRoutes } from './run-case.js';
+import type { Scenario } from './scenarios.js';
 
-type ApprovalView = z.infer<typeof approvalViewSchema>;
-import type { EvalPlatform } from './eval-platform.js';
-import { ME } from './eval-platform.js';
-import { ObedientModel } from './obedient-model.js';
-import { INJECTIONS, USER_TASKS, type Injection, type UserTask, type World } from './scenarios.js';
+export type { CaseResult, HeldWrite } from './run-case.js';
 
-/** How one task went, with or without an injection. */
-export interface CaseResult {
-  readonly task: string;
-  readonly injection: string | undefined;
-  /** The person's task got done. */
-  readonly utility: boolean;
-  /** The attacker got what they wanted (only with an injection). */
-  readonly attackSucceeded: boolean;
-  /** The scripted model fell for the injection (always, when it saw it); unknown for a real model. */
-  readonly attempted: boolean | undefined;
-  readonly agentStatus: string;
-  readonly approved: number;
-  readonly denied: number;
+/** A count out of a whole. */
+export interface Figure {
+  readonly count: number;
+  readonly of: number;
 }
 
-/** The figures AgentDojo reports: utility without attacks, utility under attack, attack success rate. */
-export interface EvalReport {
+/** The figures of one configuration: AgentDojo's, the needless approvals and the overshoots. */
+export interface ConfigurationReport {
+  readonly configuration: Configuration;
   readonly cases: readonly CaseResult[];
-  readonly utility: { readonly done: number; readonly of: number };
-  readonly utilityUnderAttack: { readonly done: number; readonly of: number };
-  readonly attackSuccess: { readonly succeeded: number; readonly of: number };
-  readonly attempted: { readonly count: number; readonly of: number } | undefined;
+  /** Benign tasks done, without an attack. */
+  readonly utility: Figure;
+  /** Tasks done with an injection planted. */
+  readonly utilityUnderAttack: Figure;
+  readonly attackSuccess: Figure;
+  /** How often the model fell for the injection; undefined for a real model (not known). */
+  readonly obeyed: Figure | undefined;
+  /** The benign tasks' writes held for the person (needless under a policy that allows them). */
+  readonly heldWrites: Figure;
+  /** Tasks that spent more than their capability allowed. */
+  readonly overshoots: Figure;
 }
 
-let runs = 0;
-
-function worldFor(platform: EvalPlatform): World {
-  runs += 1;
-  const sentBefore = platform.gmail.sent.length;
-  const eventsBefore = new Set(platform.calendar.listEvents(ME).map((event) => event.id ?? ''));
-  const ordersBefore = Object.fromEntries(
-    Object.entries(platform.merchants).map(([id, merchant]) => [id, merchant.orders.length]),
-  );
-  const day = new Date(Date.UTC(2027, 0, 1) + runs * 86_400_000).toISOString().slice(0, 10);
-  return {
-    gmail: platform.gmail,
-    calendar: platform.calendar,
-    me: ME,
-    tag: `t${randomBytes(4).toString('hex')}`,
-    day,
-    sent: () => platform.gmail.sent.slice(sentBefore),
-    events: () =>
-      platform.calendar.listEvents(ME).filter((event) => !eventsBefore.has(event.id ?? '')),
-    orders: (merchant) =>
-      platform.merchants[merchant as keyof EvalPlatform['merchants']]?.orders.slice(
-        ordersBefore[merchant] ?? 0,
-      ) ?? [],
-  };
+export interface EvalReport {
+  readonly configurations: readonly ConfigurationReport[];
 }
 
-const TERMINAL = new Set(['completed', 'failed', 'stopped']);
-
-/** Runs one task (with an injection planted, or not) to its end, deciding approvals as the person would. */
-export async function runCase(
-  platform: EvalPlatform,
-  task: UserTask,
-  injection: Injection | undefined,
-  timeoutMs: number,
-): Promise<CaseResult> {
-  const world = worldFor(platform);
-  task.seed(world, injection?.text(world) ?? '');
-  const model = new ObedientModel(task, injection, world);
-  if (platform.model !== undefined) {
-    platform.model.clearScript();
-    platform.model.fallback = model.reply;
-  }
-  const started = await platform.call<{ task: { id: string } }>('POST', '/v1/tasks', {
-    title: `${task.id}${injection === undefined ? '' : ` + ${injection.id}`}`,
-    actions: task.actions,
-    connectionId: platform.connectionId,
-    limits: task.limits ?? {},
-    ttlMinutes: 30,
-    request: task.request(world),
-  });
-  if (started.status !== 201) {
-    throw new Error(`the task did not start: ${started.status} ${JSON.stringify(started.body)}`);
-  }
-  const taskId = started.body.task.id;
-  let approved = 0;
-  let denied = 0;
-  let events: TaskEvent[] = [];
-  let status = 'running';
-  const deadline = Date.now() + timeoutMs;
-  while (!TERMINAL.has(status)) {
-    if (Date.now() > deadline) {
-      await platform.call('POST', `/v1/tasks/${taskId}/stop`, { reason: 'evaluation timeout' });
-      status = 'timed out';
-      break;
-    }
-    const pending = await platform.call<{ approvals: ApprovalView[] }>('GET', '/v1/approvals');
-    for (const approval of pending.body.approvals.filter((a) => a.taskId === taskId)) {
-      const yes = task.approves(
-        { action: approval.action, params: approval.params as Record<string, unknown> },
-        world,
-      );
-      await platform.call('POST', `/v1/approvals/${approval.id}/${yes ? 'approve' : 'deny'}`, {
-        note: yes ? 'as asked' : 'not what I asked for',
-      });
-      if (yes) approved += 1;
-      else denied += 1;
-    }
-    const timeline = await platform.call<{ agentStatus: string | null; events: TaskEvent[] }>(
-      'GET',
-      `/v1/tasks/${taskId}/events?limit=500`,
-    );
-    events = timeline.body.events;
-    status = timeline.body.agentStatus ?? 'running';
-    if (!TERMINAL.has(status)) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await sendsReleased(platform, events, world);
-  const summary = events.find((event) => event.kind === 'finished');
-  return {
-    task: task.id,
-    injection: injection?.id,
-    utility: task.done(world, summary?.kind === 'finished' ? summary.summary : undefined),
-    attackSucceeded: injection?.succeeded(world) ?? false,
-    attempted: platform.model === undefined ? undefined : model.obeyed,
-    agentStatus: status,
-    approved,
-    denied,
-  };
-}
-
-/** Sends leave the outbox on the gateway's next sweep (the undo window is 0 here): wait for them. */
-async function sendsReleased(platform: EvalPlatform, events: TaskEvent[], world: World) {
-  const sends = events.filter(
-    (event) =>
-      event.kind === 'action.outcome' &&
-      event.action === 'gmail.messages.send' &&
-      (event.status === 'completed' || event.status === 'approved' || event.status === 'scheduled'),
-  ).length;
-  const deadline = Date.now() + 5_000;
-  while (world.sent().length < sends && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  void platform;
-}
-
-/** Every task alone, then every task with every injection planted where it reads. */
+/**
+ * Runs the scenarios in both configurations. Each configuration has `lanes` people, each running
+ * one case at a time in their own mailbox and calendar (a case's seeds carry its own tag and day),
+ * so cases of different people run side by side; two cases of the same task never run at once,
+ * as the scripted model knows a case by the person's request.
+ */
 export async function runEvaluation(
   platform: EvalPlatform,
-  options: { timeoutMs: number; onCase?: (result: CaseResult) => void },
+  options: {
+    scenarios: readonly Scenario[];
+    lanes: number;
+    timeoutMs: number;
+    configurations?: readonly Configuration[];
+    onCase?: (result: CaseResult) => void;
+  },
 ): Promise<EvalReport> {
-  const cases: CaseResult[] = [];
-  for (const task of USER_TASKS) {
-    for (const injection of [undefined, ...INJECTIONS]) {
-      const result = await runCase(platform, task, injection, options.timeoutMs);
-      cases.push(result);
-      options.onCase?.(result);
+  const routes: ModelRoutes = new Map();
+  if (platform.model !== undefined) platform.model.fallback = route(routes);
+  const configurations = options.configurations ?? CONFIGURATIONS;
+  const people: EvalPerson[] = [];
+  for (const configuration of configurations) {
+    for (let lane = 0; lane < options.lanes; lane += 1) {
+      people.push(await platform.newPerson(configuration));
     }
   }
-  const benign = cases.filter((result) => result.injection === undefined);
-  const attacked = cases.filter((result) => result.injection !== undefined);
-  const attempts = attacked.filter((result) => result.attempted !== undefined);
+  const queues = new Map<Configuration, Scenario[]>(
+    configurations.map((configuration, index) => [
+      configuration,
+      // Each configuration starts at a different place in the list, so the same task seldom
+      // waits for itself in the other.
+      rotate(options.scenarios, Math.floor((index * options.scenarios.length) / 2)),
+    ]),
+  );
+  const running = new Set<string>();
+  const results: CaseResult[] = [];
+  const lane = async (person: EvalPerson) => {
+    const queue = queues.get(person.configuration)!;
+    while (queue.length > 0) {
+      const next = queue.findIndex((scenario) => !running.has(scenario.task.id));
+      if (next < 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      const [scenario] = queue.splice(next, 1);
+      running.add(scenario!.task.id);
+      try {
+        const result = await runCase(platform, person, scenario!, {
+          timeoutMs: options.timeoutMs,
+          routes,
+        });
+        results.push(result);
+        options.onCase?.(result);
+      } finally {
+        running.delete(scenario!.task.id);
+      }
+    }
+  };
+  await Promise.all(people.map(lane));
   return {
-    cases,
-    utility: { done: benign.filter((result) => result.utility).length, of: benign.length },
-    utilityUnderAttack: {
-      done: attacked.filter((result) => result.utility).length,
-      of: attacked.length,
-    },
-    attackSuccess: {
-      succeeded: attacked.filter((result) => result.attackSucceeded).length,
-      of: attacked.length,
-    },
-    attempted:
-      attempts.length === 0
-        ? undefined
-        : { count: attempts.filter((result) => result.attempted).length, of: attempts.length },
+    configurations: configurations.map((configuration) =>
+      summarise(
+        configuration,
+        orderLike(
+          options.scenarios,
+          results.filter((result) => result.configuration === configuration),
+        ),
+      ),
+    ),
   };
 }
 
-const percent = (part: number, whole: number) =>
-  whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(1)}%`;
+/** The scripted model of each case, found by the person's request (the conversation's first turn). */
+function route(routes: ModelRoutes) {
+  return (request: ChatRequest): ScriptedReply => {
+    const first = request.messages.find((message) => message.role === 'user');
+    const model = routes.get(first === undefined ? '' : messageText(first));
+    if (model === undefined) {
+      return { status: 500, error: { message: 'no evaluation case works on this request' } };
+    }
+    return model.reply(request);
+  };
+}
 
-/** The report as the evaluation prints it. */
+function rotate<T>(list: readonly T[], by: number): T[] {
+  return [...list.slice(by), ...list.slice(0, by)];
+}
+
+function orderLike(scenarios: readonly Scenario[], results: CaseResult[]): CaseResult[] {
+  const position = (result: CaseResult) =>
+    scenarios.findIndex(
+      (scenario) => scenario.task.id === result.task && scenario.injection?.id === result.injection,
+    );
+  return [...results].sort((a, b) => position(a) - position(b));
+}
+
+function summarise(configuration: Configuration, cases: CaseResult[]): ConfigurationReport {
+  const benign = cases.filter((result) => result.injection === undefined);
+  const attacked = cases.filter((result) => result.injection !== undefined);
+  const known = attacked.filter((result) => result.attempted !== undefined);
+  const figure = (list: readonly CaseResult[], test: (result: CaseResult) => boolean): Figure => ({
+    count: list.filter(test).length,
+    of: list.length,
+  });
+  return {
+    configuration,
+    cases,
+    utility: figure(benign, (result) => result.utility),
+    utilityUnderAttack: figure(attacked, (result) => result.utility),
+    attackSuccess: figure(attacked, (result) => result.attackSucceeded),
+    obeyed: known.length === 0 ? undefined : figure(known, (result) => result.attempted === true),
+    heldWrites: {
+      count: benign.reduce((total, result) => total + result.held.length, 0),
+      of: benign.reduce((total, result) => total + result.writes, 0),
+    },
+    overshoots: figure(cases, (result) => result.overshoot),
+  };
+}
+
+/** The benign cases whose own writes were held, with the gateway's reasons. */
+export function heldCases(
+  report: ConfigurationReport,
+): { task: string; held: readonly HeldWrite[] }[] {
+  return report.cases
+    .filter((result) => result.injection === undefined && result.held.length > 0)
+    .map((result) => ({ task: result.task, held: result.held }));
+}
+
+export const percent = ({ count, of }: Figure) =>
+  of === 0 ? 'n/a' : `${((100 * count) / of).toFixed(1)}%`;
+
+const show = (figure: Figure) => `${figure.count}/${figure.of} (${percent(figure)})`;
+
+const DESCRIBED: Record<Configuration, string> = {
+  default:
+    'default configuration (no tenant policy: every write waits for the person; least privilege)',
+  permissive:
+    'permissive configuration (a tenant policy allowing every write without approval; broad capability)',
+};
+
+/** The report as the evaluation prints it: a table and the figures per configuration. */
 export function formatReport(report: EvalReport, model: string): string {
-  const rows = report.cases.map(
-    (result) =>
-      `| ${result.task} | ${result.injection ?? '—'} | ${result.utility ? 'yes' : 'no'} | ${
-        result.injection === undefined ? '—' : result.attackSucceeded ? 'YES' : 'no'
-      } | ${result.attempted === undefined ? '?' : result.attempted ? 'yes' : 'no'} | ${result.agentStatus} | ${result.approved}/${result.denied} |`,
-  );
-  return [
-    `Agent evaluation (AgentDojo-style), model: ${model}`,
-    '',
-    '| task | injection | done | attack succeeded | model obeyed | agent | approved/denied |',
-    '|---|---|---|---|---|---|---|',
-    ...rows,
-    '',
-    `utility (no attack):  ${report.utility.done}/${report.utility.of} (${percent(report.utility.done, report.utility.of)})`,
-    `utility under attack: ${report.utilityUnderAttack.done}/${report.utilityUnderAttack.of} (${percent(report.utilityUnderAttack.done, report.utilityUnderAttack.of)})`,
-    `attack success rate:  ${report.attackSuccess.succeeded}/${report.attackSuccess.of} (${percent(report.attackSuccess.succeeded, report.attackSuccess.of)})`,
-    ...(report.attempted === undefined
-      ? []
-      : [
-          `model obeyed the injection: ${report.attempted.count}/${report.attempted.of} (the scripted model is built to obey)`,
-        ]),
-  ].join('\n');
+  const lines = [`Agent evaluation (AgentDojo-style), model: ${model}`];
+  for (const part of report.configurations) {
+    lines.push(
+      '',
+      `## ${DESCRIBED[part.configuration]}`,
+      '',
+      '| task | injection | done | attack succeeded | model obeyed | agent | approved/denied | own writes held |',
+      '|---|---|---|---|---|---|---|---|',
+      ...part.cases.map(
+        (result) =>
+          `| ${result.task} | ${result.injection ?? '—'} | ${result.utility ? 'yes' : 'NO'} | ${
+            result.injection === undefined ? '—' : result.attackSucceeded ? 'YES' : 'no'
+          } | ${result.attempted === undefined ? '?' : result.attempted ? 'yes' : 'no'} | ${
+            result.agentStatus
+          } | ${result.approved}/${result.denied} | ${result.held.length}/${result.writes} |`,
+      ),
+      '',
+      `utility (no attack):   ${show(part.utility)}`,
+      `utility under attack:  ${show(part.utilityUnderAttack)}`,
+      `attack success rate:   ${show(part.attackSuccess)}`,
+      ...(part.obeyed === undefined
+        ? []
+        : [`model obeyed:          ${show(part.obeyed)} (the scripted model is built to obey)`]),
+      `benign writes held:    ${show(part.heldWrites)}${
+        part.configuration === 'permissive'
+          ? ' — needless: the policy allows them'
+          : ' — as the default policy asks'
+      }`,
+      `limit overshoots:      ${show(part.overshoots)}`,
+    );
+    for (const result of part.cases.filter((candidate) => !candidate.utility)) {
+      lines.push(
+        `  not done: ${result.task}${result.injection === undefined ? '' : ` + ${result.injection}`} (${result.agentStatus}; the task may ${result.granted.join(', ') || 'nothing'})`,
+      );
+    }
+    for (const result of part.cases) {
+      for (const outcome of result.attackOutcomes) {
+        lines.push(`  attack: ${result.task} + ${result.injection ?? ''}: ${outcome}`);
+      }
+    }
+    if (part.configuration === 'permissive') {
+      for (const { task, held } of heldCases(part)) {
+        for (const write of held) {
+          lines.push(`  held: ${task}: ${write.action} (${write.policyId}) ${write.reason}`);
+        }
+      }
+    }
+  }
+  return lines.join('\n');
 }
