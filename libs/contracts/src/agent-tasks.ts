@@ -91,8 +91,6 @@ export const taskEventSchema = z.discriminatedUnion('kind', [
     toolCallId: toolCallIdSchema,
     action: actionTypeSchema,
     rationale: z.string().max(2000),
-    /** Parameters whose values came from content the agent read, not from the person. */
-    untrusted: z.array(z.string().max(200)).max(50),
   }),
   z.strictObject({
     ...eventBase,
@@ -159,6 +157,8 @@ export const startAgentTask = defineRpc({
     models: tenantModelSettingsSchema,
     /** The person's time zone (IANA), so "next Tuesday" means theirs. */
     timeZone: z.string().max(64).optional(),
+    /** The address of the account the task acts through: the person's own ("email me"). */
+    account: z.email().max(320).optional(),
   }),
   response: z.object({ accepted: z.literal(true), model: modelRefSchema }),
   errors: ['MODEL_UNAVAILABLE', 'CONFLICT', 'CAPABILITY_INVALID', 'RATE_LIMITED'],

@@ -143,8 +143,8 @@ describe('a cloud model never sees personal data', () => {
       body: 'Hi, Bob wrote: The door code is 4411. Call me on +44 20 7946 0958.',
     });
     expect(send.rationale).toBe('You asked me to tell ann@corp.example what Bob Jones wrote.');
-    // Ann was named by the person; Bob's address came out of the mail.
-    expect(send.untrustedParams).toEqual(['cc']);
+    // Where values came from is the gateway's to decide: the agent declares nothing of its own.
+    expect(send.untrustedParams).toEqual([]);
 
     const used = fx.gateway.timeline().find((event) => event.kind === 'model.used') as Extract<
       TaskEvent,

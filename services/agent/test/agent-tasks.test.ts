@@ -264,8 +264,9 @@ describe('prompt injection', () => {
           body: injected,
         });
       }
-      // The gateway holds a send with untrusted parameters for approval whatever the policy says.
-      expect(request.untrustedParams).toEqual(['to']);
+      // The gateway holds a send to an address the person never named, whatever the policy says
+      // (its own provenance; the agent declares nothing of its own).
+      expect(request.untrustedParams).toEqual([]);
       return {
         status: 'pending_approval',
         actionId: outboxAction,
@@ -297,10 +298,7 @@ describe('prompt injection', () => {
       .messages.filter((message) => message.role !== 'tool')
       .map((message) => JSON.stringify(message.content));
     expect(userAndSystem.join('')).not.toContain('IMPORTANT SYSTEM NOTICE');
-    expect(eventsOf('action.requested')[1]).toMatchObject({
-      action: 'gmail.messages.send',
-      untrusted: ['to'],
-    });
+    expect(eventsOf('action.requested')[1]).toMatchObject({ action: 'gmail.messages.send' });
     expect(eventsOf('action.outcome').map((event) => event.status)).toEqual([
       'completed',
       'pending_approval',

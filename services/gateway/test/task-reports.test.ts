@@ -48,7 +48,6 @@ describe('the timelines the agent reports', () => {
         toolCallId: 'call-1',
         action: 'calendar.freebusy',
         rationale: 'To find when you are free.',
-        untrusted: [],
       },
     ];
     const second: TaskEvent[] = [

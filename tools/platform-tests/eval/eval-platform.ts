@@ -97,7 +97,7 @@ export interface EvalPerson {
  * merged from main; until it is, the gateway's strict body schema refuses the field. Switch on
  * then: the permissive configuration asks for `scope: 'broad'`.
  */
-const TASKS_TAKE_SCOPE = false;
+const TASKS_TAKE_SCOPE = true;
 
 /** A spend limit for tasks of the permissive configuration that set none (a broad capability). */
 const BROAD_SPEND = { spend: { maxMinor: 100_000, currency: 'USD' } };

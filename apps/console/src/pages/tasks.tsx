@@ -331,13 +331,6 @@ function TimelineEntry({ event }: { event: TaskEvent }) {
       return (
         <span>
           Asked for <code>{event.action}</code>: “{event.rationale}”
-          {event.untrusted.length > 0 ? (
-            <strong>
-              {' '}
-              — uses {event.untrusted.join(', ')} taken from content it read, so a person must
-              approve
-            </strong>
-          ) : null}
         </span>
       );
     case 'action.outcome':

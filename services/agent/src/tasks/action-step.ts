@@ -33,8 +33,8 @@ function outcomeOf(code: string): 'denied' | 'refused' | 'failed' {
 }
 
 /**
- * One action asked of the gateway: reported as requested (with its rationale and untrusted
- * parameters), performed or held for approval, and — when held — waited on until a person decides
+ * One action asked of the gateway: reported as requested (with its rationale), performed or held
+ * for approval (the gateway decides which values did not come from the person), and — when held — waited on until a person decides
  * or it expires. What the model gets back is the outcome, with the data under `data`.
  */
 export class ActionStep {
@@ -51,7 +51,6 @@ export class ActionStep {
     action: ActionDefinition;
     params: Record<string, unknown>;
     rationale: string;
-    untrusted: string[];
     idempotencyKey: string;
   }): Promise<Json> {
     const { toolCallId, action } = step;
@@ -60,7 +59,6 @@ export class ActionStep {
       toolCallId,
       action: action.type,
       rationale: step.rationale,
-      untrusted: step.untrusted,
     });
     let answer;
     try {
@@ -70,7 +68,6 @@ export class ActionStep {
         params: step.params as Record<string, Json>,
         idempotencyKey: step.idempotencyKey,
         rationale: step.rationale,
-        untrustedParams: step.untrusted,
       });
     } catch (error) {
       const refused =

@@ -8,7 +8,6 @@ import type { Logger } from '@heroagent/telemetry';
 import type { Gateway } from '../gateway/gateway-link.js';
 import type { ChatModel, ConversationTurn, ModelToolCall } from '../models/chat-model.js';
 import { Redactor, type Json } from '../privacy/redactor.js';
-import { Provenance } from '../safety/provenance.js';
 import { CatalogTools, type CatalogTool } from '../tools/catalog-tools.js';
 import { ActionStep, HALTING_CODES } from './action-step.js';
 import { systemPrompt } from './system-prompt.js';
@@ -23,6 +22,8 @@ export interface TaskBrief {
   readonly capability: string;
   readonly claims: CapabilityClaims;
   readonly timeZone?: string;
+  /** The person's own address (the account the task acts through). */
+  readonly account?: string;
 }
 
 export interface TaskRunOptions {
@@ -53,7 +54,6 @@ export class TaskHalted extends Error {
 export class TaskRun {
   private readonly tools: CatalogTools;
   private readonly redactor: Redactor;
-  private readonly provenance: Provenance;
   private readonly turns: { turn: ConversationTurn; output?: Json }[] = [];
   private calls = 0;
   private modelCalls = 0;
@@ -74,7 +74,6 @@ export class TaskRun {
     if (options.privacy.redact) this.redactor.learnNamesFromRequest(brief.text);
     // Every model call carries the request (its personal values as placeholders for a cloud model).
     this.redactor.noteClear('task_text');
-    this.provenance = new Provenance(brief.text, brief.claims.limits);
   }
 
   /** Works the task to its end and reports how it ended. Never throws. */
@@ -99,7 +98,12 @@ export class TaskRun {
     for (let step = 1; step <= this.options.maxSteps; step += 1) {
       this.checkNotStopped();
       const reply = await this.model.complete({
-        system: systemPrompt(this.now(), this.brief.timeZone, this.options.privacy.redact),
+        system: systemPrompt(
+          this.now(),
+          this.brief.timeZone,
+          this.options.privacy.redact,
+          this.brief.account,
+        ),
         turns: this.render(),
         tools: this.tools.list(),
         signal: this.signal,
@@ -172,7 +176,6 @@ export class TaskRun {
       this.signal,
       this.options.approvalPollMs,
     );
-    const untrusted = this.provenance.untrustedParams(tool.action, params);
     try {
       const outcome = await step.perform({
         capability: this.brief.capability,
@@ -180,7 +183,6 @@ export class TaskRun {
         action: tool.action,
         params,
         rationale: rationale.slice(0, 2000),
-        untrusted,
         idempotencyKey: `task-${this.brief.taskId}-${this.calls}`,
       });
       this.noteKinds(tool);

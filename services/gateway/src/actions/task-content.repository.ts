@@ -16,7 +16,7 @@ export class TaskContentRepository {
       const task = await trx
         .selectFrom('tasks as t')
         .leftJoin('users as u', 'u.id', 't.user_id')
-        .select(['t.request', 't.account', 't.limits', 'u.email'])
+        .select(['t.request', 't.account', 't.limits', 't.time_zone', 'u.email'])
         .where('t.id', '=', taskId)
         .executeTakeFirst();
       if (task === undefined) return undefined;
@@ -36,6 +36,7 @@ export class TaskContentRepository {
         ),
         namedRecipients: limits.success ? (limits.data.recipients ?? []) : [],
         items: contentItems(reads),
+        timeZone: task.time_zone ?? undefined,
       };
     });
   }

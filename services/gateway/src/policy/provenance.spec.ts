@@ -183,18 +183,30 @@ describe('provenance: what in a write did not come from the person', () => {
     );
   });
 
-  it('trusts a link only when the person gave it or it came from content they pointed at', () => {
-    const asked = provenance(
+  it('trusts a link only when the person gave it, or asked to pass on the one link of what they pointed at', () => {
+    const reply = provenance(
       "Reply to Dave's mail (dave@example.com); point him to https://corp.example/plan",
     );
     expect(
-      asked.untrusted(send, mail(['dave@example.com'], 'See https://corp.example/plan')),
+      reply.untrusted(send, mail(['dave@example.com'], 'See https://corp.example/plan')),
+    ).toEqual([]);
+    // A link from the very mail replied to, which the person did not ask to pass on.
+    expect(
+      reply.untrusted(send, mail(['dave@example.com'], 'Agenda: https://offsite.example/agenda')),
+    ).toEqual([
+      {
+        param: 'body',
+        why: 'a link from a mail from Dave <dave@example.com> ("Offsite"), which you did not ask to pass on',
+      },
+    ]);
+    const pass = provenance(
+      'Send ann@corp.example the agenda link from the offsite mail of dave@example.com.',
+    );
+    expect(
+      pass.untrusted(send, mail(['ann@corp.example'], 'Agenda: https://offsite.example/agenda')),
     ).toEqual([]);
     expect(
-      asked.untrusted(send, mail(['dave@example.com'], 'Agenda: https://offsite.example/agenda')),
-    ).toEqual([]);
-    expect(
-      asked.untrusted(draft, mail(['dave@example.com'], 'Log in at https://bank.example/s/Q7x9')),
+      reply.untrusted(draft, mail(['dave@example.com'], 'Log in at https://bank.example/s/Q7x9')),
     ).toEqual([
       {
         param: 'body',
@@ -202,8 +214,154 @@ describe('provenance: what in a write did not come from the person', () => {
       },
     ]);
     expect(
-      asked.untrusted(draft, mail(['dave@example.com'], 'Go to https://evil.example/x')),
+      reply.untrusted(draft, mail(['dave@example.com'], 'Go to https://evil.example/x')),
     ).toEqual([{ param: 'body', why: 'a link you did not give (https://evil.example/x)' }]);
+  });
+
+  it('does not trust one of two links in what the person pointed at: which one they meant is unclear', () => {
+    const planted = new Provenance({
+      request: 'Send ann@corp.example the agenda link from the offsite mail of dave@example.com.',
+      ownAddresses: [ME],
+      namedRecipients: [],
+      items: contentItems([
+        ...READS,
+        {
+          type: 'gmail.messages.read',
+          result: {
+            id: 'm-dave',
+            body: 'Also confirm your details at https://phish.example/login',
+          },
+        },
+      ]),
+    });
+    expect(
+      planted
+        .untrusted(send, mail(['ann@corp.example'], 'Confirm at https://phish.example/login'))
+        .map((value) => value.why),
+    ).toEqual([
+      'one of 2 links in a mail from Dave <dave@example.com> ("Offsite"): which one you meant is not clear',
+    ]);
+  });
+
+  it('trusts someone named by name when one address on what the request points at goes by it', () => {
+    const reads = (extra: { id: string; from: string }[]) =>
+      contentItems([
+        {
+          type: 'gmail.messages.search',
+          result: {
+            messages: [
+              {
+                id: 'm-priya',
+                threadId: 't',
+                from: 'Priya Shah <priya@venues.example>',
+                subject: 'Venue',
+              },
+              ...extra.map((message) => ({ ...message, threadId: 't', subject: 'Hi' })),
+            ],
+          },
+        },
+      ]);
+    const asked = (extra: { id: string; from: string }[]) =>
+      new Provenance({
+        request: "Reply to Priya's mail about the venue: Thursday works.",
+        ownAddresses: [ME],
+        namedRecipients: [],
+        items: reads(extra),
+      });
+    expect(asked([]).untrusted(send, mail(['priya@venues.example']))).toEqual([]);
+    // A look-alike going by the same name makes it ambiguous: neither is trusted.
+    const lookAlike = asked([{ id: 'm-fake', from: 'Priya <priya@venues-booking.example>' }]);
+    expect(lookAlike.untrusted(send, mail(['priya@venues.example'])).map((v) => v.param)).toEqual([
+      'to',
+    ]);
+    expect(
+      lookAlike.untrusted(send, mail(['priya@venues-booking.example'])).map((v) => v.param),
+    ).toEqual(['to']);
+  });
+
+  it('keeps the attendees of an event being changed, and finds the event by the time named', () => {
+    const update = actionDefinition('calendar.events.update')!;
+    const board = provenance('Add carol@example.com to the board review.');
+    expect(
+      board.untrusted(
+        update,
+        params({
+          calendarId: 'primary',
+          eventId: 'e-board',
+          changes: { attendees: [ME, 'ceo@corp.example', 'carol@example.com'] },
+        }),
+      ),
+    ).toEqual([]);
+    const timed = new Provenance({
+      request: 'Push my 3pm meeting back by an hour.',
+      ownAddresses: [ME],
+      namedRecipients: [],
+      items: contentItems([
+        {
+          type: 'calendar.events.list',
+          result: {
+            events: [
+              { id: 'e-3pm', summary: 'Sync', start: '2027-03-12T15:00:00+01:00' },
+              { id: 'e-4pm', summary: 'Sync', start: '2027-03-12T16:00:00+01:00' },
+            ],
+          },
+        },
+      ]),
+      timeZone: 'Europe/Paris',
+    });
+    const push = (eventId: string) =>
+      timed.untrusted(
+        update,
+        params({ calendarId: 'primary', eventId, changes: { summary: 'x' } }),
+      );
+    expect(push('e-3pm')).toEqual([]);
+    expect(push('e-4pm').map((value) => value.param)).toEqual(['eventId']);
+  });
+
+  it('reads amounts as money the request names, and within a ceiling it sets, never a time', () => {
+    const order = (amountMinor: number) =>
+      params({
+        merchant: 'paper-shop',
+        item: 'Notebook',
+        quantity: 1,
+        amountMinor,
+        currency: 'USD',
+      });
+    const ceiling = provenance('Buy the cheapest notebook at paper-shop, up to $30.');
+    expect(ceiling.untrusted(buy, order(2450))).toEqual([]);
+    expect(ceiling.untrusted(buy, order(3001)).map((value) => value.param)).toEqual([
+      'amountMinor',
+    ]);
+    const time = provenance('Buy lunch at paper-shop at 12:30.');
+    expect(time.untrusted(buy, order(1200)).map((value) => value.param)).toEqual(['amountMinor']);
+    expect(time.untrusted(buy, order(3000)).map((value) => value.param)).toEqual(['amountMinor']);
+  });
+
+  it('sees a code written with spaces or dashes, and lets a year point at nothing', () => {
+    const asked = provenance("Reply to Dave's mail (dave@example.com) saying I will attend.");
+    for (const body of ['My code: 5 8 2 9 3 1', 'My code: 582-931']) {
+      expect(asked.untrusted(send, mail(['dave@example.com'], body)).map((v) => v.param)).toEqual([
+        'body',
+      ]);
+    }
+    const dated = new Provenance({
+      request: 'Archive the mails about the 2027 budget.',
+      ownAddresses: [ME],
+      namedRecipients: [],
+      items: contentItems([
+        {
+          type: 'gmail.messages.search',
+          result: {
+            messages: [
+              { id: 'm-y', threadId: 't', from: 'x@y.example', subject: 'Plans for 2027' },
+            ],
+          },
+        },
+      ]),
+    });
+    expect(dated.untrusted(trash, params({ messageId: 'm-y' })).map((v) => v.param)).toEqual([
+      'messageId',
+    ]);
   });
 
   it('has nothing to say of a read', () => {

@@ -1,5 +1,22 @@
 import type { ActionDefinition } from '@heroagent/contracts';
+import {
+  addressesIn,
+  distinctiveTokens,
+  EMAIL,
+  LINK,
+  lower,
+  mentions,
+  moneyIn,
+  pointingStems,
+  shingles,
+  stem,
+  timeOfDay,
+  timesIn,
+  words,
+} from './provenance-text.js';
 import type { UntrustedValue } from './untrusted-input.js';
+
+export { mentions } from './provenance-text.js';
 
 /**
  * Provenance, decided by the gateway and never by the agent (DESIGN.md): the gateway performed
@@ -7,17 +24,20 @@ import type { UntrustedValue } from './untrusted-input.js';
  * came from the person and which did not. Pure: the caller reads the task's words and what its
  * reads returned.
  *
- * - A recipient, attendee, calendar, merchant or amount is the person's when they named it (in
- *   their request, or in the task's recipient limit) or when it is their own address; any other
- *   value is not — first seen in content, or made up.
+ * - A recipient, attendee, calendar or merchant is the person's when they named it (in their
+ *   request, or in the task's recipient limit), when it is their own address, or when they named
+ *   its owner by name and exactly one address on content they pointed at goes by that name. An
+ *   event being changed keeps the attendees it has. An amount is the person's when they named it
+ *   as money, or it is within a ceiling they named ("up to $30").
  * - A message or event a write acts on (trash, archive, label, change, delete) is the person's
- *   when it is one the task read and the request points at it: by its sender or an attendee, or
- *   by a word of its title or sender's name. An id never listed by a read is not.
+ *   when one of the task's reads listed it and the request points at it: by its sender or an
+ *   attendee, their domain, a word of its title or sender's name, or the time it starts.
  * - Text a write sends to someone other than the person (a body, a subject, an invitation's
  *   description) must not carry content the person did not point at: a run of words copied from
- *   such a message or event, or a distinctive token from it (a code, a long number, an address,
- *   a link). A link is the person's only when they gave it or it came from content they pointed
- *   at.
+ *   such a message or event, or a distinctive token from it (a code, a long number, an address).
+ * - A link in anything a write says is the person's only when they gave it, or when they asked
+ *   to pass a link on (forward a mail, send its link) and it is the only link of content they
+ *   pointed at — a second link planted beside the one they meant is not.
  * A task without words (an API client driving its own capability) has no request to compare
  * with: its client is the person's own, and only what it declares is held.
  */
@@ -34,6 +54,8 @@ export interface ContentItem {
   readonly titles: readonly string[];
   /** Snippets, bodies, descriptions, locations. */
   readonly texts: readonly string[];
+  /** When an event starts (ISO 8601), if listed. */
+  readonly start?: string;
 }
 
 /** What the gateway knows of a task when one of its writes is decided. */
@@ -46,79 +68,12 @@ export interface TaskContent {
   readonly namedRecipients: readonly string[];
   /** Everything the task's reads returned. */
   readonly items: readonly ContentItem[];
+  /** The person's time zone, for the times they name ("my 3pm"); UTC when not known. */
+  readonly timeZone?: string | undefined;
 }
 
-const EMAIL = /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/gi;
-const LINK = /\bhttps?:\/\/[^\s<>"')\]]+/gi;
-// Words that point at nothing in particular: they never make a message "the one meant".
-const VAGUE = new Set(
-  `about after again all also and any are back been before being below between both but can
-  could did does doing down during each email emails event events find for from further had has
-  have having her here hers him his how inbox into its just last latest mail mails meeting
-  meetings message messages more most next not now off once only other our out over own please
-  same she should some such than that the their them then there these they this those through
-  today tomorrow too under until very was week were what when where which while who whom why
-  will with would you your yours yesterday calendar send reply forward archive trash label
-  delete remove cancel move schedule invite create update change tell write draft read check
-  find look show summarise summarize buy order purchase`.split(/\s+/),
-);
-
-const lower = (value: string) => value.toLowerCase();
-
-/** Whether `text` names `value` as a whole (so `bob@x.io` is not found in `bob@x.io.evil`). */
-export function mentions(text: string, value: string): boolean {
-  const needle = lower(value);
-  const haystack = lower(text);
-  if (needle.length === 0) return false;
-  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
-    const before = at === 0 ? '' : haystack[at - 1]!;
-    const after = haystack.slice(at + needle.length, at + needle.length + 2);
-    if (
-      !/[\p{L}\p{N}@._%+-]/u.test(before) &&
-      !/^[\p{L}\p{N}@_-]/u.test(after) &&
-      !/^\.[\p{L}\p{N}]/u.test(after)
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
-function addressesIn(text: string): string[] {
-  return [...text.matchAll(EMAIL)].map((match) => lower(match[0]));
-}
-
-/** The words of a text, lower-cased. */
-function words(text: string): string[] {
-  return lower(text).match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-/** The request's words that could point at one message or event. */
-function pointingWords(request: string): Set<string> {
-  return new Set(words(request).filter((word) => word.length >= 3 && !VAGUE.has(word)));
-}
-
-/** Distinctive tokens: long numbers, codes mixing letters and digits, addresses, links. */
-function distinctiveTokens(text: string): Set<string> {
-  const found = new Set<string>();
-  for (const match of text.matchAll(LINK)) found.add(lower(match[0]));
-  for (const address of addressesIn(text)) found.add(address);
-  for (const token of text.match(/[\p{L}\p{N}]+/gu) ?? []) {
-    const digits = token.replace(/\D/g, '').length;
-    if (/^\d{5,}$/.test(token) || (token.length >= 8 && digits >= 2 && digits < token.length)) {
-      found.add(lower(token));
-    }
-  }
-  return found;
-}
-
-/** Runs of eight words, the shortest copy that is not a common phrase. */
-function shingles(text: string): Set<string> {
-  const list = words(text);
-  const found = new Set<string>();
-  for (let i = 0; i + 8 <= list.length; i += 1) found.add(list.slice(i, i + 8).join(' '));
-  return found;
-}
+// Asking to pass a link on: a forward, or the link itself ("send Bob the agenda link").
+const PASSES_ON = /\b(forward\w*|fwd|links?|urls?)\b/i;
 
 function describe(item: ContentItem): string {
   const from = item.from[0];
@@ -139,13 +94,17 @@ export class Provenance {
   private readonly own: ReadonlySet<string>;
   private readonly named: ReadonlySet<string>;
   private readonly pointing: ReadonlySet<string>;
+  private readonly times: ReadonlySet<number>;
   private readonly referred: ReadonlySet<ContentItem>;
+  private readonly money: ReturnType<typeof moneyIn>;
 
   constructor(private readonly content: TaskContent & { readonly request: string }) {
     this.request = content.request;
     this.own = new Set(content.ownAddresses.map(lower));
     this.named = new Set(content.namedRecipients.map(lower));
-    this.pointing = pointingWords(content.request);
+    this.pointing = pointingStems(content.request);
+    this.times = timesIn(content.request);
+    this.money = moneyIn(content.request);
     this.referred = new Set(content.items.filter((item) => this.pointsAt(item)));
   }
 
@@ -154,10 +113,13 @@ export class Provenance {
     if (definition.class === 'read') return [];
     const found: UntrustedValue[] = [];
     const recipients: string[] = [];
+    // An event being changed keeps the attendees it has: resending them is not adding them.
+    const kept = this.attendeesOf(params['eventId']);
     for (const path of ['to', 'cc', 'bcc', 'attendees', 'changes.attendees']) {
       for (const address of strings(valueAt(params, path))) {
         recipients.push(lower(address));
-        if (!this.isPersons(address)) found.push({ param: path, why: this.whyAddress(address) });
+        if (this.isPersons(address) || kept.has(lower(address))) continue;
+        found.push({ param: path, why: this.whyAddress(address) });
       }
     }
     const calendarId = params['calendarId'];
@@ -173,8 +135,12 @@ export class Provenance {
         found.push({ param: 'merchant', why: `you did not name the merchant ${merchant}` });
       }
     }
-    if (typeof params['amountMinor'] === 'number' && !this.amountNamed(params['amountMinor'])) {
-      found.push({ param: 'amountMinor', why: 'you did not name this amount' });
+    const amount = params['amountMinor'];
+    if (typeof amount === 'number' && !this.amountNamed(amount)) {
+      found.push({
+        param: 'amountMinor',
+        why: 'you did not name this amount, nor a ceiling it is within',
+      });
     }
     for (const path of ['messageId', 'eventId']) {
       const id = params[path];
@@ -206,7 +172,44 @@ export class Provenance {
 
   private isPersons(address: string): boolean {
     const value = lower(address);
-    return this.own.has(value) || this.named.has(value) || mentions(this.request, value);
+    return (
+      this.own.has(value) ||
+      this.named.has(value) ||
+      mentions(this.request, value) ||
+      this.namedByName(value)
+    );
+  }
+
+  /**
+   * Whether the person named this address's owner by name ("reply to Priya"): the address goes by
+   * a name the request says, on a message or event the request points at, and no other address
+   * in what the task read goes by that name (a look-alike makes it ambiguous, so not trusted).
+   */
+  private namedByName(address: string): boolean {
+    const namesOf = (target: string, items: Iterable<ContentItem>) => {
+      const names = new Set<string>();
+      for (const item of items) {
+        for (const header of [...item.from, ...item.participants]) {
+          if (!addressesIn(header).includes(target)) continue;
+          for (const word of words(header.replace(EMAIL, ' '))) names.add(stem(word));
+        }
+      }
+      return names;
+    };
+    const called = [...namesOf(address, this.referred)].filter(
+      (name) => name.length >= 3 && this.pointing.has(name),
+    );
+    if (called.length === 0) return false;
+    const others = new Set<string>();
+    for (const item of this.content.items) {
+      for (const header of [...item.from, ...item.participants]) {
+        for (const other of addressesIn(header)) if (other !== address) others.add(other);
+      }
+    }
+    return ![...others].some((other) => {
+      const theirs = namesOf(other, this.content.items);
+      return called.some((name) => theirs.has(name));
+    });
   }
 
   private isCalendarOfPerson(calendarId: string): boolean {
@@ -217,12 +220,17 @@ export class Provenance {
     );
   }
 
-  /** "25", "25.00", "25,00" or "$25" in the request names 2500 minor units; "2500" alone does not. */
   private amountNamed(minor: number): boolean {
-    for (const match of this.request.matchAll(/\d+(?:[.,]\d{1,2})?/g)) {
-      if (Math.round(Number(match[0].replace(',', '.')) * 100) === minor) return true;
-    }
-    return false;
+    const { amounts, ceiling } = this.money;
+    return amounts.has(minor) || (ceiling !== undefined && minor <= ceiling);
+  }
+
+  /** The attendees an event has, as the task's reads listed it (none if it was not listed). */
+  private attendeesOf(eventId: unknown): Set<string> {
+    const event = this.content.items.find(
+      (item) => item.kind === 'event' && item.id === eventId && this.referred.has(item),
+    );
+    return new Set((event?.participants ?? []).flatMap((header) => addressesIn(header)));
   }
 
   private whyAddress(address: string): string {
@@ -247,17 +255,13 @@ export class Provenance {
   }
 
   /**
-   * Why text does not come from the person: it carries a link they did not give or point at, or
-   * (when it leaves) a copy of content they did not point at.
+   * Why text does not come from the person: it carries a link they did not give or ask to pass
+   * on, or (when it leaves) a copy of content they did not point at.
    */
   private whyText(text: string, leaves: boolean): string | undefined {
     for (const link of text.match(LINK) ?? []) {
-      if (mentions(this.request, link)) continue;
-      const from = this.content.items.find((item) =>
-        itemText(item).toLowerCase().includes(lower(link)),
-      );
-      if (from === undefined) return `a link you did not give (${link.slice(0, 80)})`;
-      if (!this.referred.has(from)) return `a link first seen in ${describe(from)}`;
+      const why = this.whyLink(link);
+      if (why !== undefined) return why;
     }
     if (!leaves) return undefined;
     const tokens = distinctiveTokens(text);
@@ -275,6 +279,23 @@ export class Provenance {
     return undefined;
   }
 
+  private whyLink(link: string): string | undefined {
+    if (mentions(this.request, link)) return undefined;
+    const target = lower(link);
+    const from = this.content.items.filter((item) => lower(itemText(item)).includes(target));
+    if (from.length === 0) return `a link you did not give (${link.slice(0, 80)})`;
+    const pointed = from.find((item) => this.referred.has(item));
+    if (pointed === undefined) return `a link first seen in ${describe(from[0]!)}`;
+    if (!PASSES_ON.test(this.request)) {
+      return `a link from ${describe(pointed)}, which you did not ask to pass on`;
+    }
+    const links = new Set((itemText(pointed).match(LINK) ?? []).map(lower));
+    if (links.size > 1) {
+      return `one of ${links.size} links in ${describe(pointed)}: which one you meant is not clear`;
+    }
+    return undefined;
+  }
+
   /** Whether the request points at this message or event. */
   private pointsAt(item: ContentItem): boolean {
     for (const header of [...item.from, ...item.participants]) {
@@ -285,8 +306,12 @@ export class Provenance {
         if (mentions(this.request, address.slice(address.indexOf('@') + 1))) return true;
       }
     }
+    if (item.start !== undefined && this.times.size > 0) {
+      const minutes = timeOfDay(item.start, this.content.timeZone ?? 'UTC');
+      if (minutes !== undefined && this.times.has(minutes)) return true;
+    }
     const names = [...item.titles, ...item.from.map((header) => header.replace(EMAIL, ' '))];
-    return names.some((text) => words(text).some((word) => this.pointing.has(word)));
+    return names.some((text) => words(text).some((word) => this.pointing.has(stem(word))));
   }
 }
 
@@ -345,6 +370,7 @@ export function contentItems(reads: readonly { type: string; result: unknown }[]
           participants: strings(event['attendees']),
           titles: strings(event['summary']),
           texts: [...strings(event['description']), ...strings(event['location'])],
+          ...(typeof event['start'] === 'string' ? { start: event['start'] } : {}),
         });
       }
     }

@@ -50,6 +50,7 @@ export class AgentHandOff {
         capability,
         models: settings,
         ...(task.time_zone === null ? {} : { timeZone: task.time_zone }),
+        ...(task.account === null ? {} : { account: task.account }),
       });
     } catch (error) {
       const { refusal, expected } = refusalOf(error);

@@ -63,8 +63,12 @@ describe('the actions a request in words asks for', () => {
         'Find 30 minutes with bob@example.com on 2027-01-02 between 09:00 and 12:00 UTC and invite him.',
       ),
     ).toEqual([...CALENDAR_READS, 'calendar.events.create'].sort());
+    // Sam is named by name: his address is found in mail, so mail may be read, not sent.
     expect(actionsOf('Find 30 minutes with Sam next week and send him an invite.')).toEqual(
-      [...CALENDAR_READS, 'calendar.events.create'].sort(),
+      [...CALENDAR_READS, ...MAIL_READS, 'calendar.events.create'].sort(),
+    );
+    expect(actionsOf('Add carol@example.com to the budget review on 2027-03-12.')).toContain(
+      'calendar.events.update',
     );
     expect(actionsOf('Move my 3pm meeting with Ada to 4pm.')).toEqual(
       [...CALENDAR_READS, 'calendar.events.update'].sort(),
@@ -74,7 +78,10 @@ describe('the actions a request in words asks for', () => {
     );
   });
 
-  it('grants purchases only when asked to buy', () => {
+  it('grants purchases only when asked to buy, and mail reads to buy again', () => {
+    expect(actionsOf('Reorder the printer ink I last bought at paper-shop.')).toEqual(
+      [...MAIL_READS, 'purchase.create'].sort(),
+    );
     expect(
       actionsOf(
         'Buy the notebook Paper Shop recommends in their latest mail, at paper-shop, for $12.',

@@ -22,16 +22,18 @@ interface Rule {
   readonly domain?: 'mail' | 'calendar';
 }
 
-// What makes a request about mail, or about the calendar. An address alone makes it about mail
-// only when nothing speaks of the calendar (an invitation names addresses too).
+// What makes a request about mail, or about the calendar. An address alone makes it about mail,
+// and a day or a time about the calendar, only when nothing else speaks of the other (an
+// invitation names addresses; a mail may name a day).
 const MAIL =
-  /\b(e-?mails?|mails?|inbox|messages?|repl(?:y|ies|ied)|respond|forward\w*|newsletters?|threads?|senders?|gmail|spam|junk|wrote|written|sent me|unread|attachments?|subject|send (?:\w+ )?(?:a |an |the )?(?:note|message|mail|e-?mail|summary|reply))\b/;
+  /\b(e-?mails?|mails?|inbox|messages?|repl(?:y|ies|ied)|respond|forward\w*|newsletters?|threads?|senders?|gmail|spam|junk|wrote|written|sent (?:me|it|them|us)|unread|attachments?|subject|receipts?|invoices?|confirmations?|notifications?|digests?|statements?|(?:board|meeting) minutes|reminders?|send (?:\w+ )?(?:a |an |the )?(?:note|message|mail|e-?mail|summary|reply))\b/;
 const ADDRESS = /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/;
-// A day or a time makes a request about the calendar only when nothing speaks of mail.
 const WHEN =
   /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week|this week|\d{4}-\d\d-\d\d)\b/;
 const CALENDAR =
-  /\b(calendar|meetings?|meet|events?|schedul\w*|slots?|free|busy|availability|available|appointments?|invit\w*|book\w*|agenda|standups?|calls?|lunch|dinner|1:1|one-on-ones?|reschedul\w*|postpone\w*|minutes with|hours? with|\d{1,2}(?::\d\d)?\s?(?:am|pm)|\d{1,2}:\d\d)\b/;
+  /\b(calendar|meetings?|meet|events?|schedul\w*|slots?|free|busy|availability|available|appointments?|invit\w*|book(?!ing)\w*|agenda|standups?|calls?|lunch|dinner|1:1|one-on-ones?|reschedul\w*|postpone\w*|minutes with|hours? with|\d{1,2}(?::\d\d)?\s?(?:am|pm)|\d{1,2}:\d\d)\b/;
+// Someone named by name to meet ("lunch with Sarah"): their address is found in mail.
+const BY_NAME = /\b(?:with|invite|and) ([A-Z][a-z]+)\b/;
 
 // Drafting as something to do ("draft a reply", "save it as a draft"), not a thing named ("the
 // contract draft").
@@ -47,12 +49,12 @@ const RULES: readonly Rule[] = [
   { actions: ['gmail.drafts.create'], words: DRAFTING },
   {
     actions: ['gmail.messages.archive'],
-    words: /\b(archiv\w*|clean up|clear out)\b/,
+    words: /\b(archiv\w*|clean up|clear out|out of (?:my |the )?inbox)\b/,
     domain: 'mail',
   },
   {
     actions: ['gmail.messages.trash'],
-    words: /\b(trash|delete|remove|bin|get rid of|throw away)\b/,
+    words: /\b(trash|delete|remove|bin|get rid of|throw away|clean up|clear out)\b/,
     domain: 'mail',
   },
   {
@@ -69,7 +71,7 @@ const RULES: readonly Rule[] = [
   {
     actions: ['calendar.events.update'],
     words:
-      /\b(move|reschedul\w*|change|rename|update|shift|postpone\w*|push|extend|shorten|(?:invite|add) \w+ to (?:my|the))\b/,
+      /\b(move|reschedul\w*|change|rename|update|shift|postpone\w*|push|extend|shorten|(?:invite|add) \S+ to (?:my|the))(?=\s|$|[.,;])/,
     domain: 'calendar',
   },
   {
@@ -77,7 +79,7 @@ const RULES: readonly Rule[] = [
     words: /\b(cancel|delete|remove|drop|clear)\b/,
     domain: 'calendar',
   },
-  { actions: ['purchase.create'], words: /\b(buy|order|purchase|pay for|check out)\b/ },
+  { actions: ['purchase.create'], words: /\b(buy|(?:re-?)?order|purchase|pay for|check out)\b/ },
 ];
 
 const SEND_ONLY = /\bsend(?![^.]*\binvit)\b/;
@@ -90,10 +92,10 @@ export function deriveActions(request: string): DerivedAction[] {
   const text = request
     .toLowerCase()
     .replace(/\b(?:do not|don't|dont|never|without|no need to) (?:\w+ )?[a-z]+/g, ' ');
-  const strongCalendar = CALENDAR.exec(text)?.[0];
-  const mail =
-    MAIL.exec(text)?.[0] ?? (strongCalendar === undefined ? ADDRESS.exec(text)?.[0] : undefined);
-  const calendar = strongCalendar ?? (mail === undefined ? WHEN.exec(text)?.[0] : undefined);
+  const strongMail = MAIL.exec(text)?.[0];
+  const calendar =
+    CALENDAR.exec(text)?.[0] ?? (strongMail === undefined ? WHEN.exec(text)?.[0] : undefined);
+  const mail = strongMail ?? (calendar === undefined ? ADDRESS.exec(text)?.[0] : undefined);
   const about = { mail, calendar };
   // Asked for a draft, the words of a reply or a forward describe the draft: only "send" sends.
   const drafting = DRAFTING.test(text);
@@ -118,6 +120,14 @@ export function deriveActions(request: string): DerivedAction[] {
     );
   }
   const writesCalendar = [...derived.keys()].some((action) => action.startsWith('calendar.'));
+  // Buying again what was bought before needs the receipt, which is in mail.
+  if (derived.has('purchase.create') && /\b(re-?order|again|last|previous(?:ly)?)\b/.test(text)) {
+    grant(MAIL_READS, 'to find what was bought before');
+  }
+  // Inviting someone named only by name needs their address, which is in mail.
+  const inviting = derived.has('calendar.events.create');
+  const named = inviting ? BY_NAME.exec(request.replace(/^\w+/, ''))?.[1] : undefined;
+  if (named !== undefined) grant(MAIL_READS, `to find ${named}'s address`);
   if (about.calendar !== undefined || writesCalendar) {
     grant(
       CALENDAR_READS,
