@@ -3,7 +3,7 @@ import { capabilityLimitsSchema } from '@heroagent/contracts';
 import type { Grant } from '../policy/admission.js';
 import type { GatewayDatabase } from '../store-tables.js';
 import { standingOf, type Standing } from '../tasks/tasks.repository.js';
-import { admissionLocks } from './admission-locks.js';
+import { admissionLocks, PersonQueue } from './admission-locks.js';
 import {
   countsQuery,
   toActionCounts,
@@ -43,9 +43,12 @@ type Trx = Transaction<GatewayDatabase>;
 /**
  * The transactions in which actions are decided: each holds the person's admission lock (see
  * admission-locks.ts) from its first statement to its commit, so what it reads — the task, the
- * pause, the membership, the counts — stays true until what it decides is written.
+ * pause, the membership, the counts — stays true until what it decides is written. In this
+ * process a person's transactions also queue before taking a connection (`PersonQueue`).
  */
 export class ActionAdmissionRepository {
+  private readonly queue = new PersonQueue();
+
   constructor(private readonly db: Kysely<GatewayDatabase>) {}
 
   /**
@@ -56,19 +59,21 @@ export class ActionAdmissionRepository {
     scope: AdmissionScope,
     decide: (trx: Trx, reads: AdmissionReads, earlier: ActionRow | undefined) => Promise<T>,
   ): Promise<T> {
-    return withTenant(
-      this.db,
-      scope.tenantId,
-      async (trx) => {
-        const earlier = await trx
-          .selectFrom('actions')
-          .selectAll()
-          .where('task_id', '=', scope.taskId)
-          .where('idempotency_key', '=', scope.idempotencyKey)
-          .executeTakeFirst();
-        return decide(trx, await this.reads(trx, scope), earlier);
-      },
-      admissionLocks(scope.tenantId, scope.userId),
+    return this.queue.run(scope.tenantId, scope.userId, () =>
+      withTenant(
+        this.db,
+        scope.tenantId,
+        async (trx) => {
+          const earlier = await trx
+            .selectFrom('actions')
+            .selectAll()
+            .where('task_id', '=', scope.taskId)
+            .where('idempotency_key', '=', scope.idempotencyKey)
+            .executeTakeFirst();
+          return decide(trx, await this.reads(trx, scope), earlier);
+        },
+        admissionLocks(scope.tenantId, scope.userId),
+      ),
     );
   }
 
@@ -87,36 +92,38 @@ export class ActionAdmissionRepository {
         | undefined,
     ) => Promise<T>,
   ): Promise<T> {
-    return withTenant(
-      this.db,
-      held.tenantId,
-      async (trx) => {
-        const row = await trx
-          .selectFrom('actions')
-          .selectAll()
-          .where('id', '=', held.actionId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (row === undefined || row.user_id !== held.userId) return decide(trx, undefined);
-        const reads = await this.reads(trx, {
-          tenantId: row.tenant_id,
-          userId: row.user_id,
-          taskId: row.task_id,
-          capabilityId: row.capability_id,
-          type: row.type,
-          currency: row.currency ?? undefined,
-          now,
-          excluding: row.id,
-        });
-        // A person approved it (a send approved, then held in its window): that approval stands.
-        const approval = await trx
-          .selectFrom('approvals')
-          .select('status')
-          .where('action_id', '=', row.id)
-          .executeTakeFirst();
-        return decide(trx, { row, reads, approved: approval?.status === 'approved' });
-      },
-      admissionLocks(held.tenantId, held.userId),
+    return this.queue.run(held.tenantId, held.userId, () =>
+      withTenant(
+        this.db,
+        held.tenantId,
+        async (trx) => {
+          const row = await trx
+            .selectFrom('actions')
+            .selectAll()
+            .where('id', '=', held.actionId)
+            .forUpdate()
+            .executeTakeFirst();
+          if (row === undefined || row.user_id !== held.userId) return decide(trx, undefined);
+          const reads = await this.reads(trx, {
+            tenantId: row.tenant_id,
+            userId: row.user_id,
+            taskId: row.task_id,
+            capabilityId: row.capability_id,
+            type: row.type,
+            currency: row.currency ?? undefined,
+            now,
+            excluding: row.id,
+          });
+          // A person approved it (a send approved, then held in its window): that approval stands.
+          const approval = await trx
+            .selectFrom('approvals')
+            .select('status')
+            .where('action_id', '=', row.id)
+            .executeTakeFirst();
+          return decide(trx, { row, reads, approved: approval?.status === 'approved' });
+        },
+        admissionLocks(held.tenantId, held.userId),
+      ),
     );
   }
 

@@ -24,3 +24,28 @@ function tenantKey(tenantId: string): string {
 function personKey(tenantId: string, userId: string): string {
   return `gateway.admission.person:${tenantId.toLowerCase()}:${userId.toLowerCase()}`;
 }
+
+/**
+ * One person's admissions in this process, one at a time, before any takes a pooled connection:
+ * a flood of one person's requests then holds at most one connection of this replica (the rest
+ * wait here, not in Postgres), so it cannot starve other people of the pool. The advisory lock
+ * still orders them across replicas.
+ */
+export class PersonQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(tenantId: string, userId: string, work: () => Promise<T>): Promise<T> {
+    const key = personKey(tenantId, userId);
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
