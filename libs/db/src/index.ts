@@ -2,6 +2,7 @@ export { createDatabase, type DatabaseOptions } from './database.js';
 export {
   withTenant,
   withSettings,
+  retryOnDeadlock,
   useTenant,
   TENANT_SETTING,
   type TransactionLocks,

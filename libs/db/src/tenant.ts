@@ -49,6 +49,21 @@ export async function withTenant<DB, T>(
 }
 
 /**
+ * Runs `work` (a whole transaction) again when Postgres broke a deadlock by failing it (40P01),
+ * up to `attempts` times: for changes that must not be lost to a race they did not start.
+ */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      const deadlock = (error as { code?: unknown }).code === '40P01';
+      if (!deadlock || attempt >= attempts) throw error;
+    }
+  }
+}
+
+/**
  * Advisory locks a transaction takes as it starts and holds until it ends: what serialises work
  * across every replica of a service (two transactions holding the same key exclusively never run
  * at once; shared holders run together, but never beside an exclusive one). Keys are strings,

@@ -192,7 +192,7 @@ export class AppModule {
       new ReplayAction(actions, approvals),
       performAction,
       config.approvals,
-      new TaskContentRepository(db),
+      new TaskContentRepository(),
     );
     const getAction = new GetAction(gate, actions, approvals);
     const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);

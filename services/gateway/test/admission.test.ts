@@ -4,6 +4,7 @@ import { executeAction, type RpcResponse } from '@heroagent/contracts';
 import type { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { ActionExecutor } from '../src/actions/action-executor.js';
+import { CapabilityGate } from '../src/tasks/capability-gate.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { codeOf, person } from './support/people.js';
 
@@ -283,7 +284,7 @@ describe('atomic admission: limits, held sends and what cancels them', () => {
       { invitation: invited.token },
     );
     const memberConnection = await connect(member.browser);
-    const { capability } = await startTask(member.browser, {}, memberConnection);
+    const { task, capability } = await startTask(member.browser, {}, memberConnection);
     const subject = `Removed ${randomUUID()}`;
     const actionId = held(await send(capability, subject));
     const removed = await fixture.call(
@@ -292,11 +293,63 @@ describe('atomic admission: limits, held sends and what cancels them', () => {
       `/v1/tenant/members/${member.session.user.id}`,
     );
     expect(removed.status).toBe(204);
+    // Their task stops with the membership: an invitation back revives nothing.
+    expect(await codeOf(search(capability))).toBe('CAPABILITY_REVOKED');
+    const listed = (await (await fixture.call(owner, 'GET', '/v1/tasks?userId=all')).json()) as {
+      tasks: { id: string; status: string }[];
+    };
+    expect(listed.tasks.find((listedTask) => listedTask.id === task.id)?.status).toBe('stopped');
     await executor.releaseDue(LATER());
     expect(sentSubjects()).not.toContain(subject);
     expect(await eventsOf(actionId)).toContainEqual({
       name: 'action.cancelled',
       data: expect.objectContaining({ code: 'CAPABILITY_REVOKED' }) as unknown,
     });
+  });
+
+  it('pauses the tenant even during a rush of approvals: none of them deadlocks the pause', async () => {
+    const rush = await fixture.signIn(person('rush'));
+    const connection = await connect(rush.browser);
+    const { capability } = await startTask(rush.browser, {}, connection);
+    const pending: { approvalId: string; actionId: string }[] = [];
+    for (let i = 0; i < 24; i += 1) {
+      const answer = await send(capability, `Rush ${i}`);
+      if (answer.status !== 'pending_approval') throw new Error(`got ${answer.status}`);
+      pending.push(answer);
+    }
+    const approvals = pending.map(({ approvalId }) =>
+      fixture.call(rush.browser, 'POST', `/v1/approvals/${approvalId}/approve`, {}),
+    );
+    const paused = fixture.call(rush.browser, 'POST', '/v1/tenant/agents/pause', {});
+    expect((await paused).status).toBe(204);
+    const statuses = await Promise.all(approvals.map(async (answer) => (await answer).status));
+    // Each approval either ran before the pause (200) or found it cancelled (409): never a 500.
+    expect(statuses.filter((status) => status !== 200 && status !== 409)).toEqual([]);
+    const state = (await (await fixture.call(rush.browser, 'GET', '/v1/tenant/agents')).json()) as {
+      paused: boolean;
+    };
+    expect(state.paused).toBe(true);
+  });
+
+  it('records actions refused under a live capability in aggregate, not one row each', async () => {
+    const flood = await fixture.signIn(person('flood'));
+    const tenant = flood.session.tenant!.id;
+    const connection = await connect(flood.browser);
+    const { capability } = await startTask(flood.browser, {}, connection);
+    const trash = () =>
+      agent.request(executeAction, {
+        capability,
+        action: 'gmail.messages.trash',
+        params: { messageId: 'm1' },
+        idempotencyKey: `key-${randomUUID()}`,
+        rationale: 'The mail said to.',
+      });
+    const codes = await Promise.all(Array.from({ length: 30 }, () => codeOf(trash())));
+    expect(new Set(codes)).toEqual(new Set(['ACTION_NOT_ALLOWED']));
+    await fixture.gateway.app.get(CapabilityGate).flushRefusals();
+    const refused = (await fixture.auditEvents()).filter(
+      (e) => e.event.tenantId === tenant && e.event.name === 'action.refused',
+    );
+    expect(refused.map((e) => e.event.data.attempts)).toEqual([1, 29]);
   });
 });

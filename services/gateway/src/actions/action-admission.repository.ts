@@ -47,7 +47,10 @@ type Trx = Transaction<GatewayDatabase>;
  * process a person's transactions also queue before taking a connection (`PersonQueue`).
  */
 export class ActionAdmissionRepository {
-  private readonly queue = new PersonQueue();
+  // An agent's requests queue per person, at most this many waiting; what a person or the sender
+  // moves on (approved actions, due sends) queues apart, never behind an agent's flood.
+  private readonly requests = new PersonQueue(64);
+  private readonly resumptions = new PersonQueue();
 
   constructor(private readonly db: Kysely<GatewayDatabase>) {}
 
@@ -59,7 +62,7 @@ export class ActionAdmissionRepository {
     scope: AdmissionScope,
     decide: (trx: Trx, reads: AdmissionReads, earlier: ActionRow | undefined) => Promise<T>,
   ): Promise<T> {
-    return this.queue.run(scope.tenantId, scope.userId, () =>
+    return this.requests.run(scope.tenantId, scope.userId, () =>
       withTenant(
         this.db,
         scope.tenantId,
@@ -92,7 +95,7 @@ export class ActionAdmissionRepository {
         | undefined,
     ) => Promise<T>,
   ): Promise<T> {
-    return this.queue.run(held.tenantId, held.userId, () =>
+    return this.resumptions.run(held.tenantId, held.userId, () =>
       withTenant(
         this.db,
         held.tenantId,

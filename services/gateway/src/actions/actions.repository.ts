@@ -116,8 +116,10 @@ const COUNTED: ActionStatus[] = [
   'scheduled',
   'undone',
 ];
-// Money counts once committed to: spent, being spent, or approved or waiting to be.
+// Money counts once committed to: spent, being spent, or approved or waiting to be — and failed,
+// since a merchant that timed out or a gateway that died mid-call may still have charged.
 const SPENDING: ActionStatus[] = [
+  'failed',
   'executing',
   'completed',
   'approved',

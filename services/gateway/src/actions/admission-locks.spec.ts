@@ -40,4 +40,24 @@ describe("a person's queue of admissions in this process", () => {
     expect(log.indexOf('b1 in')).toBeLessThan(log.indexOf('a1 out'));
     expect(most).toBe(2);
   });
+
+  it('turns away a person’s requests beyond the most that may wait, with RATE_LIMITED', async () => {
+    const queue = new PersonQueue(2);
+    const [tenant, person] = [randomUUID(), randomUUID()];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = queue.run(tenant, person, () => held);
+    const second = queue.run(tenant, person, () => Promise.resolve('second'));
+    await expect(queue.run(tenant, person, () => Promise.resolve('third'))).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    // Someone else is not turned away.
+    await expect(queue.run(tenant, randomUUID(), () => Promise.resolve('other'))).resolves.toBe(
+      'other',
+    );
+    release();
+    await first;
+    await expect(second).resolves.toBe('second');
+    await expect(queue.run(tenant, person, () => Promise.resolve('again'))).resolves.toBe('again');
+  });
 });

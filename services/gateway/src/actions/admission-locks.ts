@@ -1,3 +1,4 @@
+import { ContractError } from '@heroagent/contracts';
 import type { TransactionLocks } from '@heroagent/db';
 
 /**
@@ -33,11 +34,26 @@ function personKey(tenantId: string, userId: string): string {
  */
 export class PersonQueue {
   private readonly tails = new Map<string, Promise<void>>();
+  private readonly waiting = new Map<string, number>();
+
+  /** `most`: how many of one person's may wait at once; more are refused `RATE_LIMITED`. */
+  constructor(private readonly most = Number.POSITIVE_INFINITY) {}
 
   run<T>(tenantId: string, userId: string, work: () => Promise<T>): Promise<T> {
     const key = personKey(tenantId, userId);
+    const queued = this.waiting.get(key) ?? 0;
+    if (queued >= this.most) {
+      return Promise.reject(
+        new ContractError('RATE_LIMITED', 'too many requests of this person are waiting'),
+      );
+    }
+    this.waiting.set(key, queued + 1);
     const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(work);
+    const result = previous.then(work).finally(() => {
+      const left = (this.waiting.get(key) ?? 1) - 1;
+      if (left === 0) this.waiting.delete(key);
+      else this.waiting.set(key, left);
+    });
     const tail = result.then(
       () => undefined,
       () => undefined,

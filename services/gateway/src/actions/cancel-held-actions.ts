@@ -1,7 +1,7 @@
 import type { AuditRecorder, InTransaction } from '../audit/audit-recorder.js';
 import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import { cancelledEvent } from './action-events.js';
-import type { ActionsRepository } from './actions.repository.js';
+import { HELD, type ActionsRepository } from './actions.repository.js';
 
 /** Why held actions were cancelled: the code an agent or approver sees, and a sentence. */
 export interface CancelReason {
@@ -30,6 +30,7 @@ export class CancelHeldActions {
     now: Date,
   ): InTransaction {
     return async (trx) => {
+      await this.approvals.lockOpen(trx, scope, HELD);
       const cancelled = await this.actions.cancelHeld(trx, scope, reason, now);
       if (cancelled.length === 0) return;
       await this.approvals.cancelFor(

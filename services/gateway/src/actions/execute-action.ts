@@ -77,12 +77,6 @@ export class ExecuteAction {
       definition !== undefined && parsed.success
         ? definition.facts(parsed.data).amount?.currency
         : undefined;
-    // What did not come from the person, found before the lock: it reads only what the task's
-    // reads already returned, which the request cannot change.
-    const untrusted =
-      definition !== undefined && definition.class !== 'read' && parsed.success
-        ? await this.untrustedOf(claims, definition, parsed.data, request.untrustedParams)
-        : declaredByAgent(request.untrustedParams);
     const now = this.now();
     const settled = await this.admission.admit(
       {
@@ -96,7 +90,7 @@ export class ExecuteAction {
         now,
       },
       (trx, reads, earlier) =>
-        this.settle(trx, request, claims, reads, earlier, parsed, definition, untrusted, now),
+        this.settle(trx, request, claims, reads, earlier, parsed, definition, now),
     );
     switch (settled.kind) {
       case 'refused': {
@@ -104,7 +98,7 @@ export class ExecuteAction {
         if (record === 'capability') {
           await this.gate.refused(refusal, claims, request.action);
         } else if (record === 'action') {
-          this.audit.committed();
+          await this.gate.refusedAction(refusal, claims, request.action, request.rationale);
         }
         throw refusal;
       }
@@ -140,35 +134,42 @@ export class ExecuteAction {
     earlier: ActionRow | undefined,
     parsed: Parameters<typeof decideAdmission>[0]['params'],
     definition: ReturnType<typeof actionDefinition>,
-    untrusted: readonly UntrustedValue[],
     now: Date,
   ): Promise<Settled> {
-    const admission = decideAdmission(
-      {
-        tenantId: claims.tenantId,
-        userId: claims.userId,
-        taskId: claims.taskId,
-        grant: claims,
-        type: request.action,
-        definition,
-        params: parsed,
-        standing: reads.standing,
-        role: reads.role,
-        counts: reads.counts,
-        policyText: reads.policyText,
-        retry: earlier !== undefined,
-        untrusted,
-        now,
-      },
-      this.engine,
-    );
-    if (admission.kind === 'retry') return { kind: 'retry', earlier: earlier! };
-    if (admission.kind === 'refused') {
-      if (admission.record === 'action') {
-        await this.refusalEvent(claims, request, admission.refusal)(trx);
+    const decide = (untrusted: readonly UntrustedValue[]) =>
+      decideAdmission(
+        {
+          tenantId: claims.tenantId,
+          userId: claims.userId,
+          taskId: claims.taskId,
+          grant: claims,
+          type: request.action,
+          definition,
+          params: parsed,
+          standing: reads.standing,
+          role: reads.role,
+          counts: reads.counts,
+          policyText: reads.policyText,
+          retry: earlier !== undefined,
+          untrusted,
+          now,
+        },
+        this.engine,
+      );
+    let untrusted: readonly UntrustedValue[] = declaredByAgent(request.untrustedParams);
+    let admission = decide(untrusted);
+    // A write that would be recorded: what in it did not come from the person, found only now
+    // (a refusal costs nothing more), from what the task's reads returned.
+    if (admission.kind === 'decided' && admission.definition.class !== 'read') {
+      const found = await this.untrustedOf(trx, claims, admission.definition, admission.params);
+      if (found.length > 0) {
+        const named = new Set(found.map((value) => value.param));
+        untrusted = [...found, ...untrusted.filter((value) => !named.has(value.param))];
+        admission = decide(untrusted);
       }
-      return { kind: 'refused', admission };
     }
+    if (admission.kind === 'retry') return { kind: 'retry', earlier: earlier! };
+    if (admission.kind === 'refused') return { kind: 'refused', admission };
     const { decision, facts } = admission;
     const status =
       decision.effect === 'allow'
@@ -255,42 +256,19 @@ export class ExecuteAction {
 
   /**
    * The gateway's own finding of what in a write did not come from the person (see
-   * policy/provenance.ts), with what the agent declared added — never taken away.
+   * policy/provenance.ts); the client's declaration is added to it, never taken from it.
    */
   private async untrustedOf(
+    trx: Trx,
     claims: CapabilityClaims,
     definition: ActionDefinition,
     params: unknown,
-    declared: readonly string[],
   ): Promise<UntrustedValue[]> {
-    const content = await this.content.of(claims.tenantId, claims.taskId);
-    const found =
-      content?.request == null
-        ? []
-        : new Provenance({ ...content, request: content.request }).untrusted(
-            definition,
-            params as Record<string, unknown>,
-          );
-    const named = new Set(found.map((value) => value.param));
-    return [...found, ...declaredByAgent(declared.filter((param) => !named.has(param)))];
-  }
-
-  /** The record of a refusal made before anything was asked of anyone. */
-  private refusalEvent(claims: CapabilityClaims, request: Request, refusal: ContractError) {
-    return this.audit.within({
-      tenantId: claims.tenantId,
-      name: 'action.refused',
-      actor: { type: 'agent', id: claims.taskId },
-      userId: claims.userId,
-      taskId: claims.taskId,
-      outcome: 'denied',
-      rationale: request.rationale,
-      data: {
-        code: refusal.code,
-        reason: refusal.message,
-        requestedAction: request.action,
-        capabilityId: claims.id,
-      },
-    });
+    const content = await this.content.read(trx, claims.taskId);
+    if (content?.request == null) return [];
+    return new Provenance({ ...content, request: content.request }).untrusted(
+      definition,
+      params as Record<string, unknown>,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { withSettings, type Kysely, type Selectable, type Transaction } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
-import type { GatewayDatabase } from '../store-tables.js';
+import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 
 export type ApprovalRow = Selectable<GatewayDatabase['approvals']>;
 
@@ -131,6 +131,27 @@ export class ApprovalsRepository {
       await outcome.within(trx);
       return updated;
     });
+  }
+
+  /**
+   * Locks, in id order, the open approvals of a scope's held actions (of a task, of a person, or of
+   * the whole tenant the transaction runs as): taken before those actions are touched, as
+   * `decide` takes an approval before its action, so the two never wait on each other in turn.
+   */
+  async lockOpen(
+    trx: Transaction<GatewayDatabase>,
+    scope: { readonly taskId?: string; readonly userId?: string },
+    held: readonly ActionStatus[],
+  ): Promise<void> {
+    let query = trx
+      .selectFrom('approvals as p')
+      .innerJoin('actions as a', 'a.id', 'p.action_id')
+      .select('p.id')
+      .where('p.status', 'in', ['pending', 'approved'])
+      .where('a.status', 'in', [...held]);
+    if (scope.taskId !== undefined) query = query.where('a.task_id', '=', scope.taskId);
+    if (scope.userId !== undefined) query = query.where('a.user_id', '=', scope.userId);
+    await query.orderBy('p.id').forUpdate('p').execute();
   }
 
   /** Cancels the undecided or approved approvals of these actions, in the caller's transaction. */

@@ -5,7 +5,14 @@
  */
 
 export const EMAIL = /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/gi;
-export const LINK = /\bhttps?:\/\/[^\s<>"')\]]+/gi;
+/** A link as a mail client would make one clickable: with a scheme, `www.`, or a host and a path. */
+export const LINK =
+  /\b(?:https?:\/\/|www\.)[^\s<>"')\]]+|(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/[^\s<>"')\]]*/gi;
+
+/** Text as compared: full-width and other compatibility forms folded (NFKC). */
+export function folded(text: string): string {
+  return text.normalize('NFKC');
+}
 
 // Words that point at nothing in particular: they never make a message "the one meant".
 const VAGUE = new Set(
@@ -48,7 +55,20 @@ export function addressesIn(text: string): string[] {
 
 /** The words of a text, lower-cased. */
 export function words(text: string): string[] {
-  return lower(text).match(/[\p{L}\p{N}]+/gu) ?? [];
+  return lower(folded(text)).match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/**
+ * The people a request names by name as someone to write to or meet: a capitalised name after
+ * "to", "tell", "invite", "with", "ask", "thank", "cc" and the like ("reply to Priya's mail",
+ * "lunch with Sarah"), as the stems it is compared by.
+ */
+export function addresseeNames(request: string): Set<string> {
+  const found = new Set<string>();
+  const pattern =
+    /\b(?:to|tell|invite|with|ask|thank|cc|email|e-mail|message|and)\s+(\p{Lu}[\p{L}-]+)/gu;
+  for (const match of folded(request).matchAll(pattern)) found.add(stem(lower(match[1]!)));
+  return found;
 }
 
 /** A word without its plural or verb ending, so "parcels" meets "parcel", "arrived" "arrive". */
@@ -83,7 +103,8 @@ export function pointingStems(request: string): Set<string> {
  * Distinctive tokens: long numbers (also written with spaces or dashes, but not dates), codes
  * mixing letters and digits, addresses, links.
  */
-export function distinctiveTokens(text: string): Set<string> {
+export function distinctiveTokens(raw: string): Set<string> {
+  const text = folded(raw);
   const found = new Set<string>();
   for (const match of text.matchAll(LINK)) found.add(lower(match[0]));
   for (const address of addressesIn(text)) found.add(address);
@@ -93,11 +114,23 @@ export function distinctiveTokens(text: string): Set<string> {
       found.add(lower(token));
     }
   }
-  for (const match of text.matchAll(/\d(?:[ -]?\d){4,}/g)) {
-    if (/^\d{4}-\d\d-\d\d/.test(match[0])) continue;
+  // Digits one separator apart read as one number: "5 8 2 9 3 1", "582-931", "58.29.31".
+  for (const match of text.matchAll(/\d(?:[\s.,\u00a0-]?\d){4,}/g)) {
+    if (isDate(match[0])) continue;
     found.add(match[0].replace(/\D/g, ''));
   }
   return found;
+}
+
+/** Whether digits read as a date, which is no secret: 2027-03-12, 12.03.2027, 3/12/27. */
+function isDate(text: string): boolean {
+  if (/^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/.test(text)) return true;
+  const parts = /^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$/.exec(text);
+  if (parts === null) return false;
+  const [a, b] = [Number(parts[1]), Number(parts[2])];
+  const dayMonth = (day: number, month: number) =>
+    day >= 1 && day <= 31 && month >= 1 && month <= 12;
+  return dayMonth(a, b) || dayMonth(b, a);
 }
 
 /** Runs of eight words, the shortest copy that is not a common phrase. */
@@ -110,7 +143,8 @@ export function shingles(text: string): Set<string> {
 
 const MONEY =
   /(?:[$€£]\s?(\d+(?:[.,]\d{1,2})?))|(?:\b(\d+(?:[.,]\d{1,2})?)\s?(?:usd|eur|gbp|dollars?|euros?|pounds?|bucks)\b)/gi;
-const CEILING = /\b(?:up to|under|at most|no more than|max(?:imum)?|below|less than|within)\s+$/i;
+// A ceiling the person sets for what is to be bought, not a statement of what was paid.
+const CEILING = /\b(?:up to|at most|no more than|max(?:imum)?|within|a budget of)\s+$/i;
 
 /**
  * The amounts (in minor units) a request names as money — "$12", "24.99 EUR", "7 dollars" — and

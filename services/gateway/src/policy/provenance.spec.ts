@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionDefinition } from '@heroagent/contracts';
-import { contentItems, Provenance, type TaskContent } from './provenance.js';
+import { Provenance, readContent, type TaskContent } from './provenance.js';
 
 const ME = 'me@corp.example';
 const send = actionDefinition('gmail.messages.send')!;
@@ -68,7 +68,7 @@ function provenance(request: string, extra: Partial<Omit<TaskContent, 'request'>
     request,
     ownAddresses: [ME],
     namedRecipients: [],
-    items: contentItems(READS),
+    ...readContent(READS),
     ...extra,
   });
 }
@@ -223,7 +223,7 @@ describe('provenance: what in a write did not come from the person', () => {
       request: 'Send ann@corp.example the agenda link from the offsite mail of dave@example.com.',
       ownAddresses: [ME],
       namedRecipients: [],
-      items: contentItems([
+      ...readContent([
         ...READS,
         {
           type: 'gmail.messages.read',
@@ -239,43 +239,62 @@ describe('provenance: what in a write did not come from the person', () => {
         .untrusted(send, mail(['ann@corp.example'], 'Confirm at https://phish.example/login'))
         .map((value) => value.why),
     ).toEqual([
-      'one of 2 links in a mail from Dave <dave@example.com> ("Offsite"): which one you meant is not clear',
+      'one of 2 links in what you pointed at (a mail from Dave <dave@example.com> ("Offsite")): which one you meant is not clear',
     ]);
   });
 
-  it('trusts someone named by name when one address on what the request points at goes by it', () => {
-    const reads = (extra: { id: string; from: string }[]) =>
-      contentItems([
+  it('trusts someone named by name only when a full search for the name found one address going by it', () => {
+    const found = (
+      query: string,
+      messages: { id: string; from: string; subject: string }[],
+      complete = true,
+    ) =>
+      readContent([
         {
           type: 'gmail.messages.search',
+          params: { query },
           result: {
-            messages: [
-              {
-                id: 'm-priya',
-                threadId: 't',
-                from: 'Priya Shah <priya@venues.example>',
-                subject: 'Venue',
-              },
-              ...extra.map((message) => ({ ...message, threadId: 't', subject: 'Hi' })),
-            ],
+            messages: messages.map((message) => ({ ...message, threadId: 't' })),
+            ...(complete ? {} : { nextPageToken: 'more' }),
           },
         },
       ]);
-    const asked = (extra: { id: string; from: string }[]) =>
-      new Provenance({
-        request: "Reply to Priya's mail about the venue: Thursday works.",
-        ownAddresses: [ME],
-        namedRecipients: [],
-        items: reads(extra),
-      });
-    expect(asked([]).untrusted(send, mail(['priya@venues.example']))).toEqual([]);
+    const priya = { id: 'm-priya', from: 'Priya Shah <priya@venues.example>', subject: 'Venue' };
+    const asked = (
+      read: ReturnType<typeof found>,
+      request = "Reply to Priya's mail about the venue: Thursday works.",
+    ) => new Provenance({ request, ownAddresses: [ME], namedRecipients: [], ...read });
+    expect(
+      asked(found('from:priya', [priya])).untrusted(send, mail(['priya@venues.example'])),
+    ).toEqual([]);
+    // Not searched for by name, or a search that did not see every match: not trusted.
+    for (const read of [found('venue', [priya]), found('from:priya', [priya], false)]) {
+      expect(
+        asked(read)
+          .untrusted(send, mail(['priya@venues.example']))
+          .map((v) => v.param),
+      ).toEqual(['to']);
+    }
     // A look-alike going by the same name makes it ambiguous: neither is trusted.
-    const lookAlike = asked([{ id: 'm-fake', from: 'Priya <priya@venues-booking.example>' }]);
-    expect(lookAlike.untrusted(send, mail(['priya@venues.example'])).map((v) => v.param)).toEqual([
-      'to',
+    const lookAlike = found('from:priya', [
+      priya,
+      { id: 'm-fake', from: 'Priya <priya@venues-booking.example>', subject: 'Hi' },
+    ]);
+    for (const to of ['priya@venues.example', 'priya@venues-booking.example']) {
+      expect(
+        asked(lookAlike)
+          .untrusted(send, mail([to]))
+          .map((v) => v.param),
+      ).toEqual(['to']);
+    }
+    // A word of the request in an attacker's display name is not a name the person wrote to.
+    const team = found('offsite', [
+      { id: 'm-team', from: 'Offsite Team <mallory@evil.example>', subject: 'Offsite logistics' },
     ]);
     expect(
-      lookAlike.untrusted(send, mail(['priya@venues-booking.example'])).map((v) => v.param),
+      asked(team, 'Reply to Bob about the offsite.')
+        .untrusted(send, mail(['mallory@evil.example']))
+        .map((v) => v.param),
     ).toEqual(['to']);
   });
 
@@ -296,7 +315,7 @@ describe('provenance: what in a write did not come from the person', () => {
       request: 'Push my 3pm meeting back by an hour.',
       ownAddresses: [ME],
       namedRecipients: [],
-      items: contentItems([
+      ...readContent([
         {
           type: 'calendar.events.list',
           result: {
@@ -348,7 +367,7 @@ describe('provenance: what in a write did not come from the person', () => {
       request: 'Archive the mails about the 2027 budget.',
       ownAddresses: [ME],
       namedRecipients: [],
-      items: contentItems([
+      ...readContent([
         {
           type: 'gmail.messages.search',
           result: {
@@ -364,6 +383,92 @@ describe('provenance: what in a write did not come from the person', () => {
     ]);
   });
 
+  it('sees links without a scheme, codes however written, and changes that reach attendees', () => {
+    const reply = provenance("Reply to Dave's mail (dave@example.com) saying I will attend.");
+    for (const body of [
+      'Log in at corp-login.evil.example/reset',
+      'See www.evil.example',
+      'Code 58.29.31',
+      'Code 5,8,2,9,3,1',
+      'Code ５８２９３１',
+      'Code 582\u00a0931',
+    ]) {
+      expect(
+        reply.untrusted(send, mail(['dave@example.com'], body)).map((v) => v.param),
+        body,
+      ).toEqual(['body']);
+    }
+    // A description changed on an event with attendees reaches them: it must not carry the code.
+    const update = actionDefinition('calendar.events.update')!;
+    const board = provenance('Update the description of the board review.');
+    expect(
+      board
+        .untrusted(
+          update,
+          params({
+            calendarId: 'primary',
+            eventId: 'e-board',
+            changes: { description: 'Code 582931' },
+          }),
+        )
+        .map((v) => v.param),
+    ).toEqual(['changes.description']);
+    // The same event id listed from another calendar is not the event the request points at.
+    expect(
+      board
+        .untrusted(
+          update,
+          params({ calendarId: 'other', eventId: 'e-board', changes: { summary: 'x' } }),
+        )
+        .map((v) => v.param),
+    ).toEqual(['calendarId', 'eventId']);
+  });
+
+  it('does not read "look forward to" as asking to pass a link on, nor trust one link of two mails', () => {
+    const forward = provenance('Tell dave@example.com I look forward to the offsite.');
+    expect(
+      forward
+        .untrusted(send, mail(['dave@example.com'], 'Agenda: https://offsite.example/agenda'))
+        .map((v) => v.why),
+    ).toEqual([
+      'a link from a mail from Dave <dave@example.com> ("Offsite"), which you did not ask to pass on',
+    ]);
+    const two = new Provenance({
+      request: 'Send ann@corp.example the agenda link from the offsite mails.',
+      ownAddresses: [ME],
+      namedRecipients: [],
+      ...readContent([
+        {
+          type: 'gmail.messages.search',
+          result: {
+            messages: [
+              { id: 'm1', threadId: 't', from: 'dave@example.com', subject: 'Offsite agenda' },
+              {
+                id: 'm2',
+                threadId: 't',
+                from: 'x@evil.example',
+                subject: 'Offsite agenda (updated)',
+              },
+            ],
+          },
+        },
+        {
+          type: 'gmail.messages.read',
+          result: { id: 'm1', body: 'https://offsite.example/agenda' },
+        },
+        {
+          type: 'gmail.messages.read',
+          result: { id: 'm2', body: 'https://docs-corp.evil.example/a' },
+        },
+      ]),
+    });
+    expect(
+      two
+        .untrusted(send, mail(['ann@corp.example'], 'https://docs-corp.evil.example/a'))
+        .map((v) => v.param),
+    ).toEqual(['body']);
+  });
+
   it('has nothing to say of a read', () => {
     expect(
       provenance('anything').untrusted(search, params({ query: 'from:mallory@evil.example' })),
@@ -373,7 +478,7 @@ describe('provenance: what in a write did not come from the person', () => {
 
 describe('the content of a task’s reads', () => {
   it('merges what a search and a read returned of the same message, and lists events', () => {
-    const items = contentItems(READS);
+    const { items } = readContent(READS);
     expect(items.map((item) => `${item.kind}:${item.id}`)).toEqual([
       'message:m-dave',
       'message:m-bank',
@@ -386,6 +491,6 @@ describe('the content of a task’s reads', () => {
       from: ['Dave <dave@example.com>', 'Dave <dave@example.com>'],
       titles: ['Offsite'],
     });
-    expect(contentItems([{ type: 'gmail.messages.read', result: null }])).toEqual([]);
+    expect(readContent([{ type: 'gmail.messages.read', result: null }]).items).toEqual([]);
   });
 });

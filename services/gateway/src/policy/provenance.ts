@@ -1,7 +1,9 @@
 import type { ActionDefinition } from '@heroagent/contracts';
 import {
+  addresseeNames,
   addressesIn,
   distinctiveTokens,
+  folded,
   EMAIL,
   LINK,
   lower,
@@ -56,6 +58,15 @@ export interface ContentItem {
   readonly texts: readonly string[];
   /** When an event starts (ISO 8601), if listed. */
   readonly start?: string;
+  /** The calendar an event was listed from. */
+  readonly calendarId?: string;
+}
+
+/** A search of the mailbox the task made: what it asked, and whether it saw every match. */
+export interface MailSearch {
+  readonly query: string;
+  /** No further page: every message matching the query was returned. */
+  readonly complete: boolean;
 }
 
 /** What the gateway knows of a task when one of its writes is decided. */
@@ -68,12 +79,16 @@ export interface TaskContent {
   readonly namedRecipients: readonly string[];
   /** Everything the task's reads returned. */
   readonly items: readonly ContentItem[];
+  /** The searches of the mailbox the task made. */
+  readonly searches: readonly MailSearch[];
   /** The person's time zone, for the times they name ("my 3pm"); UTC when not known. */
   readonly timeZone?: string | undefined;
 }
 
-// Asking to pass a link on: a forward, or the link itself ("send Bob the agenda link").
-const PASSES_ON = /\b(forward\w*|fwd|links?|urls?)\b/i;
+// Asking to pass a link on: forwarding something ("forward the invoice", not "look forward to"),
+// or the link itself ("send Bob the agenda link").
+const PASSES_ON =
+  /(?<!\blook(?:ing)?\s)\bforward(?:ed|ing)?\b(?!\s+to\s+(?:it|seeing|meeting|hearing|the\s+\w+ing))|\bfwd\b|\b(?:links?|urls?)\b/i;
 
 function describe(item: ContentItem): string {
   const from = item.from[0];
@@ -94,6 +109,7 @@ export class Provenance {
   private readonly own: ReadonlySet<string>;
   private readonly named: ReadonlySet<string>;
   private readonly pointing: ReadonlySet<string>;
+  private readonly addressees: ReadonlySet<string>;
   private readonly times: ReadonlySet<number>;
   private readonly referred: ReadonlySet<ContentItem>;
   private readonly money: ReturnType<typeof moneyIn>;
@@ -103,6 +119,7 @@ export class Provenance {
     this.own = new Set(content.ownAddresses.map(lower));
     this.named = new Set(content.namedRecipients.map(lower));
     this.pointing = pointingStems(content.request);
+    this.addressees = addresseeNames(content.request);
     this.times = timesIn(content.request);
     this.money = moneyIn(content.request);
     this.referred = new Set(content.items.filter((item) => this.pointsAt(item)));
@@ -113,12 +130,14 @@ export class Provenance {
     if (definition.class === 'read') return [];
     const found: UntrustedValue[] = [];
     const recipients: string[] = [];
-    // An event being changed keeps the attendees it has: resending them is not adding them.
-    const kept = this.attendeesOf(params['eventId']);
+    // An event being changed keeps the attendees it has: resending them is not adding them (and
+    // what the change says reaches them).
+    const kept = this.attendeesOf(params['calendarId'], params['eventId']);
+    recipients.push(...kept);
     for (const path of ['to', 'cc', 'bcc', 'attendees', 'changes.attendees']) {
       for (const address of strings(valueAt(params, path))) {
         recipients.push(lower(address));
-        if (this.isPersons(address) || kept.has(lower(address))) continue;
+        if (this.isPersons(address) || kept.includes(lower(address))) continue;
         found.push({ param: path, why: this.whyAddress(address) });
       }
     }
@@ -145,7 +164,11 @@ export class Provenance {
     for (const path of ['messageId', 'eventId']) {
       const id = params[path];
       if (typeof id === 'string') {
-        const why = this.whyTarget(id, path === 'messageId' ? 'message' : 'event');
+        const why = this.whyTarget(
+          id,
+          path === 'messageId' ? 'message' : 'event',
+          typeof calendarId === 'string' ? calendarId : 'primary',
+        );
         if (why !== undefined) found.push({ param: path, why });
       }
     }
@@ -181,9 +204,11 @@ export class Provenance {
   }
 
   /**
-   * Whether the person named this address's owner by name ("reply to Priya"): the address goes by
-   * a name the request says, on a message or event the request points at, and no other address
-   * in what the task read goes by that name (a look-alike makes it ambiguous, so not trusted).
+   * Whether the person named this address's owner by name as someone to write to or meet ("reply
+   * to Priya", "lunch with Sarah"): the address goes by that name on a message or event the
+   * request points at, the task searched the whole mailbox for that name (a search that saw every
+   * match), and no other address in what the task read goes by it — a look-alike makes it
+   * ambiguous, and a search that saw only some matches may have missed the real one.
    */
   private namedByName(address: string): boolean {
     const namesOf = (target: string, items: Iterable<ContentItem>) => {
@@ -197,7 +222,11 @@ export class Provenance {
       return names;
     };
     const called = [...namesOf(address, this.referred)].filter(
-      (name) => name.length >= 3 && this.pointing.has(name),
+      (name) =>
+        this.addressees.has(name) &&
+        this.content.searches.some(
+          (search) => search.complete && words(search.query).map(stem).includes(name),
+        ),
     );
     if (called.length === 0) return false;
     const others = new Set<string>();
@@ -226,11 +255,15 @@ export class Provenance {
   }
 
   /** The attendees an event has, as the task's reads listed it (none if it was not listed). */
-  private attendeesOf(eventId: unknown): Set<string> {
+  private attendeesOf(calendarId: unknown, eventId: unknown): string[] {
     const event = this.content.items.find(
-      (item) => item.kind === 'event' && item.id === eventId && this.referred.has(item),
+      (item) =>
+        item.kind === 'event' &&
+        item.id === eventId &&
+        item.calendarId === (typeof calendarId === 'string' ? calendarId : 'primary') &&
+        this.referred.has(item),
     );
-    return new Set((event?.participants ?? []).flatMap((header) => addressesIn(header)));
+    return (event?.participants ?? []).flatMap((header) => addressesIn(header));
   }
 
   private whyAddress(address: string): string {
@@ -245,9 +278,12 @@ export class Provenance {
       : `you did not name ${value}; it was first seen in ${describe(seen)}`;
   }
 
-  private whyTarget(id: string, kind: ContentItem['kind']): string | undefined {
+  private whyTarget(id: string, kind: ContentItem['kind'], calendarId: string): string | undefined {
     const item = this.content.items.find(
-      (candidate) => candidate.kind === kind && candidate.id === id,
+      (candidate) =>
+        candidate.kind === kind &&
+        candidate.id === id &&
+        (kind === 'message' || candidate.calendarId === calendarId),
     );
     if (item === undefined) return `the ${kind} ${id.slice(0, 64)} is not one the task found`;
     if (this.referred.has(item)) return undefined;
@@ -258,7 +294,8 @@ export class Provenance {
    * Why text does not come from the person: it carries a link they did not give or ask to pass
    * on, or (when it leaves) a copy of content they did not point at.
    */
-  private whyText(text: string, leaves: boolean): string | undefined {
+  private whyText(raw: string, leaves: boolean): string | undefined {
+    const text = folded(raw);
     for (const link of text.match(LINK) ?? []) {
       const why = this.whyLink(link);
       if (why !== undefined) return why;
@@ -282,16 +319,22 @@ export class Provenance {
   private whyLink(link: string): string | undefined {
     if (mentions(this.request, link)) return undefined;
     const target = lower(link);
-    const from = this.content.items.filter((item) => lower(itemText(item)).includes(target));
+    const from = this.content.items.filter((item) =>
+      lower(folded(itemText(item))).includes(target),
+    );
     if (from.length === 0) return `a link you did not give (${link.slice(0, 80)})`;
     const pointed = from.find((item) => this.referred.has(item));
     if (pointed === undefined) return `a link first seen in ${describe(from[0]!)}`;
     if (!PASSES_ON.test(this.request)) {
       return `a link from ${describe(pointed)}, which you did not ask to pass on`;
     }
-    const links = new Set((itemText(pointed).match(LINK) ?? []).map(lower));
+    // The one link of everything the request points at: a second one, planted beside it (in the
+    // same mail or another), makes which one was meant unclear.
+    const links = new Set(
+      [...this.referred].flatMap((item) => (folded(itemText(item)).match(LINK) ?? []).map(lower)),
+    );
     if (links.size > 1) {
-      return `one of ${links.size} links in ${describe(pointed)}: which one you meant is not clear`;
+      return `one of ${links.size} links in what you pointed at (${describe(pointed)}): which one you meant is not clear`;
     }
     return undefined;
   }
@@ -334,11 +377,22 @@ function strings(value: unknown): string[] {
   return [];
 }
 
-/** The messages and events in what a task's reads returned (stored results, by action type). */
-export function contentItems(reads: readonly { type: string; result: unknown }[]): ContentItem[] {
+/** A read of the task, as stored: its type, parameters and minimised result. */
+export interface StoredRead {
+  readonly type: string;
+  readonly params?: unknown;
+  readonly result: unknown;
+}
+
+/** The messages and events in what a task's reads returned, and the searches it made. */
+export function readContent(reads: readonly StoredRead[]): {
+  items: ContentItem[];
+  searches: MailSearch[];
+} {
   const items = new Map<string, ContentItem>();
+  const searches: MailSearch[] = [];
   const add = (item: ContentItem) => {
-    const key = `${item.kind}:${item.id}`;
+    const key = `${item.kind}:${item.calendarId ?? ''}:${item.id}`;
     const known = items.get(key);
     items.set(
       key,
@@ -354,18 +408,20 @@ export function contentItems(reads: readonly { type: string; result: unknown }[]
     );
   };
   for (const read of reads) {
-    const result = (
-      typeof read.result === 'object' && read.result !== null ? read.result : {}
-    ) as Record<string, unknown>;
+    const result = record(read.result);
+    const params = record(read.params);
     if (read.type === 'gmail.messages.search') {
       for (const message of records(result['messages'])) add(messageItem(message));
+      searches.push({ query: text(params['query']), complete: result['nextPageToken'] == null });
     } else if (read.type === 'gmail.messages.read') {
       add(messageItem(result));
     } else if (read.type === 'calendar.events.list') {
+      const calendarId = text(params['calendarId']) || 'primary';
       for (const event of records(result['events'])) {
         add({
           kind: 'event',
           id: text(event['id']),
+          calendarId,
           from: strings(event['organizer']),
           participants: strings(event['attendees']),
           titles: strings(event['summary']),
@@ -375,7 +431,11 @@ export function contentItems(reads: readonly { type: string; result: unknown }[]
       }
     }
   }
-  return [...items.values()].filter((item) => item.id !== '');
+  return { items: [...items.values()].filter((item) => item.id !== ''), searches };
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
 }
 
 function messageItem(message: Record<string, unknown>): ContentItem {

@@ -60,6 +60,16 @@ export class CapabilityGate {
     await this.tally.note(refusal, claimed, action);
   }
 
+  /** Notes an action refused under a genuine capability: recorded the same way, in aggregate. */
+  async refusedAction(
+    refusal: ContractError,
+    claims: CapabilityClaims,
+    action: string,
+    rationale: string,
+  ): Promise<void> {
+    await this.tally.noteAction(refusal, claims, action, rationale);
+  }
+
   /** Records the repeats counted since the last flush (the housekeeping does, every minute). */
   flushRefusals(): Promise<number> {
     return this.tally.flush();

@@ -97,6 +97,26 @@ describe('the actions a request in words asks for', () => {
     ]);
   });
 
+  it('grants nothing to write for words that ask to know, or name no action', () => {
+    const writes = (request: string) =>
+      actionsOf(request).filter((action) => !/\.(search|read|list|freebusy)$/.test(action));
+    for (const request of [
+      'Summarise my inbox and let me know what is urgent.',
+      'Did Bob reply to my proposal?',
+      'Can you tell if Carol answered?',
+      'Is my calendar clear on Friday?',
+      'Did anything change in my calendar this week?',
+      'Where is my order from the paper shop?',
+      'Check out the newsletter from Paper Shop.',
+      'Summarise the marketing newsletters.',
+      'Did my $40 order from the paper shop arrive?',
+    ]) {
+      expect(writes(request), request).toEqual([]);
+    }
+    // Put as a question, a request still asks to act.
+    expect(actionsOf('Can you reply to Bob saying yes?')).toContain('gmail.messages.send');
+  });
+
   it('lets a request that names nothing it can do only read', () => {
     expect(actionsOf('Help me get organised.')).toEqual([...CALENDAR_READS, ...MAIL_READS].sort());
   });

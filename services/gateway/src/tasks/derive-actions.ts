@@ -44,7 +44,7 @@ const RULES: readonly Rule[] = [
   {
     actions: ['gmail.messages.send'],
     words:
-      /\b(repl(?:y|ies)|respond|forward|answer|confirm|notify|e-?mail (?:me|him|her|them|[a-z0-9._%+-]+@\S+)|write (?:back )?to|let \w+ know|tell (?!me\b)\w+|say (?:hello|hi|thanks|thank you|yes|no|goodbye|congratulations|happy \w+) to|thank (?!you\b)\w+|send(?![^.]*\binvit))\b/,
+      /\b(repl(?:y|ies)|respond|forward|e-?mail (?:me|him|her|them|[a-z0-9._%+-]+@\S+)|write (?:back )?to|let (?!me\b|us\b)\w+ know|tell (?!me\b|us\b|if\b|whether\b|what\b|how\b|when\b|who\b|where\b|why\b)\w+|say (?:hello|hi|thanks|thank you|yes|no|goodbye|congratulations|happy \w+) to|thank (?!you\b)\w+|send(?![^.]*\binvit))\b/,
   },
   { actions: ['gmail.drafts.create'], words: DRAFTING },
   {
@@ -59,7 +59,8 @@ const RULES: readonly Rule[] = [
   },
   {
     actions: ['gmail.messages.label'],
-    words: /\b(label\w*|tag\w*|star\w*|mark\w*|flag\w*|file (?:it|them|under)|categori[sz]e)\b/,
+    words:
+      /\b((?:label|tag|star|mark|flag)(?:s|ed|ing|red|ged|ged)?|file (?:it|them|under)|categori[sz]e)\b/,
     domain: 'mail',
   },
   {
@@ -76,13 +77,24 @@ const RULES: readonly Rule[] = [
   },
   {
     actions: ['calendar.events.delete'],
-    words: /\b(cancel|delete|remove|drop|clear)\b/,
+    words: /\b(cancel|delete|remove|drop)\b/,
     domain: 'calendar',
   },
-  { actions: ['purchase.create'], words: /\b(buy|(?:re-?)?order|purchase|pay for|check out)\b/ },
+  {
+    actions: ['purchase.create'],
+    words: /\b(buy|purchase|pay for|re-?order|order (?:me|us|a|an|the|another|more|some|\d+))\b/,
+  },
 ];
 
 const SEND_ONLY = /\bsend(?![^.]*\binvit)\b/;
+// A sentence that asks to know: a question opening on an auxiliary or a question word.
+const QUESTION =
+  /^(?:(?:so|and|but|also|please|hey|hi),?\s+)?(?:did|does|do|has|have|had|is|are|was|were|what|when|where|who|whom|which|why|how|whether|if|any|anything)\b[^?]*\?$/;
+
+/** The sentences of a text: ended by a stop, a mark or a semicolon before a space (not in an address). */
+function sentences(text: string): string[] {
+  return text.split(/(?<=[.!?;])\s+/).map((sentence) => sentence.trim());
+}
 const MAIL_READS = ['gmail.messages.search', 'gmail.messages.read'];
 const CALENDAR_READS = ['calendar.events.list', 'calendar.freebusy'];
 
@@ -103,11 +115,16 @@ export function deriveActions(request: string): DerivedAction[] {
   const grant = (actions: readonly string[], because: string) => {
     for (const action of actions) if (!derived.has(action)) derived.set(action, because);
   };
+  // A question asks to know, not to act ("did Bob reply?", "is my calendar clear?"); a request
+  // put as a question ("can you reply to Bob?") still asks to act.
+  const asked = sentences(text)
+    .filter((sentence) => !QUESTION.test(sentence))
+    .join(' ');
   for (const rule of RULES) {
     if (rule.domain !== undefined && about[rule.domain] === undefined) continue;
     const pattern =
       drafting && rule.actions.includes('gmail.messages.send') ? SEND_ONLY : rule.words;
-    const words = pattern.exec(text)?.[0];
+    const words = pattern.exec(asked)?.[0];
     if (words !== undefined) grant(rule.actions, `"${words.trim()}"`);
   }
   // Writing to, or about, mail needs finding and reading it; so does a request about mail, or a

@@ -1,4 +1,4 @@
-import { tenantIdSchema, type ContractError } from '@heroagent/contracts';
+import { tenantIdSchema, type CapabilityClaims, type ContractError } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 
@@ -6,6 +6,7 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 const MAX_KEYS = 10_000;
 
 interface Entry {
+  readonly name: 'capability.refused' | 'action.refused';
   readonly tenantId: string;
   readonly code: ContractError['code'];
   readonly reason: string;
@@ -13,6 +14,8 @@ interface Entry {
   readonly taskId: string | undefined;
   readonly userId: string | undefined;
   readonly capabilityId: string | null;
+  /** The agent's reason for the first of them (an action refused under a genuine capability). */
+  readonly rationale?: string;
   /** Whether the tenant exists (only an existing tenant's record is written). */
   readonly recorded: Promise<boolean>;
   /** Refusals after the first, in this window. */
@@ -25,7 +28,8 @@ const uuid = (value: unknown) =>
   typeof value === 'string' && /^[0-9a-f-]{36}$/i.test(value) ? value : undefined;
 
 /**
- * Refused capabilities, recorded without letting a flood of them flood the record. The first
+ * Refused capabilities (and actions refused under a genuine one), recorded without letting a
+ * flood of them flood the record. The first
  * refusal of a kind in a window — per tenant and code, and per capability when it is genuine
  * (a forged one names whatever it likes) — is recorded at once against the tenant it names, if
  * that tenant exists; repeats are only counted, and recorded as one event each when the window
@@ -59,18 +63,8 @@ export class RefusalTally {
     const genuine = refusal.code !== 'CAPABILITY_INVALID';
     const capabilityId = uuid(fields.id) ?? null;
     const key = `${tenant.data}|${refusal.code}|${genuine ? (capabilityId ?? '') : '*'}`;
-    const now = this.now();
-    const seen = this.window.get(key);
-    if (seen !== undefined) {
-      seen.repeats += 1;
-      seen.lastAt = now;
-      return;
-    }
-    if (this.window.size >= MAX_KEYS) {
-      this.overflow += 1;
-      return;
-    }
-    const entry: Entry = {
+    await this.count(key, (now) => ({
+      name: 'capability.refused',
       tenantId: tenant.data,
       code: refusal.code,
       reason: refusal.message,
@@ -82,11 +76,57 @@ export class RefusalTally {
       repeats: 0,
       firstAt: now,
       lastAt: now,
-    };
+    }));
+  }
+
+  /**
+   * Notes one action refused under a genuine, live capability (not granted, over a limit, the
+   * person no longer a member): the first of a kind — per capability, code and action — recorded
+   * at once with the agent's rationale, repeats counted.
+   */
+  async noteAction(
+    refusal: ContractError,
+    claims: CapabilityClaims,
+    action: string,
+    rationale: string,
+  ): Promise<void> {
+    const requestedAction = action.slice(0, 100);
+    const key = `${claims.tenantId}|action|${refusal.code}|${claims.id}|${requestedAction}`;
+    await this.count(key, (now) => ({
+      name: 'action.refused',
+      tenantId: claims.tenantId,
+      code: refusal.code,
+      reason: refusal.message,
+      requestedAction,
+      taskId: claims.taskId,
+      userId: claims.userId,
+      capabilityId: claims.id,
+      rationale,
+      recorded: Promise.resolve(true),
+      repeats: 0,
+      firstAt: now,
+      lastAt: now,
+    }));
+  }
+
+  /** Counts a refusal of a kind; the first of its window is logged and recorded. */
+  private async count(key: string, first: (now: Date) => Entry): Promise<void> {
+    const now = this.now();
+    const seen = this.window.get(key);
+    if (seen !== undefined) {
+      seen.repeats += 1;
+      seen.lastAt = now;
+      return;
+    }
+    if (this.window.size >= MAX_KEYS) {
+      this.overflow += 1;
+      return;
+    }
+    const entry = first(now);
     this.window.set(key, entry);
     this.logger.warn(
-      { code: refusal.code, action: entry.requestedAction, tenantId: tenant.data },
-      'capability refused',
+      { code: entry.code, action: entry.requestedAction, tenantId: entry.tenantId },
+      entry.name === 'action.refused' ? 'action refused' : 'capability refused',
     );
     if (await entry.recorded) await this.record(entry, undefined);
   }
@@ -108,7 +148,7 @@ export class RefusalTally {
     if (this.overflow + this.unattributed > 0) {
       this.logger.warn(
         { overflow: this.overflow, unattributed: this.unattributed },
-        'capability refusals counted without a record (too many kinds, or naming no tenant)',
+        'refusals counted without a record (too many kinds, or naming no tenant)',
       );
       this.overflow = 0;
       this.unattributed = 0;
@@ -123,11 +163,12 @@ export class RefusalTally {
     try {
       await this.audit.record({
         tenantId: entry.tenantId,
-        name: 'capability.refused',
+        name: entry.name,
         actor: { type: 'agent', id: entry.taskId ?? 'unknown' },
         outcome: 'denied',
         ...(entry.userId === undefined ? {} : { userId: entry.userId }),
         ...(entry.taskId === undefined ? {} : { taskId: entry.taskId }),
+        ...(entry.rationale === undefined ? {} : { rationale: entry.rationale }),
         data: {
           code: entry.code,
           reason: entry.reason,

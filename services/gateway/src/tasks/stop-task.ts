@@ -1,3 +1,4 @@
+import { retryOnDeadlock } from '@heroagent/db';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { admissionLocks } from '../actions/admission-locks.js';
 import type { CancelHeldActions } from '../actions/cancel-held-actions.js';
@@ -38,16 +39,18 @@ export class StopTask {
       { code: 'CAPABILITY_REVOKED', message: 'its task was stopped' },
       now,
     );
-    const stopped = await this.tasks.stop(
-      { tenantId: task.tenant_id, taskId: task.id },
-      by.type === 'user' ? by.id : null,
-      reason,
-      now,
-      async (trx) => {
-        await recorded(trx);
-        await cancel(trx);
-      },
-      admissionLocks(task.tenant_id, task.user_id),
+    const stopped = await retryOnDeadlock(() =>
+      this.tasks.stop(
+        { tenantId: task.tenant_id, taskId: task.id },
+        by.type === 'user' ? by.id : null,
+        reason,
+        now,
+        async (trx) => {
+          await recorded(trx);
+          await cancel(trx);
+        },
+        admissionLocks(task.tenant_id, task.user_id),
+      ),
     );
     if (stopped) this.audit.committed();
     return stopped;

@@ -1,3 +1,4 @@
+import { retryOnDeadlock } from '@heroagent/db';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { tenantLocks } from '../actions/admission-locks.js';
 import type { CancelHeldActions } from '../actions/cancel-held-actions.js';
@@ -34,16 +35,18 @@ export class SwitchAgents {
           now,
         )
       : undefined;
-    await this.tasks.setPaused(
-      tenantId,
-      paused,
-      by,
-      now,
-      async (trx) => {
-        await recorded(trx);
-        await cancel?.(trx);
-      },
-      tenantLocks(tenantId),
+    await retryOnDeadlock(() =>
+      this.tasks.setPaused(
+        tenantId,
+        paused,
+        by,
+        now,
+        async (trx) => {
+          await recorded(trx);
+          await cancel?.(trx);
+        },
+        tenantLocks(tenantId),
+      ),
     );
     this.audit.committed();
   }

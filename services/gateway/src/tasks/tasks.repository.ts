@@ -4,6 +4,7 @@ import {
   withTenant,
   type Kysely,
   type Selectable,
+  type Transaction,
   type TransactionLocks,
 } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
@@ -118,6 +119,26 @@ export class TasksRepository {
       },
       locks,
     );
+  }
+
+  /**
+   * Stops, in the caller's transaction, every running task of a person in the tenant it runs as
+   * (they left it): answers how many.
+   */
+  async stopAllOf(
+    trx: Transaction<GatewayDatabase>,
+    userId: string,
+    by: string,
+    reason: string,
+    now: Date,
+  ): Promise<number> {
+    const result = await trx
+      .updateTable('tasks')
+      .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+      .where('user_id', '=', userId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /**

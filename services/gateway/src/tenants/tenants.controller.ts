@@ -16,6 +16,7 @@ import {
 } from '@heroagent/contracts';
 import { admissionLocks } from '../actions/admission-locks.js';
 import { CancelHeldActions } from '../actions/cancel-held-actions.js';
+import { TasksRepository } from '../tasks/tasks.repository.js';
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { EdgeOf, inTenant, Route, signedIn, type Edge } from '../http/route.js';
@@ -96,6 +97,7 @@ export class TenantsController {
     @Inject(InvitationLinks) private readonly links: InvitationLinks,
     @Inject(TenantCreation) private readonly tenantCreation: TenantCreation,
     @Inject(CancelHeldActions) private readonly held: CancelHeldActions,
+    @Inject(TasksRepository) private readonly tasks: TasksRepository,
   ) {}
 
   @Route(listMyTenants)
@@ -203,6 +205,22 @@ export class TenantsController {
         return 'remove';
       },
       (change) => async (trx) => {
+        const now = new Date();
+        // Their tasks stop, and what the agent holds for them in the tenant goes with them (a
+        // later invitation back revives nothing).
+        const tasksStopped = await this.tasks.stopAllOf(
+          trx,
+          userId,
+          session.userId,
+          'the person is no longer a member',
+          now,
+        );
+        await this.held.within(
+          { userId },
+          { type: 'user', id: session.userId },
+          { code: 'CAPABILITY_REVOKED', message: 'the person is no longer a member' },
+          now,
+        )(trx);
         const erased = await this.vault.erase(session.tenant.id, userId);
         await this.audit.within({
           tenantId: session.tenant.id,
@@ -210,15 +228,12 @@ export class TenantsController {
           actor: { type: 'user', id: session.userId },
           userId,
           outcome: 'success',
-          data: { role: change.before, connectionsRevoked: erased.connectionsRevoked },
+          data: {
+            role: change.before,
+            connectionsRevoked: erased.connectionsRevoked,
+            tasksStopped,
+          },
         })(trx);
-        // What the agent holds for them in the tenant goes with the membership.
-        await this.held.within(
-          { userId },
-          { type: 'user', id: session.userId },
-          { code: 'CAPABILITY_REVOKED', message: 'the person is no longer a member' },
-          new Date(),
-        )(trx);
       },
       admissionLocks(session.tenant.id, userId),
     );
