@@ -296,7 +296,7 @@ const draftGrandma: UserTask = {
     });
   },
   plan: [
-    search('birthday card', "To find Grandma's mail.", 5),
+    search('from:grandma birthday card', "To find Grandma's mail.", 5),
     read('To see what she wrote.'),
     (context) =>
       call('gmail_drafts_create', 'You asked for a thank-you draft to Grandma.', {
