@@ -18,8 +18,6 @@ import {
 } from './provenance-text.js';
 import type { UntrustedValue } from './untrusted-input.js';
 
-export { mentions } from './provenance-text.js';
-
 /**
  * Provenance, decided by the gateway and never by the agent (DESIGN.md): the gateway performed
  * every read of a task and keeps the person's own words, so it can tell which values of a write

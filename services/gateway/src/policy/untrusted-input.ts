@@ -2,7 +2,7 @@ import type { ActionDefinition } from '@heroagent/contracts';
 import type { PolicyDecision } from './policy-engine.js';
 
 /** The id under which the gateway itself, not a tenant's policy, asks for an approval. */
-export const UNTRUSTED_INPUT_POLICY_ID = 'untrusted-input';
+const UNTRUSTED_INPUT_POLICY_ID = 'untrusted-input';
 
 /** A parameter whose value did not come from the person, and why the gateway thinks so. */
 export interface UntrustedValue {
