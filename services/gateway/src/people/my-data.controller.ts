@@ -103,8 +103,7 @@ export class MyDataController {
 
   /**
    * Closes the account: in every tenant, vault-proxy revokes the person's connections at the
-   * provider and destroys their secrets and data key (which crypto-shreds their personal fields
-   * in audit), and the closure is recorded; a tenant they alone belonged to is closed with them.
+   * provider and destroys their secrets, and the closure is recorded; a tenant they alone belonged to is closed with them.
    * Then the person, their identities, memberships and sessions are deleted. Refused while they
    * are the only owner of a tenant others still belong to.
    */
