@@ -86,6 +86,8 @@ export class OidcProviderDouble {
   static async start(options: {
     redirectUris: string[];
     extraScopes?: string[];
+    /** How long an access token lasts (Google's: 3599 s, the default). */
+    accessTokenTtlS?: number;
   }): Promise<OidcProviderDouble> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -263,7 +265,11 @@ export class OidcProviderDouble {
     );
   }
 
-  private configuration(options: { redirectUris: string[]; extraScopes?: string[] }) {
+  private configuration(options: {
+    redirectUris: string[];
+    extraScopes?: string[];
+    accessTokenTtlS?: number;
+  }) {
     const policy = interactionPolicy.base();
     // Google accepts prompt=select_account; the sign-in this double always does resolves it.
     policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }));
@@ -349,7 +355,7 @@ export class OidcProviderDouble {
       clientBasedCORS: () => true,
       routes: ROUTES,
       ttl: {
-        AccessToken: 3599,
+        AccessToken: options.accessTokenTtlS ?? 3599,
         AuthorizationCode: 600,
         IdToken: 3600,
         RefreshToken: 180 * DAY,

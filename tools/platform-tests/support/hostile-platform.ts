@@ -268,47 +268,12 @@ export class HostilePlatform {
     return next;
   }
 
-  private async signIn(options: {
+  private signIn(options: {
     invitation?: { email: string; token: string };
     connect?: boolean;
   }): Promise<Person> {
     this.people += 1;
-    const email =
-      options.invitation?.email ?? `person${this.people}-${randomUUID().slice(0, 8)}@example.com`;
-    const browser = new TestBrowser();
-    const leaves = (location: URL) =>
-      location.origin === this.origin && !location.pathname.startsWith('/v1/');
-    this.provider.nextUser({ sub: `sub-${email}`, email, name: `Person ${this.people}` });
-    const query = options.invitation === undefined ? '' : `?invitation=${options.invitation.token}`;
-    await browser.follow(`${this.origin}/v1/auth/google/start${query}`, leaves);
-    const session = (await (await browser.fetch(`${this.origin}/v1/session`)).json()) as {
-      csrfToken: string;
-      user: { id: string };
-      tenant: { id: string } | null;
-    };
-    if (session.tenant === null) throw new Error(`${email} has no tenant after signing in`);
-    let connectionId: string | undefined;
-    if (options.connect !== false) {
-      this.provider.nextUser({ sub: `sub-mail-${email}`, email, name: `Person ${this.people}` });
-      await browser.follow(
-        `${this.origin}/v1/connections/google/start?scopes=gmail.modify`,
-        leaves,
-      );
-      const listed = (await (await browser.fetch(`${this.origin}/v1/connections`)).json()) as {
-        connections: { id: string; account: string }[];
-      };
-      connectionId = listed.connections.find((c) => c.account === email)?.id;
-      if (connectionId === undefined) throw new Error(`${email} could not connect Gmail`);
-    }
-    return new Person(
-      this.origin,
-      browser,
-      session.user.id,
-      session.tenant.id,
-      email,
-      session.csrfToken,
-      connectionId,
-    );
+    return signInPerson(this.origin, this.provider, this.people, options);
   }
 
   /** The merchant's orders for these actions (the action id is the order's idempotency key). */
@@ -353,6 +318,52 @@ export class HostilePlatform {
     for (const part of this.closers.reverse()) await part.close();
     await this.fixture.stop();
   }
+}
+
+/**
+ * Person number `n` signs in at `origin` through the identity provider double (a tenant of their
+ * own, or the one an invitation names) and, unless told not to, connects a Google account whose
+ * Gmail the agent may read and send from. One at a time per provider: it signs in whoever
+ * `nextUser` named last.
+ */
+export async function signInPerson(
+  origin: string,
+  provider: OidcProviderDouble,
+  n: number,
+  options: { invitation?: { email: string; token: string }; connect?: boolean } = {},
+): Promise<Person> {
+  const email = options.invitation?.email ?? `person${n}-${randomUUID().slice(0, 8)}@example.com`;
+  const browser = new TestBrowser();
+  const leaves = (location: URL) =>
+    location.origin === origin && !location.pathname.startsWith('/v1/');
+  provider.nextUser({ sub: `sub-${email}`, email, name: `Person ${n}` });
+  const query = options.invitation === undefined ? '' : `?invitation=${options.invitation.token}`;
+  await browser.follow(`${origin}/v1/auth/google/start${query}`, leaves);
+  const session = (await (await browser.fetch(`${origin}/v1/session`)).json()) as {
+    csrfToken: string;
+    user: { id: string };
+    tenant: { id: string } | null;
+  };
+  if (session.tenant === null) throw new Error(`${email} has no tenant after signing in`);
+  let connectionId: string | undefined;
+  if (options.connect !== false) {
+    provider.nextUser({ sub: `sub-mail-${email}`, email, name: `Person ${n}` });
+    await browser.follow(`${origin}/v1/connections/google/start?scopes=gmail.modify`, leaves);
+    const listed = (await (await browser.fetch(`${origin}/v1/connections`)).json()) as {
+      connections: { id: string; account: string }[];
+    };
+    connectionId = listed.connections.find((c) => c.account === email)?.id;
+    if (connectionId === undefined) throw new Error(`${email} could not connect Gmail`);
+  }
+  return new Person(
+    origin,
+    browser,
+    session.user.id,
+    session.tenant.id,
+    email,
+    session.csrfToken,
+    connectionId,
+  );
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -13,7 +13,11 @@ import {
   type SigningKey,
 } from '@heroagent/crypto';
 import { migrations as agentMigrations } from '@heroagent/agent';
-import { migrations as auditMigrations, provisionAuditStream } from '@heroagent/audit';
+import {
+  DEFAULT_AUDIT_STREAM,
+  migrations as auditMigrations,
+  provisionAuditStream,
+} from '@heroagent/audit';
 import { GATEWAY_JOBS, migrations as gatewayMigrations } from '@heroagent/gateway';
 import { createKeyFile, migrations as vaultProxyMigrations } from '@heroagent/vault-proxy';
 import type { MigrationSet } from '@heroagent/db';
@@ -81,7 +85,14 @@ export interface PlatformFixture {
 
 const key = () => randomBytes(32).toString('base64url');
 
-export async function startPlatformFixture(): Promise<PlatformFixture> {
+export async function startPlatformFixture(
+  options: {
+    /** The NATS the platform runs on: one deploy/nats server unless told (a cluster, say). */
+    nats?: () => Promise<DeployNatsServer>;
+    /** How many copies of the audit stream JetStream keeps (1 unless told; 3 on a cluster). */
+    auditStreamReplicas?: number;
+  } = {},
+): Promise<PlatformFixture> {
   const database = await createTestDatabase();
   const provisioned = {} as Record<Service, ProvisionedService>;
   const migrateEnv = (service: Service): Record<string, string> => ({
@@ -108,10 +119,13 @@ export async function startPlatformFixture(): Promise<PlatformFixture> {
       logger: createLogger({ service: `${service}-migrate`, level: 'silent' }),
     });
   }
-  const nats = await startDeployNatsServer();
+  const nats = await (options.nats ?? startDeployNatsServer)();
   const provisioner = await nats.connectAs('provisioner');
   try {
-    await provisionAuditStream(provisioner);
+    await provisionAuditStream(provisioner, {
+      ...DEFAULT_AUDIT_STREAM,
+      replicas: options.auditStreamReplicas ?? DEFAULT_AUDIT_STREAM.replicas,
+    });
   } finally {
     await provisioner.close();
   }

@@ -4,3 +4,4 @@ export {
   deployNatsConfigFile,
   type DeployNatsServer,
 } from './deploy-nats.js';
+export { startDeployNatsCluster, type DeployNatsCluster } from './nats-cluster.js';

@@ -70,7 +70,7 @@ export async function startNatsServer(
   };
 }
 
-async function waitForPort(
+export async function waitForPort(
   port: number,
   exited: Promise<number | null>,
   stderr: () => string,

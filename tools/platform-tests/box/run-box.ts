@@ -1,0 +1,350 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICES, REPO_ROOT, type Service } from '../support/platform.js';
+import {
+  Person,
+  SENDS_ALLOWED,
+  signInPerson,
+  sleep,
+  type StartedTask,
+} from '../support/hostile-platform.js';
+import type { ExecuteAnswer } from '../support/hostile-agent.js';
+import { BOX_SEND_WINDOW_S, type BoxPlatform } from './box-platform.js';
+
+/** How hard and how long the box is driven. */
+export interface BoxOptions {
+  /** Seconds of load under chaos. */
+  readonly seconds: number;
+  /** Concurrent agent requests. */
+  readonly workers: number;
+  /** People signed in before the load starts (one tenant each). */
+  readonly people: number;
+  /** A kill every this many milliseconds. */
+  readonly killEveryMs: number;
+  /** Every this many kills, the one killed is a NATS node. */
+  readonly natsKillEvery: number;
+  /** The share of agent requests that are sends (the rest are mailbox searches). */
+  readonly sendShare: number;
+}
+
+/** What the box measured and checked. */
+export interface BoxFigures {
+  readonly seconds: number;
+  readonly requests: number;
+  readonly reads: { admitted: number; failed: number };
+  readonly sends: {
+    admitted: number;
+    refused: number;
+    delivered: number;
+    twice: number;
+    /** Admitted, not delivered: left executing when their replica was killed (never re-run). */
+    undelivered: number;
+  };
+  /** Requests the agent had to ask again (same idempotency key) after no answer. */
+  readonly retried: number;
+  readonly refusals: Record<string, number>;
+  readonly signIns: { completed: number; interrupted: number };
+  readonly events: {
+    produced: number;
+    stored: number;
+    perSecond: number;
+    lost: number;
+    duplicated: number;
+    quarantined: number;
+  };
+  /** Actions with more than one `action.executed` event. */
+  readonly executedTwice: number;
+  readonly chains: { tenants: number; verified: number; failures: string[] };
+  readonly refreshes: { total: number; overlapping: number };
+  readonly kills: Record<Service | 'nats', number>;
+  readonly restarts: number;
+}
+
+const RETRYABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
+const VERIFIER = join(REPO_ROOT, 'tools', 'audit-verify', 'dist', 'main.js');
+
+interface Actor {
+  readonly person: Person;
+  readonly task: StartedTask;
+}
+
+/**
+ * Drives the box: people sign in through the balancer, their agent (raw NATS) searches mail and
+ * sends through both gateways, more people sign in meanwhile, and replicas and NATS nodes are
+ * killed with SIGKILL in a loop; then everything is brought back, and the outcome is checked
+ * against what reached Gmail, the gateway's outbox, the audit store and each tenant's offline
+ * verification.
+ */
+export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<BoxFigures> {
+  let signedIn = 0;
+  let signingIn: Promise<unknown> = Promise.resolve();
+  // One sign-in at a time: the provider double signs in whoever it was told last.
+  const signIn = (): Promise<Person> => {
+    const next = signingIn.then(() => signInPerson(box.origin, box.provider, ++signedIn));
+    signingIn = next.catch(() => undefined);
+    return next;
+  };
+  const everyone: Person[] = [];
+  const actors: Actor[] = [];
+  for (let index = 0; index < options.people; index += 1) {
+    const person = await signIn();
+    everyone.push(person);
+    await person.setPolicy(SENDS_ALLOWED);
+    const task = await person.startTask(
+      ['gmail.messages.search', 'gmail.messages.send'],
+      { maxActions: 10_000 },
+      1440,
+    );
+    actors.push({ person, task });
+  }
+
+  let stopping = false;
+  const tally = {
+    requests: 0,
+    retried: 0,
+    reads: { admitted: 0, failed: 0 },
+    sends: { admitted: 0, refused: 0 },
+    refusals: {} as Record<string, number>,
+    signIns: { completed: 0, interrupted: 0 },
+  };
+  const admittedSends = new Map<string, string>(); // subject → action id
+
+  const ask = async (actor: Actor, action: string, params: Record<string, unknown>) => {
+    const idempotencyKey = `box-${randomUUID()}`;
+    for (let attempt = 0; ; attempt += 1) {
+      if (attempt > 0) tally.retried += 1;
+      let answer: ExecuteAnswer | undefined;
+      try {
+        answer = await box.agent.act(actor.task.capability, action, params, {
+          idempotencyKey,
+        });
+      } catch {
+        answer = undefined; // no answer: no responder, or the replica died holding the request
+      }
+      if (answer !== undefined && (answer.ok || !RETRYABLE.has(answer.code))) return answer;
+      if (attempt > 40) return answer;
+      await sleep(250);
+    }
+  };
+
+  const worker = async (seed: number) => {
+    for (let turn = seed; !stopping; turn += 1) {
+      const actor = actors[turn % actors.length]!;
+      tally.requests += 1;
+      if (Math.random() < options.sendShare) {
+        const subject = `box ${randomUUID()}`;
+        const answer = await ask(actor, 'gmail.messages.send', {
+          to: [actor.person.email],
+          subject,
+          body: 'Sent through a replicated gateway while its replicas were being killed.',
+        });
+        if (answer?.ok === true) {
+          tally.sends.admitted += 1;
+          admittedSends.set(subject, answer.response.actionId);
+        } else {
+          tally.sends.refused += 1;
+          const code = answer?.ok === false ? answer.code : 'NO_ANSWER';
+          tally.refusals[code] = (tally.refusals[code] ?? 0) + 1;
+        }
+      } else {
+        const answer = await ask(actor, 'gmail.messages.search', { query: 'is:unread' });
+        if (answer?.ok === true) tally.reads.admitted += 1;
+        else {
+          tally.reads.failed += 1;
+          const code = answer?.ok === false ? answer.code : 'NO_ANSWER';
+          tally.refusals[code] = (tally.refusals[code] ?? 0) + 1;
+        }
+      }
+    }
+  };
+
+  const signIns = async () => {
+    while (!stopping) {
+      try {
+        everyone.push(await signIn());
+        tally.signIns.completed += 1;
+      } catch {
+        tally.signIns.interrupted += 1;
+      }
+      await sleep(500);
+    }
+  };
+
+  let natsKills = 0;
+  const restarting: Promise<void>[] = [];
+  const chaos = async () => {
+    let kills = 0;
+    while (!stopping) {
+      await sleep(options.killEveryMs);
+      if (stopping) break;
+      kills += 1;
+      if (options.natsKillEvery > 0 && kills % options.natsKillEvery === 0) {
+        const node = Math.floor(Math.random() * box.nats.urls.length);
+        await box.nats.kill(node);
+        natsKills += 1;
+        await sleep(1000);
+        await box.nats.restart(node);
+        continue;
+      }
+      // One replica of a service whose replicas are all up: the other keeps serving.
+      const candidates = SERVICES.filter((service) =>
+        box.replicasOf(service).every((replica) => replica.running),
+      );
+      if (candidates.length === 0) continue;
+      const service = candidates[Math.floor(Math.random() * candidates.length)]!;
+      const replicas = box.replicasOf(service);
+      const replica = replicas[Math.floor(Math.random() * replicas.length)]!;
+      await replica.kill();
+      restarting.push(replica.start(120_000));
+    }
+  };
+
+  const started = Date.now();
+  const running = [
+    ...Array.from({ length: options.workers }, (_, seed) => worker(seed)),
+    signIns(),
+    chaos(),
+  ];
+  await sleep(options.seconds * 1000);
+  stopping = true;
+  await Promise.all(running);
+  await Promise.all(restarting);
+  await box.heal();
+  const seconds = (Date.now() - started) / 1000;
+
+  await settle(box);
+  const sent = new Map<string, number>();
+  for (const message of box.gmail.sent) {
+    if (message.subject.startsWith('box ')) {
+      sent.set(message.subject, (sent.get(message.subject) ?? 0) + 1);
+    }
+  }
+  const delivered = [...admittedSends.keys()].filter((subject) => sent.has(subject)).length;
+  const twice = [...sent.values()].filter((count) => count > 1).length;
+
+  const events = await auditOutcome(box);
+  const chains = await verifyChains(box, everyone);
+  const kills = box.kills();
+  return {
+    seconds: Math.round(seconds),
+    requests: tally.requests,
+    reads: tally.reads,
+    sends: {
+      ...tally.sends,
+      delivered,
+      twice,
+      undelivered: tally.sends.admitted - delivered,
+    },
+    retried: tally.retried,
+    refusals: tally.refusals,
+    signIns: tally.signIns,
+    events: { ...events.counts, perSecond: Math.round(events.counts.stored / seconds) },
+    executedTwice: events.executedTwice,
+    chains,
+    refreshes: { total: box.refreshes.refreshes, overlapping: box.refreshes.overlaps },
+    kills: { ...kills, nats: natsKills },
+    restarts: box.replicas.reduce((sum, replica) => sum + replica.starts - 1, 0),
+  };
+}
+
+/** Waits until every held send is released and every outbox event is in the audit store. */
+async function settle(box: BoxPlatform): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  await sleep(BOX_SEND_WINDOW_S * 1000 + 2000);
+  for (;;) {
+    const { rows } = await box.admin.query<{ held: string; unpublished: string; missing: string }>(
+      `select
+         (select count(*) from gateway.actions where status = 'scheduled') as held,
+         (select count(*) from gateway.audit_outbox where published_at is null) as unpublished,
+         (select count(*) from gateway.audit_outbox o
+           where not exists (select 1 from audit.events e where e.event_id = o.id)
+             and not exists (select 1 from audit.quarantine q where q.event_id = o.id)) as missing`,
+    );
+    const row = rows[0]!;
+    if (Number(row.held) + Number(row.unpublished) + Number(row.missing) === 0) return;
+    if (Date.now() > deadline) return; // what is still missing is counted as lost
+    await sleep(500);
+  }
+}
+
+async function auditOutcome(box: BoxPlatform): Promise<{
+  counts: {
+    produced: number;
+    stored: number;
+    lost: number;
+    duplicated: number;
+    quarantined: number;
+  };
+  executedTwice: number;
+}> {
+  const { rows } = await box.admin.query<{
+    produced: string;
+    stored: string;
+    lost: string;
+    duplicated: string;
+    quarantined: string;
+  }>(
+    `select
+       (select count(*) from gateway.audit_outbox) as produced,
+       (select count(*) from audit.events) as stored,
+       (select count(*) from gateway.audit_outbox o
+         where not exists (select 1 from audit.events e where e.event_id = o.id)) as lost,
+       (select count(*) from (select event_id from audit.events group by event_id
+         having count(*) > 1) d) as duplicated,
+       (select count(*) from audit.quarantine) as quarantined`,
+  );
+  const executed = await box.admin.query<{ times: string }>(
+    `select count(*) as times from audit.events
+      where name = 'action.executed'
+      group by (envelope::jsonb -> 'event' -> 'data' ->> 'actionId')
+      having count(*) > 1`,
+  );
+  const row = rows[0]!;
+  return {
+    counts: {
+      produced: Number(row.produced),
+      stored: Number(row.stored),
+      lost: Number(row.lost),
+      duplicated: Number(row.duplicated),
+      quarantined: Number(row.quarantined),
+    },
+    executedTwice: executed.rowCount ?? 0,
+  };
+}
+
+/** Each tenant's owner downloads the audit bundle; the offline verifier checks it. */
+async function verifyChains(
+  box: BoxPlatform,
+  people: readonly Person[],
+): Promise<{ tenants: number; verified: number; failures: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'box-bundles-'));
+  const failures: string[] = [];
+  let verified = 0;
+  try {
+    for (const person of people) {
+      const integrity = await person.call<{ latestCheckpoint: { kid: string } | null }>(
+        'GET',
+        '/v1/integrity',
+      );
+      const response = await person.browser.fetch(`${box.origin}/v1/exports/audit-bundle`);
+      const bundle = join(dir, `${person.tenantId}.jsonl`);
+      await writeFile(bundle, Buffer.from(await response.arrayBuffer()));
+      const kid = integrity.body.latestCheckpoint?.kid;
+      if (response.status !== 200 || kid === undefined) {
+        failures.push(`${person.tenantId}: export ${response.status}, checkpoint ${kid}`);
+        continue;
+      }
+      const outcome = spawnSync(process.execPath, [VERIFIER, bundle, '--trust', kid], {
+        encoding: 'utf8',
+      });
+      if (outcome.status === 0) verified += 1;
+      else failures.push(`${person.tenantId}: ${outcome.stdout}${outcome.stderr}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { tenants: people.length, verified, failures };
+}
