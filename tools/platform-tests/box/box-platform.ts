@@ -55,9 +55,7 @@ export class BoxPlatform {
     const closers: { close(): Promise<void> }[] = [];
     const logDir = await mkdtemp(join(tmpdir(), 'heroagent-box-'));
     try {
-      const gatewayPorts = await Promise.all(
-        Array.from({ length: perService }, () => freePort()),
-      );
+      const gatewayPorts = await Promise.all(Array.from({ length: perService }, () => freePort()));
       const balancer = await LoadBalancer.start(gatewayPorts);
       closers.push(balancer);
       const origin = balancer.origin;

@@ -27,14 +27,23 @@ export class ServiceReplica {
     return `${this.service}-${this.index}`;
   }
 
+  /** Whether it runs and has said it is ready (a starting replica is not yet). */
+  get ready(): boolean {
+    return this.running && this.readied;
+  }
+  private readied = false;
+
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
   }
 
   /** Starts the process and waits until it logs that it is ready (it exits: the start failed). */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.running) return;
     this.starts += 1;
+    this.readied = false;
     this.log ??= createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
     const main = join(REPO_ROOT, 'services', this.service, 'dist', 'src', 'main.js');
     const child = spawn(process.execPath, [main], {
@@ -64,9 +73,12 @@ export class ServiceReplica {
       }),
     ]);
     clearTimeout(timer);
+    this.readied = outcome === 'ready';
     if (outcome !== 'ready') {
       await this.kill();
-      throw new Error(`${this.name} ${outcome === 'late' ? 'was not ready in time' : 'exited'}: ${tail}`);
+      throw new Error(
+        `${this.name} ${outcome === 'late' ? 'was not ready in time' : 'exited'} (log: ${join(this.logDir, `${this.name}.log`)}): ${tail}`,
+      );
     }
   }
 

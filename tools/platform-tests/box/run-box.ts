@@ -11,8 +11,10 @@ import {
   sleep,
   type StartedTask,
 } from '../support/hostile-platform.js';
+import { executeAction } from '@heroagent/contracts';
 import type { ExecuteAnswer } from '../support/hostile-agent.js';
 import { BOX_SEND_WINDOW_S, type BoxPlatform } from './box-platform.js';
+import type { ServiceReplica } from './replica.js';
 
 /** How hard and how long the box is driven. */
 export interface BoxOptions {
@@ -61,6 +63,8 @@ export interface BoxFigures {
   readonly refreshes: { total: number; overlapping: number };
   readonly kills: Record<Service | 'nats', number>;
   readonly restarts: number;
+  /** Replica starts that failed (and were tried again). */
+  readonly startFailures: string[];
 }
 
 const RETRYABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
@@ -78,7 +82,14 @@ interface Actor {
  * against what reached Gmail, the gateway's outbox, the audit store and each tenant's offline
  * verification.
  */
-export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<BoxFigures> {
+export async function runBox(
+  box: BoxPlatform,
+  options: BoxOptions,
+  progress: (line: string) => void = () => undefined,
+): Promise<BoxFigures> {
+  const began = Date.now();
+  const say = (line: string) =>
+    progress(`[box ${Math.round((Date.now() - began) / 1000)} s] ${line}`);
   let signedIn = 0;
   let signingIn: Promise<unknown> = Promise.resolve();
   // One sign-in at a time: the provider double signs in whoever it was told last.
@@ -101,6 +112,7 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
     actors.push({ person, task });
   }
 
+  say(`${actors.length} people signed in, each with a task`);
   let stopping = false;
   const tally = {
     requests: 0,
@@ -118,14 +130,23 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
       if (attempt > 0) tally.retried += 1;
       let answer: ExecuteAnswer | undefined;
       try {
-        answer = await box.agent.act(actor.task.capability, action, params, {
-          idempotencyKey,
-        });
+        answer = await box.agent.raw(
+          executeAction.subject,
+          {
+            capability: actor.task.capability,
+            action,
+            params,
+            idempotencyKey,
+            rationale: 'The person asked for it.',
+            untrustedParams: [],
+          },
+          10_000,
+        );
       } catch {
         answer = undefined; // no answer: no responder, or the replica died holding the request
       }
       if (answer !== undefined && (answer.ok || !RETRYABLE.has(answer.code))) return answer;
-      if (attempt > 40) return answer;
+      if (attempt >= 20) return answer;
       await sleep(250);
     }
   };
@@ -173,6 +194,18 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
     }
   };
 
+  const startFailures: string[] = [];
+  // As a pod is restarted until it runs: a start that fails (NATS node down meanwhile) is retried.
+  const restart = async (replica: ServiceReplica): Promise<void> => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      try {
+        await replica.start(120_000);
+        return;
+      } catch (error) {
+        startFailures.push(String(error).slice(0, 500));
+      }
+    }
+  };
   let natsKills = 0;
   const restarting: Promise<void>[] = [];
   const chaos = async () => {
@@ -191,14 +224,14 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
       }
       // One replica of a service whose replicas are all up: the other keeps serving.
       const candidates = SERVICES.filter((service) =>
-        box.replicasOf(service).every((replica) => replica.running),
+        box.replicasOf(service).every((replica) => replica.ready),
       );
       if (candidates.length === 0) continue;
       const service = candidates[Math.floor(Math.random() * candidates.length)]!;
       const replicas = box.replicasOf(service);
       const replica = replicas[Math.floor(Math.random() * replicas.length)]!;
       await replica.kill();
-      restarting.push(replica.start(120_000));
+      restarting.push(restart(replica));
     }
   };
 
@@ -208,14 +241,18 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
     signIns(),
     chaos(),
   ];
+  say('load and kills under way');
   await sleep(options.seconds * 1000);
   stopping = true;
+  say(`stopping: ${tally.requests} requests, ${JSON.stringify(box.kills())} kills`);
   await Promise.all(running);
   await Promise.all(restarting);
   await box.heal();
+  say('every replica and node back');
   const seconds = (Date.now() - started) / 1000;
 
   await settle(box);
+  say('settled');
   const sent = new Map<string, number>();
   for (const message of box.gmail.sent) {
     if (message.subject.startsWith('box ')) {
@@ -227,6 +264,7 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
 
   const events = await auditOutcome(box);
   const chains = await verifyChains(box, everyone);
+  say(`${chains.verified} of ${chains.tenants} chains verified`);
   const kills = box.kills();
   return {
     seconds: Math.round(seconds),
@@ -247,6 +285,7 @@ export async function runBox(box: BoxPlatform, options: BoxOptions): Promise<Box
     refreshes: { total: box.refreshes.refreshes, overlapping: box.refreshes.overlaps },
     kills: { ...kills, nats: natsKills },
     restarts: box.replicas.reduce((sum, replica) => sum + replica.starts - 1, 0),
+    startFailures,
   };
 }
 

@@ -21,11 +21,14 @@ describe('the platform in a box: every service replicated, replicas and NATS nod
   let figures: BoxFigures;
   let failed = false;
 
-  beforeAll(async () => {
-    box = await BoxPlatform.start();
-    figures = await runBox(box, options);
-    process.stdout.write(`\nplatform in a box: ${JSON.stringify(figures, null, 2)}\n`);
-  }, (options.seconds + 400) * 1000);
+  beforeAll(
+    async () => {
+      box = await BoxPlatform.start();
+      figures = await runBox(box, options, (line) => process.stderr.write(`${line}\n`));
+      process.stdout.write(`\nplatform in a box: ${JSON.stringify(figures, null, 2)}\n`);
+    },
+    (options.seconds + 400) * 1000,
+  );
 
   afterAll(async () => {
     if (failed) process.stdout.write(`box logs kept in ${box.logs}\n`);
