@@ -131,7 +131,10 @@ export const cnpgScheduledBackupSchema = z.strictObject({
     // CloudNativePG's schedules have six fields: seconds first.
     schedule: z
       .string()
-      .refine((text) => text.trim().split(/\s+/).length === 6, 'must have six fields (seconds first)'),
+      .refine(
+        (text) => text.trim().split(/\s+/).length === 6,
+        'must have six fields (seconds first)',
+      ),
     immediate: z.boolean().optional(),
     suspend: z.boolean().optional(),
     backupOwnerReference: z.enum(['none', 'self', 'cluster']).optional(),

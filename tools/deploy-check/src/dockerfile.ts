@@ -31,7 +31,11 @@ export function parseDockerfile(text: string): DockerInstruction[] {
     const match = /^([A-Za-z]+)\s+(.*)$/s.exec(line);
     if (match === null)
       throw new DeployCheckError('DOCKERFILE_INVALID', `line ${start + 1}: not an instruction`);
-    instructions.push({ line: start + 1, keyword: match[1]!.toUpperCase(), args: match[2]!.trim() });
+    instructions.push({
+      line: start + 1,
+      keyword: match[1]!.toUpperCase(),
+      args: match[2]!.trim(),
+    });
   }
   return instructions;
 }
@@ -89,7 +93,11 @@ export function lintDockerfile(text: string): string[] {
     const pinnedByDigest = /@sha256:[0-9a-f]{64}$/.test(stage.image);
     if (stage.image.includes('$'))
       problems.push(`line ${stage.from.line}: the base image must be written out, not an ARG`);
-    else if (/:latest\b/.test(stage.image) || !PINNED.test(stage.image) || !(pinnedByTag || pinnedByDigest))
+    else if (
+      /:latest\b/.test(stage.image) ||
+      !PINNED.test(stage.image) ||
+      !(pinnedByTag || pinnedByDigest)
+    )
       problems.push(
         `line ${stage.from.line}: base image ${stage.image} must be pinned by an exact version (x.y.z) or a digest`,
       );
@@ -104,11 +112,15 @@ export function lintDockerfile(text: string): string[] {
     problems.push(`USER ${user}: must be a numeric, non-root uid (and gid)`);
   for (const instruction of final.instructions) {
     if (instruction.keyword === 'RUN' && BUILD_TOOLS.test(instruction.args))
-      problems.push(`line ${instruction.line}: the final stage must not install or run build tools`);
+      problems.push(
+        `line ${instruction.line}: the final stage must not install or run build tools`,
+      );
     if (instruction.keyword === 'ADD')
       problems.push(`line ${instruction.line}: use COPY in the final stage, not ADD`);
   }
-  const healthcheck = final.instructions.find((instruction) => instruction.keyword === 'HEALTHCHECK');
+  const healthcheck = final.instructions.find(
+    (instruction) => instruction.keyword === 'HEALTHCHECK',
+  );
   if (healthcheck === undefined || /^NONE\b/i.test(healthcheck.args))
     problems.push('the final stage must have a HEALTHCHECK');
   const command = final.instructions.filter(
@@ -117,6 +129,8 @@ export function lintDockerfile(text: string): string[] {
   if (command.length === 0) problems.push('the final stage must have a CMD or ENTRYPOINT');
   for (const instruction of command)
     if (!instruction.args.startsWith('['))
-      problems.push(`line ${instruction.line}: ${instruction.keyword} must use the exec form ([…])`);
+      problems.push(
+        `line ${instruction.line}: ${instruction.keyword} must use the exec form ([…])`,
+      );
   return problems;
 }

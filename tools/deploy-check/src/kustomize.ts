@@ -157,7 +157,7 @@ function applyImage(objects: KubeObject[], image: Record<string, string>, file: 
     throw new DeployCheckError('BAD_INPUT', `${file}: an images entry has no name`);
   for (const object of objects) {
     for (const container of containersOf(object)) {
-      const current = String(container.image ?? '');
+      const current = typeof container.image === 'string' ? container.image : '';
       const { repository, tag, digest } = splitImage(current);
       if (repository !== name) continue;
       const newRepository = image.newName ?? repository;
@@ -234,7 +234,10 @@ function matches(object: KubeObject, target: PatchTarget): boolean {
 /** Applies one RFC 6902 operation in place. */
 export function applyOperation(root: unknown, operation: JsonPatchOperation, where: string): void {
   if (typeof operation?.path !== 'string' || !operation.path.startsWith('/'))
-    throw new DeployCheckError('PATCH_FAILED', `${where}: an operation needs a path starting with /`);
+    throw new DeployCheckError(
+      'PATCH_FAILED',
+      `${where}: an operation needs a path starting with /`,
+    );
   const tokens = operation.path
     .slice(1)
     .split('/')

@@ -5,7 +5,14 @@ export const SERVICES = ['gateway', 'agent', 'vault-proxy', 'audit'] as const;
 export const NAMESPACE = 'heroagent';
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'Job', 'CronJob', 'DaemonSet']);
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterIssuer', 'ClusterRole', 'ClusterRoleBinding']);
-const SECRET_WORDS = new Set(['PASSWORD', 'PASSPHRASE', 'SECRET', 'TOKEN', 'CREDENTIAL', 'CREDENTIALS']);
+const SECRET_WORDS = new Set([
+  'PASSWORD',
+  'PASSPHRASE',
+  'SECRET',
+  'TOKEN',
+  'CREDENTIAL',
+  'CREDENTIALS',
+]);
 /** Whether a variable's name says it holds a secret: its value must then come from a Secret. */
 export function looksSecret(variable: string): boolean {
   const words = variable.toUpperCase().split('_');
@@ -17,6 +24,7 @@ const PINNED_TAG = /^v?\d+\.\d+(\.\d+)?([.-][0-9A-Za-z.-]+)?$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 type Json = Record<string, unknown>;
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
 const get = (value: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>(
     (node, key) => (typeof node === 'object' && node !== null ? (node as Json)[key] : undefined),
@@ -43,13 +51,19 @@ export function checkRules(
   const namespace = find('Namespace', NAMESPACE);
   if (namespace === undefined) problem(`Namespace//${NAMESPACE}`, 'is missing');
   else if (namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
-    problem(namespace, 'must enforce Pod Security "restricted" (pod-security.kubernetes.io/enforce)');
+    problem(
+      namespace,
+      'must enforce Pod Security "restricted" (pod-security.kubernetes.io/enforce)',
+    );
 
   for (const object of objects) {
     if (!CLUSTER_SCOPED.has(object.kind) && object.metadata.namespace !== NAMESPACE)
       problem(object, `must be in namespace ${NAMESPACE}`);
     if (object.kind === 'Secret')
-      problem(object, 'Secrets are not part of the manifests: create them apart (examples/secrets)');
+      problem(
+        object,
+        'Secrets are not part of the manifests: create them apart (examples/secrets)',
+      );
     if (object.kind === 'ServiceAccount' && object.automountServiceAccountToken !== false)
       problem(object, 'automountServiceAccountToken must be false');
     if (WORKLOADS.has(object.kind)) checkWorkload(object, problem);
@@ -101,14 +115,18 @@ export function checkRules(
       get(object, 'spec', 'egress') === undefined,
   );
   if (denyAll === undefined)
-    problem(`NetworkPolicy/${NAMESPACE}/*`, 'no default-deny policy (all pods, ingress and egress, no rules)');
+    problem(
+      `NetworkPolicy/${NAMESPACE}/*`,
+      'no default-deny policy (all pods, ingress and egress, no rules)',
+    );
   for (const service of SERVICES) {
     const own = objects.filter(
       (object) =>
         object.kind === 'NetworkPolicy' &&
         get(object, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/name') === service,
     );
-    if (own.length === 0) problem(`Deployment/${NAMESPACE}/${service}`, 'no NetworkPolicy names it');
+    if (own.length === 0)
+      problem(`Deployment/${NAMESPACE}/${service}`, 'no NetworkPolicy names it');
   }
   // The untrusted agent reaches NATS and its model endpoint only: never "anywhere".
   for (const policy of objects.filter(
@@ -124,7 +142,7 @@ export function checkRules(
 
   const ingresses = objects.filter((object) => object.kind === 'Ingress');
   for (const ingress of ingresses) {
-    if (!((get(ingress, 'spec', 'tls') as unknown[] | undefined)?.length))
+    if (!(get(ingress, 'spec', 'tls') as unknown[] | undefined)?.length)
       problem(ingress, 'must terminate TLS (spec.tls)');
     const backends = JSON.stringify(get(ingress, 'spec', 'rules') ?? []).match(
       /"service":\{"name":"([^"]+)"/g,
@@ -138,11 +156,12 @@ export function checkRules(
     problem(`StatefulSet/${NAMESPACE}/nats`, 'NATS must run 3 nodes (JetStream R3)');
   const postgres = find('Cluster', 'heroagent-pg');
   if (postgres !== undefined)
-    checkImage(String(get(postgres, 'spec', 'imageName') ?? ''), (text) => problem(postgres, text));
+    checkImage(textOf(get(postgres, 'spec', 'imageName')), (text) => problem(postgres, text));
   if (Number(get(postgres, 'spec', 'instances')) !== 3)
     problem(`Cluster/${NAMESPACE}/heroagent-pg`, 'Postgres must run 3 instances');
   const provision = find('Job', 'audit-stream-provision');
-  const replicas = provision && envOf(provision).find((env) => env.name === 'AUDIT_STREAM_REPLICAS');
+  const replicas =
+    provision && envOf(provision).find((env) => env.name === 'AUDIT_STREAM_REPLICAS');
   if (replicas?.value !== String(get(nats, 'spec', 'replicas')))
     problem(
       `Job/${NAMESPACE}/audit-stream-provision`,
@@ -182,7 +201,8 @@ function checkWorkload(
       say('must run as a numeric non-root runAsUser');
     if (get(merged, 'seccompProfile', 'type') !== 'RuntimeDefault')
       say('must use seccompProfile RuntimeDefault');
-    if (security.allowPrivilegeEscalation !== false) say('must set allowPrivilegeEscalation: false');
+    if (security.allowPrivilegeEscalation !== false)
+      say('must set allowPrivilegeEscalation: false');
     if (security.readOnlyRootFilesystem !== true) say('must set readOnlyRootFilesystem: true');
     const drop = (get(security, 'capabilities', 'drop') ?? []) as string[];
     if (!drop.includes('ALL')) say('must drop ALL capabilities');
@@ -192,7 +212,7 @@ function checkWorkload(
       for (const resource of ['cpu', 'memory'])
         if (get(container, 'resources', kind, resource) === undefined)
           say(`must set resources.${kind}.${resource}`);
-    checkImage(String(container.image ?? ''), say);
+    checkImage(textOf(container.image), say);
     if (object.kind === 'Deployment' || object.kind === 'StatefulSet') {
       for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
         if (container[probe] === undefined) say(`must have a ${probe}`);
@@ -204,8 +224,13 @@ function checkWorkload(
       if (looksSecret(variable))
         say(`${variable} looks secret: it must come from a Secret (valueFrom), not a value`);
       const credentials = /:\/\/([^/@\s]*)@/.exec(value)?.[1];
-      if (credentials !== undefined && !/^(\$\([A-Z0-9_]+\)(:\$\([A-Z0-9_]+\))?)$/.test(credentials))
-        say(`${variable} holds credentials in its URL: reference them as $(VARIABLE) from a Secret`);
+      if (
+        credentials !== undefined &&
+        !/^(\$\([A-Z0-9_]+\)(:\$\([A-Z0-9_]+\))?)$/.test(credentials)
+      )
+        say(
+          `${variable} holds credentials in its URL: reference them as $(VARIABLE) from a Secret`,
+        );
     }
   }
 }

@@ -19,12 +19,12 @@ const PLACEHOLDER = /EXAMPLE|REPLACE|CHANGE-?ME|^\[\]$/i;
 /** Every file under `dir`, recursively. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((entry) =>
-      entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
-    ),
-  );
-  return nested.flat();
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    files.push(...(entry.isDirectory() ? await filesUnder(path) : [path]));
+  }
+  return files;
 }
 
 /**
@@ -55,7 +55,9 @@ export function checkExampleSecrets(text: string, file: string): string[] {
     if (object.kind !== 'Secret') continue;
     if (object.data !== undefined)
       problems.push(`${file}: ${object.metadata.name}: use stringData with placeholders, not data`);
-    for (const [key, value] of Object.entries((object.stringData ?? {}) as Record<string, string>)) {
+    for (const [key, value] of Object.entries(
+      (object.stringData ?? {}) as Record<string, string>,
+    )) {
       const isName = key === 'username';
       if (!isName && !PLACEHOLDER.test(String(value)))
         problems.push(`${file}: ${object.metadata.name}.${key} is not an obvious placeholder`);

@@ -51,7 +51,10 @@ export function parseVaultPolicy(text: string): VaultPolicyRule[] {
       .map((item) => {
         const unquoted = /^"([a-z]+)"$/.exec(item)?.[1];
         if (unquoted === undefined || !CAPABILITIES.has(unquoted))
-          throw new DeployCheckError('POLICY_INVALID', `path "${match[1]}": bad capability ${item}`);
+          throw new DeployCheckError(
+            'POLICY_INVALID',
+            `path "${match[1]}": bad capability ${item}`,
+          );
         return unquoted as VaultCapability;
       });
     if (capabilities.length === 0)

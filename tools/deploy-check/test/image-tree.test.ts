@@ -23,7 +23,10 @@ function node(
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     // A clean environment: only PATH, and what the case gives.
-    const child = spawn(process.execPath, args, { cwd: tree, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, args, {
+      cwd: tree,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -43,11 +46,19 @@ beforeAll(async () => {
     const tree = join(root, service);
     await run(
       'pnpm',
-      ['--config.inject-workspace-packages=true', '--filter', `@heroagent/${service}`, 'deploy', '--prod', '--offline', tree],
+      [
+        '--config.inject-workspace-packages=true',
+        '--filter',
+        `@heroagent/${service}`,
+        'deploy',
+        '--prod',
+        '--offline',
+        tree,
+      ],
       { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
     );
     await run('sh', [join(DEPLOY_DIR, 'docker', 'prune-tree.sh'), tree]);
-    await copyFile(join(DEPLOY_DIR, 'docker', 'probe.mjs'), join(tree, 'probe.mjs'));
+    await copyFile(join(DEPLOY_DIR, 'docker', 'probe.js'), join(tree, 'probe.mjs'));
     trees.set(service, tree);
   }
 }, 180_000);
@@ -57,7 +68,9 @@ describe.each(SERVICES)('the pruned production tree of %s', (service) => {
   it('holds the build and production dependencies, no sources or dev dependencies', async () => {
     const tree = trees.get(service)!;
     const top = await readdir(tree);
-    expect(top).toEqual(expect.arrayContaining(['dist', 'node_modules', 'package.json', 'probe.mjs']));
+    expect(top).toEqual(
+      expect.arrayContaining(['dist', 'node_modules', 'package.json', 'probe.mjs']),
+    );
     expect(top).not.toContain('src');
     expect(top).not.toContain('test');
     const heroagent = await readdir(join(tree, 'node_modules', '@heroagent'));
@@ -80,7 +93,9 @@ describe.each(SERVICES)('the pruned production tree of %s', (service) => {
 
 describe('the image probe', () => {
   it("audit's provisioning step is in the audit tree", async () => {
-    const { code, stderr } = await node(trees.get('audit')!, ['dist/src/provision.js'], { NATS_URL: 'not-a-url' });
+    const { code, stderr } = await node(trees.get('audit')!, ['dist/src/provision.js'], {
+      NATS_URL: 'not-a-url',
+    });
     expect(stderr).toMatch(/NATS_URL/);
     expect(code).toBe(78);
   });
@@ -93,7 +108,10 @@ describe('the image probe', () => {
     };
     const tree = trees.get('agent')!;
     expect(await node(tree, ['probe.mjs', 'ready'], env)).toMatchObject({ code: 0 });
-    const down = await node(tree, ['probe.mjs', 'ready'], { ...env, NATS_URL: 'nats://127.0.0.1:1' });
+    const down = await node(tree, ['probe.mjs', 'ready'], {
+      ...env,
+      NATS_URL: 'nats://127.0.0.1:1',
+    });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/\[probe\] agent ready:/);
     expect(await node(tree, ['probe.mjs', 'live'], env)).toMatchObject({ code: 0 });
@@ -101,8 +119,12 @@ describe('the image probe', () => {
 
   it('refuses to guess: no service, no mode', async () => {
     const tree = trees.get('agent')!;
-    expect((await node(tree, ['probe.mjs', 'ready'], {})).stderr).toMatch(/HEROAGENT_SERVICE must be/);
-    expect((await node(tree, ['probe.mjs'], { HEROAGENT_SERVICE: 'agent' })).stderr).toMatch(/usage/);
+    expect((await node(tree, ['probe.mjs', 'ready'], {})).stderr).toMatch(
+      /HEROAGENT_SERVICE must be/,
+    );
+    expect((await node(tree, ['probe.mjs'], { HEROAGENT_SERVICE: 'agent' })).stderr).toMatch(
+      /usage/,
+    );
   });
 
   it("asks the gateway's /readyz, and fails while nothing answers", async () => {

@@ -26,18 +26,28 @@ describe('the Kubernetes NATS configuration', () => {
 
   it("holds heroagent.conf's users, permissions and max_payload verbatim, in one account", async () => {
     const { source } = await generateNatsConfigMap();
-    const committed = (parse(await readFile(NATS_CONFIGMAP_FILE, 'utf8')) as { data: Record<string, string> })
-      .data['nats.conf']!;
+    const committed = (
+      parse(await readFile(NATS_CONFIGMAP_FILE, 'utf8')) as { data: Record<string, string> }
+    ).data['nats.conf']!;
     expect(committed).toContain(`users = ${source.usersBlock}`);
     expect(committed).toContain(`max_payload: ${source.maxPayload}`);
-    expect(source.users).toEqual(['gateway', 'gateway-relay', 'agent', 'vault-proxy', 'audit', 'provisioner']);
+    expect(source.users).toEqual([
+      'gateway',
+      'gateway-relay',
+      'agent',
+      'vault-proxy',
+      'audit',
+      'provisioner',
+    ]);
     expect(committed.match(/jetstream: enabled/g)).toHaveLength(1);
   });
 
   it("gives nats-server every user's password, from the users' Secret", async () => {
     const { source } = await generateNatsConfigMap();
     const objects = await renderKustomization(join(K8S_DIR, 'base'));
-    const nats = objects.find((object) => object.kind === 'StatefulSet' && object.metadata.name === 'nats')!;
+    const nats = objects.find(
+      (object) => object.kind === 'StatefulSet' && object.metadata.name === 'nats',
+    )!;
     const env = containersOf(nats)[0]!.env as Array<{
       name: string;
       valueFrom?: { secretKeyRef?: { name: string; key: string } };
@@ -57,10 +67,12 @@ describe('the Kubernetes NATS configuration', () => {
       /NATS_CONFIG_INVALID: heroagent.conf sets no max_payload/,
     );
     expect(() => extractPermissionSource('max_payload: 1\n')).toThrow(/no `users = \[` list/);
-    expect(() => extractPermissionSource('max_payload: 1\nusers = [ { user: a\n')).toThrow(/not closed/);
-    expect(() =>
-      extractPermissionSource('max_payload: 1\nusers = [\n{\nuser: a\n}\n]\n'),
-    ).toThrow(/password: \$<VARIABLE>/);
+    expect(() => extractPermissionSource('max_payload: 1\nusers = [ { user: a\n')).toThrow(
+      /not closed/,
+    );
+    expect(() => extractPermissionSource('max_payload: 1\nusers = [\n{\nuser: a\n}\n]\n')).toThrow(
+      /password: \$<VARIABLE>/,
+    );
   });
 });
 
@@ -76,8 +88,21 @@ describe.skipIf(!natsServer)('nats-server', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'deploy-check-nats-'));
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=nats',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.crt'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=nats',
     ]);
     await writeFile(join(dir, 'ca.crt'), await readFile(join(dir, 'tls.crt')));
   });
@@ -100,7 +125,10 @@ describe.skipIf(!natsServer)('nats-server', () => {
       ...process.env,
       POD_NAME: 'nats-0',
       ...Object.fromEntries(
-        [...source.passwordVariables, SYSTEM_PASSWORD_VARIABLE].map((name) => [name, 'ExamplePassword0000000000']),
+        [...source.passwordVariables, SYSTEM_PASSWORD_VARIABLE].map((name) => [
+          name,
+          'ExamplePassword0000000000',
+        ]),
       ),
     };
     return run('nats-server', ['-t', '-c', file], { env });
@@ -113,7 +141,9 @@ describe.skipIf(!natsServer)('nats-server', () => {
 
   it('and would refuse a broken one (the check can fail)', async () => {
     const { config } = await generateNatsConfigMap();
-    await expect(test(config.replace('jetstream: enabled', 'jetstream: maybe-later {'))).rejects.toThrow();
+    await expect(
+      test(config.replace('jetstream: enabled', 'jetstream: maybe-later {')),
+    ).rejects.toThrow();
   });
   void NATS_CONFIG_SOURCE;
 });

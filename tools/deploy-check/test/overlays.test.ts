@@ -68,7 +68,10 @@ describe('the checks reject a broken manifest', () => {
   const broken = (mutate: (objects: KubeObject[]) => void, overlay: Overlay = 'production') => {
     const objects = copy(overlay);
     mutate(objects);
-    return [...validateObjects(objects), ...checkRules(objects, { production: overlay === 'production' })];
+    return [
+      ...validateObjects(objects),
+      ...checkRules(objects, { production: overlay === 'production' }),
+    ];
   };
   const gatewayContainer = (objects: KubeObject[]) =>
     containersOf(find(objects, 'Deployment', 'gateway'))[0]!;
@@ -87,9 +90,9 @@ describe('the checks reject a broken manifest', () => {
   });
 
   it('an image on latest, or unpinned', () => {
-    expect(broken((objects) => (gatewayContainer(objects).image = 'heroagent/gateway:latest'))).toEqual([
-      expect.stringMatching(/Deployment\/heroagent\/gateway: .*uses "latest"/),
-    ]);
+    expect(
+      broken((objects) => (gatewayContainer(objects).image = 'heroagent/gateway:latest')),
+    ).toEqual([expect.stringMatching(/Deployment\/heroagent\/gateway: .*uses "latest"/)]);
     expect(broken((objects) => (gatewayContainer(objects).image = 'nats:2-alpine'))).toEqual([
       expect.stringMatching(/must be pinned/),
     ]);
@@ -144,10 +147,11 @@ describe('the checks reject a broken manifest', () => {
 
   it('one replica in production, an agent that may egress anywhere, a Secret in the manifests', () => {
     const problems = broken((objects) => {
-      (find(objects, 'HorizontalPodAutoscaler', 'audit').spec as { minReplicas: number }).minReplicas = 1;
-      (find(objects, 'NetworkPolicy', 'agent-egress-model').spec as { egress: unknown[] }).egress = [
-        { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] },
-      ];
+      (
+        find(objects, 'HorizontalPodAutoscaler', 'audit').spec as { minReplicas: number }
+      ).minReplicas = 1;
+      (find(objects, 'NetworkPolicy', 'agent-egress-model').spec as { egress: unknown[] }).egress =
+        [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }];
       objects.push({
         apiVersion: 'v1',
         kind: 'Secret',
@@ -157,23 +161,38 @@ describe('the checks reject a broken manifest', () => {
     });
     expect(problems).toContainEqual(expect.stringMatching(/audit: minReplicas must be at least 2/));
     expect(problems).toContainEqual(expect.stringMatching(/agent may not egress to 0\.0\.0\.0\/0/));
-    expect(problems).toContainEqual(expect.stringMatching(/Secret\/heroagent\/oops: Secrets are not part/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/Secret\/heroagent\/oops: Secrets are not part/),
+    );
   });
 
   it('fields of the wrong type, unknown CloudNativePG fields, unknown kinds', () => {
     const problems = broken((objects) => {
       (find(objects, 'Deployment', 'gateway').spec as Record<string, unknown>).replicas = 'two';
       (find(objects, 'Cluster', 'heroagent-pg').spec as Record<string, unknown>).instanecs = 3;
-      objects.push({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'heroagent' } });
+      objects.push({
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name: 'w', namespace: 'heroagent' },
+      });
     });
-    expect(problems).toContainEqual(expect.stringMatching(/Deployment\/heroagent\/gateway: .*replicas must be integer/));
-    expect(problems).toContainEqual(expect.stringMatching(/Cluster\/heroagent\/heroagent-pg: spec: Unrecognized key: "instanecs"/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/Deployment\/heroagent\/gateway: .*replicas must be integer/),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /Cluster\/heroagent\/heroagent-pg: spec: Unrecognized key: "instanecs"/,
+      ),
+    );
     expect(problems).toContainEqual(expect.stringMatching(/Widget\/heroagent\/w: no schema/));
   });
 
   it('audit stream replicas that differ from the NATS nodes', () => {
     const problems = broken((objects) => {
-      const env = containersOf(find(objects, 'Job', 'audit-stream-provision'))[0]!.env as Array<{ name: string; value?: string }>;
+      const env = containersOf(find(objects, 'Job', 'audit-stream-provision'))[0]!.env as Array<{
+        name: string;
+        value?: string;
+      }>;
       env.find((variable) => variable.name === 'AUDIT_STREAM_REPLICAS')!.value = '1';
     });
     expect(problems).toEqual([expect.stringMatching(/AUDIT_STREAM_REPLICAS must equal/)]);
@@ -189,15 +208,17 @@ describe('the renderer refuses what it does not do', () => {
     expect(() => applyOperation(object, { op: 'replace', path: '/a/c', value: 1 }, 'x')).toThrow(
       DeployCheckError,
     );
-    expect(() =>
-      applyOperation(object, { op: 'move' as 'add', path: '/a/b/0' }, 'x'),
-    ).toThrow(/KUSTOMIZE_UNSUPPORTED/);
+    expect(() => applyOperation(object, { op: 'move' as 'add', path: '/a/b/0' }, 'x')).toThrow(
+      /KUSTOMIZE_UNSUPPORTED/,
+    );
     applyOperation(object, { op: 'add', path: '/a/b/-', value: 3 }, 'x');
     applyOperation(object, { op: 'remove', path: '/a/b/0' }, 'x');
     expect(object).toEqual({ a: { b: [2, 3] } });
   });
 
   it('a directory without a kustomization', async () => {
-    await expect(renderKustomization(join(K8S_DIR, 'examples'))).rejects.toThrow(/BAD_INPUT: .* cannot be read/);
+    await expect(renderKustomization(join(K8S_DIR, 'examples'))).rejects.toThrow(
+      /BAD_INPUT: .* cannot be read/,
+    );
   });
 });

@@ -16,7 +16,10 @@ describe('committed secrets', () => {
       // Built from parts, so this test file is not itself a finding.
       const header = ['-----BEGIN', 'PRIVATE KEY-----'].join(' ');
       await writeFile(join(dir, 'nested', 'key.pem'), `${header}\nMIIE\n`);
-      await writeFile(join(dir, 'env'), `VAULT_TOKEN=${'hvs.'}${'A'.repeat(24)}\nKEY=${'AKIA'}${'ABCDEFGHIJKLMNOP'}\n`);
+      await writeFile(
+        join(dir, 'env'),
+        `VAULT_TOKEN=${'hvs.'}${'A'.repeat(24)}\nKEY=${'AKIA'}${'ABCDEFGHIJKLMNOP'}\n`,
+      );
       const problems = await scanForSecrets([dir]);
       expect(problems.join('\n')).toMatch(/key\.pem: holds a private key/);
       expect(problems.join('\n')).toMatch(/env: holds a Vault token/);

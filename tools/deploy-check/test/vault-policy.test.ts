@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { VaultDouble } from '@heroagent/doubles';
 import { createLogger } from '@heroagent/telemetry';
 // vault-proxy exports no entry for its Vault adapter; the test drives the adapter's own code, by
@@ -35,7 +35,12 @@ async function adapterRequests(): Promise<Request[]> {
   try {
     const mounts = { kv: 'heroagent-kv', transit: 'heroagent-transit' };
     const root = await VaultConnection.connect(
-      { address: vault.address, timeoutMs: 2000, auth: { method: 'token', token: vault.rootToken }, strictWarnings: true },
+      {
+        address: vault.address,
+        timeoutMs: 2000,
+        auth: { method: 'token', token: vault.rootToken },
+        strictWarnings: true,
+      },
       logger,
     );
     await root.call('POST', `sys/mounts/${mounts.kv}`, { type: 'kv', options: { version: '2' } });
@@ -52,7 +57,12 @@ async function adapterRequests(): Promise<Request[]> {
       {
         address: vault.address,
         timeoutMs: 2000,
-        auth: { method: 'kubernetes', role: 'heroagent-vault-proxy', jwtFile: join(dir, 'token'), mount: 'kubernetes' },
+        auth: {
+          method: 'kubernetes',
+          role: 'heroagent-vault-proxy',
+          jwtFile: join(dir, 'token'),
+          mount: 'kubernetes',
+        },
         strictWarnings: true,
       },
       logger,
@@ -79,7 +89,9 @@ async function adapterRequests(): Promise<Request[]> {
     await backend.close();
     return vault.requests
       .slice(from)
-      .filter((request) => request.path !== 'sys/health' && !/^auth\/[^/]+\/login$/.test(request.path))
+      .filter(
+        (request) => request.path !== 'sys/health' && !/^auth\/[^/]+\/login$/.test(request.path),
+      )
       .map((request) => {
         const list = request.method === 'GET' && request.query.get('list') === 'true';
         return {
@@ -101,12 +113,15 @@ function comparePolicy(rules: readonly VaultPolicyRule[], requests: readonly Req
   const problems: string[] = [];
   // A glob reaches paths the adapter never names: only whole segments may vary (`+`).
   for (const rule of rules)
-    if (rule.path.includes('*')) problems.push(`${rule.path}: a glob grants more than the adapter's paths`);
+    if (rule.path.includes('*'))
+      problems.push(`${rule.path}: a glob grants more than the adapter's paths`);
   const used = new Map<string, Set<VaultCapability>>(rules.map((rule) => [rule.path, new Set()]));
   for (const request of requests) {
     const matching = rules.filter((rule) => policyPathMatches(rule.path, request.path));
     if (matching.length !== 1) {
-      problems.push(`${request.method} ${request.path}: matched by ${matching.length} paths of the policy`);
+      problems.push(
+        `${request.method} ${request.path}: matched by ${matching.length} paths of the policy`,
+      );
       continue;
     }
     const rule = matching[0]!;
@@ -140,23 +155,37 @@ describe("vault-proxy's Vault policy", () => {
   it('is caught missing a path, or granting more', () => {
     const missing = rules.filter((rule) => !rule.path.endsWith('/rewrap/+'));
     expect(comparePolicy(missing, requests)).toEqual([
-      expect.stringMatching(/^POST heroagent-transit\/rewrap\/u-tenant-1-person-1: matched by 0 paths/),
+      expect.stringMatching(
+        /^POST heroagent-transit\/rewrap\/u-tenant-1-person-1: matched by 0 paths/,
+      ),
     ]);
     const broader = rules.map((rule) =>
-      rule.path.endsWith('/decrypt/+') ? { ...rule, capabilities: [...rule.capabilities, 'read' as const] } : rule,
+      rule.path.endsWith('/decrypt/+')
+        ? { ...rule, capabilities: [...rule.capabilities, 'read' as const] }
+        : rule,
     );
     expect(comparePolicy(broader, requests)).toEqual([
       'heroagent-transit/decrypt/+: grants "read", which the adapter never uses',
     ]);
-    const wildcard = [{ path: 'heroagent-kv/*', capabilities: ['create', 'read', 'update', 'delete', 'list'] as VaultCapability[] }, ...rules.filter((rule) => !rule.path.startsWith('heroagent-kv'))];
-    expect(comparePolicy(wildcard, requests).join('\n')).toMatch(/heroagent-kv\/\*: a glob grants more/);
+    const wildcard = [
+      {
+        path: 'heroagent-kv/*',
+        capabilities: ['create', 'read', 'update', 'delete', 'list'] as VaultCapability[],
+      },
+      ...rules.filter((rule) => !rule.path.startsWith('heroagent-kv')),
+    ];
+    expect(comparePolicy(wildcard, requests).join('\n')).toMatch(
+      /heroagent-kv\/\*: a glob grants more/,
+    );
   });
 
   it('refuses policy text it does not understand', () => {
-    expect(() => parseVaultPolicy('path "a" { capabilities = ["read"] allowed_parameters = {} }')).toThrow(
-      /POLICY_INVALID: unsupported policy text/,
+    expect(() =>
+      parseVaultPolicy('path "a" { capabilities = ["read"] allowed_parameters = {} }'),
+    ).toThrow(/POLICY_INVALID: unsupported policy text/);
+    expect(() => parseVaultPolicy('path "a" { capabilities = ["rule-all"] }')).toThrow(
+      /bad capability/,
     );
-    expect(() => parseVaultPolicy('path "a" { capabilities = ["rule-all"] }')).toThrow(/bad capability/);
     expect(() => parseVaultPolicy('# nothing\n')).toThrow(/no path/);
   });
 
@@ -176,13 +205,18 @@ describe('the Kubernetes auth role', () => {
     expect(role.token_policies).toEqual(['heroagent-vault-proxy']);
     expect(role.token_no_default_policy).toBe(true);
     const objects = await renderKustomization(join(K8S_DIR, 'base'));
-    const deployment = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'vault-proxy')!;
+    const deployment = objects.find(
+      (object) => object.kind === 'Deployment' && object.metadata.name === 'vault-proxy',
+    )!;
     const pod = podSpecOf(deployment)!;
     expect(pod.serviceAccountName).toBe('vault-proxy');
     const projected = JSON.stringify(pod.volumes);
     expect(projected).toContain(`"audience":"${String(role.audience)}"`);
     const env = Object.fromEntries(
-      (containersOf(deployment)[0]!.env as Array<{ name: string; value?: string }>).map((entry) => [entry.name, entry.value]),
+      (containersOf(deployment)[0]!.env as Array<{ name: string; value?: string }>).map((entry) => [
+        entry.name,
+        entry.value,
+      ]),
     );
     expect(env).toMatchObject({
       VAULT_AUTH_METHOD: 'kubernetes',

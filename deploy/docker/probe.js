@@ -1,4 +1,4 @@
-// Container probe of a HeroAgent service (Docker HEALTHCHECK, Kubernetes exec probes):
+// Container probe of a HeroAgent service, installed in the image as /app/probe.mjs (Docker HEALTHCHECK, Kubernetes exec probes):
 //   node /app/probe.mjs ready   exit 0 when the service can do its work, 1 otherwise
 //   node /app/probe.mjs live    exit 0 while the service process is alive
 // The gateway is asked over HTTP (/readyz, /healthz). agent, vault-proxy and audit serve NATS only:
@@ -77,7 +77,12 @@ const probes = {
   },
 };
 
-const kind = service === 'gateway' ? 'gateway' : ['agent', 'vault-proxy', 'audit'].includes(service) ? 'nats' : undefined;
+const kind =
+  service === 'gateway'
+    ? 'gateway'
+    : ['agent', 'vault-proxy', 'audit'].includes(service)
+      ? 'nats'
+      : undefined;
 if (kind === undefined) fail('HEROAGENT_SERVICE must be gateway, agent, vault-proxy or audit');
 if (mode !== 'ready' && mode !== 'live') fail('usage: node probe.mjs ready|live');
 const deadline = setTimeout(() => fail(`no answer within ${TIMEOUT_MS} ms`), TIMEOUT_MS + 1_000);
