@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { databaseEnvSchema, loadConfigOrExit, natsEnvSchema } from '@heroagent/service';
+import {
+  databaseEnvSchema,
+  loadConfigOrExit,
+  natsConfigOf,
+  natsEnvSchema,
+} from '@heroagent/service';
 
 const count = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -39,12 +44,7 @@ const envSchema = z.object({
 
 /** What the benchmarks run with; every figure can be changed from the environment. */
 export const benchConfigSchema = envSchema.transform((env) => ({
-  nats: {
-    NATS_URL: env.NATS_URL,
-    NATS_USER: env.NATS_USER,
-    NATS_PASSWORD: env.NATS_PASSWORD,
-    NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
-  },
+  nats: natsConfigOf(env),
   databaseUrl: env.DATABASE_URL,
   requests: env.BENCH_REQUESTS,
   warmup: env.BENCH_WARMUP,

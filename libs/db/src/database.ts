@@ -12,6 +12,26 @@ export interface DatabaseOptions {
   readonly maxConnections?: number;
   /** Per-statement limit, so a stuck query cannot hold a connection forever. */
   readonly statementTimeoutMs?: number;
+  /**
+   * TLS to Postgres, verified as libpq's `sslmode=verify-full`: the server's certificate must
+   * chain to `ca` and name the host connected to, and TLS 1.3 is the least accepted. Absent:
+   * no TLS. The connection string must then carry no `ssl…` parameter of its own (node-postgres
+   * would let it replace these settings).
+   */
+  readonly tls?: DatabaseTls;
+}
+
+/** How {@link createDatabase} verifies Postgres. */
+export interface DatabaseTls {
+  /** PEM of the CA (or CAs) that signed the server's certificate. */
+  readonly ca: string | Buffer;
+}
+
+const SSL_PARAMETERS = ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslnegotiation'];
+
+/** The node-postgres `ssl` settings for {@link DatabaseTls}. */
+export function postgresSsl(tls: DatabaseTls) {
+  return { ca: tls.ca, rejectUnauthorized: true, minVersion: 'TLSv1.3' } as const;
 }
 
 // bigint columns (sequence numbers, counters) come back as numbers, refused beyond 2^53.
@@ -27,8 +47,18 @@ export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
   const settings = [`-c statement_timeout=${options.statementTimeoutMs ?? 30_000}`];
   if (options.schema !== undefined)
     settings.push(`-c search_path=${quoteIdentifier(options.schema)}`);
+  if (options.tls !== undefined) {
+    const url = new URL(options.connectionString);
+    const carried = SSL_PARAMETERS.filter((name) => url.searchParams.has(name));
+    if (carried.length > 0) {
+      throw new Error(
+        `the Postgres URL carries ${carried.join(', ')}: with TLS settings given, it must carry none`,
+      );
+    }
+  }
   const pool = new pg.Pool({
     connectionString: options.connectionString,
+    ...(options.tls === undefined ? {} : { ssl: postgresSsl(options.tls) }),
     application_name: options.applicationName,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: 5_000,

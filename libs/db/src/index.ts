@@ -1,4 +1,4 @@
-export { createDatabase, type DatabaseOptions } from './database.js';
+export { createDatabase, postgresSsl, type DatabaseOptions, type DatabaseTls } from './database.js';
 export {
   withTenant,
   withSettings,

@@ -1,4 +1,4 @@
-export { VaultDouble, type RecordedRequest } from './vault-double.js';
+export { VaultDouble, type RecordedRequest, type VaultDoubleTls } from './vault-double.js';
 export { OAuthProviderDouble } from './oauth-provider-double.js';
 export {
   OtlpReceiverDouble,

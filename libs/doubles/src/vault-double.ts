@@ -1,5 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -17,6 +25,16 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   readonly body: Record<string, unknown> | undefined;
+  /** The TLS version the request came over (`TLSv1.3`), or undefined over plain HTTP. */
+  readonly tls: string | undefined;
+}
+
+/** The Vault double's HTTPS listener: its certificate and key (PEM), and the TLS versions it offers. */
+export interface VaultDoubleTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'sudo' | 'deny';
@@ -140,14 +158,16 @@ export class VaultDouble {
   private readonly wrapped = new Map<string, unknown>();
   private server: Server | undefined;
   private port = 0;
+  private https = false;
 
   private constructor() {
     this.tokens.set(this.rootToken, this.token(this.rootToken, ['root'], 0, 0));
   }
 
-  static async start(): Promise<VaultDouble> {
+  /** Starts the double on a free port of 127.0.0.1: plain HTTP, or HTTPS when `tls` is given. */
+  static async start(options: { tls?: VaultDoubleTls } = {}): Promise<VaultDouble> {
     const double = new VaultDouble();
-    double.server = createServer((request, response) => {
+    const handler = (request: IncomingMessage, response: ServerResponse) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
@@ -164,6 +184,7 @@ export class VaultDouble {
             query: url.searchParams,
             headers: request.headers,
             body,
+            tls: (request.socket as Partial<TLSSocket>).getProtocol?.() ?? undefined,
           });
           reply = double.handle(
             request.method ?? 'GET',
@@ -181,14 +202,17 @@ export class VaultDouble {
         response.writeHead(reply.status, { 'content-type': 'application/json' });
         response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
       });
-    });
+    };
+    double.https = options.tls !== undefined;
+    double.server =
+      options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
     await new Promise<void>((resolve) => double.server!.listen(0, '127.0.0.1', resolve));
     double.port = (double.server.address() as AddressInfo).port;
     return double;
   }
 
   get address(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.https ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   async close(): Promise<void> {

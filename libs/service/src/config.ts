@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '@heroagent/telemetry';
+import {
+  checkDatabaseTls,
+  checkNatsTls,
+  databaseTlsEnvShape,
+  natsTlsEnvShape,
+  type IssueSink,
+} from './transport-security.js';
 
 /** A configuration that did not validate: every bad variable, named, without its value. */
 export class ConfigError extends Error {
@@ -47,7 +54,10 @@ const optionalText = z
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 
-/** NATS connection: `NATS_URL`, and the service's own user and password where the server needs them. */
+/**
+ * NATS connection: `NATS_URL`, the service's own user and password where the server needs them,
+ * and TLS (`NATS_TLS_*`; the rules between them are {@link checkTransportSecurity}'s).
+ */
 export const natsEnvSchema = z.object({
   NATS_URL: z
     .string()
@@ -64,6 +74,7 @@ export const natsEnvSchema = z.object({
   NATS_USER: optionalText,
   NATS_PASSWORD: optionalText,
   NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  ...natsTlsEnvShape,
 });
 
 const postgresUrl = url(['postgres:', 'postgresql:']);
@@ -83,6 +94,7 @@ export const databaseEnvSchema = z.object({
       'must not be given to a service: migrations run in their own step (`node services/<service>/dist/src/migrate.js`), the only one given the owner’s URL',
     )
     .transform(() => undefined),
+  ...databaseTlsEnvShape,
 });
 
 /** Logging and tracing. */
@@ -97,6 +109,40 @@ export type NatsConfig = z.output<typeof natsEnvSchema>;
 /** Parsed Postgres settings. */
 export interface DatabaseConfig {
   readonly DATABASE_URL: string;
+  /** The CA that verifies Postgres (verify-full, TLS 1.3); absent: no TLS. */
+  readonly DATABASE_TLS_CA_FILE?: string | undefined;
+}
+
+/** The NATS settings of a parsed environment that holds {@link natsEnvSchema}'s variables. */
+export function natsConfigOf(env: NatsConfig): NatsConfig {
+  return {
+    NATS_URL: env.NATS_URL,
+    NATS_USER: env.NATS_USER,
+    NATS_PASSWORD: env.NATS_PASSWORD,
+    NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
+    NATS_TLS_CA_FILE: env.NATS_TLS_CA_FILE,
+    NATS_TLS_SYSTEM_CA: env.NATS_TLS_SYSTEM_CA,
+    NATS_TLS_CERT_FILE: env.NATS_TLS_CERT_FILE,
+    NATS_TLS_KEY_FILE: env.NATS_TLS_KEY_FILE,
+    NATS_ALLOW_PLAINTEXT: env.NATS_ALLOW_PLAINTEXT,
+  };
+}
+
+/**
+ * The rules between the transport security variables of {@link commonEnvSchema} (each service's
+ * schema adds it with `.superRefine`): NATS verified against a named CA (or explicitly the
+ * system's), Postgres TLS from DATABASE_TLS_CA_FILE only, and in production no plain NATS or
+ * Postgres unless `NATS_ALLOW_PLAINTEXT` / `DATABASE_ALLOW_PLAINTEXT` say it is meant.
+ * `databaseUrls` names the service's other Postgres URL variables (a job's).
+ */
+export function checkTransportSecurity(
+  env: z.output<typeof commonEnvSchema>,
+  context: IssueSink,
+  databaseUrls: Readonly<Record<string, string | undefined>> = {},
+): void {
+  const production = env.HEROAGENT_ENV === 'production';
+  checkNatsTls(env, production, context);
+  checkDatabaseTls(env, { DATABASE_URL: env.DATABASE_URL, ...databaseUrls }, production, context);
 }
 /** Parsed telemetry settings. */
 export type TelemetryConfig = z.output<typeof telemetryEnvSchema>;
@@ -144,13 +190,8 @@ export interface CommonConfig {
 /** Groups the common variables of a parsed environment. */
 export function commonConfig(env: z.output<typeof commonEnvSchema>): CommonConfig {
   return {
-    nats: {
-      NATS_URL: env.NATS_URL,
-      NATS_USER: env.NATS_USER,
-      NATS_PASSWORD: env.NATS_PASSWORD,
-      NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
-    },
-    database: { DATABASE_URL: env.DATABASE_URL },
+    nats: natsConfigOf(env),
+    database: { DATABASE_URL: env.DATABASE_URL, DATABASE_TLS_CA_FILE: env.DATABASE_TLS_CA_FILE },
     telemetry: {
       HEROAGENT_ENV: env.HEROAGENT_ENV,
       LOG_LEVEL: env.LOG_LEVEL,
@@ -171,6 +212,8 @@ export interface MigrateConfig {
   readonly schema: string;
   /** `runtime` and each job's role, handed to the migrations (see `MigrationRoles`). */
   readonly roles: { readonly runtime: string } & Readonly<Record<string, string>>;
+  /** The CA that verifies Postgres (DATABASE_TLS_CA_FILE); absent: no TLS. */
+  readonly tlsCaFile?: string | undefined;
   readonly telemetry: TelemetryConfig;
 }
 
@@ -201,9 +244,16 @@ export function migrateConfigSchema(options: { schema: string; jobs: readonly st
       }, 'must name the schema owner as its user'),
       DATABASE_SCHEMA: schemaNameSchema.default(options.schema),
       DATABASE_RUNTIME_ROLE: roleNameSchema,
+      ...databaseTlsEnvShape,
       ...jobs,
     })
     .superRefine((env, context) => {
+      checkDatabaseTls(
+        env,
+        { DATABASE_MIGRATION_URL: env.DATABASE_MIGRATION_URL },
+        env.HEROAGENT_ENV === 'production',
+        context,
+      );
       const named = [
         ['DATABASE_RUNTIME_ROLE', env.DATABASE_RUNTIME_ROLE],
         ...options.jobs.map((job) => [jobRoleVariable(job), jobRole(env, job)]),
@@ -233,6 +283,7 @@ export function migrateConfigSchema(options: { schema: string; jobs: readonly st
         ...Object.fromEntries(options.jobs.map((job) => [job, jobRole(env, job)])),
         runtime: env.DATABASE_RUNTIME_ROLE,
       },
+      ...(env.DATABASE_TLS_CA_FILE === undefined ? {} : { tlsCaFile: env.DATABASE_TLS_CA_FILE }),
       telemetry: {
         HEROAGENT_ENV: env.HEROAGENT_ENV,
         LOG_LEVEL: env.LOG_LEVEL,

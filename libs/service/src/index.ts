@@ -10,6 +10,8 @@ export {
   telemetryEnvSchema,
   commonEnvSchema,
   commonConfig,
+  checkTransportSecurity,
+  natsConfigOf,
   schemaNameSchema,
   migrateConfigSchema,
   loadMigrateConfig,
@@ -25,7 +27,15 @@ export { ContractClient, type RequestOptions } from './nats/contract-client.js';
 export { ContractRequestDeserializer, MALFORMED_PAYLOAD } from './nats/deserializer.js';
 export { CodedRpcExceptionFilter } from './nats/rpc-exception.filter.js';
 export { toRpcException } from './nats/errors.js';
-export { natsConnectionOptions, natsServerOptions } from './nats/transport.js';
+export { natsConnectionOptions, natsServerOptions, natsTlsOptions } from './nats/transport.js';
+export {
+  TLS_MIN_VERSION,
+  checkNatsTls,
+  pemFileSchema,
+  flagSchema,
+  databaseTlsFrom,
+  sslParametersOf,
+} from './transport-security.js';
 export {
   serviceOfSubject,
   subjectPrefixOf,

@@ -2,6 +2,7 @@ import type { ServiceName } from '@heroagent/contracts';
 import { createDatabase, migrateToLatest, type MigrationSet } from '@heroagent/db';
 import { createLogger, type Logger } from '@heroagent/telemetry';
 import { loadMigrateConfig, type MigrateConfig } from './config.js';
+import { databaseTlsFrom } from './transport-security.js';
 
 /**
  * The migrate step of one service: applies its pending migrations as the schema's owner, handing
@@ -16,11 +17,13 @@ export async function migrateService(options: {
   logger: Logger;
 }): Promise<string[]> {
   const { config } = options;
+  const tls = databaseTlsFrom(config.tlsCaFile);
   const owner = createDatabase<unknown>({
     connectionString: config.ownerUrl,
     schema: config.schema,
     applicationName: `heroagent-${options.service}-migrate`,
     maxConnections: 1,
+    ...(tls === undefined ? {} : { tls }),
   });
   try {
     const applied = await migrateToLatest(owner, config.schema, options.migrations, config.roles);

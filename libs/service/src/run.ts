@@ -12,6 +12,7 @@ import { startMicroservice, stopOnSignals } from './boot.js';
 import type { DatabaseConfig, NatsConfig } from './config.js';
 import type { ServiceIdentity } from './health/health.service.js';
 import { RefusedRequests } from './nats/refused-requests.js';
+import { databaseTlsFrom } from './transport-security.js';
 import { PLATFORM_VERSION } from './version.js';
 
 /** What a service's root module is built from. */
@@ -35,10 +36,12 @@ export async function openServiceDatabase(options: {
   migrations: MigrationSet;
   logger: Logger;
 }): Promise<Kysely<unknown>> {
+  const tls = databaseTlsFrom(options.database.DATABASE_TLS_CA_FILE);
   const db = createDatabase<unknown>({
     connectionString: options.database.DATABASE_URL,
     schema: options.schema,
     applicationName: `heroagent-${options.service}`,
+    ...(tls === undefined ? {} : { tls }),
   });
   try {
     const role = await checkServiceRole(db, options.schema);
@@ -61,13 +64,17 @@ export async function openJobDatabase(options: {
   job: string;
   schema: string;
   url: string;
+  /** The CA that verifies Postgres (the service's DATABASE_TLS_CA_FILE); absent: no TLS. */
+  tlsCaFile?: string | undefined;
   logger: Logger;
 }): Promise<Kysely<unknown>> {
+  const tls = databaseTlsFrom(options.tlsCaFile);
   const db = createDatabase<unknown>({
     connectionString: options.url,
     schema: options.schema,
     applicationName: `heroagent-${options.service}-${options.job}`,
     maxConnections: 2,
+    ...(tls === undefined ? {} : { tls }),
   });
   try {
     const role = await checkServiceRole(db, options.schema);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODEL_LOCATIONS, modelProviderIdSchema } from '@heroagent/contracts';
 import {
+  checkTransportSecurity,
   commonConfig,
   commonEnvSchema,
   loadConfigOrExit,
@@ -82,6 +83,7 @@ const envSchema = z
     AGENT_APPROVAL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   })
   .superRefine((env, context) => {
+    checkTransportSecurity(env, context);
     const ids = providersOf(env).map((provider) => provider.id);
     if (env.AGENT_DEFAULT_PROVIDER !== undefined && !ids.includes(env.AGENT_DEFAULT_PROVIDER)) {
       context.addIssue({

@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { serviceNameSchema } from '@heroagent/contracts';
 import { fromBase64Url } from '@heroagent/crypto';
 import {
+  checkTransportSecurity,
   commonConfig,
   commonEnvSchema,
   loadConfigOrExit,
+  natsConfigOf,
   natsEnvSchema,
+  checkNatsTls,
   schemaNameSchema,
   signingKeyEnvSchema,
 } from '@heroagent/service';
@@ -41,30 +44,32 @@ const secretKeySchema = z
 const positive = (fallback: number, max: number) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
-const envSchema = z.object({
-  ...commonEnvSchema.shape,
-  DATABASE_SCHEMA: schemaNameSchema.default('audit'),
-  /** Signs the audit service's checkpoints over each tenant's chain. */
-  SERVICE_SIGNING_KEY: signingKeyEnvSchema,
-  AUDIT_TRUSTED_KEYS: trustedKeysSchema,
-  /** Encrypts secrets audit keeps for tenants (SIEM destination headers). */
-  AUDIT_SECRETS_KEY: secretKeySchema,
-  AUDIT_CHECKPOINT_EVERY_EVENTS: positive(1000, 1_000_000),
-  AUDIT_CHECKPOINT_INTERVAL_S: positive(60, 86_400),
-  AUDIT_INGEST_BATCH: positive(500, 4000),
-  /** Transactions a batch is spread over, by tenant, committing in parallel. */
-  AUDIT_INGEST_LANES: positive(2, 16),
-  AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
-  /** Refused events kept a minute per tenant (as SHA-256, size and a 1 KiB prefix); more are counted. */
-  AUDIT_QUARANTINE_PER_TENANT_PER_MINUTE: positive(60, 100_000),
-  /** The same for all tenants together. */
-  AUDIT_QUARANTINE_PER_MINUTE: positive(600, 1_000_000),
-  AUDIT_SIEM_BATCH: positive(200, 5000),
-  AUDIT_SIEM_POLL_MS: positive(1000, 600_000),
-  AUDIT_SIEM_TIMEOUT_MS: positive(10_000, 120_000),
-  /** Lets tenants stream to private, loopback and link-local addresses (self-hosted collectors). */
-  AUDIT_SIEM_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
-});
+const envSchema = z
+  .object({
+    ...commonEnvSchema.shape,
+    DATABASE_SCHEMA: schemaNameSchema.default('audit'),
+    /** Signs the audit service's checkpoints over each tenant's chain. */
+    SERVICE_SIGNING_KEY: signingKeyEnvSchema,
+    AUDIT_TRUSTED_KEYS: trustedKeysSchema,
+    /** Encrypts secrets audit keeps for tenants (SIEM destination headers). */
+    AUDIT_SECRETS_KEY: secretKeySchema,
+    AUDIT_CHECKPOINT_EVERY_EVENTS: positive(1000, 1_000_000),
+    AUDIT_CHECKPOINT_INTERVAL_S: positive(60, 86_400),
+    AUDIT_INGEST_BATCH: positive(500, 4000),
+    /** Transactions a batch is spread over, by tenant, committing in parallel. */
+    AUDIT_INGEST_LANES: positive(2, 16),
+    AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
+    /** Refused events kept a minute per tenant (as SHA-256, size and a 1 KiB prefix); more are counted. */
+    AUDIT_QUARANTINE_PER_TENANT_PER_MINUTE: positive(60, 100_000),
+    /** The same for all tenants together. */
+    AUDIT_QUARANTINE_PER_MINUTE: positive(600, 1_000_000),
+    AUDIT_SIEM_BATCH: positive(200, 5000),
+    AUDIT_SIEM_POLL_MS: positive(1000, 600_000),
+    AUDIT_SIEM_TIMEOUT_MS: positive(10_000, 120_000),
+    /** Lets tenants stream to private, loopback and link-local addresses (self-hosted collectors). */
+    AUDIT_SIEM_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
+  })
+  .superRefine((env, context) => checkTransportSecurity(env, context));
 
 /** The audit service's configuration. */
 export const auditConfigSchema = envSchema.transform((env) => ({
@@ -112,6 +117,7 @@ const MIB = 1024 * 1024;
 export const auditProvisioningConfigSchema = z
   .object({
     ...natsEnvSchema.shape,
+    HEROAGENT_ENV: z.enum(['development', 'test', 'production']).default('development'),
     AUDIT_STREAM_DUPLICATE_WINDOW_S: positive(7200, 7 * 86_400),
     AUDIT_STREAM_MAX_AGE_DAYS: positive(30, 3650),
     /** The most the stream holds, in MiB; once full it refuses events, which wait in the outbox. */
@@ -119,13 +125,9 @@ export const auditProvisioningConfigSchema = z
     AUDIT_STREAM_REPLICAS: positive(1, 5),
     AUDIT_ACK_WAIT_S: positive(30, 3600),
   })
+  .superRefine((env, context) => checkNatsTls(env, env.HEROAGENT_ENV === 'production', context))
   .transform((env) => ({
-    nats: {
-      NATS_URL: env.NATS_URL,
-      NATS_USER: env.NATS_USER,
-      NATS_PASSWORD: env.NATS_PASSWORD,
-      NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
-    },
+    nats: natsConfigOf(env),
     stream: {
       duplicateWindowMs: env.AUDIT_STREAM_DUPLICATE_WINDOW_S * 1000,
       maxAgeMs: env.AUDIT_STREAM_MAX_AGE_DAYS * 86_400_000,

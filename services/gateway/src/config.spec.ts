@@ -1,6 +1,34 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from './config.js';
+
+// Files that read as PEM: the configuration checks them readable, the listener reads them later.
+const pemDir = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+const pem = (name: string) => {
+  const file = join(pemDir, name);
+  writeFileSync(file, '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n');
+  return file;
+};
+const certFile = pem('server.crt');
+const keyFile = pem('server.key');
+const caFile = pem('ca.crt');
+/** Production's TLS on every hop: HTTPS, NATS and Postgres verified. */
+const productionTls = {
+  HTTP_TLS_CERT_FILE: certFile,
+  HTTP_TLS_KEY_FILE: keyFile,
+  NATS_URL: 'tls://nats.heroagent.internal:4222',
+  NATS_TLS_CA_FILE: caFile,
+  DATABASE_TLS_CA_FILE: caFile,
+};
+/** Plain hops, each said to be meant. */
+const productionPlain = {
+  HTTP_BEHIND_TLS_PROXY: 'true',
+  NATS_ALLOW_PLAINTEXT: 'true',
+  DATABASE_ALLOW_PLAINTEXT: 'true',
+};
 
 const key = () => randomBytes(32).toString('base64url');
 const base = {
@@ -54,6 +82,7 @@ describe('gateway configuration', () => {
         PUBLIC_URL: 'https://heroagent.example',
         NATS_RELAY_USER: 'gateway-relay',
         NATS_RELAY_PASSWORD: 'relay-password',
+        ...productionTls,
       }),
     ).toEqual([]);
   });
@@ -72,7 +101,11 @@ describe('gateway configuration', () => {
       'NATS_RELAY_USER: is required with NATS_USER (the outbox relay publishes audit events under its own user)',
     ]);
     expect(
-      issues({ HEROAGENT_ENV: 'production', PUBLIC_URL: 'https://heroagent.example' }),
+      issues({
+        HEROAGENT_ENV: 'production',
+        PUBLIC_URL: 'https://heroagent.example',
+        ...productionPlain,
+      }),
     ).toEqual([
       'NATS_RELAY_USER: is required in production (the outbox relay publishes audit events under its own user)',
     ]);
@@ -168,5 +201,65 @@ describe('gateway configuration', () => {
       SIGN_UP_EMAIL_DOMAINS: ' Example.com, ,corp.example ',
     });
     expect(config.signUp.emailDomains).toEqual(['example.com', 'corp.example']);
+  });
+
+  describe('TLS on the listener and the hops', () => {
+    it('serves HTTPS with a certificate and key: Secure cookies and an https origin even in development', () => {
+      const config = gatewayConfigSchema.parse({
+        ...base,
+        HEROAGENT_ENV: 'development',
+        HTTP_TLS_CERT_FILE: certFile,
+        HTTP_TLS_KEY_FILE: keyFile,
+      });
+      expect(config.http.tls).toEqual({ certFile, keyFile });
+      expect(config.http.secureCookies).toBe(true);
+      const plain = gatewayConfigSchema.parse({ ...base, HEROAGENT_ENV: 'development' });
+      expect(plain.http.tls).toBeUndefined();
+      expect(plain.http.behindTlsProxy).toBe(false);
+    });
+
+    it('names a certificate without its key, an unreadable file, and a proxy said to be in front of HTTPS', () => {
+      expect(issues({ HTTP_TLS_CERT_FILE: certFile })).toEqual([
+        'HTTP_TLS_KEY_FILE: is required with HTTP_TLS_CERT_FILE',
+      ]);
+      expect(
+        issues({ HTTP_TLS_CERT_FILE: '/nonexistent/server.crt', HTTP_TLS_KEY_FILE: keyFile }),
+      ).toEqual(['HTTP_TLS_CERT_FILE: must be a readable PEM file']);
+      expect(
+        issues({
+          HTTP_TLS_CERT_FILE: certFile,
+          HTTP_TLS_KEY_FILE: keyFile,
+          HTTP_BEHIND_TLS_PROXY: 'true',
+        }),
+      ).toEqual([
+        'HTTP_BEHIND_TLS_PROXY: must not be true with HTTP_TLS_CERT_FILE: serve HTTPS, or plain HTTP behind a proxy',
+      ]);
+    });
+
+    it('refuses plain HTTP, NATS and Postgres in production unless each is said to be meant', () => {
+      const production = {
+        HEROAGENT_ENV: 'production',
+        PUBLIC_URL: 'https://heroagent.example',
+        NATS_RELAY_USER: 'gateway-relay',
+        NATS_RELAY_PASSWORD: 'relay-password',
+      };
+      expect(issues(production)).toEqual([
+        'NATS_URL: must use TLS in production (tls:// with NATS_TLS_CA_FILE), or NATS_ALLOW_PLAINTEXT=true if plain NATS is meant',
+        'DATABASE_TLS_CA_FILE: is required in production (Postgres over verified TLS), or DATABASE_ALLOW_PLAINTEXT=true if plain Postgres is meant',
+        'HTTP_TLS_CERT_FILE: is required in production (with HTTP_TLS_KEY_FILE), or HTTP_BEHIND_TLS_PROXY=true when a proxy in front terminates TLS',
+      ]);
+      expect(issues({ ...production, ...productionPlain })).toEqual([]);
+    });
+
+    it('refuses ssl parameters in any of its Postgres URLs: TLS comes from DATABASE_TLS_CA_FILE', () => {
+      expect(
+        issues({
+          DATABASE_SWEEPER_URL:
+            'postgres://gateway_sweeper@127.0.0.1/heroagent?sslmode=require&sslrootcert=/x',
+        }),
+      ).toEqual([
+        'DATABASE_SWEEPER_URL: must not carry sslmode, sslrootcert: TLS to Postgres is set by DATABASE_TLS_CA_FILE (verify-full, TLS 1.3)',
+      ]);
+    });
   });
 });

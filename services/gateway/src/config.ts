@@ -3,8 +3,11 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { fromBase64Url, x25519PublicKeyFromRaw } from '@heroagent/crypto';
 import {
+  checkTransportSecurity,
   commonConfig,
   commonEnvSchema,
+  flagSchema,
+  pemFileSchema,
   loadConfigOrExit,
   schemaNameSchema,
   sealingKeyEnvSchema,
@@ -37,6 +40,15 @@ const envSchema = z
     DATABASE_SWEEPER_URL: postgresUrl,
     HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /**
+     * The listener's certificate (chain) and key: with both, the gateway serves HTTPS only, TLS 1.3
+     * at least. Without them it serves plain HTTP, which production refuses unless
+     * HTTP_BEHIND_TLS_PROXY says TLS ends in front of it.
+     */
+    HTTP_TLS_CERT_FILE: pemFileSchema,
+    HTTP_TLS_KEY_FILE: pemFileSchema,
+    /** Plain HTTP is meant: a proxy or ingress in front terminates TLS (required for it in production). */
+    HTTP_BEHIND_TLS_PROXY: flagSchema,
     /** Largest JSON body accepted, in bytes. */
     HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
     /** The built console (apps/console/dist) the gateway serves at `/`; none: no console. */
@@ -139,6 +151,10 @@ const envSchema = z
       ),
   })
   .superRefine((env, context) => {
+    checkTransportSecurity(env, context, {
+      DATABASE_RELAY_URL: env.DATABASE_RELAY_URL,
+      DATABASE_SWEEPER_URL: env.DATABASE_SWEEPER_URL,
+    });
     const pair = (id: keyof typeof env, secret: keyof typeof env) => {
       if ((env[id] === undefined) !== (env[secret] === undefined)) {
         context.addIssue({
@@ -170,6 +186,24 @@ const envSchema = z
         });
       }
       users.set(user, name);
+    }
+    pair('HTTP_TLS_CERT_FILE', 'HTTP_TLS_KEY_FILE');
+    const https = env.HTTP_TLS_CERT_FILE !== undefined;
+    if (https && env.HTTP_BEHIND_TLS_PROXY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['HTTP_BEHIND_TLS_PROXY'],
+        message:
+          'must not be true with HTTP_TLS_CERT_FILE: serve HTTPS, or plain HTTP behind a proxy',
+      });
+    }
+    if (env.HEROAGENT_ENV === 'production' && !https && !env.HTTP_BEHIND_TLS_PROXY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['HTTP_TLS_CERT_FILE'],
+        message:
+          'is required in production (with HTTP_TLS_KEY_FILE), or HTTP_BEHIND_TLS_PROXY=true when a proxy in front terminates TLS',
+      });
     }
     pair('OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_SECRET');
     pair('NATS_RELAY_USER', 'NATS_RELAY_PASSWORD');
@@ -233,7 +267,10 @@ function list(text: string | undefined): string[] {
 
 /** The gateway's configuration. */
 export const gatewayConfigSchema = envSchema.transform((env) => {
-  const publicUrl = new URL(env.PUBLIC_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`);
+  const https = env.HTTP_TLS_CERT_FILE !== undefined && env.HTTP_TLS_KEY_FILE !== undefined;
+  const publicUrl = new URL(
+    env.PUBLIC_URL ?? `${https ? 'https' : 'http'}://127.0.0.1:${env.HTTP_PORT}`,
+  );
   const common = commonConfig(env);
   return {
     ...common,
@@ -251,6 +288,12 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
     http: {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,
+      /** HTTPS (TLS 1.3 at least) with this certificate and key; undefined: plain HTTP. */
+      tls: https
+        ? { certFile: env.HTTP_TLS_CERT_FILE!, keyFile: env.HTTP_TLS_KEY_FILE! }
+        : undefined,
+      /** Plain HTTP on purpose: TLS ends at a proxy in front (HTTP_BEHIND_TLS_PROXY). */
+      behindTlsProxy: env.HTTP_BEHIND_TLS_PROXY,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       trustProxyHops: env.HTTP_TRUST_PROXY_HOPS,
       rateLimitPerMinute: env.HTTP_RATE_LIMIT_PER_MINUTE,

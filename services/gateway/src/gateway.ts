@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
@@ -8,6 +9,7 @@ import {
   PinoNestLogger,
   PLATFORM_VERSION,
   RefusedRequests,
+  TLS_MIN_VERSION,
 } from '@heroagent/service';
 import type { Kysely } from '@heroagent/db';
 import type { Logger } from '@heroagent/telemetry';
@@ -44,6 +46,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         job,
         schema: config.schema,
         url: config.jobDatabases[job],
+        tlsCaFile: config.database.DATABASE_TLS_CA_FILE,
         logger,
       });
     }
@@ -57,7 +60,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const publicOrigin = new PublicOrigin(config.http.publicOrigin);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register({ identity, config, db, jobDatabases, logger, client, publicOrigin }),
-    { logger: new PinoNestLogger(logger), bodyParser: false },
+    {
+      logger: new PinoNestLogger(logger),
+      bodyParser: false,
+      ...(config.http.tls === undefined ? {} : { httpsOptions: httpsOptions(config.http.tls) }),
+    },
   );
   configureHttp(app, config, logger);
   // The NATS side shares the app's global filter, which answers RPCs with coded errors.
@@ -70,6 +77,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   publicOrigin.listeningAt(url);
+  logListener(logger, config, url);
   logger.info({ url }, 'gateway ready');
   return {
     app,
@@ -83,4 +91,30 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await db.destroy();
     },
   };
+}
+
+/** The HTTPS listener's settings: the certificate and key, read once at start; TLS 1.3 at least. */
+function httpsOptions(tls: { certFile: string; keyFile: string }) {
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    minVersion: TLS_MIN_VERSION,
+  } as const;
+}
+
+/** Says at start, plainly, whether the gateway serves HTTPS, or plain HTTP and why. */
+function logListener(logger: Logger, config: GatewayConfig, url: string): void {
+  if (config.http.tls !== undefined) {
+    logger.info({ url, tls: 'TLSv1.3 minimum' }, 'serving HTTPS (HTTP_TLS_CERT_FILE)');
+  } else if (config.http.behindTlsProxy) {
+    logger.info(
+      { url },
+      'serving plain HTTP: TLS is terminated by the proxy in front (HTTP_BEHIND_TLS_PROXY=true)',
+    );
+  } else {
+    logger.info(
+      { url },
+      'serving plain HTTP, without TLS: set HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE, or HTTP_BEHIND_TLS_PROXY=true behind a TLS-terminating proxy',
+    );
+  }
 }

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { ed25519PublicKeyFromRaw, fromBase64Url, x25519PublicKeyFromRaw } from '@heroagent/crypto';
 import {
+  checkTransportSecurity,
   commonConfig,
   commonEnvSchema,
+  flagSchema,
+  pemFileSchema,
   loadConfigOrExit,
   schemaNameSchema,
   sealingKeyEnvSchema,
@@ -56,9 +59,12 @@ const envSchema = z
     /** The gateway's X25519 public key: every token and data key is sealed to it. */
     GATEWAY_SEALING_PUBLIC_KEY: raw32('an X25519 public key'),
     SECRETS_BACKEND: z.enum(['vault', 'embedded']).optional(),
-    VAULT_ADDR: optional,
+    VAULT_ADDR: optional.pipe(url.optional()),
     VAULT_NAMESPACE: optional,
-    VAULT_CACERT: optional,
+    /** The CA that verifies Vault's certificate (absent: the system's trust store). */
+    VAULT_CACERT: pemFileSchema,
+    /** In production an http:// VAULT_ADDR is refused unless this says plain HTTP is meant. */
+    VAULT_ALLOW_HTTP: flagSchema,
     VAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     VAULT_AUTH_METHOD: z.enum(['token', 'approle', 'kubernetes']).default('token'),
     VAULT_TOKEN: optional,
@@ -84,6 +90,7 @@ const envSchema = z
     REQUEST_MAX_SKEW_S: z.coerce.number().int().min(5).max(600).default(120),
   })
   .superRefine((env, context) => {
+    checkTransportSecurity(env, context);
     const backend = env.SECRETS_BACKEND ?? (env.VAULT_ADDR === undefined ? 'embedded' : 'vault');
     const need = (field: keyof typeof env, why: string) => {
       if (env[field] === undefined)
@@ -92,6 +99,18 @@ const envSchema = z
     if (backend === 'embedded') need('EMBEDDED_KEY_FILE', 'for the embedded secrets store');
     if (backend === 'vault') {
       need('VAULT_ADDR', 'to use Vault');
+      if (
+        env.HEROAGENT_ENV === 'production' &&
+        env.VAULT_ADDR?.startsWith('http:') === true &&
+        !env.VAULT_ALLOW_HTTP
+      ) {
+        context.addIssue({
+          code: 'custom',
+          path: ['VAULT_ADDR'],
+          message:
+            'must be https in production (verified with VAULT_CACERT), or VAULT_ALLOW_HTTP=true if plain HTTP is meant',
+        });
+      }
       if (env.VAULT_AUTH_METHOD === 'token') need('VAULT_TOKEN', 'with VAULT_AUTH_METHOD=token');
       if (env.VAULT_AUTH_METHOD === 'approle') {
         need('VAULT_ROLE_ID', 'with VAULT_AUTH_METHOD=approle');

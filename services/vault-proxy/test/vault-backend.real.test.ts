@@ -10,6 +10,7 @@ import { secretsBackendContract } from './secrets-backend.contract.js';
 // process.env is read here because this file is the switch between a real server and none.
 const address = process.env.VAULT_ADDR;
 const token = process.env.VAULT_TOKEN;
+const caFile = process.env.VAULT_CACERT;
 
 describe.skipIf(address === undefined || token === undefined)(
   'Vault adapter against a real Vault (VAULT_ADDR)',
@@ -23,6 +24,7 @@ describe.skipIf(address === undefined || token === undefined)(
       };
       const options = {
         address: address!,
+        ...(caFile === undefined ? {} : { caFile }),
         timeoutMs: 5000,
         auth: { method: 'token' as const, token: token! },
         strictWarnings: true,

@@ -22,4 +22,20 @@ describe('the launcher’s environment, split by who may see it', () => {
     }
     expect(JSON.stringify(config.agentEnv)).not.toContain('hvs.');
   });
+
+  it('runs with TLS unless HEROAGENT_TLS=off, and passes an external server’s TLS settings on', () => {
+    expect(loadLauncherConfig({}).tls).toBe(true);
+    expect(loadLauncherConfig({ HEROAGENT_TLS: 'off' }).tls).toBe(false);
+    expect(() => loadLauncherConfig({ HEROAGENT_TLS: 'maybe' })).toThrow(/HEROAGENT_TLS:/);
+    const external = loadLauncherConfig({
+      DATABASE_URL: 'postgres://admin@db.internal/heroagent',
+      DATABASE_TLS_CA_FILE: '/etc/heroagent/db-ca.pem',
+      NATS_URL: 'tls://nats.internal:4222',
+      NATS_TLS_CA_FILE: '/etc/heroagent/nats-ca.pem',
+    });
+    expect(external.externalTlsEnv).toEqual({
+      DATABASE_TLS_CA_FILE: '/etc/heroagent/db-ca.pem',
+      NATS_TLS_CA_FILE: '/etc/heroagent/nats-ca.pem',
+    });
+  });
 });

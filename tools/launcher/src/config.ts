@@ -30,6 +30,13 @@ const envSchema = z.object({
   HEROAGENT_HOME: z.string().min(1).default('.heroagent'),
   HEROAGENT_PG_PORT: port.default(54329),
   HEROAGENT_NATS_PORT: port.default(4322),
+  /** nats-server's monitoring endpoint (connz, varz) on 127.0.0.1 at this port; absent: none. */
+  HEROAGENT_NATS_MONITOR_PORT: port.optional(),
+  /**
+   * `on`: TLS 1.3 on every hop the launcher starts (embedded Postgres, nats-server with mutual
+   * TLS, the gateway's HTTPS), from a development CA it makes in <home>/tls. `off`: plain.
+   */
+  HEROAGENT_TLS: z.enum(['on', 'off']).default('on'),
   /** Prefix of the Postgres roles the launcher creates (roles are server-wide, unlike schemas). */
   HEROAGENT_ROLE_PREFIX: z
     .string()
@@ -49,6 +56,14 @@ export interface LauncherConfig {
   readonly home: string;
   readonly postgresPort: number;
   readonly natsPort: number;
+  readonly natsMonitorPort: number | undefined;
+  /** TLS on the hops the launcher starts, from its development CA (HEROAGENT_TLS). */
+  readonly tls: boolean;
+  /**
+   * TLS settings for an external Postgres or NATS, passed on as given (DATABASE_TLS_CA_FILE,
+   * NATS_TLS_*): the launcher makes no certificate for servers it does not start.
+   */
+  readonly externalTlsEnv: Readonly<Record<string, string>>;
   readonly readyTimeoutMs: number;
   readonly logLevel: string;
   readonly rolePrefix: string;
@@ -65,12 +80,21 @@ export interface LauncherConfig {
 // Only these variables of the launcher's environment reach the processes it starts; in particular
 // its DATABASE_URL (an administrator's) never reaches a service.
 const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+// TLS to an external Postgres or NATS (DATABASE_URL, NATS_URL): every service and step gets them.
+const EXTERNAL_TLS = [
+  'DATABASE_TLS_CA_FILE',
+  'NATS_TLS_CA_FILE',
+  'NATS_TLS_SYSTEM_CA',
+  'NATS_TLS_CERT_FILE',
+  'NATS_TLS_KEY_FILE',
+];
 // Credentials for a real Vault and a real Google, when a developer sets them: vault-proxy's only.
 const VAULT_PROXY_ONLY = [
   'VAULT_ADDR',
   'VAULT_TOKEN',
   'VAULT_NAMESPACE',
   'VAULT_CACERT',
+  'VAULT_ALLOW_HTTP',
   'VAULT_AUTH_METHOD',
   'VAULT_ROLE_ID',
   'VAULT_SECRET_ID',
@@ -139,6 +163,11 @@ export function loadLauncherConfig(
     home: resolve(REPO_ROOT, value.HEROAGENT_HOME),
     postgresPort: value.HEROAGENT_PG_PORT,
     natsPort: value.HEROAGENT_NATS_PORT,
+    natsMonitorPort: value.HEROAGENT_NATS_MONITOR_PORT,
+    tls: value.HEROAGENT_TLS === 'on',
+    externalTlsEnv: Object.fromEntries(
+      EXTERNAL_TLS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+    ),
     readyTimeoutMs: value.HEROAGENT_READY_TIMEOUT_S * 1000,
     logLevel: value.LOG_LEVEL,
     rolePrefix: value.HEROAGENT_ROLE_PREFIX,

@@ -1,4 +1,5 @@
 import type { LauncherConfig } from './config.js';
+import { loadOrCreateDevTls, type DevTls } from './dev-ca.js';
 import { externalNats, spawnedNats, type PlatformNats } from './nats.js';
 import { embeddedPostgres, externalPostgres, type PlatformPostgres } from './postgres.js';
 import type { ManagedProcess } from './processes.js';
@@ -38,6 +39,13 @@ export async function launchPlatform(
   print(`[launcher] development secrets ${created ? 'generated in' : 'loaded from'} ${file}`);
   const started: { postgres?: PlatformPostgres; nats?: PlatformNats; services: ManagedProcess[] } =
     { services: [] };
+  let devTls: DevTls | undefined;
+  if (config.tls) {
+    devTls = await loadOrCreateDevTls(config.home);
+    print(
+      `[launcher] TLS         development CA ${devTls.created ? 'generated in' : 'loaded from'} ${devTls.caFile}`,
+    );
+  }
   const stop = async () => {
     for (const service of [...started.services].reverse()) await service.stop('SIGTERM');
     await started.nats?.stop();
@@ -45,25 +53,30 @@ export async function launchPlatform(
   };
   try {
     started.postgres = config.databaseUrl
-      ? externalPostgres(config.databaseUrl)
+      ? externalPostgres(config.databaseUrl, config.externalTlsEnv.DATABASE_TLS_CA_FILE)
       : await embeddedPostgres({
           home: config.home,
           port: config.postgresPort,
           superuserPassword: secrets.postgresSuperuserPassword,
           inheritedEnv: config.inheritedEnv,
+          ...(devTls === undefined ? {} : { tls: devTls }),
         });
     print(`[launcher] postgres    ${started.postgres.description}`);
     started.nats = config.natsUrl
-      ? externalNats(config.natsUrl)
+      ? externalNats(config.natsUrl, natsTlsEnv(config.externalTlsEnv))
       : await spawnedNats({
           home: config.home,
           port: config.natsPort,
           secrets,
           inheritedEnv: config.inheritedEnv,
+          ...(devTls === undefined ? {} : { tls: devTls }),
+          ...(config.natsMonitorPort === undefined ? {} : { monitorPort: config.natsMonitorPort }),
         });
     print(`[launcher] nats        ${started.nats.description}`);
+    const tls = { databaseCaFile: started.postgres.tlsCaFile, gateway: devTls };
     const databases = await provisionDatabases(
       started.postgres.adminUrl,
+      started.postgres.tlsCaFile,
       secrets,
       config.rolePrefix,
     );
@@ -72,20 +85,32 @@ export async function launchPlatform(
     for (const service of START_ORDER)
       await runMigrateStep(
         service,
-        migrateEnvironment(config, databases[service]),
+        migrateEnvironment(config, databases[service], tls),
         config.home,
         print,
       );
     await provisionAuditStream(config, started.nats, print);
     for (const service of START_ORDER) {
-      const env = serviceEnvironment(service, config, databases[service], started.nats, secrets);
+      const env = serviceEnvironment(
+        service,
+        config,
+        databases[service],
+        started.nats,
+        secrets,
+        tls,
+      );
       started.services.push(await startServiceProcess(service, env, config.home, print));
     }
     const crashed = Promise.race(
       started.services.map((service) => service.exited.then(() => service.name)),
     );
-    const gatewayUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${config.httpPort}`;
-    const readiness = await waitUntilReady(gatewayUrl, crashed, config.readyTimeoutMs);
+    const gatewayUrl = `${devTls === undefined ? 'http' : 'https'}://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${config.httpPort}`;
+    const readiness = await waitUntilReady(
+      gatewayUrl,
+      devTls?.caFile,
+      crashed,
+      config.readyTimeoutMs,
+    );
     print('');
     print('HeroAgent is running');
     print(
@@ -116,6 +141,11 @@ export async function launchPlatform(
     print(`  api          ${gatewayUrl}/v1/openapi.json`);
     print(`  postgres     ${started.postgres.description}`);
     print(`  nats         ${started.nats.description}`);
+    print(
+      devTls === undefined
+        ? '  tls          off (HEROAGENT_TLS=off): plain HTTP, NATS and Postgres'
+        : `  tls          TLS 1.3 on HTTPS, NATS (mutual) and Postgres; trust ${devTls.caFile} (or accept it) in your browser`,
+    );
     print(`  secrets      ${file} (development only, git-ignored)`);
     print(`  logs         ${config.home}/logs/`);
     print('Press Ctrl-C to stop.');
@@ -124,4 +154,9 @@ export async function launchPlatform(
     await stop().catch(() => undefined);
     throw error;
   }
+}
+
+// The NATS_TLS_* variables given for an external NATS.
+function natsTlsEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('NATS_TLS_')));
 }

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+
 /** The gateway's /readyz answer. */
 export interface Readiness {
   readonly status: 'ready' | 'not_ready';
@@ -8,9 +11,11 @@ export interface Readiness {
 /** Polls the gateway's /readyz until it answers ready with every service ok. */
 export async function waitUntilReady(
   gatewayUrl: string,
+  caFile: string | undefined,
   crashed: Promise<string>,
   timeoutMs: number,
 ): Promise<Readiness> {
+  const ca = caFile === undefined ? undefined : await readFile(caFile);
   let crash: string | undefined;
   void crashed.then((service) => {
     crash = service;
@@ -20,8 +25,13 @@ export async function waitUntilReady(
   while (Date.now() < deadline) {
     if (crash !== undefined) throw new Error(`${crash} exited during start-up`);
     try {
-      const response = await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
-      const body = (await response.json()) as Readiness;
+      const response =
+        ca === undefined
+          ? await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+              async (answer) => ({ ok: answer.ok, body: (await answer.json()) as Readiness }),
+            )
+          : await getJsonOverTls<Readiness>(`${gatewayUrl}/readyz`, ca);
+      const body = response.body;
       if (response.ok && Object.values(body.services).every((status) => status === 'ok'))
         return body;
       last = JSON.stringify(body.services);
@@ -31,4 +41,28 @@ export async function waitUntilReady(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`the platform was not ready within ${timeoutMs / 1000} s (last: ${last})`);
+}
+
+// fetch cannot be given a CA of its own: node:https can, and verifies the gateway against it.
+function getJsonOverTls<T>(url: string, ca: Buffer): Promise<{ ok: boolean; body: T }> {
+  return new Promise((resolve, reject) => {
+    const call = request(url, { ca, minVersion: 'TLSv1.3', timeout: 5_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        try {
+          const status = response.statusCode ?? 0;
+          resolve({
+            ok: status >= 200 && status < 300,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T,
+          });
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    call.on('timeout', () => call.destroy(new Error('no answer within 5 s')));
+    call.on('error', reject);
+    call.end();
+  });
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   exportEd25519PublicKey,
@@ -11,6 +11,7 @@ import {
 } from '@heroagent/crypto';
 import { createDatabase, provisionServiceDatabase, withCredentials } from '@heroagent/db';
 import { REPO_ROOT, type LauncherConfig } from './config.js';
+import type { DevTls } from './dev-ca.js';
 import type { PlatformNats } from './nats.js';
 import { startProcess, type ManagedProcess } from './processes.js';
 import type { DevSecrets, Service } from './secrets.js';
@@ -33,6 +34,14 @@ const JOBS: Record<Service, readonly ('relay' | 'sweeper')[]> = {
   audit: [],
 };
 
+/** TLS on the platform's hops, as the launcher set it up. */
+export interface PlatformTls {
+  /** The CA that verifies Postgres (DATABASE_TLS_CA_FILE of every service and migrate step). */
+  readonly databaseCaFile: string | undefined;
+  /** The gateway's HTTPS certificate and key (HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE). */
+  readonly gateway: DevTls | undefined;
+}
+
 /**
  * One service's Postgres access: the owner's URL (for its migrate step only), the runtime role's
  * (the service's), and each job's role and URL.
@@ -52,6 +61,7 @@ export interface ServiceDatabase {
 /** Creates each service's schema, owner role, runtime role and job roles (idempotent). */
 export async function provisionDatabases(
   adminUrl: string,
+  tlsCaFile: string | undefined,
   secrets: DevSecrets,
   rolePrefix: string,
 ): Promise<Record<Service, ServiceDatabase>> {
@@ -59,6 +69,7 @@ export async function provisionDatabases(
     connectionString: adminUrl,
     applicationName: 'heroagent-launcher',
     maxConnections: 1,
+    ...(tlsCaFile === undefined ? {} : { tls: { ca: await readFile(tlsCaFile) } }),
   });
   try {
     const entries: Array<[Service, ServiceDatabase]> = [];
@@ -113,9 +124,11 @@ function jobPassword(secrets: DevSecrets, service: Service, job: 'relay' | 'swee
 export function migrateEnvironment(
   config: LauncherConfig,
   database: ServiceDatabase,
+  tls: PlatformTls,
 ): Record<string, string> {
   return {
     ...config.inheritedEnv,
+    ...(tls.databaseCaFile === undefined ? {} : { DATABASE_TLS_CA_FILE: tls.databaseCaFile }),
     HEROAGENT_ENV: 'development',
     LOG_LEVEL: config.logLevel,
     DATABASE_MIGRATION_URL: database.ownerUrl,
@@ -162,6 +175,7 @@ export function serviceEnvironment(
   database: ServiceDatabase,
   nats: PlatformNats,
   secrets: DevSecrets,
+  tls: PlatformTls,
 ): Record<string, string> {
   const env: Record<string, string> = { ...config.inheritedEnv };
   const credentials = nats.credentials(service);
@@ -173,7 +187,9 @@ export function serviceEnvironment(
     ...Object.fromEntries(
       database.jobs.map((job) => [`DATABASE_${job.job.toUpperCase()}_URL`, job.url]),
     ),
+    ...(tls.databaseCaFile === undefined ? {} : { DATABASE_TLS_CA_FILE: tls.databaseCaFile }),
     NATS_URL: nats.url,
+    ...nats.tlsEnv,
     ...(credentials.user === undefined ? {} : { NATS_USER: credentials.user }),
     ...(credentials.password === undefined ? {} : { NATS_PASSWORD: credentials.password }),
   });
@@ -185,6 +201,12 @@ export function serviceEnvironment(
       ...(relay.password === undefined ? {} : { NATS_RELAY_PASSWORD: relay.password }),
       HTTP_HOST: config.httpHost,
       HTTP_PORT: String(config.httpPort),
+      ...(tls.gateway === undefined
+        ? {}
+        : {
+            HTTP_TLS_CERT_FILE: tls.gateway.serverCertFile,
+            HTTP_TLS_KEY_FILE: tls.gateway.serverKeyFile,
+          }),
       SERVICE_SIGNING_KEY: secrets.keys.gateway.signing,
       SERVICE_SEALING_KEY: secrets.keys.gateway.sealing,
       VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
@@ -293,6 +315,7 @@ export async function provisionAuditStream(
       env: {
         ...config.inheritedEnv,
         NATS_URL: nats.url,
+        ...nats.tlsEnv,
         ...(credentials.user === undefined ? {} : { NATS_USER: credentials.user }),
         ...(credentials.password === undefined ? {} : { NATS_PASSWORD: credentials.password }),
       },

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { request } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,19 @@ const listening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
+/** GET over HTTPS, verifying the server against `caFile`: the status. */
+async function httpsStatus(url: string, caFile: string): Promise<number> {
+  const ca = await readFile(caFile);
+  return new Promise((resolve, reject) => {
+    const call = request(url, { ca }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    call.on('error', reject);
+    call.end();
+  });
+}
+
 /** Three distinct free ports (the OS may hand the same one out twice in a row). */
 async function ports() {
   const taken = new Set<number>();
@@ -122,6 +136,8 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
   it('brings up the four services on an external Postgres, reports each healthy, and stops all on SIGINT', async () => {
     const port = await ports();
     const launcher = launch({
+      // Plain, as HEROAGENT_TLS=off asks (the embedded test below runs with TLS).
+      HEROAGENT_TLS: 'off',
       DATABASE_URL: database.adminUrl,
       HEROAGENT_HOME: join(home, 'external'),
       HEROAGENT_ROLE_PREFIX: rolePrefix,
@@ -166,6 +182,8 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
     for (const service of ['agent', 'vault-proxy', 'audit'])
       expect(output).toMatch(new RegExp(`${service}\\s+NATS .* ok`));
     expect(output).toContain('permissions from deploy/nats/heroagent.conf');
+    expect(output).toContain('tls          off (HEROAGENT_TLS=off)');
+    expect(output).toMatch(/gateway\s+info\s+serving plain HTTP, without TLS/);
 
     const readiness = await fetch(`http://127.0.0.1:${port.http}/readyz`);
     expect(readiness.status).toBe(200);
@@ -208,7 +226,22 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
       expect(output, round).toContain(
         `provision   stream AUDIT_EVENTS ${round === 'first start' ? 'created' : 'updated'}`,
       );
-      expect((await fetch(`http://127.0.0.1:${port.http}/readyz`)).status, round).toBe(200);
+      // TLS by default: the gateway over HTTPS, verified against the development CA.
+      expect(output, round).toContain(`https://127.0.0.1:${port.http}`);
+      expect(output, round).toContain(`tls://127.0.0.1:${port.nats} (mutual TLS)`);
+      expect(output, round).toContain('TLS 1.3 only (hostssl)');
+      expect(output, round).toContain(
+        round === 'first start' ? 'development CA generated' : 'development CA loaded',
+      );
+      for (const key of ['ca.key', 'server.key', 'client.key'])
+        expect((await stat(join(home, 'embedded', 'tls', key))).mode & 0o777, key).toBe(0o600);
+      expect(
+        await httpsStatus(
+          `https://127.0.0.1:${port.http}/readyz`,
+          join(home, 'embedded', 'tls', 'ca.crt'),
+        ),
+        round,
+      ).toBe(200);
       process.kill(launcher.pid, 'SIGINT');
       expect(await launcher.exited, round).toBe(0);
       expect(await listening(port.pg), round).toBe(false);
@@ -227,8 +260,23 @@ describe('pnpm start (the launcher, built)', { timeout: 240_000 }, () => {
     await expect(access(join(home, 'bad'))).rejects.toThrow();
   });
 
+  it('explains how to get openssl, or do without TLS, when it is not installed', async () => {
+    const launcher = launch({
+      PATH: '/nonexistent',
+      DATABASE_URL: database.adminUrl,
+      HEROAGENT_ROLE_PREFIX: rolePrefix,
+      HEROAGENT_HOME: join(home, 'no-openssl'),
+      HEROAGENT_NATS_PORT: String(await freePort()),
+    });
+    expect(await launcher.exited).toBe(1);
+    expect(launcher.output()).toContain('openssl is not on PATH');
+    expect(launcher.output()).toContain('apt-get install openssl');
+    expect(launcher.output()).toContain('HEROAGENT_TLS=off');
+  });
+
   it('explains how to get nats-server when it is not installed', async () => {
     const launcher = launch({
+      HEROAGENT_TLS: 'off',
       PATH: '/nonexistent',
       DATABASE_URL: database.adminUrl,
       HEROAGENT_ROLE_PREFIX: rolePrefix,

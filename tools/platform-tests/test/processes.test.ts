@@ -189,6 +189,9 @@ describe('service processes (built)', { timeout: 90_000 }, () => {
       'vault-proxy',
       platform.env('vault-proxy', {
         HEROAGENT_ENV: 'production',
+        // The test's own NATS and Postgres are plain: production refuses that unless it is meant.
+        NATS_ALLOW_PLAINTEXT: 'true',
+        DATABASE_ALLOW_PLAINTEXT: 'true',
         EMBEDDED_KEY_FILE: '/nonexistent/vault-proxy-keys.json',
       }),
     );

@@ -1,18 +1,43 @@
 import type { CustomStrategy } from '@nestjs/microservices';
 import type { ServiceName } from '@heroagent/contracts';
 import type { NatsConfig } from '../config.js';
+import { natsUsesTls, TLS_MIN_VERSION } from '../transport-security.js';
 import { ContractNatsServer } from './contract-server.js';
 import { ContractRequestDeserializer } from './deserializer.js';
 import type { RefusedRequests } from './refused-requests.js';
 import { inboxPrefixOf, type NatsIdentity } from './subjects.js';
 
-/** Connection options shared by a service's NATS server and its clients. */
+/**
+ * The TLS options of a NATS connection, or undefined for plain NATS. With them the client
+ * refuses a server that offers no TLS, verifies the server against NATS_TLS_CA_FILE (or the
+ * system's trust store when NATS_TLS_SYSTEM_CA is true) and its name, negotiates TLS 1.3 at
+ * least, and presents its certificate when one is given (mutual TLS). The files are read at each
+ * (re)connection, so renewed certificates are picked up without a restart.
+ */
+export function natsTlsOptions(config: NatsConfig) {
+  if (!natsUsesTls(config)) return undefined;
+  return {
+    minVersion: TLS_MIN_VERSION,
+    rejectUnauthorized: true,
+    ...(config.NATS_TLS_CA_FILE === undefined ? {} : { caFile: config.NATS_TLS_CA_FILE }),
+    ...(config.NATS_TLS_CERT_FILE === undefined ? {} : { certFile: config.NATS_TLS_CERT_FILE }),
+    ...(config.NATS_TLS_KEY_FILE === undefined ? {} : { keyFile: config.NATS_TLS_KEY_FILE }),
+  } as const;
+}
+
+/**
+ * Connection options shared by a service's NATS server and its clients: every connection to NATS
+ * (the services' Nest transport and clients, the gateway's audit relay, audit's consumer and its
+ * provisioning step) is made with these, so TLS is the same everywhere.
+ */
 export function natsConnectionOptions(config: NatsConfig, identity: NatsIdentity) {
+  const tls = natsTlsOptions(config);
   return {
     servers: config.NATS_URL.split(',').map((server) => server.trim()),
     name: `heroagent-${identity}`,
     ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
     ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
+    ...(tls === undefined ? {} : { tls }),
     inboxPrefix: inboxPrefixOf(identity),
     // Keep trying for ever: a service outlives a NATS restart.
     maxReconnectAttempts: -1,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import nodeVault from 'node-vault';
+import { TLS_MIN_VERSION } from '@heroagent/service';
 import type { Logger } from '@heroagent/telemetry';
 import { SecretsError } from '../secrets-backend.js';
 
@@ -61,7 +62,13 @@ export class VaultConnection {
     this.client = nodeVault({
       endpoint: options.address,
       apiVersion: 'v1',
-      requestOptions: { timeout: options.timeoutMs, ...(ca === undefined ? {} : { ca }) },
+      // An https Vault is verified (against `ca`, else the system's trust store) over TLS 1.3 at
+      // least: node-vault builds its https.Agent from `ca` and `agentOptions`.
+      requestOptions: {
+        timeout: options.timeoutMs,
+        ...(ca === undefined ? {} : { ca }),
+        agentOptions: { minVersion: TLS_MIN_VERSION, rejectUnauthorized: true },
+      },
     });
     // node-vault falls back to VAULT_TOKEN and VAULT_NAMESPACE from the environment; never here.
     this.client.token = '';

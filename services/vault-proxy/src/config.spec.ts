@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { vaultProxyConfigSchema } from './config.js';
+
+const key = () => randomBytes(32).toString('base64url');
+const caFile = join(mkdtempSync(join(tmpdir(), 'vault-proxy-config-')), 'vault-ca.pem');
+writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n');
+
+const base = {
+  DATABASE_URL: 'postgres://vault_proxy@127.0.0.1/heroagent',
+  SERVICE_SIGNING_KEY: key(),
+  SERVICE_SEALING_KEY: key(),
+  GATEWAY_VERIFY_KEYS: JSON.stringify([{ kid: 'gateway-1', publicKey: key() }]),
+  GATEWAY_SEALING_PUBLIC_KEY: key(),
+  VAULT_TOKEN: 'hvs.test',
+};
+/** Production with NATS and Postgres over TLS, so only Vault's settings are in question. */
+const production = {
+  HEROAGENT_ENV: 'production',
+  NATS_URL: 'tls://nats.internal:4222',
+  NATS_TLS_CA_FILE: caFile,
+  DATABASE_TLS_CA_FILE: caFile,
+};
+
+function issues(env: Record<string, string>): string[] {
+  const parsed = vaultProxyConfigSchema.safeParse({ ...base, ...env });
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('vault-proxy’s Vault settings', () => {
+  it('verifies an https Vault against VAULT_CACERT', () => {
+    const config = vaultProxyConfigSchema.parse({
+      ...base,
+      ...production,
+      VAULT_ADDR: 'https://vault.internal:8200',
+      VAULT_CACERT: caFile,
+    });
+    expect(config.secrets).toMatchObject({
+      backend: 'vault',
+      vault: { address: 'https://vault.internal:8200', caFile },
+    });
+  });
+
+  it('refuses an http:// Vault in production unless VAULT_ALLOW_HTTP says it is meant', () => {
+    expect(issues({ ...production, VAULT_ADDR: 'http://vault.internal:8200' })).toEqual([
+      'VAULT_ADDR: must be https in production (verified with VAULT_CACERT), or VAULT_ALLOW_HTTP=true if plain HTTP is meant',
+    ]);
+    expect(
+      issues({ ...production, VAULT_ADDR: 'http://127.0.0.1:8200', VAULT_ALLOW_HTTP: 'true' }),
+    ).toEqual([]);
+    // Development and tests may use a plain Vault (the double).
+    expect(issues({ VAULT_ADDR: 'http://127.0.0.1:8200' })).toEqual([]);
+  });
+
+  it('names an unreadable VAULT_CACERT and an address that is not a URL', () => {
+    expect(
+      issues({ VAULT_ADDR: 'https://vault.internal:8200', VAULT_CACERT: '/nonexistent/ca.pem' }),
+    ).toEqual(['VAULT_CACERT: must be a readable PEM file']);
+    expect(issues({ VAULT_ADDR: 'vault.internal:8200' })).toEqual([
+      expect.stringMatching(/^VAULT_ADDR: /),
+    ]);
+  });
+});
