@@ -135,14 +135,16 @@ describe('two vault-proxy replicas', { timeout: 60_000 }, () => {
       await holder.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
         await expect(
-          new RefreshLocks(waiter).holding(connectionId, 200, async () => {
+          new RefreshLocks(waiter).holding(connectionId, 200, () => {
             ran = true;
+            return Promise.resolve();
           }),
         ).rejects.toBeInstanceOf(RefreshLockTimeout);
       });
       expect(ran).toBe(false);
-      await new RefreshLocks(waiter).holding(connectionId, 200, async () => {
+      await new RefreshLocks(waiter).holding(connectionId, 200, () => {
         ran = true;
+        return Promise.resolve();
       });
       expect(ran).toBe(true);
     } finally {
