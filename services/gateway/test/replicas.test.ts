@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { executeAction, type RpcResponse } from '@heroagent/contracts';
 import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { TestBrowser } from '@heroagent/doubles';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
+import { ActionExecutor } from '../src/actions/action-executor.js';
+import { ApprovalsService } from '../src/approvals/approvals.service.js';
 import { Housekeeping } from '../src/housekeeping.js';
 import { person } from './support/people.js';
-import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+
+const SENDS_ALLOWED = `@id("sends-without-approval")
+permit (principal, action == HeroAgent::Action::"gmail.messages.send", resource);`;
 
 /**
  * Two gateway replicas on one Postgres and one NATS, behind a round-robin load balancer: what one
@@ -12,6 +20,7 @@ import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () => {
   let fixture: GatewayFixture;
   let admin: Kysely<unknown>;
+  let agent: ContractClient;
 
   beforeAll(async () => {
     fixture = await startGatewayFixture({}, { replicas: 2 });
@@ -20,10 +29,127 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
       schema: 'gateway',
       applicationName: 'gateway-replicas-test-admin',
     });
+    agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
+    await agent.connect();
   });
   afterAll(async () => {
+    await agent?.close();
     await admin?.destroy();
     await fixture?.close();
+  });
+
+  /** An owner of a new tenant with a Google connection, and a task that may `actions`. */
+  async function ownerWithTask(actions: string[], scopes: string, policy?: string) {
+    const { browser } = await fixture.signIn(person('owner'));
+    const account = person('mailbox');
+    fixture.provider.nextUser(account);
+    await browser.follow(
+      `${fixture.origin}/v1/connections/google/start?scopes=${scopes}`,
+      leavesTheApi(fixture.origin),
+    );
+    const connection = [...fixture.vault.connections.values()].find(
+      (candidate) => candidate.account === account.email,
+    )!;
+    if (policy !== undefined) {
+      const saved = await fixture.call(browser, 'POST', '/v1/tenant/policy', {
+        text: policy,
+        expectedVersion: 0,
+      });
+      expect(saved.status).toBe(200);
+    }
+    const started = await fixture.call(browser, 'POST', '/v1/tasks', {
+      title: 'Mail',
+      actions,
+      connectionId: connection.id,
+      limits: {},
+      ttlMinutes: 60,
+    });
+    expect(started.status).toBe(201);
+    return (await started.json()) as { task: { id: string }; capability: string };
+  }
+
+  /** Each audit event's name, by the action or approval it is about. */
+  async function eventsAbout(ids: readonly string[]): Promise<Map<string, string[]>> {
+    const names = new Map<string, string[]>(ids.map((id) => [id, []]));
+    for (const { event } of await fixture.auditEvents()) {
+      const about = [event.data.actionId, event.data.approvalId].filter(
+        (value): value is string => typeof value === 'string' && names.has(value),
+      );
+      for (const id of about) names.get(id)!.push(event.name);
+    }
+    return names;
+  }
+
+  it('releases each due send once when both replicas release at the same moment', async () => {
+    const { capability } = await ownerWithTask(
+      ['gmail.messages.send'],
+      'gmail.read,gmail.send',
+      SENDS_ALLOWED,
+    );
+    const subjects = Array.from({ length: 10 }, () => `Due ${randomUUID()}`);
+    const held = await Promise.all(
+      subjects.map(async (subject) => {
+        const answer: RpcResponse<typeof executeAction> = await agent.request(executeAction, {
+          capability,
+          action: 'gmail.messages.send',
+          params: { to: ['ada@corp.example'], subject, body: 'Hi Ada' },
+          idempotencyKey: `key-${randomUUID()}`,
+          rationale: 'You asked me to write to Ada.',
+        });
+        expect(answer.status).toBe('completed');
+        return answer.actionId;
+      }),
+    );
+    const sendsBefore = fixture.gmail.callCount('gmail.users.messages.send');
+    // Past the undo window, as every replica's timer will see it; twice each, all at once.
+    const due = new Date(Date.now() + 10 * 60_000);
+    const released = await Promise.all(
+      [...fixture.replicas, ...fixture.replicas].map((replica) =>
+        replica.app.get(ActionExecutor).releaseDue(due),
+      ),
+    );
+    expect(released.reduce((sum, count) => sum + count, 0)).toBe(subjects.length);
+    expect(fixture.gmail.callCount('gmail.users.messages.send') - sendsBefore).toBe(
+      subjects.length,
+    );
+    const sent = fixture.gmail.sent.map((message) => message.subject);
+    for (const subject of subjects) expect(sent.filter((s) => s === subject)).toHaveLength(1);
+    for (const [id, names] of await eventsAbout(held)) {
+      expect(
+        names.filter((name) => name === 'action.executed'),
+        id,
+      ).toHaveLength(1);
+    }
+  });
+
+  it('expires each overdue approval once, with one audit event, when both replicas expire at once', async () => {
+    const { capability } = await ownerWithTask(['gmail.drafts.create'], 'gmail.read,gmail.modify');
+    const approvals = await Promise.all(
+      Array.from({ length: 8 }, async (_, index) => {
+        const answer: RpcResponse<typeof executeAction> = await agent.request(executeAction, {
+          capability,
+          action: 'gmail.drafts.create',
+          params: { to: ['ada@corp.example'], subject: `Draft ${index}`, body: 'Body' },
+          idempotencyKey: `key-${randomUUID()}`,
+          rationale: 'The person asked me to write to Ada.',
+        });
+        if (answer.status !== 'pending_approval') throw new Error(`got ${answer.status}`);
+        return answer.approvalId;
+      }),
+    );
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    const expired = await Promise.all(
+      [...fixture.replicas, ...fixture.replicas].map((replica) =>
+        replica.app.get(ApprovalsService).expire(later),
+      ),
+    );
+    expect(expired.reduce((sum, count) => sum + count, 0)).toBe(approvals.length);
+    for (const [id, names] of await eventsAbout(approvals)) {
+      expect(
+        names.filter((name) => name === 'approval.expired'),
+        id,
+      ).toHaveLength(1);
+    }
   });
 
   it('holds a route’s rate limit across both: exactly the limit of 2N requests gets through', async () => {
