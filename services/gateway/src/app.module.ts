@@ -244,7 +244,10 @@ export class AppModule {
       [AgentSettingsRepository, agentSettings],
       [AgentHandOff, handOff],
       [StopTask, stopTask],
-      [StartTask, new StartTask(tasks, capabilities, vault, audit, handOff)],
+      [
+        StartTask,
+        new StartTask(tasks, capabilities, vault, audit, handOff, config.agentTasksPerTenant),
+      ],
       [SwitchAgents, new SwitchAgents(tasks, cancelHeld, audit)],
       [CancelHeldActions, cancelHeld],
       [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],

@@ -7,7 +7,9 @@ import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { ActionExecutor } from '../src/actions/action-executor.js';
 import { ApprovalsService } from '../src/approvals/approvals.service.js';
 import { Housekeeping } from '../src/housekeeping.js';
+import { AgentDouble } from './support/agent-double.js';
 import { person } from './support/people.js';
+import { REQUEST } from './support/tasks-in-words.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 
 const SENDS_ALLOWED = `@id("sends-without-approval")
@@ -21,9 +23,11 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
   let fixture: GatewayFixture;
   let admin: Kysely<unknown>;
   let agent: ContractClient;
+  let agentService: AgentDouble;
 
   beforeAll(async () => {
-    fixture = await startGatewayFixture({}, { replicas: 2 });
+    fixture = await startGatewayFixture({ AGENT_TASKS_PER_TENANT: '3' }, { replicas: 2 });
+    agentService = await AgentDouble.start(fixture.nats.url);
     admin = createDatabase<unknown>({
       connectionString: fixture.database.adminUrl,
       schema: 'gateway',
@@ -33,6 +37,7 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
     await agent.connect();
   });
   afterAll(async () => {
+    await agentService?.close();
     await agent?.close();
     await admin?.destroy();
     await fixture?.close();
@@ -228,5 +233,43 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
       expect(view.user.id).toBe(session.user.id);
       expect(view.tenant?.name).toBe('Replicated');
     }
+  });
+
+  it('lets the agent work on at most the tenant’s share of tasks at once, however the starts are spread', async () => {
+    const { browser, session } = await fixture.signIn(person('busy'));
+    const start = () =>
+      fixture.call(browser, 'POST', '/v1/tasks', {
+        title: 'Meet Bob',
+        actions: ['calendar.freebusy', 'calendar.events.create'],
+        request: REQUEST,
+      });
+    const startsBefore = agentService.starts.length;
+    // Six at once through the load balancer: three on each replica.
+    const answers = await Promise.all(Array.from({ length: 6 }, start));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(3);
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(refused).toHaveLength(3);
+    for (const answer of refused)
+      expect(await answer.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    // Nothing of a refused start was written or handed to the agent.
+    expect(agentService.starts.length - startsBefore).toBe(3);
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from tasks where tenant_id = ${session.tenant!.id}`.execute(admin);
+    expect(rows[0]!.n).toBe(3);
+    // Another tenant's tasks are not held up by this one's.
+    const other = await fixture.signIn(person('other'));
+    const theirs = await fixture.call(other.browser, 'POST', '/v1/tasks', {
+      title: 'Meet Bob',
+      actions: ['calendar.freebusy', 'calendar.events.create'],
+      request: REQUEST,
+    });
+    expect(theirs.status).toBe(201);
+    // A task stopped frees its place, on either replica.
+    const [first] = answers.filter((answer) => answer.status === 201);
+    const { task } = (await first!.json()) as { task: { id: string } };
+    expect((await fixture.call(browser, 'POST', `/v1/tasks/${task.id}/stop`, {})).status).toBe(204);
+    expect((await start()).status).toBe(201);
+    expect((await start()).status).toBe(429);
   });
 });
