@@ -149,12 +149,13 @@ describe('two audit replicas on one durable consumer', { timeout: 120_000 }, () 
       // Each links to the one before it: no two were signed over the same chain head.
       let previous: unknown = null;
       for (const row of rows) {
-        const checkpoint = JSON.parse(row.payload) as { previous: unknown; treeSize: number };
-        expect(checkpoint.previous ?? null).toEqual(previous);
-        previous = {
-          treeSize: checkpoint.treeSize,
-          rootHash: (checkpoint as { rootHash: string }).rootHash,
+        const checkpoint = JSON.parse(row.payload) as {
+          previous: unknown;
+          treeSize: number;
+          rootHash: string;
         };
+        expect(checkpoint.previous ?? null).toEqual(previous);
+        previous = { treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash };
       }
     }
   });

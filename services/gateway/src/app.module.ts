@@ -291,7 +291,7 @@ export class AppModule {
         health,
         // Counted in Postgres: every replica sees the same windows.
         ThrottlerModule.forRoot({
-          storage: new PostgresThrottlerStorage(rateLimits),
+          storage: new PostgresThrottlerStorage(rateLimits, logger),
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.http.rateLimitPerMinute }],
         }),
       ],
