@@ -63,6 +63,8 @@ describe('two agent replicas', { timeout: 60_000 }, () => {
       code: 'TASK_STOPPED',
       message: 'the task was stopped: changed my mind',
     });
+    // An event, not a request: no replica's request server saw it (and refused it unanswered).
+    expect(replicas.map((replica) => replica.refusals.total())).toEqual([0, 0]);
   });
 
   it('gives one tenant at most its share of each replica, and another tenant the rest', async () => {

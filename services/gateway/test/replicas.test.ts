@@ -6,6 +6,7 @@ import { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { ActionExecutor } from '../src/actions/action-executor.js';
 import { ApprovalsService } from '../src/approvals/approvals.service.js';
+import { ApplyRetention } from '../src/retention/apply-retention.js';
 import { Housekeeping } from '../src/housekeeping.js';
 import { AgentDouble } from './support/agent-double.js';
 import { person } from './support/people.js';
@@ -233,6 +234,73 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
       expect(view.user.id).toBe(session.user.id);
       expect(view.tenant?.name).toBe('Replicated');
     }
+  });
+
+  it('fails each action a crash left running once, and applies retention once, when both replicas sweep at once', async () => {
+    const { capability } = await ownerWithTask(
+      ['gmail.messages.send'],
+      'gmail.read,gmail.send',
+      SENDS_ALLOWED,
+    );
+    const stuck = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const answer: RpcResponse<typeof executeAction> = await agent.request(executeAction, {
+          capability,
+          action: 'gmail.messages.send',
+          params: { to: ['ada@corp.example'], subject: `Stuck ${randomUUID()}`, body: 'Hi' },
+          idempotencyKey: `key-${randomUUID()}`,
+          rationale: 'You asked me to write to Ada.',
+        });
+        return answer.actionId;
+      }),
+    );
+    // As a gateway that died mid-call leaves them.
+    await sql`update actions set status = 'executing', updated_at = now() - interval '1 hour'
+      where id = any(${stuck}::uuid[])`.execute(admin);
+    const failed = await Promise.all(
+      [...fixture.replicas, ...fixture.replicas].map((replica) =>
+        replica.app.get(ActionExecutor).failStale(),
+      ),
+    );
+    expect(failed.reduce((sum, count) => sum + count, 0)).toBe(stuck.length);
+    for (const [id, names] of await eventsAbout(stuck)) {
+      expect(
+        names.filter((name) => name === 'action.outcome_unknown'),
+        id,
+      ).toHaveLength(1);
+    }
+
+    // Six finished tasks forty days old, under a retention of thirty days.
+    const { browser, session } = await fixture.signIn(person('keeper'));
+    const tenantId = session.tenant!.id;
+    for (let index = 0; index < 6; index += 1) {
+      const started = await fixture.call(browser, 'POST', '/v1/tasks', {
+        title: `Old ${index}`,
+        actions: ['gmail.messages.search'],
+      });
+      const { task } = (await started.json()) as { task: { id: string } };
+      expect((await fixture.call(browser, 'POST', `/v1/tasks/${task.id}/stop`, {})).status).toBe(
+        204,
+      );
+    }
+    await sql`update tasks set created_at = now() - interval '40 days'
+      where tenant_id = ${tenantId}`.execute(admin);
+    const saved = await fixture.call(browser, 'POST', '/v1/tenant/retention', {
+      taskHistoryDays: 30,
+    });
+    expect(saved.status).toBe(200);
+    const runs = await Promise.all(
+      [...fixture.replicas, ...fixture.replicas].map((replica) =>
+        replica.app.get(ApplyRetention).execute(),
+      ),
+    );
+    const deleted = runs.reduce((sum, run) => sum + run.deletedTasks, 0);
+    expect(deleted).toBe(6);
+    const applied = (await fixture.auditEvents())
+      .map(({ event }) => event)
+      .filter((event) => event.tenantId === tenantId && event.name === 'tenant.retention_applied');
+    // Each sweep records what it deleted itself: the records add up to what was deleted.
+    expect(applied.reduce((sum, event) => sum + Number(event.data.deletedTasks), 0)).toBe(6);
   });
 
   it('lets the agent work on at most the tenant’s share of tasks at once, however the starts are spread', async () => {
