@@ -7,7 +7,7 @@ import {
   timestampSchema,
   userIdSchema,
 } from './common.js';
-import { defineRpc } from './define.js';
+import { defineEvent, defineRpc } from './define.js';
 
 /**
  * The agent's contracts. The gateway hands the agent a task (the person's words and the task's
@@ -179,6 +179,22 @@ export const stopAgentTask = defineRpc({
   errors: [],
   callers: ['gateway'],
   description: 'The gateway tells the agent to stop working on a task at once.',
+});
+
+/**
+ * `agent.tasks.stopped`: the gateway announces to every agent replica that a task was stopped (a
+ * request such as `agent.tasks.stop` reaches one replica of the queue group, perhaps not the one
+ * working on it). The replica working on it stops at once; the others have nothing to do. Only the
+ * gateway may publish under `agent.` (deploy/nats).
+ */
+export const agentTaskStopped = defineEvent({
+  subjectPattern: 'agent.tasks.stopped',
+  payload: z.strictObject({
+    tenantId: tenantIdSchema,
+    taskId: taskIdSchema,
+    reason: z.string().max(500).default(''),
+  }),
+  description: 'A task was stopped: the agent replica working on it stops at once.',
 });
 
 /** `agent.models.list`: the model providers this deployment has, for the tenant's settings. */

@@ -10,6 +10,11 @@ import type { AddressInfo } from 'node:net';
  */
 export class OAuthProviderDouble {
   refreshCalls = 0;
+  /** Refreshes answered `invalid_grant` (a revoked, unknown or already rotated refresh token). */
+  invalidGrants = 0;
+  /** Refreshes being answered right now, and the most there ever were at once. */
+  refreshesInFlight = 0;
+  maxRefreshesInFlight = 0;
   latencyMs = 0;
   down = false;
   readonly revoked: string[] = [];
@@ -36,8 +41,17 @@ export class OAuthProviderDouble {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const refreshing = request.url === '/token';
+        if (refreshing) {
+          double.refreshesInFlight += 1;
+          double.maxRefreshesInFlight = Math.max(
+            double.maxRefreshesInFlight,
+            double.refreshesInFlight,
+          );
+        }
         const reply = (status: number, body: object) => {
           setTimeout(() => {
+            if (refreshing) double.refreshesInFlight -= 1;
             response
               .writeHead(status, { 'content-type': 'application/json' })
               .end(JSON.stringify(body));
@@ -60,11 +74,13 @@ export class OAuthProviderDouble {
         double.refreshCalls += 1;
         const refreshToken = form.get('refresh_token') ?? '';
         const grant = double.grants.get(refreshToken);
-        if (grant === undefined)
+        if (grant === undefined) {
+          double.invalidGrants += 1;
           return reply(400, {
             error: 'invalid_grant',
             error_description: 'Token has been expired or revoked.',
           });
+        }
         const asked = (form.get('scope') ?? '').split(' ').filter(Boolean);
         if (asked.some((scope) => !grant.scopes.includes(scope)))
           return reply(400, { error: 'invalid_scope' });

@@ -1,3 +1,4 @@
+import { agentTaskStopped } from '@heroagent/contracts';
 import { ContractClient, startService, type RunningService } from '@heroagent/service';
 import type { Logger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
@@ -5,7 +6,7 @@ import { AppModule } from './app.module.js';
 import type { AgentConfig } from './config.js';
 import { NatsGateway } from './gateway/gateway-link.js';
 import { OpenAiCompatibleModel } from './models/openai-compatible-model.js';
-import type { ModelFactory } from './tasks/task-runner.js';
+import { TaskRunner, type ModelFactory } from './tasks/task-runner.js';
 
 /**
  * Starts agent in this process: its database, its client of the gateway, then its NATS handlers.
@@ -27,10 +28,16 @@ export async function startAgent(
       migrations,
       module: (runtime) => AppModule.register(runtime, new NatsGateway(client), models),
     });
+    // Every replica hears that a task stopped; the one working on it stops it.
+    const runner = service.app.get(TaskRunner);
+    const stopListening = await client.subscribe(agentTaskStopped, (stop) => {
+      runner.stop(stop.tenantId, stop.taskId, stop.reason);
+    });
     return {
       app: service.app,
       refusals: service.refusals,
       async close() {
+        stopListening();
         // Tasks in progress report that they stopped before the client to the gateway closes.
         await service.close();
         await client.close();

@@ -78,6 +78,12 @@ const envSchema = z
     AGENT_MAX_STEPS: z.coerce.number().int().min(1).max(200).default(20),
     /** Tasks this replica works on at once; more are refused with RATE_LIMITED. */
     AGENT_MAX_TASKS: z.coerce.number().int().min(1).max(1000).default(8),
+    /**
+     * Of those, how many one tenant's tasks may take (default: half, rounded up), so one tenant
+     * cannot fill a replica. Fairness and resources only: the gateway holds each tenant's limit
+     * across every replica (its AGENT_TASKS_PER_TENANT).
+     */
+    AGENT_MAX_TASKS_PER_TENANT: z.coerce.number().int().min(1).max(1000).optional(),
     AGENT_MODEL_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
     /** How often the agent asks whether an action waiting for approval was decided. */
     AGENT_APPROVAL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
@@ -152,6 +158,10 @@ export const agentConfigSchema = envSchema.transform((env) => {
     tasks: {
       maxSteps: env.AGENT_MAX_STEPS,
       maxConcurrent: env.AGENT_MAX_TASKS,
+      maxPerTenant: Math.min(
+        env.AGENT_MAX_TASKS,
+        env.AGENT_MAX_TASKS_PER_TENANT ?? Math.ceil(env.AGENT_MAX_TASKS / 2),
+      ),
       approvalPollMs: env.AGENT_APPROVAL_POLL_MS,
     },
   };

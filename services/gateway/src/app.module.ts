@@ -49,6 +49,8 @@ import { Cookies } from './http/cookies.js';
 import { EdgeGuard } from './http/edge.guard.js';
 import { HttpThrottlerGuard } from './http/http-throttler.guard.js';
 import { PUBLIC_ORIGIN, PublicOrigin } from './http/public-origin.js';
+import { PostgresThrottlerStorage } from './http/rate-limits/postgres-throttler-storage.js';
+import { RateLimitsRepository } from './http/rate-limits/rate-limits.repository.js';
 import { MyDataController } from './people/my-data.controller.js';
 import { MyTaskHistory } from './people/my-task-history.js';
 import { PeopleRepository } from './people/people.repository.js';
@@ -124,6 +126,7 @@ export class AppModule {
     const invitations = new InvitationsRepository(db);
     const flowsRepository = new FlowsRepository(db, sweeperDb);
     const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
+    const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
     const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
     const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);
@@ -241,7 +244,10 @@ export class AppModule {
       [AgentSettingsRepository, agentSettings],
       [AgentHandOff, handOff],
       [StopTask, stopTask],
-      [StartTask, new StartTask(tasks, capabilities, vault, audit, handOff)],
+      [
+        StartTask,
+        new StartTask(tasks, capabilities, vault, audit, handOff, config.agentTasksPerTenant),
+      ],
       [SwitchAgents, new SwitchAgents(tasks, cancelHeld, audit)],
       [CancelHeldActions, cancelHeld],
       [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],
@@ -268,6 +274,7 @@ export class AppModule {
         new Housekeeping(
           sessions,
           flowsRepository,
+          rateLimits,
           relay,
           () => approvalsService.expire(),
           () => releaseDueSends.execute(),
@@ -282,7 +289,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         health,
+        // Counted in Postgres: every replica sees the same windows.
         ThrottlerModule.forRoot({
+          storage: new PostgresThrottlerStorage(rateLimits, logger),
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.http.rateLimitPerMinute }],
         }),
       ],

@@ -128,6 +128,11 @@ const envSchema = z
       ),
     /** How long a sent message waits in the outbox, cancellable, before it really leaves. */
     SEND_UNDO_WINDOW_S: z.coerce.number().int().min(0).max(600).default(30),
+    /**
+     * How many tasks in words the agent may work on at once for one tenant, across every replica
+     * of the gateway and the agent (counted in Postgres when a task starts).
+     */
+    AGENT_TASKS_PER_TENANT: z.coerce.number().int().min(1).max(10_000).default(20),
     /** Longest wait for a provider API call. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /**
@@ -334,6 +339,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
           },
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
     sendWindowMs: env.SEND_UNDO_WINDOW_S * 1000,
+    agentTasksPerTenant: env.AGENT_TASKS_PER_TENANT,
     merchants: env.MERCHANTS,
     approvals: {
       ttlMs: env.APPROVAL_TTL_S * 1000,

@@ -1,6 +1,7 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@heroagent/telemetry';
 import type { AuditRelay } from './audit/audit-relay.js';
+import type { RateLimitsRepository } from './http/rate-limits/rate-limits.repository.js';
 import type { RetentionRun } from './retention/apply-retention.js';
 import type { SessionsService } from './sessions/sessions.service.js';
 import type { FlowsRepository } from './sign-in/flows.repository.js';
@@ -13,8 +14,8 @@ const FLUSH_REFUSALS_EVERY_MS = 60_000;
 
 /**
  * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
- * decided in time, the release of due sends, and a purge of expired sessions and OAuth flows
- * (already unusable; this keeps the tables small), each tenant's retention of task history,
+ * decided in time, the release of due sends, and a purge of expired sessions, OAuth flows and
+ * ended rate-limit windows (already unusable; this keeps the tables small), each tenant's retention of task history,
  * applied hourly (and at start, so frequent restarts never starve it), and the record of repeated
  * capability refusals, every minute.
  */
@@ -30,6 +31,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly sessions: SessionsService,
     private readonly flows: FlowsRepository,
+    private readonly rateLimits: RateLimitsRepository,
     readonly relay: AuditRelay,
     private readonly expireApprovals: () => Promise<number>,
     private readonly releaseSends: () => Promise<number>,
@@ -134,10 +136,17 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
         this.logger.warn({ stale }, 'actions left running by a stopped gateway marked failed');
       const sessions = await this.sessions.purgeExpired();
       const flows = await this.flows.deleteExpired(new Date());
-      if (sessions + flows > 0)
-        this.logger.info({ sessions, flows }, 'expired sessions and flows purged');
+      const windows = await this.rateLimits.purgeEnded(new Date());
+      if (sessions + flows + windows > 0)
+        this.logger.info(
+          { sessions, flows, windows },
+          'expired sessions, flows and rate-limit windows purged',
+        );
     } catch (error) {
-      this.logger.warn({ err: String(error) }, 'purging expired sessions and flows failed');
+      this.logger.warn(
+        { err: String(error) },
+        'purging expired sessions, flows and rate-limit windows failed',
+      );
     }
   }
 }

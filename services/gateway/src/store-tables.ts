@@ -136,6 +136,13 @@ export interface GatewayDatabase {
     updated_at: Timestamp;
     updated_by: string;
   };
+  /** The HTTP rate limits' windows, shared by every replica (no tenant's data). */
+  http_rate_limits: {
+    key: string;
+    throttler: string;
+    hits: number;
+    window_ends_at: Timestamp;
+  };
   tenant_controls: {
     tenant_id: string;
     agents_paused: Generated<boolean>;

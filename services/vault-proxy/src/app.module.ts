@@ -20,6 +20,7 @@ import { GatewaySealing } from './sealing.js';
 import type { SecretsBackend } from './secrets/secrets-backend.js';
 import type { VaultProxyDatabase } from './store-tables.js';
 import { IssueToken } from './tokens/issue-token.js';
+import { RefreshLocks } from './tokens/refresh-locks.js';
 import { TokenService } from './tokens/token-service.js';
 import { VaultHandler } from './vault.handler.js';
 
@@ -54,7 +55,15 @@ export class AppModule {
     const connections = new ConnectionsRepository(db);
     const oauth = new OAuthClient(config.providers, config.oauthTimeoutMs);
     const sealing = new GatewaySealing(config.sealingKey, config.gateway.sealingPublicKey);
-    const tokens = new TokenService(connections, secrets, oauth, config.tokens, logger);
+    const tokens = new TokenService(
+      connections,
+      secrets,
+      oauth,
+      new RefreshLocks(db),
+      // A waiter outlasts the provider call of the replica before it, and a little more.
+      { ...config.tokens, refreshWaitMs: 2 * config.oauthTimeoutMs + 5_000 },
+      logger,
+    );
     const revoke = new RevokeConnection(grants, secrets, connections, oauth, tokens, logger);
     const prune = setInterval(() => {
       grants

@@ -82,6 +82,8 @@ export interface VaultProxyFixture {
     scopes: string[];
   }): Promise<{ accessToken: string; expiresAt: string; scopes: string[] }>;
   restart(extraEnv?: Record<string, string>): Promise<void>;
+  /** Another vault-proxy on the same database, Vault and NATS (closed with the fixture). */
+  startReplica(extraEnv?: Record<string, string>): Promise<RunningService>;
   close(): Promise<void>;
 }
 
@@ -175,6 +177,7 @@ export async function startVaultProxyFixture(
     parseConfig(natsEnvSchema, { NATS_URL: nats.url, NATS_REQUEST_TIMEOUT_MS: '10000' }),
     'gateway',
   );
+  const replicas: RunningService[] = [];
   const fixture: VaultProxyFixture = {
     vault,
     provider,
@@ -230,7 +233,13 @@ export async function startVaultProxyFixture(
       await fixture.running.close();
       fixture.running = await start(extra);
     },
+    async startReplica(extra = {}) {
+      const replica = await start(extra);
+      replicas.push(replica);
+      return replica;
+    },
     async close() {
+      for (const replica of replicas) await replica.close();
       await fixture.running.close();
       await client.close();
       await sniffer.close();

@@ -20,6 +20,9 @@ const NO_TENANT_DATA: Readonly<Record<string, string>> = {
   'audit.tenant_activity':
     'which tenants have events and how many: the ingest, checkpointer and SIEM export schedule ' +
     'their work across tenants by it; no event, no person',
+  'gateway.http_rate_limits':
+    'the HTTP rate limits’ windows shared by every gateway replica: a hash of route and client ' +
+    'address, a count and an end time; no tenant, no person',
   'vault_proxy.tenants': 'the ids of tenants with connections, which key rotation walks',
   'vault_proxy.seen_requests': 'ids of requests already answered (replay protection)',
 };

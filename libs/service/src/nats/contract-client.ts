@@ -9,6 +9,8 @@ import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import {
   ContractError,
   toValidationIssues,
+  type EventContract,
+  type EventPayload,
   type RpcContract,
   type RpcRequestInput,
   type RpcResponse,
@@ -83,6 +85,52 @@ export class ContractClient {
     );
   }
 
+  /**
+   * Publishes one event to everyone subscribed (no answer, no queue group): validated before it
+   * leaves. For what every replica of a service must hear, where a request would reach only one.
+   */
+  async publish<C extends EventContract>(contract: C, payload: EventPayload<C>): Promise<void> {
+    const subject = literalSubject(contract);
+    const parsed = contract.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new ContractError(
+        'INVALID_REQUEST',
+        `event ${subject} does not match its contract`,
+        toValidationIssues(parsed.error),
+      );
+    }
+    await this.proxy.connect();
+    const headers = natsHeaders();
+    injectTraceContext(headers);
+    this.proxy.unwrap<NatsConnection>().publish(subject, JSON.stringify(parsed.data), { headers });
+  }
+
+  /**
+   * Hears every event of `contract` (this process among all that subscribe: no queue group),
+   * each validated first; what does not match is dropped. Answers how to stop listening.
+   */
+  async subscribe<C extends EventContract>(
+    contract: C,
+    handle: (payload: EventPayload<C>) => void,
+  ): Promise<() => void> {
+    const subject = literalSubject(contract);
+    await this.proxy.connect();
+    const subscription = this.proxy.unwrap<NatsConnection>().subscribe(subject, {
+      callback: (error, message) => {
+        if (error !== null) return;
+        let body: unknown;
+        try {
+          body = message.json();
+        } catch {
+          return;
+        }
+        const parsed = contract.payload.safeParse(body);
+        if (parsed.success) handle(parsed.data as EventPayload<C>);
+      },
+    });
+    return () => subscription.unsubscribe();
+  }
+
   /** Round-trips a PING to the NATS server; rejects when it is unreachable. */
   async ping(): Promise<void> {
     await this.proxy.connect();
@@ -108,4 +156,12 @@ export class ContractClient {
     }
     return new ContractError('UNAVAILABLE', `${contract.subject} could not be reached`);
   }
+}
+
+/** An event contract's subject when it names exactly one (no wildcard). */
+function literalSubject(contract: EventContract): string {
+  if (/[*>]/.test(contract.subjectPattern)) {
+    throw new Error(`event ${contract.subjectPattern} has no single subject to publish or hear`);
+  }
+  return contract.subjectPattern;
 }

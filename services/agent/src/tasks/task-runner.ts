@@ -24,7 +24,9 @@ interface Running {
 }
 
 /**
- * The tasks this agent works on, at most `maxConcurrent` at once. Starting checks that the
+ * The tasks this agent works on, at most `maxConcurrent` at once and `maxPerTenant` of one
+ * tenant, so one tenant cannot take every slot of this replica (the slots are this process's
+ * resources; each tenant's limit across replicas is the gateway's to hold). Starting checks that the
  * capability is for the task it came with and chooses the model from the tenant's settings;
  * the work then runs in the background and reports to the task's timeline. Stopping aborts the
  * model call or approval wait in progress.
@@ -57,6 +59,12 @@ export class TaskRunner {
     }
     if (this.running.size >= this.config.tasks.maxConcurrent) {
       throw new ContractError('RATE_LIMITED', 'the agent is working on as many tasks as it may');
+    }
+    if (this.tenantTasks(request.tenantId) >= this.config.tasks.maxPerTenant) {
+      throw new ContractError(
+        'RATE_LIMITED',
+        "the agent is working on as many of this tenant's tasks as it may",
+      );
     }
     const { provider, ref } = chooseProvider(
       this.config.models.providers,
@@ -107,6 +115,12 @@ export class TaskRunner {
       ),
     );
     return true;
+  }
+
+  private tenantTasks(tenantId: string): number {
+    let count = 0;
+    for (const task of this.running.values()) if (task.tenantId === tenantId) count += 1;
+    return count;
   }
 
   /** Tasks in progress. */

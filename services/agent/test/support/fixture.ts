@@ -37,6 +37,8 @@ export interface AgentFixture {
   agent: RunningService;
   /** Restarts the agent with other settings (providers, limits). */
   restart(env?: Record<string, string>): Promise<void>;
+  /** Another agent on the same NATS and database (closed with the fixture). */
+  startReplica(env?: Record<string, string>): Promise<RunningService>;
   /** A capability as the gateway would mint it (the agent reads it; only the gateway verifies it). */
   capability(options: {
     tenantId?: string;
@@ -84,6 +86,7 @@ export async function startAgentFixture(env: Record<string, string> = {}): Promi
   );
   await client.connect();
   const raw = await connect({ servers: nats.url, inboxPrefix: inboxPrefixOf('gateway') });
+  const replicas: RunningService[] = [];
   const fixture: AgentFixture = {
     nats,
     database,
@@ -96,6 +99,11 @@ export async function startAgentFixture(env: Record<string, string> = {}): Promi
     async restart(extra = {}) {
       await fixture.agent.close();
       fixture.agent = await startAgent(config(extra), logger);
+    },
+    async startReplica(extra = {}) {
+      const replica = await startAgent(config(extra), logger);
+      replicas.push(replica);
+      return replica;
     },
     capability(options) {
       const now = new Date();
@@ -122,6 +130,7 @@ export async function startAgentFixture(env: Record<string, string> = {}): Promi
       return fixture.gateway;
     },
     async close() {
+      for (const replica of replicas) await replica.close();
       await fixture.agent?.close();
       await fixture.gateway?.close();
       await raw.drain();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withTenant, type Kysely } from '@heroagent/db';
+import { sql, withTenant, type Kysely } from '@heroagent/db';
 import type { AuditDatabase } from '../store/tables.js';
 
 type Row = AuditDatabase['siem_destinations'];
@@ -117,6 +117,37 @@ export class SiemRepository {
         .where('next_attempt_at', '<=', now)
         .execute(),
     );
+  }
+
+  /**
+   * Runs `stream` with the destination as it is now, if it is still enabled and due, as the only
+   * streamer of it across every audit replica: under a Postgres advisory lock on the destination,
+   * tried (not waited for) and held until `stream` returns. Answers false when another replica
+   * holds it, so each batch is sent once, not once per replica.
+   */
+  async streamAlone(
+    tenantId: string,
+    id: string,
+    now: Date,
+    stream: (destination: StoredDestination) => Promise<void>,
+  ): Promise<boolean> {
+    return withTenant(this.db, tenantId, async (trx) => {
+      const { rows } = await sql<{ held: boolean }>`
+        select pg_try_advisory_xact_lock(hashtextextended(${`audit.siem.destination:${id}`}, 0)) as held`.execute(
+        trx,
+      );
+      if (rows[0]?.held !== true) return false;
+      const current = await trx
+        .selectFrom('siem_destinations')
+        .select(COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('enabled', '=', true)
+        .where('next_attempt_at', '<=', now)
+        .executeTakeFirst();
+      if (current !== undefined) await stream(current);
+      return true;
+    });
   }
 
   /** Tenants with events: the only ones that can have anything to stream. */

@@ -31,7 +31,7 @@ export function backoffMs(failures: number, random = Math.random()): number {
  * OTLP/HTTP (JSON or protobuf), in chain order. A destination's cursor (`exported_through_seq`)
  * advances only after the receiver accepted a batch, so a restart resends at most the batch in
  * flight (at-least-once, with stable event ids), and a receiver that is down is retried with
- * backoff without holding up the others.
+ * backoff without holding up the others. Of several replicas, one streams a destination at a time.
  */
 export class SiemStreamer {
   private stopped = false;
@@ -124,12 +124,17 @@ export class SiemStreamer {
     }
   }
 
-  /** One pass over every tenant's due destinations. */
+  /**
+   * One pass over every tenant's due destinations; a destination another replica is streaming
+   * is left to it (its cursor is read again once this replica holds it).
+   */
   async cycle(): Promise<void> {
     for (const tenantId of await this.siem.activeTenants()) {
       for (const destination of await this.siem.due(tenantId, new Date())) {
         if (this.stopped) return;
-        await this.drain(tenantId, destination);
+        await this.siem.streamAlone(tenantId, destination.id, new Date(), (current) =>
+          this.drain(tenantId, current),
+        );
       }
     }
   }

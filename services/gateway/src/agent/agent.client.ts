@@ -1,8 +1,9 @@
 import {
+  agentTaskStopped,
   ContractError,
   listModelProviders,
   startAgentTask,
-  stopAgentTask,
+  type EventPayload,
   type RpcRequestInput,
   type RpcResponse,
 } from '@heroagent/contracts';
@@ -23,10 +24,12 @@ export class AgentClient {
     return this.client.request(startAgentTask, task);
   }
 
-  stopTask(
-    stop: RpcRequestInput<typeof stopAgentTask>,
-  ): Promise<RpcResponse<typeof stopAgentTask>> {
-    return this.client.request(stopAgentTask, stop);
+  /**
+   * Tells every agent replica that a task stopped: the one working on it stops at once. (A
+   * request would reach one replica of the queue group, not necessarily that one.)
+   */
+  stopTask(stop: EventPayload<typeof agentTaskStopped>): Promise<void> {
+    return this.client.publish(agentTaskStopped, stop);
   }
 
   /** The providers on offer; UNAVAILABLE when the agent cannot tell. */

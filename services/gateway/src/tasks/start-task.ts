@@ -32,6 +32,8 @@ export class StartTask {
     private readonly vault: VaultProxyClient,
     private readonly audit: AuditRecorder,
     private readonly agent: AgentHandOff,
+    /** How many tasks in words the agent may work on for one tenant at once (every replica). */
+    private readonly agentTasksPerTenant: number = Number.POSITIVE_INFINITY,
   ) {}
 
   async execute(starter: Starter, body: Body): Promise<{ task: TaskRow; capability: string }> {
@@ -106,6 +108,7 @@ export class StartTask {
           expiresAt: claims.expiresAt,
         },
       }),
+      request === undefined ? undefined : { max: this.agentTasksPerTenant, now },
     );
     this.audit.committed();
     if (row.request === null) return { task: row, capability: token };

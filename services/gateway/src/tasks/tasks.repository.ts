@@ -1,3 +1,4 @@
+import { ContractError } from '@heroagent/contracts';
 import {
   sql,
   withSettings,
@@ -50,16 +51,38 @@ export class TasksRepository {
       limits: object;
     },
     within: InTransaction,
+    /** For a task in words: how many the agent may work on for the tenant at once. */
+    agentSlots?: { readonly max: number; readonly now: Date },
   ): Promise<TaskRow> {
-    return withSettings(this.db, { 'app.tenant_id': task.tenant_id }, async (trx) => {
-      const row = await trx
-        .insertInto('tasks')
-        .values({ ...task, limits: JSON.stringify(task.limits) })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await within(trx);
-      return row;
-    });
+    const locks = agentSlots === undefined ? {} : { exclusive: [agentSlotsKey(task.tenant_id)] };
+    return withTenant(
+      this.db,
+      task.tenant_id,
+      async (trx) => {
+        // Under the tenant's key, across every replica: the count and the insert are one step.
+        if (agentSlots !== undefined) {
+          const { rows } = await sql<{ working: number }>`
+          select count(*)::int as working from tasks
+          where tenant_id = ${task.tenant_id} and status = 'running' and request is not null
+            and expires_at > ${agentSlots.now}
+            and (agent_status is null or agent_status = 'running')`.execute(trx);
+          if ((rows[0]?.working ?? 0) >= agentSlots.max) {
+            throw new ContractError(
+              'RATE_LIMITED',
+              `the agent is already working on ${agentSlots.max} tasks of this tenant: wait for one to finish, or stop one`,
+            );
+          }
+        }
+        const row = await trx
+          .insertInto('tasks')
+          .values({ ...task, limits: JSON.stringify(task.limits) })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await within(trx);
+        return row;
+      },
+      locks,
+    );
   }
 
   /** Whether a capability of this task may act now: its task running, its tenant not paused. */
@@ -202,4 +225,9 @@ export class TasksRepository {
     );
     return row !== undefined;
   }
+}
+
+/** The advisory lock key under which a tenant's tasks in words are counted and started. */
+function agentSlotsKey(tenantId: string): string {
+  return `gateway.tasks.agent-slots:${tenantId.toLowerCase()}`;
 }

@@ -1,5 +1,6 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
+  agentTaskStopped,
   ContractError,
   listModelProviders,
   reportTaskProgress,
@@ -88,6 +89,15 @@ export class AgentDouble {
       double.stops.push(request);
       return { stopped: true };
     });
+    // The gateway announces stops to every replica (agent.tasks.stopped).
+    double.subscriptions.push(
+      nats.subscribe(agentTaskStopped.subjectPattern, {
+        callback: (_error, message) => {
+          const parsed = agentTaskStopped.payload.safeParse(message.json());
+          if (parsed.success) double.stops.push(parsed.data);
+        },
+      }),
+    );
     double.serve(listModelProviders, () => ({
       providers: double.providers,
       defaultProviderId: double.defaultProviderId,
@@ -111,7 +121,7 @@ export class AgentDouble {
     return reply.json<RawReply>();
   }
 
-  /** Waits until `agent.tasks.stop` arrived for a task (it is sent after the stop answered). */
+  /** Waits until a task's stop was announced (it is sent after the stop answered). */
   async stopOf(taskId: string, timeoutMs = 3000): Promise<StopRequest | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -27,6 +27,7 @@ import { GATEWAY_JOBS, gatewayConfigSchema } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { Housekeeping } from '../../src/housekeeping.js';
 import { TestBrowser } from '@heroagent/doubles';
+import { RoundRobinProxy } from './round-robin-proxy.js';
 import { VaultProxyDouble } from './vault-proxy-double.js';
 
 export const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';
@@ -52,6 +53,13 @@ export interface GatewayFixture {
    * NATS, as after a crash and a restart; `between` runs while none is running.
    */
   restartGateway(between?: () => Promise<void>): Promise<void>;
+  /**
+   * Every running replica (the first is `gateway`). With `replicas: 2` they share the database
+   * and NATS, each listens on a port of its own, and `origin` is a round-robin proxy before them.
+   */
+  readonly replicas: readonly RunningGateway[];
+  /** The load balancer double before the replicas (with `replicas: 2`). */
+  readonly proxy: RoundRobinProxy | undefined;
   /** The JetStream stream standing in for audit's: delete it, and nothing can be published. */
   readonly auditStream: { remove(): Promise<void>; create(): Promise<void> };
   /** Every line the gateway logged. */
@@ -98,6 +106,7 @@ export function leavesTheApi(origin: string): (location: URL) => boolean {
 
 export async function startGatewayFixture(
   env: Record<string, string> = {},
+  options: { replicas?: 1 | 2 } = {},
 ): Promise<GatewayFixture> {
   const database = await createTestDatabase();
   const nats = await startNatsServer({ jetstream: true });
@@ -171,7 +180,24 @@ export async function startGatewayFixture(
     },
   });
   const logger = createLogger({ service: 'gateway', level: 'debug', destination });
-  let gateway = await startGateway(config, logger);
+  let gateway: RunningGateway;
+  const replicas: RunningGateway[] = [];
+  let proxy: RoundRobinProxy | undefined;
+  if ((options.replicas ?? 1) === 1) {
+    gateway = await startGateway(config, logger);
+    replicas.push(gateway);
+  } else {
+    // Each replica on a port of its own; people reach them through the proxy at the origin.
+    for (let index = 0; index < options.replicas!; index += 1) {
+      const own = { ...config, http: { ...config.http, port: await freePort() } };
+      replicas.push(await startGateway(own, logger));
+    }
+    gateway = replicas[0]!;
+    proxy = await RoundRobinProxy.start(
+      port,
+      replicas.map((replica) => replica.url),
+    );
+  }
   const sessionCookie = config.http.secureCookies
     ? '__Host-heroagent_session'
     : 'heroagent_session';
@@ -181,10 +207,14 @@ export async function startGatewayFixture(
     get gateway() {
       return gateway;
     },
+    replicas,
+    proxy,
     async restartGateway(between) {
+      if (replicas.length > 1) throw new Error('restartGateway is for one replica');
       await gateway.close();
       await between?.();
       gateway = await startGateway(config, logger);
+      replicas[0] = gateway;
     },
     auditStream: {
       async remove() {
@@ -242,9 +272,11 @@ export async function startGatewayFixture(
       });
     },
     async auditEvents() {
-      const relay = gateway.app.get(Housekeeping).relay;
-      relay.nudge();
-      await relay.flush();
+      for (const replica of replicas) {
+        const relay = replica.app.get(Housekeeping).relay;
+        relay.nudge();
+        await relay.flush();
+      }
       const consumer = await jetstream(raw).consumers.get(STREAM);
       const events: SignedAuditEvent[] = [];
       const info = await manager.streams.info(STREAM);
@@ -257,7 +289,8 @@ export async function startGatewayFixture(
       return events;
     },
     async close() {
-      await gateway.close();
+      await proxy?.close();
+      for (const replica of replicas) await replica.close();
       await vault.close();
       await gmail.close();
       await calendar.close();

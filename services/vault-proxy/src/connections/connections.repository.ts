@@ -13,7 +13,11 @@ type Row = Pick<
   | 'status'
   | 'last_used_at'
   | 'revoked_at'
-> & { created_at: Date };
+> & {
+  created_at: Date;
+  /** The stored refresh token's version when the grant was last stored (re-consent raises it). */
+  secret_version: number;
+};
 
 const COLUMNS = [
   'id',
@@ -23,6 +27,7 @@ const COLUMNS = [
   'account',
   'scopes',
   'status',
+  'secret_version',
   'created_at',
   'last_used_at',
   'revoked_at',
@@ -59,7 +64,7 @@ export class ConnectionsRepository {
   /** One connection, in one round trip (see the connection_of function), under RLS. */
   async get(tenantId: string, id: string): Promise<StoredConnection | undefined> {
     const { rows } = await sql<Row>`
-      select id, tenant_id, user_id, provider, account, scopes, status, created_at, last_used_at, revoked_at
+      select id, tenant_id, user_id, provider, account, scopes, status, secret_version, created_at, last_used_at, revoked_at
       from connection_of(${tenantId}, ${id})`.execute(this.db);
     return rows[0] === undefined ? undefined : toStored(rows[0]);
   }

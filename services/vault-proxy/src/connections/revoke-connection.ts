@@ -32,8 +32,15 @@ export class RevokeConnection {
     return { connection: (revoked ?? connection).view, providerRevoked };
   }
 
-  /** Revokes at the provider, deletes the secret, forgets cached tokens. */
+  /**
+   * Revokes at the provider, deletes the secret, forgets cached tokens: as the only user of the
+   * refresh token (across replicas), so no refresh under way puts a rotated one back afterwards.
+   */
   async revoke(connection: StoredConnection): Promise<boolean> {
+    return this.tokens.exclusively(connection.row.id, () => this.revokeHeld(connection));
+  }
+
+  private async revokeHeld(connection: StoredConnection): Promise<boolean> {
     const ref = { tenantId: connection.row.tenant_id, connectionId: connection.row.id };
     const refreshToken = await fromSecrets(() => this.secrets.getRefreshToken(ref));
     let providerRevoked = false;

@@ -7,6 +7,8 @@ import type {
 import { OAuthError, type OAuthClient } from '../oauth/oauth-client.js';
 import type { SecretsBackend } from '../secrets/secrets-backend.js';
 import { fromSecrets } from '../secrets/secrets-errors.js';
+import { RefreshLockTimeout, type RefreshLocks } from './refresh-locks.js';
+import { RefreshSlots } from './refresh-slots.js';
 import { TokenCache, type CachedToken } from './token-cache.js';
 
 /** An access token ready to hand over (to be sealed), never past its expiry. */
@@ -16,25 +18,44 @@ export interface IssuedToken {
   readonly scopes: string[];
 }
 
+/** How tokens are served and refreshed. */
+export interface TokenOptions {
+  readonly ttlMs: number;
+  readonly refreshMarginMs: number;
+  readonly maxCached?: number;
+  /** How long to wait for another replica's use of a connection's refresh token. */
+  readonly refreshWaitMs: number;
+  /** How many refreshes of this process may hold or wait for a refresh lock at once. */
+  readonly refreshSlots?: number;
+}
+
 /**
  * Access tokens for connections: checks the connection and the scopes, serves a cached token
- * while it has more than the margin left, and otherwise refreshes it with the provider, once per
- * connection however many requests arrive together (later ones wait and then find it cached).
+ * while it has more than the margin left, and otherwise refreshes it with the provider. A
+ * connection's refresh token is used by one refresh at a time across every replica: first in
+ * this process (later requests wait, then find the token cached), then under the connection's
+ * lock in Postgres (`RefreshLocks`), re-reading the connection and its refresh token only once
+ * the lock is held, so a replica that waited never spends a token another one just rotated.
  * A rotated refresh token replaces the stored one; `invalid_grant` marks the connection broken.
- * Tokens live in memory only.
+ * Tokens live in memory only, keyed by the connection's secret version: a re-consent through any
+ * replica makes every replica's tokens of the old grant unreachable, and a revoked or broken
+ * connection is refused before any cache is looked at (its row is read on every request).
  */
 export class TokenService {
   private readonly cache: TokenCache;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly slots: RefreshSlots;
 
   constructor(
     private readonly connections: ConnectionsRepository,
     private readonly secrets: SecretsBackend,
     private readonly oauth: OAuthClient,
-    private readonly options: { ttlMs: number; refreshMarginMs: number; maxCached?: number },
+    private readonly locks: RefreshLocks,
+    private readonly options: TokenOptions,
     private readonly logger: Logger,
   ) {
     this.cache = new TokenCache(options.maxCached ?? 100_000);
+    this.slots = new RefreshSlots(options.refreshSlots ?? 4);
   }
 
   async issue(request: {
@@ -45,16 +66,39 @@ export class TokenService {
   }): Promise<IssuedToken> {
     const connection = await this.usable(request);
     const scopes = [...new Set(request.scopes)].sort();
-    const key = `${connection.row.id} ${scopes.join(' ')}`;
-    const fresh = this.fresh(key);
+    const fresh = this.fresh(cacheKey(connection, scopes));
     if (fresh !== undefined) return this.handOut(fresh);
     return this.exclusively(connection.row.id, async () => {
+      // What another replica did while this one waited: revoked, broken, re-consented, refreshed.
+      const current = await this.usable(request);
+      const key = cacheKey(current, scopes);
       const cached = this.fresh(key);
       if (cached !== undefined) return this.handOut(cached);
-      const token = await this.refresh(connection, scopes);
+      const token = await this.refresh(current, scopes);
       this.cache.set(key, token);
       return this.handOut(token);
     });
+  }
+
+  /**
+   * Runs `work` as the only user of the connection's refresh token, in this process and across
+   * replicas (a revocation, so no refresh puts a rotated token back after it).
+   */
+  exclusively<T>(connectionId: string, work: () => Promise<T>): Promise<T> {
+    return this.inProcess(connectionId, () =>
+      this.slots.run(async () => {
+        try {
+          return await this.locks.holding(connectionId, this.options.refreshWaitMs, work);
+        } catch (error) {
+          if (!(error instanceof RefreshLockTimeout)) throw error;
+          this.logger.warn(
+            { code: 'REFRESH_LOCK_TIMEOUT', connectionId },
+            'gave up waiting for another replica to finish with a refresh token',
+          );
+          throw new ContractError('PROVIDER_UNAVAILABLE', `${error.message}: try again`);
+        }
+      }),
+    );
   }
 
   /** Forgets every cached token of a connection (revoked, re-consented, erased). */
@@ -139,18 +183,26 @@ export class TokenService {
     };
   }
 
-  /** Runs `work` after any other work on the same connection: one refresh at a time per connection. */
-  private exclusively<T>(connectionId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(connectionId) ?? Promise.resolve();
+  /**
+   * Runs `work` after any other work of this process on the same connection: the first gate, so
+   * one replica's waiters for a connection hold no pooled connection while they wait.
+   */
+  private inProcess<T>(connectionId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(connectionId) ?? Promise.resolve();
     const next = previous.then(work, work);
     const settled = next.then(
       () => undefined,
       () => undefined,
     );
-    this.locks.set(connectionId, settled);
+    this.chains.set(connectionId, settled);
     void settled.then(() => {
-      if (this.locks.get(connectionId) === settled) this.locks.delete(connectionId);
+      if (this.chains.get(connectionId) === settled) this.chains.delete(connectionId);
     });
     return next;
   }
+}
+
+/** Cache keys start with the connection id (see TokenCache.dropConnection), then its grant. */
+function cacheKey(connection: StoredConnection, scopes: readonly string[]): string {
+  return `${connection.row.id} v${connection.row.secret_version} ${scopes.join(' ')}`;
 }
