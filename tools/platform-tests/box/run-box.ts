@@ -49,6 +49,8 @@ export interface BoxFigures {
   readonly retried: number;
   readonly refusals: Record<string, number>;
   readonly signIns: { completed: number; interrupted: number };
+  /** Tasks in words handed to an agent replica by people who signed in under load. */
+  readonly agentTasks: number;
   readonly events: {
     produced: number;
     stored: number;
@@ -114,6 +116,7 @@ export async function runBox(
 
   say(`${actors.length} people signed in, each with a task`);
   let stopping = false;
+  let stoppedAt = Number.POSITIVE_INFINITY;
   const tally = {
     requests: 0,
     retried: 0,
@@ -121,10 +124,24 @@ export async function runBox(
     sends: { admitted: 0, refused: 0 },
     refusals: {} as Record<string, number>,
     signIns: { completed: 0, interrupted: 0 },
+    agentTasks: 0,
   };
   const admittedSends = new Map<string, string>(); // subject → action id
 
+  let asking = 0;
   const ask = async (actor: Actor, action: string, params: Record<string, unknown>) => {
+    asking += 1;
+    try {
+      return await askUntilAnswered(actor, action, params);
+    } finally {
+      asking -= 1;
+    }
+  };
+  const askUntilAnswered = async (
+    actor: Actor,
+    action: string,
+    params: Record<string, unknown>,
+  ) => {
     const idempotencyKey = `box-${randomUUID()}`;
     for (let attempt = 0; ; attempt += 1) {
       if (attempt > 0) tally.retried += 1;
@@ -146,7 +163,7 @@ export async function runBox(
         answer = undefined; // no answer: no responder, or the replica died holding the request
       }
       if (answer !== undefined && (answer.ok || !RETRYABLE.has(answer.code))) return answer;
-      if (attempt >= 20) return answer;
+      if (attempt >= 20 || (stopping && Date.now() > stoppedAt + 30_000)) return answer;
       await sleep(250);
     }
   };
@@ -185,8 +202,16 @@ export async function runBox(
   const signIns = async () => {
     while (!stopping) {
       try {
-        everyone.push(await signIn());
+        const person = await signIn();
+        everyone.push(person);
         tally.signIns.completed += 1;
+        // A task in words, for an agent replica to plan (the model double answers at once).
+        const handed = await person.call('POST', '/v1/tasks', {
+          title: 'Unread mail',
+          request: 'Tell me how many unread messages I have.',
+          connectionId: person.connectionId,
+        });
+        if (handed.status === 201) tally.agentTasks += 1;
       } catch {
         tally.signIns.interrupted += 1;
       }
@@ -211,7 +236,8 @@ export async function runBox(
   const chaos = async () => {
     let kills = 0;
     while (!stopping) {
-      await sleep(options.killEveryMs);
+      const next = Date.now() + options.killEveryMs;
+      while (!stopping && Date.now() < next) await sleep(Math.min(200, next - Date.now()));
       if (stopping) break;
       kills += 1;
       if (options.natsKillEvery > 0 && kills % options.natsKillEvery === 0) {
@@ -244,12 +270,18 @@ export async function runBox(
   say('load and kills under way');
   await sleep(options.seconds * 1000);
   stopping = true;
+  stoppedAt = Date.now();
+  const loadSeconds = (stoppedAt - started) / 1000;
   say(`stopping: ${tally.requests} requests, ${JSON.stringify(box.kills())} kills`);
+  const watch = setInterval(
+    () => say(`waiting: ${asking} requests unanswered, ${tally.retried} asked again so far`),
+    5000,
+  );
   await Promise.all(running);
+  clearInterval(watch);
   await Promise.all(restarting);
   await box.heal();
   say('every replica and node back');
-  const seconds = (Date.now() - started) / 1000;
 
   await settle(box);
   say('settled');
@@ -267,7 +299,7 @@ export async function runBox(
   say(`${chains.verified} of ${chains.tenants} chains verified`);
   const kills = box.kills();
   return {
-    seconds: Math.round(seconds),
+    seconds: Math.round(loadSeconds),
     requests: tally.requests,
     reads: tally.reads,
     sends: {
@@ -279,7 +311,8 @@ export async function runBox(
     retried: tally.retried,
     refusals: tally.refusals,
     signIns: tally.signIns,
-    events: { ...events.counts, perSecond: Math.round(events.counts.stored / seconds) },
+    agentTasks: tally.agentTasks,
+    events: { ...events.counts, perSecond: Math.round(events.counts.stored / loadSeconds) },
     executedTwice: events.executedTwice,
     chains,
     refreshes: { total: box.refreshes.refreshes, overlapping: box.refreshes.overlaps },

@@ -19,9 +19,10 @@ export type ActionStanding = RpcResponse<typeof getAction>;
 export class HostileAgent {
   private constructor(private readonly nats: NatsConnection) {}
 
+  /** Connects to `url` (several, comma-separated: any node of a cluster). */
   static async connect(url: string, password: string): Promise<HostileAgent> {
     const nats = await connect({
-      servers: url,
+      servers: url.split(',').map((server) => server.trim()),
       user: 'agent',
       pass: password,
       // The agent user may subscribe to its own reply inbox only.
