@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES, REPO_ROOT, type Service } from '../support/platform.js';
 import {
-  Person,
+  type Person,
   SENDS_ALLOWED,
   signInPerson,
   sleep,

@@ -161,6 +161,7 @@ export async function startDeployNatsCluster(
     await cluster.stop();
     throw new Error(
       `the cluster formed no JetStream meta leader: ${String(error)}\n${nodes.map((n) => n.stderr).join('\n')}`,
+      { cause: error },
     );
   }
   return cluster;
