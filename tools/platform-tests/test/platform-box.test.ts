@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxPlatform } from '../box/box-platform.js';
-import { runBox, type BoxFigures, type BoxOptions } from '../box/run-box.js';
+import { boxOptionsFromEnv } from '../box/box-options.js';
+import { runBox, type BoxFigures } from '../box/run-box.js';
 
 /**
  * The platform in a box: a 3-node NATS cluster, two replicas of every service, one Postgres,
  * driven through both gateways while replicas and NATS nodes are killed with SIGKILL. CI runs it
- * as set below; `BOX_SECONDS=600 pnpm --filter @heroagent/platform-tests box` runs it longer.
+ * as set below (45 s of load); `BOX_SECONDS=300 pnpm box` runs it longer.
  */
-const options: BoxOptions = {
-  seconds: Number(process.env.BOX_SECONDS ?? 110),
-  workers: Number(process.env.BOX_WORKERS ?? 24),
-  people: Number(process.env.BOX_PEOPLE ?? 8),
-  killEveryMs: Number(process.env.BOX_KILL_EVERY_MS ?? 900),
-  natsKillEvery: Number(process.env.BOX_NATS_KILL_EVERY ?? 6),
-  sendShare: 0.3,
-};
+const options = boxOptionsFromEnv(process.env);
 
 describe('the platform in a box: every service replicated, replicas and NATS nodes killed', () => {
   let box: BoxPlatform;
