@@ -65,5 +65,9 @@ export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
     idleTimeoutMillis: 30_000,
     options: settings.join(' '),
   });
+  // An idle connection the server ended (a restart, a failover, pg_terminate_backend) is dropped
+  // by the pool and replaced at the next query, where a lasting failure surfaces. Unheard, the
+  // pool's 'error' event would end the process instead.
+  pool.on('error', () => undefined);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

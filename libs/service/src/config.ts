@@ -7,6 +7,7 @@ import {
   natsTlsEnvShape,
   type IssueSink,
 } from './transport-security.js';
+import { checkNatsAuth, nkeySeedFileSchema } from './nats/nats-auth.js';
 
 /** A configuration that did not validate: every bad variable, named, without its value. */
 export class ConfigError extends Error {
@@ -55,8 +56,9 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value));
 
 /**
- * NATS connection: `NATS_URL`, the service's own user and password where the server needs them,
- * and TLS (`NATS_TLS_*`; the rules between them are {@link checkTransportSecurity}'s).
+ * NATS connection: `NATS_URL`, the service's own credentials where the server needs them (a user
+ * and password, or an nkey seed file), and TLS (`NATS_TLS_*`; the rules between them are
+ * {@link checkTransportSecurity}'s).
  */
 export const natsEnvSchema = z.object({
   NATS_URL: z
@@ -73,6 +75,8 @@ export const natsEnvSchema = z.object({
     ),
   NATS_USER: optionalText,
   NATS_PASSWORD: optionalText,
+  /** A file holding the service's NATS user nkey seed (`SU…`): instead of NATS_USER/NATS_PASSWORD. */
+  NATS_NKEY_SEED_FILE: nkeySeedFileSchema,
   NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   ...natsTlsEnvShape,
 });
@@ -97,12 +101,30 @@ export const databaseEnvSchema = z.object({
   ...databaseTlsEnvShape,
 });
 
+/**
+ * The optional health listener of a service (`GET /healthz`, `GET /readyz` over plain HTTP):
+ * off unless `HEALTH_PORT` is set; on loopback unless `HEALTH_HOST` says otherwise (a Kubernetes
+ * pod sets 0.0.0.0 so the kubelet can probe it).
+ */
+export const healthEnvSchema = z.object({
+  HEALTH_PORT: optionalText.pipe(
+    z.coerce.number<string | undefined>().int().min(1).max(65_535).optional(),
+  ),
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+});
+
 /** Logging and tracing. */
 export const telemetryEnvSchema = z.object({
   HEROAGENT_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional(),
 });
+
+/** Parsed health listener settings: no port, no listener. */
+export interface HealthListenerConfig {
+  readonly port?: number | undefined;
+  readonly host: string;
+}
 
 /** Parsed NATS settings. */
 export type NatsConfig = z.output<typeof natsEnvSchema>;
@@ -119,6 +141,7 @@ export function natsConfigOf(env: NatsConfig): NatsConfig {
     NATS_URL: env.NATS_URL,
     NATS_USER: env.NATS_USER,
     NATS_PASSWORD: env.NATS_PASSWORD,
+    NATS_NKEY_SEED_FILE: env.NATS_NKEY_SEED_FILE,
     NATS_REQUEST_TIMEOUT_MS: env.NATS_REQUEST_TIMEOUT_MS,
     NATS_TLS_CA_FILE: env.NATS_TLS_CA_FILE,
     NATS_TLS_SYSTEM_CA: env.NATS_TLS_SYSTEM_CA,
@@ -130,7 +153,7 @@ export function natsConfigOf(env: NatsConfig): NatsConfig {
 
 /**
  * The rules between the transport security variables of {@link commonEnvSchema} (each service's
- * schema adds it with `.superRefine`): NATS verified against a named CA (or explicitly the
+ * schema adds it with `.superRefine`): NATS credentials of one kind (a password or an nkey), NATS verified against a named CA (or explicitly the
  * system's), Postgres TLS from DATABASE_TLS_CA_FILE only, and in production no plain NATS or
  * Postgres unless `NATS_ALLOW_PLAINTEXT` / `DATABASE_ALLOW_PLAINTEXT` say it is meant.
  * `databaseUrls` names the service's other Postgres URL variables (a job's).
@@ -141,6 +164,7 @@ export function checkTransportSecurity(
   databaseUrls: Readonly<Record<string, string | undefined>> = {},
 ): void {
   const production = env.HEROAGENT_ENV === 'production';
+  checkNatsAuth(env, context);
   checkNatsTls(env, production, context);
   checkDatabaseTls(env, { DATABASE_URL: env.DATABASE_URL, ...databaseUrls }, production, context);
 }
@@ -173,6 +197,7 @@ export const commonEnvSchema = z.object({
   ...natsEnvSchema.shape,
   ...databaseEnvSchema.shape,
   ...telemetryEnvSchema.shape,
+  ...healthEnvSchema.shape,
 });
 
 /** A Postgres schema name, as `DATABASE_SCHEMA` gives it. */
@@ -185,6 +210,7 @@ export interface CommonConfig {
   readonly nats: NatsConfig;
   readonly database: DatabaseConfig;
   readonly telemetry: TelemetryConfig;
+  readonly health: HealthListenerConfig;
 }
 
 /** Groups the common variables of a parsed environment. */
@@ -197,6 +223,7 @@ export function commonConfig(env: z.output<typeof commonEnvSchema>): CommonConfi
       LOG_LEVEL: env.LOG_LEVEL,
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     },
+    health: { port: env.HEALTH_PORT, host: env.HEALTH_HOST },
   };
 }
 

@@ -9,6 +9,7 @@ export {
   databaseEnvSchema,
   telemetryEnvSchema,
   commonEnvSchema,
+  healthEnvSchema,
   commonConfig,
   checkTransportSecurity,
   natsConfigOf,
@@ -21,7 +22,14 @@ export {
   type NatsConfig,
   type DatabaseConfig,
   type TelemetryConfig,
+  type HealthListenerConfig,
 } from './config.js';
+export {
+  checkNatsAuth,
+  nkeySeedFileSchema,
+  nkeyPublicKeyOf,
+  readNkeySeed,
+} from './nats/nats-auth.js';
 export { RpcHandler } from './nats/rpc-handler.decorator.js';
 export { ContractClient, type RequestOptions } from './nats/contract-client.js';
 export { ContractRequestDeserializer, MALFORMED_PAYLOAD } from './nats/deserializer.js';
@@ -41,6 +49,7 @@ export {
   subjectPrefixOf,
   inboxPrefixOf,
   natsPasswordVariable,
+  natsNkeyVariable,
   NATS_IDENTITIES,
   type NatsIdentity,
 } from './nats/subjects.js';
@@ -55,6 +64,11 @@ export {
   type ServiceIdentity,
 } from './health/health.service.js';
 export { HealthModule, postgresIndicator } from './health/health.module.js';
+export {
+  startHealthListener,
+  type HealthListener,
+  type ReadinessProbe,
+} from './health/health-listener.js';
 export { PinoNestLogger } from './logging/nest-logger.js';
 export { startMicroservice, stopOnSignals } from './boot.js';
 export { signingKeyEnvSchema, sealingKeyEnvSchema } from './keys.js';
@@ -63,6 +77,7 @@ export {
   runService,
   openServiceDatabase,
   openJobDatabase,
+  serviceReadiness,
   type RunningService,
   type ServiceRuntime,
 } from './run.js';

@@ -1,3 +1,4 @@
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { DynamicModule, INestMicroservice } from '@nestjs/common';
 import type { ServiceName } from '@heroagent/contracts';
 import {
@@ -9,8 +10,13 @@ import {
 } from '@heroagent/db';
 import type { Logger, Telemetry } from '@heroagent/telemetry';
 import { startMicroservice, stopOnSignals } from './boot.js';
-import type { DatabaseConfig, NatsConfig } from './config.js';
-import type { ServiceIdentity } from './health/health.service.js';
+import type { DatabaseConfig, HealthListenerConfig, NatsConfig } from './config.js';
+import {
+  startHealthListener,
+  type HealthListener,
+  type ReadinessProbe,
+} from './health/health-listener.js';
+import { HealthService, type ServiceIdentity } from './health/health.service.js';
 import { RefusedRequests } from './nats/refused-requests.js';
 import { databaseTlsFrom } from './transport-security.js';
 import { PLATFORM_VERSION } from './version.js';
@@ -91,13 +97,18 @@ export interface RunningService {
   readonly app: INestMicroservice;
   /** The requests it dropped unanswered (no reply subject, or one outside its callers' inboxes). */
   readonly refusals: RefusedRequests;
-  /** Closes Nest (in-flight requests finish, subscriptions drain), then the database pool. */
+  /** Its health listener (HEALTH_PORT), when one was asked for. */
+  readonly health?: HealthListener | undefined;
+  /** Closes the health listener, then Nest (in-flight requests finish, subscriptions drain), then the database pool. */
   close(): Promise<void>;
 }
 
-/** Boots one NATS-only service: database (checked), then the Nest microservice on its subjects. */
+/**
+ * Boots one NATS-only service: database (checked), then the Nest microservice on its subjects,
+ * then, when `HEALTH_PORT` is set, its health listener ({@link serviceReadiness}).
+ */
 export async function startService<
-  C extends { database: DatabaseConfig; nats: NatsConfig },
+  C extends { database: DatabaseConfig; nats: NatsConfig; health?: HealthListenerConfig },
 >(options: {
   service: ServiceName;
   schema: string;
@@ -133,6 +144,22 @@ export async function startService<
     await db.destroy();
     throw error;
   }
+  let health: HealthListener | undefined;
+  const port = options.config.health?.port;
+  if (port !== undefined) {
+    try {
+      health = await startHealthListener({
+        host: options.config.health!.host,
+        port,
+        readiness: serviceReadiness(app, identity),
+        logger,
+      });
+    } catch (error) {
+      await app.close();
+      await db.destroy();
+      throw error;
+    }
+  }
   logger.info(
     { nats: redactUrl(options.config.nats.NATS_URL), schema: options.schema },
     `${service} ready`,
@@ -140,10 +167,35 @@ export async function startService<
   return {
     app,
     refusals,
+    health,
     async close() {
+      await health?.close();
       await app.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * A NATS-only service's readiness: its own health report (the one its health RPC answers: its
+ * database, and whatever else its module checks) and a round trip on the NATS connection its
+ * handlers listen on, each bounded by the report's timeout.
+ */
+export function serviceReadiness(
+  app: INestMicroservice,
+  identity: ServiceIdentity,
+): ReadinessProbe {
+  const report = app.get(HealthService, { strict: false });
+  const nats = new HealthService(identity, [
+    { name: 'nats', check: () => app.unwrap<NatsConnection>().flush() },
+  ]);
+  return async () => {
+    const [own, connection] = await Promise.all([report.report(), nats.report()]);
+    const checks = [...own.checks, ...connection.checks];
+    return {
+      ready: checks.every((check) => check.status === 'up'),
+      checks: Object.fromEntries(checks.map((check) => [check.name, check.status])),
+    };
   };
 }
 

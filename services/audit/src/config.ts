@@ -9,6 +9,7 @@ import {
   loadConfigOrExit,
   natsConfigOf,
   natsEnvSchema,
+  checkNatsAuth,
   checkNatsTls,
   schemaNameSchema,
   signingKeyEnvSchema,
@@ -111,7 +112,8 @@ const MIB = 1024 * 1024;
 
 /**
  * The provisioning step's settings (`node dist/src/provision.js`): the NATS user allowed to create
- * and update the audit stream (deploy/nats's `provisioner`), and the stream's limits. The audit
+ * and update the audit stream (deploy/nats's `provisioner`: a password, or an nkey seed file), and
+ * the stream's limits. The audit
  * service itself reads none of these: it only uses what was provisioned.
  */
 export const auditProvisioningConfigSchema = z
@@ -125,7 +127,10 @@ export const auditProvisioningConfigSchema = z
     AUDIT_STREAM_REPLICAS: positive(1, 5),
     AUDIT_ACK_WAIT_S: positive(30, 3600),
   })
-  .superRefine((env, context) => checkNatsTls(env, env.HEROAGENT_ENV === 'production', context))
+  .superRefine((env, context) => {
+    checkNatsAuth(env, context);
+    checkNatsTls(env, env.HEROAGENT_ENV === 'production', context);
+  })
   .transform((env) => ({
     nats: natsConfigOf(env),
     stream: {

@@ -5,8 +5,9 @@ import { AUDIT_CONSUMER, AUDIT_STREAM, provisionAuditStream } from './provisioni
 import { AuditStreamError } from './provisioning/provisioning.errors.js';
 
 // The install step that creates or updates the audit stream and its consumer, under the
-// provisioning identity (NATS_USER/NATS_PASSWORD: deploy/nats's `provisioner`). `pnpm start` runs
-// it before starting audit; a deploy runs it as a job, once per install or upgrade.
+// provisioning identity (deploy/nats's `provisioner`: NATS_USER/NATS_PASSWORD, or
+// NATS_NKEY_SEED_FILE). `pnpm start` runs it before starting audit; a deploy runs it as a job,
+// once per install or upgrade.
 const config = loadAuditProvisioningConfig();
 const connection = await connect({
   ...natsConnectionOptions(config.nats, 'provisioner'),

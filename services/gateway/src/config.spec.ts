@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nkeys } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from './config.js';
 
@@ -107,7 +108,7 @@ describe('gateway configuration', () => {
         ...productionPlain,
       }),
     ).toEqual([
-      'NATS_RELAY_USER: is required in production (the outbox relay publishes audit events under its own user)',
+      'NATS_RELAY_USER: is required in production (the outbox relay publishes audit events under its own user), or NATS_RELAY_NKEY_SEED_FILE',
     ]);
     expect(issues({ ...withUsers, NATS_RELAY_USER: 'gateway-relay' })).toEqual([
       'NATS_RELAY_PASSWORD: is required with NATS_RELAY_USER',
@@ -118,6 +119,45 @@ describe('gateway configuration', () => {
     // Development against a NATS without users: the relay connects as the gateway does.
     const open = gatewayConfigSchema.parse(base);
     expect(open.relayNats).toEqual(open.nats);
+  });
+
+  it('gives the relay an nkey of its own when the gateway connects with one', () => {
+    const seedFile = (name: string) => {
+      const file = join(pemDir, name);
+      writeFileSync(file, `${new TextDecoder().decode(nkeys.createUser().getSeed())}\n`);
+      return file;
+    };
+    const gatewaySeed = seedFile('gateway.nk');
+    const relaySeed = seedFile('gateway-relay.nk');
+    const config = gatewayConfigSchema.parse({
+      ...base,
+      NATS_NKEY_SEED_FILE: gatewaySeed,
+      NATS_RELAY_NKEY_SEED_FILE: relaySeed,
+    });
+    expect(config.nats.NATS_NKEY_SEED_FILE).toBe(gatewaySeed);
+    expect(config.relayNats).toMatchObject({
+      NATS_USER: undefined,
+      NATS_PASSWORD: undefined,
+      NATS_NKEY_SEED_FILE: relaySeed,
+    });
+    expect(issues({ NATS_NKEY_SEED_FILE: gatewaySeed })).toEqual([
+      'NATS_RELAY_NKEY_SEED_FILE: is required with NATS_NKEY_SEED_FILE (the outbox relay publishes audit events under its own nkey)',
+    ]);
+    const copy = join(pemDir, 'copy.nk');
+    writeFileSync(copy, readFileSync(gatewaySeed));
+    expect(issues({ NATS_NKEY_SEED_FILE: gatewaySeed, NATS_RELAY_NKEY_SEED_FILE: copy })).toEqual([
+      "NATS_RELAY_NKEY_SEED_FILE: must not be NATS_NKEY_SEED_FILE's nkey: the relay has a user of its own",
+    ]);
+    expect(
+      issues({
+        NATS_NKEY_SEED_FILE: gatewaySeed,
+        NATS_RELAY_NKEY_SEED_FILE: relaySeed,
+        NATS_RELAY_USER: 'gateway-relay',
+        NATS_RELAY_PASSWORD: 'relay-password',
+      }),
+    ).toEqual([
+      'NATS_RELAY_NKEY_SEED_FILE: must not be set with NATS_RELAY_USER/NATS_RELAY_PASSWORD: the relay authenticates with a password or an nkey, not both',
+    ]);
   });
 
   it('requires client ids and secrets in pairs, and the OIDC settings together', () => {

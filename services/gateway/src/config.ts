@@ -9,6 +9,8 @@ import {
   flagSchema,
   pemFileSchema,
   loadConfigOrExit,
+  nkeyPublicKeyOf,
+  nkeySeedFileSchema,
   schemaNameSchema,
   sealingKeyEnvSchema,
   signingKeyEnvSchema,
@@ -137,12 +139,13 @@ const envSchema = z
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /**
      * The NATS user the audit outbox relay publishes under (deploy/nats: `gateway-relay`, allowed
-     * only `audit.events.*`), so the gateway's own user need not be. Required with NATS_USER and
-     * in production; without them (development against a NATS without users) the relay connects
-     * as the gateway does.
+     * only `audit.events.*`), so the gateway's own user need not be: a user and password, or an
+     * nkey seed file. Required with NATS_USER or NATS_NKEY_SEED_FILE and in production; without
+     * them (development against a NATS without users) the relay connects as the gateway does.
      */
     NATS_RELAY_USER: optional,
     NATS_RELAY_PASSWORD: optional,
+    NATS_RELAY_NKEY_SEED_FILE: nkeySeedFileSchema,
     /** Signs capabilities, audit events and requests to vault-proxy. */
     SERVICE_SIGNING_KEY: signingKeyEnvSchema,
     /** Opens access tokens vault-proxy seals to the gateway. */
@@ -212,23 +215,7 @@ const envSchema = z
     }
     pair('OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_SECRET');
     pair('NATS_RELAY_USER', 'NATS_RELAY_PASSWORD');
-    if (env.NATS_RELAY_USER === undefined && env.NATS_RELAY_PASSWORD === undefined) {
-      const why =
-        env.NATS_USER !== undefined
-          ? 'is required with NATS_USER (the outbox relay publishes audit events under its own user)'
-          : env.HEROAGENT_ENV === 'production'
-            ? 'is required in production (the outbox relay publishes audit events under its own user)'
-            : undefined;
-      if (why !== undefined)
-        context.addIssue({ code: 'custom', path: ['NATS_RELAY_USER'], message: why });
-    }
-    if (env.NATS_RELAY_USER !== undefined && env.NATS_RELAY_USER === env.NATS_USER) {
-      context.addIssue({
-        code: 'custom',
-        path: ['NATS_RELAY_USER'],
-        message: 'must not be NATS_USER: the relay has a user of its own',
-      });
-    }
+    checkRelayCredentials(env, context);
     pair('OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET');
     if ((env.OIDC_ISSUER === undefined) !== (env.OIDC_CLIENT_ID === undefined)) {
       context.addIssue({
@@ -260,6 +247,65 @@ const envSchema = z
     }
   });
 
+/**
+ * The outbox relay's NATS credentials: its own user (a password or an nkey, not both), required
+ * whenever the gateway has credentials of its own, and in production; never the gateway's.
+ */
+function checkRelayCredentials(
+  env: {
+    HEROAGENT_ENV: string;
+    NATS_USER?: string | undefined;
+    NATS_NKEY_SEED_FILE?: string | undefined;
+    NATS_RELAY_USER?: string | undefined;
+    NATS_RELAY_PASSWORD?: string | undefined;
+    NATS_RELAY_NKEY_SEED_FILE?: string | undefined;
+  },
+  context: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) =>
+    context.addIssue({ code: 'custom', path: [path], message });
+  const password = env.NATS_RELAY_USER !== undefined || env.NATS_RELAY_PASSWORD !== undefined;
+  const nkey = env.NATS_RELAY_NKEY_SEED_FILE !== undefined;
+  if (password && nkey) {
+    issue(
+      'NATS_RELAY_NKEY_SEED_FILE',
+      'must not be set with NATS_RELAY_USER/NATS_RELAY_PASSWORD: the relay authenticates with a password or an nkey, not both',
+    );
+  }
+  if (!password && !nkey) {
+    const why =
+      env.NATS_USER !== undefined
+        ? 'is required with NATS_USER (the outbox relay publishes audit events under its own user)'
+        : env.NATS_NKEY_SEED_FILE !== undefined
+          ? 'is required with NATS_NKEY_SEED_FILE (the outbox relay publishes audit events under its own nkey)'
+          : env.HEROAGENT_ENV === 'production'
+            ? 'is required in production (the outbox relay publishes audit events under its own user), or NATS_RELAY_NKEY_SEED_FILE'
+            : undefined;
+    if (why !== undefined)
+      issue(
+        env.NATS_NKEY_SEED_FILE === undefined ? 'NATS_RELAY_USER' : 'NATS_RELAY_NKEY_SEED_FILE',
+        why,
+      );
+  }
+  if (env.NATS_RELAY_USER !== undefined && env.NATS_RELAY_USER === env.NATS_USER)
+    issue('NATS_RELAY_USER', 'must not be NATS_USER: the relay has a user of its own');
+  if (nkey && env.NATS_NKEY_SEED_FILE !== undefined) {
+    let same = env.NATS_RELAY_NKEY_SEED_FILE === env.NATS_NKEY_SEED_FILE;
+    try {
+      same ||=
+        nkeyPublicKeyOf(env.NATS_RELAY_NKEY_SEED_FILE!) ===
+        nkeyPublicKeyOf(env.NATS_NKEY_SEED_FILE);
+    } catch {
+      // an unreadable or malformed seed is refused by its own variable already
+    }
+    if (same)
+      issue(
+        'NATS_RELAY_NKEY_SEED_FILE',
+        "must not be NATS_NKEY_SEED_FILE's nkey: the relay has a user of its own",
+      );
+  }
+}
+
 /** A comma-separated, case-insensitive list. */
 function list(text: string | undefined): string[] {
   return (
@@ -281,12 +327,13 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
     ...common,
     /** What the audit outbox relay connects with: its own user, or the gateway's (see NATS_RELAY_USER). */
     relayNats:
-      env.NATS_RELAY_USER === undefined
+      env.NATS_RELAY_USER === undefined && env.NATS_RELAY_NKEY_SEED_FILE === undefined
         ? common.nats
         : {
             ...common.nats,
             NATS_USER: env.NATS_RELAY_USER,
             NATS_PASSWORD: env.NATS_RELAY_PASSWORD,
+            NATS_NKEY_SEED_FILE: env.NATS_RELAY_NKEY_SEED_FILE,
           },
     schema: env.DATABASE_SCHEMA,
     jobDatabases: { relay: env.DATABASE_RELAY_URL, sweeper: env.DATABASE_SWEEPER_URL },

@@ -9,7 +9,9 @@ import {
   PinoNestLogger,
   PLATFORM_VERSION,
   RefusedRequests,
+  startHealthListener,
   TLS_MIN_VERSION,
+  type HealthListener,
 } from '@heroagent/service';
 import type { Kysely } from '@heroagent/db';
 import type { Logger } from '@heroagent/telemetry';
@@ -18,6 +20,7 @@ import { AppModule } from './app.module.js';
 import { GATEWAY_JOBS, type GatewayConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
 import { PublicOrigin } from './http/public-origin.js';
+import { ReadinessService } from './probes/readiness.service.js';
 
 /** A running gateway: its HTTP address, and how to stop it. */
 export interface RunningGateway {
@@ -78,12 +81,30 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   publicOrigin.listeningAt(url);
   logListener(logger, config, url);
+  // HEALTH_PORT: the same readiness as /readyz, over plain HTTP for a container engine's check.
+  let health: HealthListener | undefined;
+  if (config.health.port !== undefined) {
+    const readiness = app.get(ReadinessService);
+    health = await startHealthListener({
+      host: config.health.host,
+      port: config.health.port,
+      readiness: async () => {
+        const { status, checks } = await readiness.check();
+        return { ready: status === 'ready', checks };
+      },
+      logger,
+    }).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
+  }
   logger.info({ url }, 'gateway ready');
   return {
     app,
     url,
     refusals,
     async close() {
+      await health?.close();
       await app.close();
       await client.close();
       await jobDatabases.relay.destroy();

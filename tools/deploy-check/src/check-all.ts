@@ -6,6 +6,12 @@ import { lintDockerfile } from './dockerfile.js';
 import { renderKustomization } from './kustomize.js';
 import { generateNatsConfigMap, NATS_CONFIGMAP_FILE } from './nats-config.js';
 import { DEPLOY_DIR, K8S_DIR, OVERLAYS } from './paths.js';
+import {
+  checkPodEnvironment,
+  heroagentServiceOf,
+  loadExampleObjects,
+  podEnvironments,
+} from './pod-env.js';
 import { checkRules } from './rules.js';
 import { scanForSecrets } from './secrets-scan.js';
 import { validateObjects } from './validate.js';
@@ -27,8 +33,17 @@ export async function kubectlKustomize(directory: string): Promise<string | unde
 /** Every check `pnpm deploy:check` runs, as a list of problems (empty: all good). */
 export async function runAllChecks(): Promise<string[]> {
   const problems: string[] = [];
+  const examples = await loadExampleObjects();
   for (const overlay of OVERLAYS) {
     const objects = await renderKustomization(join(K8S_DIR, 'overlays', overlay));
+    // Each container's references and files; the services' schemas themselves run in the tests.
+    for (const environment of podEnvironments(objects, examples)) {
+      const found =
+        heroagentServiceOf(environment.image) === undefined
+          ? environment.problems.map((problem) => `${environment.where}: ${problem}`)
+          : checkPodEnvironment(environment);
+      problems.push(...found.map((problem) => `${overlay}: ${problem}`));
+    }
     problems.push(
       ...validateObjects(objects).map((problem) => `${overlay}: ${problem}`),
       ...checkRules(objects, { production: overlay === 'production' }).map(

@@ -3,6 +3,8 @@
 //   check                 everything (the default): overlays, NATS config, Dockerfile, Vault policy
 //   render <overlay>      prints an overlay rendered (dev | production), as `kubectl kustomize` would
 //   nats-config [--write] checks (or, with --write, regenerates) deploy/k8s/base/nats-config.yaml
+//   nats-nkeys            prints fresh NATS credentials for deploy/k8s (a new nkey per NATS user):
+//                         `pnpm nats:nkeys | kubectl apply -f -`, or into your secret store
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -10,9 +12,11 @@ import { runAllChecks } from './check-all.js';
 import { DeployCheckError } from './errors.js';
 import { renderKustomization } from './kustomize.js';
 import { generateNatsConfigMap, NATS_CONFIGMAP_FILE } from './nats-config.js';
+import { renderNatsCredentials } from './nats-nkeys.js';
 import { K8S_DIR, OVERLAYS, type Overlay } from './paths.js';
 
-const USAGE = 'usage: deploy-check [check | render <dev|production> | nats-config [--write]]';
+const USAGE =
+  'usage: deploy-check [check | render <dev|production> | nats-config [--write] | nats-nkeys]';
 const EXIT_USAGE = 64;
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -46,6 +50,11 @@ async function run(argv: readonly string[]): Promise<number> {
       return 1;
     }
     process.stdout.write('nats-config.yaml matches deploy/nats/heroagent.conf\n');
+    return 0;
+  }
+  if (command === 'nats-nkeys' && rest.length === 0) {
+    const { source } = await generateNatsConfigMap();
+    process.stdout.write(renderNatsCredentials(source.users));
     return 0;
   }
   if (command !== 'check' || rest.length > 0) {

@@ -6,8 +6,10 @@ import { DeployCheckError } from './errors.js';
 /**
  * The Kubernetes NATS configuration is generated from deploy/nats/heroagent.conf, the file
  * libs/service's permission tests run nats-server with: its `max_payload` and its `users` list are
- * copied verbatim into the platform's account, so the cluster enforces exactly the tested
- * permissions. What is added is the server's own part: cluster routes, TLS, JetStream, a system
+ * copied into the platform's account, so the cluster enforces exactly the tested permissions. One
+ * thing changes: each user is known by its nkey (`nkey: $HEROAGENT_NATS_<USER>_NKEY`, a public key
+ * the server reads from its environment) instead of a name and password. What is added is the
+ * server's own part: cluster routes, TLS (client certificates required), JetStream, a system
  * account. `pnpm deploy:check nats-config --write` regenerates deploy/k8s/base/nats-config.yaml.
  */
 export const NATS_CONFIG_SOURCE = join(DEPLOY_DIR, 'nats', 'heroagent.conf');
@@ -23,6 +25,10 @@ export interface NatsPermissionSource {
   readonly users: readonly string[];
   /** The environment variables their passwords are read from. */
   readonly passwordVariables: readonly string[];
+  /** The environment variables their nkeys (public keys) are read from, in the same order. */
+  readonly nkeyVariables: readonly string[];
+  /** {@link usersBlock} with each user known by its nkey: no name, no password. */
+  readonly nkeyUsersBlock: string;
 }
 
 /** Reads `max_payload` and the users list out of heroagent.conf's text. */
@@ -46,7 +52,26 @@ export function extractPermissionSource(text: string): NatsPermissionSource {
       'every user in heroagent.conf needs `user: <name>` and `password: $<VARIABLE>` lines',
     );
   }
-  return { maxPayload: Number(payload[1]), usersBlock, users, passwordVariables };
+  const nkeyVariables = passwordVariables.map((variable) => {
+    if (!variable.endsWith('_PASSWORD'))
+      throw new DeployCheckError(
+        'NATS_CONFIG_INVALID',
+        `heroagent.conf: ${variable} must end in _PASSWORD (its nkey is read from …_NKEY)`,
+      );
+    return variable.replace(/_PASSWORD$/, '_NKEY');
+  });
+  // nats-server refuses a name or password on an nkey user: the name stays as a comment.
+  const nkeyUsersBlock = usersBlock
+    .replace(/^(\s*)user:\s*([A-Za-z0-9_-]+)\s*$/gm, '$1# NATS user "$2", known by its nkey')
+    .replace(/^(\s*)password:\s*\$([A-Z0-9_]+)_PASSWORD\s*$/gm, '$1nkey: $$$2_NKEY');
+  return {
+    maxPayload: Number(payload[1]),
+    usersBlock,
+    users,
+    passwordVariables,
+    nkeyVariables,
+    nkeyUsersBlock,
+  };
 }
 
 /** The index of the `]` closing the `[` at `open`, skipping comments and quoted strings. */
@@ -77,6 +102,9 @@ function matchingBracket(text: string, open: number): number {
 /** The system account's user: for `nats server` operations and monitoring, no service holds it. */
 export const SYSTEM_USER = 'sys';
 export const SYSTEM_PASSWORD_VARIABLE = 'HEROAGENT_NATS_SYS_PASSWORD';
+/** Where the NATS pods read the users' public nkeys (not secret) and the system user's password. */
+export const NKEYS_CONFIGMAP = 'heroagent-nats-public-nkeys';
+export const SYSTEM_SECRET = 'heroagent-nats-sys';
 
 /** nats-server's configuration for the Kubernetes StatefulSet. */
 export function renderNatsConfig(source: NatsPermissionSource): string {
@@ -94,12 +122,14 @@ lame_duck_duration: "30s"
 # From heroagent.conf (the largest legitimate message, an audit export page, is under 1 MiB).
 max_payload: ${source.maxPayload}
 
-# Clients: TLS 1.3, the server's certificate from the internal CA (clients verify it). Services
-# authenticate with their user's password; see docs/OPERATIONS.md for client certificates.
+# Clients: TLS 1.3, the server's certificate from the internal CA (clients verify it), and each
+# client's certificate from the same CA, required (verify). Who a client is, and what it may do,
+# is its nkey's (the users below); the certificate only proves it came from inside.
 tls {
   cert_file: "/etc/nats/tls/tls.crt"
   key_file: "/etc/nats/tls/tls.key"
   ca_file: "/etc/nats/tls/ca.crt"
+  verify: true
   min_version: "1.3"
   timeout: 2
 }
@@ -135,10 +165,11 @@ accounts {
   SYS {
     users = [{ user: ${SYSTEM_USER}, password: $${SYSTEM_PASSWORD_VARIABLE} }]
   }
-  # The platform's one account: the users and permissions of deploy/nats/heroagent.conf, verbatim.
+  # The platform's one account: the users and permissions of deploy/nats/heroagent.conf, each user
+  # known by its nkey (public keys from the ConfigMap ${NKEYS_CONFIGMAP}).
   HEROAGENT {
     jetstream: enabled
-    users = ${source.usersBlock}
+    users = ${source.nkeyUsersBlock}
   }
 }
 `;

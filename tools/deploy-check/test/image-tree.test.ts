@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,38 +102,40 @@ describe('the image probe', () => {
     expect(code).toBe(78);
   });
 
-  it("is ready when the service's NATS and Postgres answer, not when NATS does not", async () => {
-    const env = {
-      HEROAGENT_SERVICE: 'agent',
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    };
-    const tree = trees.get('agent')!;
-    expect(await node(tree, ['probe.mjs', 'ready'], env)).toMatchObject({ code: 0 });
-    const down = await node(tree, ['probe.mjs', 'ready'], {
-      ...env,
-      NATS_URL: 'nats://127.0.0.1:1',
+  it("asks the service's health listener: 200 is ready, 503 or nothing listening is not", async () => {
+    let status = 200;
+    const asked: string[] = [];
+    const listener = createServer((request, response) => {
+      asked.push(String(request.url));
+      response.statusCode = status;
+      response.end('{}');
     });
-    expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/\[probe\] agent ready:/);
-    expect(await node(tree, ['probe.mjs', 'live'], env)).toMatchObject({ code: 0 });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = String((listener.address() as AddressInfo).port);
+    const tree = trees.get('agent')!;
+    try {
+      expect(await node(tree, ['probe.mjs', 'ready'], { HEALTH_PORT: port })).toMatchObject({
+        code: 0,
+      });
+      // Bound to every address (Kubernetes): asked on loopback.
+      expect(
+        await node(tree, ['probe.mjs', 'live'], { HEALTH_PORT: port, HEALTH_HOST: '0.0.0.0' }),
+      ).toMatchObject({ code: 0 });
+      status = 503;
+      const down = await node(tree, ['probe.mjs', 'ready'], { HEALTH_PORT: port });
+      expect(down).toEqual({ code: 1, stderr: '[probe] ready: /readyz answered 503\n' });
+      expect(asked).toEqual(['/readyz', '/healthz', '/readyz']);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+    expect((await node(tree, ['probe.mjs', 'ready'], { HEALTH_PORT: port })).code).toBe(1);
   });
 
-  it('refuses to guess: no service, no mode', async () => {
-    const tree = trees.get('agent')!;
-    expect((await node(tree, ['probe.mjs', 'ready'], {})).stderr).toMatch(
-      /HEROAGENT_SERVICE must be/,
-    );
-    expect((await node(tree, ['probe.mjs'], { HEROAGENT_SERVICE: 'agent' })).stderr).toMatch(
-      /usage/,
-    );
-  });
-
-  it("asks the gateway's /readyz, and fails while nothing answers", async () => {
-    const result = await node(trees.get('gateway')!, ['probe.mjs', 'ready'], {
-      HEROAGENT_SERVICE: 'gateway',
-      HTTP_PORT: '1',
-    });
-    expect(result.code).toBe(1);
+  it('refuses to guess: no port, no mode', async () => {
+    const tree = trees.get('gateway')!;
+    const unset = await node(tree, ['probe.mjs', 'ready'], {});
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toMatch(/HEALTH_PORT is not set/);
+    expect((await node(tree, ['probe.mjs'], { HEALTH_PORT: '8081' })).stderr).toMatch(/usage/);
   });
 });

@@ -4,15 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { nkeys } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   extractPermissionSource,
   generateNatsConfigMap,
   NATS_CONFIG_SOURCE,
   NATS_CONFIGMAP_FILE,
+  NKEYS_CONFIGMAP,
   SYSTEM_PASSWORD_VARIABLE,
-  SYSTEM_USER,
+  SYSTEM_SECRET,
 } from '../src/nats-config.js';
+import { natsNkeyVariable, type NatsIdentity } from '@heroagent/service';
 import { containersOf, renderKustomization } from '../src/kustomize.js';
 import { K8S_DIR } from '../src/paths.js';
 
@@ -24,12 +27,12 @@ describe('the Kubernetes NATS configuration', () => {
     expect(await readFile(NATS_CONFIGMAP_FILE, 'utf8')).toBe(configMap);
   });
 
-  it("holds heroagent.conf's users, permissions and max_payload verbatim, in one account", async () => {
+  it("holds heroagent.conf's users and permissions, each known by its nkey, in one account", async () => {
     const { source } = await generateNatsConfigMap();
     const committed = (
       parse(await readFile(NATS_CONFIGMAP_FILE, 'utf8')) as { data: Record<string, string> }
     ).data['nats.conf']!;
-    expect(committed).toContain(`users = ${source.usersBlock}`);
+    expect(committed).toContain(`users = ${source.nkeyUsersBlock}`);
     expect(committed).toContain(`max_payload: ${source.maxPayload}`);
     expect(source.users).toEqual([
       'gateway',
@@ -39,10 +42,23 @@ describe('the Kubernetes NATS configuration', () => {
       'audit',
       'provisioner',
     ]);
+    // Only the credential lines differ: every permission line is heroagent.conf's.
+    const withoutCredentials = (block: string) =>
+      block
+        .split('\n')
+        .filter((line) => !/^\s*(user|password|nkey):|NATS user ".*", known by its nkey/.test(line))
+        .join('\n');
+    expect(withoutCredentials(source.nkeyUsersBlock)).toBe(withoutCredentials(source.usersBlock));
+    expect(source.nkeyUsersBlock).not.toMatch(/^\s*(user|password):/m);
+    expect(source.nkeyVariables).toEqual(
+      source.users.map((user) => natsNkeyVariable(user as NatsIdentity)),
+    );
     expect(committed.match(/jetstream: enabled/g)).toHaveLength(1);
+    // Client certificates are required on the client port, not only on the routes.
+    expect(committed.match(/verify: true/g)).toHaveLength(2);
   });
 
-  it("gives nats-server every user's password, from the users' Secret", async () => {
+  it("gives nats-server every user's public nkey, and the system user's password", async () => {
     const { source } = await generateNatsConfigMap();
     const objects = await renderKustomization(join(K8S_DIR, 'base'));
     const nats = objects.find(
@@ -50,16 +66,23 @@ describe('the Kubernetes NATS configuration', () => {
     )!;
     const env = containersOf(nats)[0]!.env as Array<{
       name: string;
-      valueFrom?: { secretKeyRef?: { name: string; key: string } };
+      valueFrom?: {
+        secretKeyRef?: { name: string; key: string };
+        configMapKeyRef?: { name: string; key: string };
+      };
     }>;
-    const users = [...source.users, SYSTEM_USER];
-    const variables = [...source.passwordVariables, SYSTEM_PASSWORD_VARIABLE];
-    for (const [index, variable] of variables.entries()) {
-      expect(env.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef).toEqual({
-        name: 'heroagent-nats-users',
-        key: users[index],
+    for (const [index, variable] of source.nkeyVariables.entries()) {
+      expect(env.find((entry) => entry.name === variable)?.valueFrom?.configMapKeyRef).toEqual({
+        name: NKEYS_CONFIGMAP,
+        key: source.users[index],
       });
     }
+    expect(
+      env.find((entry) => entry.name === SYSTEM_PASSWORD_VARIABLE)?.valueFrom?.secretKeyRef,
+    ).toEqual({ name: SYSTEM_SECRET, key: 'password' });
+    expect(env.map((entry) => entry.name).filter((name) => name.endsWith('_PASSWORD'))).toEqual([
+      SYSTEM_PASSWORD_VARIABLE,
+    ]);
   });
 
   it('refuses a source without users or max_payload', () => {
@@ -125,11 +148,9 @@ describe.skipIf(!natsServer)('nats-server', () => {
       ...process.env,
       POD_NAME: 'nats-0',
       ...Object.fromEntries(
-        [...source.passwordVariables, SYSTEM_PASSWORD_VARIABLE].map((name) => [
-          name,
-          'ExamplePassword0000000000',
-        ]),
+        source.nkeyVariables.map((name) => [name, nkeys.createUser().getPublicKey()]),
       ),
+      [SYSTEM_PASSWORD_VARIABLE]: 'ExamplePassword0000000000',
     };
     return run('nats-server', ['-t', '-c', file], { env });
   }

@@ -47,3 +47,8 @@ export function inboxPrefixOf(identity: NatsIdentity): string {
 export function natsPasswordVariable(identity: NatsIdentity): string {
   return `HEROAGENT_NATS_${identity.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
 }
+
+/** The environment variable an nkey configuration (deploy/k8s) reads an identity's public key from. */
+export function natsNkeyVariable(identity: NatsIdentity): string {
+  return `HEROAGENT_NATS_${identity.toUpperCase().replaceAll('-', '_')}_NKEY`;
+}

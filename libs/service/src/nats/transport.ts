@@ -4,6 +4,7 @@ import type { NatsConfig } from '../config.js';
 import { natsUsesTls, TLS_MIN_VERSION } from '../transport-security.js';
 import { ContractNatsServer } from './contract-server.js';
 import { ContractRequestDeserializer } from './deserializer.js';
+import { nkeySeedAuthenticator } from './nats-auth.js';
 import type { RefusedRequests } from './refused-requests.js';
 import { inboxPrefixOf, type NatsIdentity } from './subjects.js';
 
@@ -28,7 +29,9 @@ export function natsTlsOptions(config: NatsConfig) {
 /**
  * Connection options shared by a service's NATS server and its clients: every connection to NATS
  * (the services' Nest transport and clients, the gateway's audit relay, audit's consumer and its
- * provisioning step) is made with these, so TLS is the same everywhere.
+ * provisioning step) is made with these, so TLS and authentication are the same everywhere. The
+ * credentials are a user and password, or an nkey seed read from NATS_NKEY_SEED_FILE at each
+ * (re)connection; the inbox prefix is the identity's either way.
  */
 export function natsConnectionOptions(config: NatsConfig, identity: NatsIdentity) {
   const tls = natsTlsOptions(config);
@@ -37,6 +40,9 @@ export function natsConnectionOptions(config: NatsConfig, identity: NatsIdentity
     name: `heroagent-${identity}`,
     ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
     ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
+    ...(config.NATS_NKEY_SEED_FILE === undefined
+      ? {}
+      : { authenticator: nkeySeedAuthenticator(config.NATS_NKEY_SEED_FILE) }),
     ...(tls === undefined ? {} : { tls }),
     inboxPrefix: inboxPrefixOf(identity),
     // Keep trying for ever: a service outlives a NATS restart.
