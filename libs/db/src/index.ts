@@ -28,6 +28,7 @@ export {
   type ColumnType,
   type Generated,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type Transaction,
 } from 'kysely';
