@@ -354,29 +354,23 @@ export class ActionsRepository {
           .where(executorGone())
           .execute()
       ).map((row) => row.executor!);
-      const goneError = outcomeUnknownError('executor_gone');
-      const staleError = outcomeUnknownError('ran_too_long');
+      const goneError = JSON.stringify(outcomeUnknownError('executor_gone'));
+      const staleError = JSON.stringify(outcomeUnknownError('ran_too_long'));
       const rows = await trx
         .updateTable('actions')
-        .set((eb) => ({
+        .set({
           status: 'failed',
-          error:
-            gone.length === 0
-              ? JSON.stringify(staleError)
-              : eb
-                  .case()
-                  .when('executor', 'in', gone)
-                  .then(JSON.stringify(goneError))
-                  .else(JSON.stringify(staleError))
-                  .end(),
+          error: sql<string>`case when executor = any(${gone}::uuid[])
+            then ${goneError}::jsonb else ${staleError}::jsonb end`,
           updated_at: now,
           completed_at: now,
-        }))
+        })
         .where('status', '=', 'executing')
         .where((eb) =>
-          gone.length === 0
-            ? eb('updated_at', '<', staleBefore)
-            : eb.or([eb('executor', 'in', gone), eb('updated_at', '<', staleBefore)]),
+          eb.or([
+            sql<boolean>`executor = any(${gone}::uuid[])`,
+            eb('updated_at', '<', staleBefore),
+          ]),
         )
         .returningAll()
         .execute();
