@@ -47,8 +47,10 @@ export interface HeldSessionLock {
  * without timers, whether the holder is still there: another session that can take it
  * (`pg_try_advisory_xact_lock_shared`) knows the holder is gone.
  *
- * Waits for the lock if another session holds it. The connection keeps TCP keepalives on and
- * turns the session's idle timeout off, so an idle holder is not mistaken for a gone one.
+ * Waits for the lock if another session holds it. The session's idle timeout is off, so an idle
+ * holder is not mistaken for a gone one; TCP keepalives are on at both ends, so a holder whose
+ * host vanished is. The connection must reach Postgres itself (or a pooler in session mode): a
+ * transaction-mode pooler would hand the session, and its lock, to others.
  */
 export async function holdSessionLock(options: SessionLockOptions): Promise<HeldSessionLock> {
   const client = new pg.Client({
@@ -57,7 +59,17 @@ export async function holdSessionLock(options: SessionLockOptions): Promise<Held
     application_name: options.applicationName,
     connectionTimeoutMillis: 5_000,
     keepAlive: true,
-    options: '-c idle_session_timeout=0 -c statement_timeout=0',
+    keepAliveInitialDelayMillis: 10_000,
+    // The server probes the holder too, so a holder whose host vanished without closing the
+    // connection (no FIN, no RST) loses the lock within about half a minute, not the kernel's
+    // default of over two hours.
+    options: [
+      '-c idle_session_timeout=0',
+      '-c statement_timeout=0',
+      '-c tcp_keepalives_idle=10',
+      '-c tcp_keepalives_interval=5',
+      '-c tcp_keepalives_count=3',
+    ].join(' '),
   });
   let held = false;
   let releasing = false;
