@@ -7,6 +7,12 @@ export {
   TENANT_SETTING,
   type TransactionLocks,
 } from './tenant.js';
+export {
+  advisoryLockKey,
+  holdSessionLock,
+  type HeldSessionLock,
+  type SessionLockOptions,
+} from './session-lock.js';
 export { enableTenantIsolationV1 } from './rls.js';
 export { migrateToLatest, type MigrationSet } from './migrations.js';
 export {
@@ -22,6 +28,7 @@ export {
   type ColumnType,
   type Generated,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type Transaction,
 } from 'kysely';

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { DatabaseError } from './errors.js';
+import { advisoryLockKey } from './session-lock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,8 +40,8 @@ export async function withTenant<DB, T>(
     // order takes its locks in the same order.
     const calls = [
       sql`set_config(${TENANT_SETTING}, ${tenant}, true)`,
-      ...shared.map((key) => sql`pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`),
-      ...exclusive.map((key) => sql`pg_advisory_xact_lock(hashtextextended(${key}, 0))`),
+      ...shared.map((key) => sql`pg_advisory_xact_lock_shared(${advisoryLockKey(key)})`),
+      ...exclusive.map((key) => sql`pg_advisory_xact_lock(${advisoryLockKey(key)})`),
     ];
     await sql`select ${sql.join(calls)}`.execute(trx);
     tenantOfTransaction.set(trx, tenant);
@@ -67,7 +68,7 @@ export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): 
  * Advisory locks a transaction takes as it starts and holds until it ends: what serialises work
  * across every replica of a service (two transactions holding the same key exclusively never run
  * at once; shared holders run together, but never beside an exclusive one). Keys are strings,
- * hashed to Postgres's 64-bit lock space: a collision only serialises more than needed.
+ * hashed to Postgres's 64-bit lock space (`advisoryLockKey`): a collision only serialises more than needed.
  */
 export interface TransactionLocks {
   readonly shared?: readonly string[];

@@ -39,6 +39,14 @@ export interface GoogleApiRequest {
   readonly status: number;
 }
 
+/** A request held unanswered by `holdNext` until the test lets it go. */
+export interface HeldRequest {
+  /** Settles once the held request has arrived (and is waiting). */
+  readonly reached: Promise<void>;
+  /** Lets it go on: it is then answered as usual. */
+  release(): void;
+}
+
 /** An access token a test registered, with the scopes it was granted and whose it is. */
 export interface GrantedToken {
   readonly token: string;
@@ -157,6 +165,14 @@ export abstract class GoogleApiDouble {
   latencyMs = 0;
   private readonly tokens = new Map<string, GrantedToken>();
   private readonly failures: { code: number; message: string; reason: string }[] = [];
+  private readonly holds: {
+    operation: string | undefined;
+    arrived: () => void;
+    released: Promise<void>;
+    release: () => void;
+  }[] = [];
+  // Every hold's release, so closing lets every held request go.
+  private readonly releases: (() => void)[] = [];
   private introspect:
     | ((token: string) => Promise<{ scopes: readonly string[]; account: string } | undefined>)
     | undefined;
@@ -214,6 +230,21 @@ export abstract class GoogleApiDouble {
     });
   }
 
+  /**
+   * Holds the next request for `operation` (a discovery method id), or the next request of any
+   * kind, unanswered until `release()` — a provider call that hangs, for as long as the test
+   * wants. The request is recorded once it is answered.
+   */
+  holdNext(operation?: string): HeldRequest {
+    let arrived!: () => void;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ operation, arrived, released, release });
+    this.releases.push(release);
+    return { reached, release };
+  }
+
   /** How many requests matched `operation` (a discovery method id), or all requests. */
   callCount(operation?: string): number {
     return operation === undefined
@@ -222,6 +253,8 @@ export abstract class GoogleApiDouble {
   }
 
   async close(): Promise<void> {
+    this.holds.splice(0);
+    for (const release of this.releases.splice(0)) release();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
@@ -258,6 +291,14 @@ export abstract class GoogleApiDouble {
       if (grant !== undefined) this.allowToken(token, grant.scopes, grant.account);
     }
     const match = this.match(method, url.pathname);
+    const held = this.holds.findIndex(
+      (hold) => hold.operation === undefined || hold.operation === match?.route.operation,
+    );
+    if (held >= 0) {
+      const [hold] = this.holds.splice(held, 1);
+      hold!.arrived();
+      await hold!.released;
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     let body: unknown;
     let reply: ApiReply;

@@ -14,7 +14,7 @@ export { TestBrowser } from './test-browser.js';
 export { GmailDouble, type GmailSeedMessage, type SentGmailMessage } from './gmail-double.js';
 export { type GmailLabel } from './gmail-mailbox.js';
 export { CalendarDouble, type CalendarEvent, type CalendarEventTime } from './calendar-double.js';
-export { type GoogleApiRequest } from './google-api-double.js';
+export { type GoogleApiRequest, type HeldRequest } from './google-api-double.js';
 export { MerchantDouble, type MerchantOrder } from './merchant-double.js';
 export {
   ChatModelDouble,

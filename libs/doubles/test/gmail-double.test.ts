@@ -573,6 +573,25 @@ describe('failures, latency and recording', () => {
     ).rejects.toThrow();
   });
 
+  it('holds a request unanswered until it is released, others passing by', async () => {
+    const api = client('everything');
+    const held = double.holdNext('gmail.users.messages.send');
+    const raw = rawMessage({ To: 'x@example.org', Subject: 'held' }, 'x');
+    let answered = false;
+    const sending = api.users.messages.send({ userId: 'me', requestBody: { raw } }).then(() => {
+      answered = true;
+    });
+    await held.reached;
+    // Another operation is not held, and the held one is neither answered nor recorded yet.
+    await api.users.getProfile({ userId: 'me' });
+    expect(answered).toBe(false);
+    expect(double.callCount('gmail.users.messages.send')).toBe(0);
+    held.release();
+    await sending;
+    expect(double.sent.map((message) => message.subject)).toEqual(['held']);
+    expect(double.callCount('gmail.users.messages.send')).toBe(1);
+  });
+
   it('records method, path, query, body, token and operation of every request', async () => {
     const api = client('everything');
     await api.users.messages.list({ userId: 'me', q: 'is:unread', maxResults: 5 });

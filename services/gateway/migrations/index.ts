@@ -10,6 +10,7 @@ import * as moveCrossTenantJobsToRoles from './20261127090000_move_cross_tenant_
 import * as purgeExpiredSessionsAsSweeper from './20261127093000_purge_expired_sessions_as_sweeper.js';
 import * as holdActionsAtomically from './20261205170000_hold_actions_atomically.js';
 import * as createHttpRateLimits from './20261210090000_create_http_rate_limits.js';
+import * as recordActionExecutors from './20261212090000_record_action_executors.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -27,4 +28,5 @@ export const migrations: MigrationSet = {
   '20261127093000_purge_expired_sessions_as_sweeper': purgeExpiredSessionsAsSweeper,
   '20261205170000_hold_actions_atomically': holdActionsAtomically,
   '20261210090000_create_http_rate_limits': createHttpRateLimits,
+  '20261212090000_record_action_executors': recordActionExecutors,
 };

@@ -27,6 +27,7 @@ import { AgentSettingsRepository } from './agent/agent-settings.repository.js';
 import { ActionsHandler } from './actions/actions.handler.js';
 import { ActionsRepository } from './actions/actions.repository.js';
 import { ExecuteAction } from './actions/execute-action.js';
+import type { ExecutorLease } from './actions/executor-lease.js';
 import { FailStaleActions } from './actions/fail-stale-actions.js';
 import { GetAction } from './actions/get-action.js';
 import { PerformAction } from './actions/perform-action.js';
@@ -103,6 +104,8 @@ export interface GatewayRuntime extends ServiceRuntime<GatewayConfig> {
   readonly jobDatabases: { readonly relay: Kysely<unknown>; readonly sweeper: Kysely<unknown> };
   readonly client: ContractClient;
   readonly publicOrigin: PublicOrigin;
+  /** This replica's executor lease, held before anything is served (actions/executor-lease.ts). */
+  readonly lease: ExecutorLease;
 }
 
 /** How long a browser has to finish an OAuth flow it started. */
@@ -150,7 +153,7 @@ export class AppModule {
     const tasks = new TasksRepository(db);
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
-    const actions = new ActionsRepository(db, sweeperDb);
+    const actions = new ActionsRepository(db, sweeperDb, runtime.lease);
     // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
     const approvals = new ApprovalsRepository(db, sweeperDb);
@@ -184,6 +187,7 @@ export class AppModule {
     const admission = new ActionAdmissionRepository(db);
     const resumeAction = new ResumeAction(admission, actions, engine, performAction, audit);
     const cancelHeld = new CancelHeldActions(actions, approvals, audit);
+    const failStaleActions = new FailStaleActions(actions, audit);
     const stopTask = new StopTask(tasks, cancelHeld, audit);
     const executeAction = new ExecuteAction(
       gate,
@@ -192,14 +196,13 @@ export class AppModule {
       engine,
       approvals,
       audit,
-      new ReplayAction(actions, approvals),
+      new ReplayAction(actions, approvals, failStaleActions, config.retryWaitMs),
       performAction,
       config.approvals,
       new TaskContentRepository(),
     );
     const getAction = new GetAction(gate, actions, approvals);
     const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);
-    const failStaleActions = new FailStaleActions(actions, audit);
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
     const taskEvents = new TaskEventsRepository(db);

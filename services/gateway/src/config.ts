@@ -135,6 +135,12 @@ const envSchema = z
      * of the gateway and the agent (counted in Postgres when a task starts).
      */
     AGENT_TASKS_PER_TENANT: z.coerce.number().int().min(1).max(10_000).default(20),
+    /**
+     * How long a repeated request (same task and idempotency key) waits for its first attempt,
+     * still running on a live replica, before answering TIMEOUT: keep it below the agent's own
+     * timeout for the request. (A first attempt whose replica is gone is settled at once.)
+     */
+    ACTION_RETRY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
     /** Longest wait for a provider API call. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /**
@@ -386,6 +392,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
           },
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
     sendWindowMs: env.SEND_UNDO_WINDOW_S * 1000,
+    retryWaitMs: env.ACTION_RETRY_WAIT_MS,
     agentTasksPerTenant: env.AGENT_TASKS_PER_TENANT,
     merchants: env.MERCHANTS,
     approvals: {

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   ContractClient,
+  databaseTlsFrom,
   natsServerOptions,
   openJobDatabase,
   openServiceDatabase,
@@ -16,6 +17,7 @@ import {
 import type { Kysely } from '@heroagent/db';
 import type { Logger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
+import { ExecutorLease } from './actions/executor-lease.js';
 import { AppModule } from './app.module.js';
 import { GATEWAY_JOBS, type GatewayConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
@@ -28,11 +30,32 @@ export interface RunningGateway {
   readonly url: string;
   /** The NATS requests it dropped unanswered (no reply subject, or one outside the agent's inbox). */
   readonly refusals: RefusedRequests;
+  /** Its executor lease: held from before it served until it closes (or the lease is lost). */
+  readonly lease: ExecutorLease;
   close(): Promise<void>;
 }
 
-/** Boots the gateway: database (its runtime role, and one role per job), NATS client and server, and the HTTP edge. */
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+/** How the process running a gateway hears of what only the process can act on. */
+export interface GatewayHooks {
+  /**
+   * Called once if the replica's executor lease is lost (its Postgres session ended): other
+   * replicas may already have settled its running actions as outcome unknown, so the process
+   * should stop at once, as if killed, and start again under a new lease. Without it, the replica
+   * only refuses to run more actions.
+   */
+  readonly onLeaseLost?: () => void;
+}
+
+/**
+ * Boots the gateway: database (its runtime role, and one role per job), its executor lease, NATS
+ * client and server, and the HTTP edge. The lease is held before anything is served, so no action
+ * is ever recorded under an id whose lock is not held.
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  hooks: GatewayHooks = {},
+): Promise<RunningGateway> {
   logger.info({ kid: config.signingKey.kid }, 'service keys loaded');
   const db = await openServiceDatabase({
     service: 'gateway',
@@ -42,6 +65,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
   });
   const jobs: { relay?: Kysely<unknown>; sweeper?: Kysely<unknown> } = {};
+  let lease: ExecutorLease;
   try {
     for (const job of GATEWAY_JOBS) {
       jobs[job] = await openJobDatabase({
@@ -53,6 +77,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         logger,
       });
     }
+    const tls = databaseTlsFrom(config.database.DATABASE_TLS_CA_FILE);
+    lease = await ExecutorLease.take({
+      connectionString: config.database.DATABASE_URL,
+      ...(tls === undefined ? {} : { tls }),
+      onLost: (error) => {
+        logger.error(
+          { err: String(error) },
+          'executor lease lost: this replica runs no more actions, and others settle the ones it was running as outcome unknown',
+        );
+        hooks.onLeaseLost?.();
+      },
+    });
+    logger.info({ executor: lease.id }, 'executor lease held');
   } catch (error) {
     for (const open of [jobs.relay, jobs.sweeper, db]) await open?.destroy();
     throw error;
@@ -62,7 +99,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const identity = { name: 'gateway' as const, version: PLATFORM_VERSION, startedAt: new Date() };
   const publicOrigin = new PublicOrigin(config.http.publicOrigin);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.register({ identity, config, db, jobDatabases, logger, client, publicOrigin }),
+    AppModule.register({
+      identity,
+      config,
+      db,
+      jobDatabases,
+      logger,
+      client,
+      publicOrigin,
+      lease,
+    }),
     {
       logger: new PinoNestLogger(logger),
       bodyParser: false,
@@ -103,10 +149,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     app,
     url,
     refusals,
+    lease,
     async close() {
       await health?.close();
       await app.close();
       await client.close();
+      // After everything this replica was running has finished or stopped.
+      await lease.release();
       await jobDatabases.relay.destroy();
       await jobDatabases.sweeper.destroy();
       await db.destroy();

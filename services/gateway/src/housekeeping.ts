@@ -11,10 +11,13 @@ const EXPIRE_APPROVALS_EVERY_MS = 15_000;
 const RELEASE_SENDS_EVERY_MS = 1_000;
 const APPLY_RETENTION_EVERY_MS = 60 * 60_000;
 const FLUSH_REFUSALS_EVERY_MS = 60_000;
+// Actions whose replica is gone are settled within this (or at once, by a repeated request).
+const SETTLE_ABANDONED_EVERY_MS = 15_000;
 
 /**
  * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
- * decided in time, the release of due sends, and a purge of expired sessions, OAuth flows and
+ * decided in time, the release of due sends, the settling of actions left running by a replica
+ * that is gone (every 15 s: outcome unknown, never run again), and a purge of expired sessions, OAuth flows and
  * ended rate-limit windows (already unusable; this keeps the tables small), each tenant's retention of task history,
  * applied hourly (and at start, so frequent restarts never starve it), and the record of repeated
  * capability refusals, every minute.
@@ -27,6 +30,8 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   private retentionTimer: NodeJS.Timeout | undefined;
   private retaining: Promise<number> | undefined;
   private refusalsTimer: NodeJS.Timeout | undefined;
+  private abandonedTimer: NodeJS.Timeout | undefined;
+  private settling: Promise<number> | undefined;
 
   constructor(
     private readonly sessions: SessionsService,
@@ -55,6 +60,9 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     this.retentionTimer.unref();
     this.refusalsTimer = setInterval(() => void this.tallyRefusals(), FLUSH_REFUSALS_EVERY_MS);
     this.refusalsTimer.unref();
+    void this.settleAbandoned();
+    this.abandonedTimer = setInterval(() => void this.settleAbandoned(), SETTLE_ABANDONED_EVERY_MS);
+    this.abandonedTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -63,6 +71,8 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     clearInterval(this.sendsTimer);
     clearInterval(this.retentionTimer);
     clearInterval(this.refusalsTimer);
+    clearInterval(this.abandonedTimer);
+    await this.settling;
     await this.releasing;
     await this.retaining;
     await this.tallyRefusals();
@@ -105,6 +115,32 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     return this.retaining;
   }
 
+  /**
+   * Settles the actions left `executing` by a replica that is gone, or for longer than any call
+   * may take, as failed with an unknown outcome (one run at a time); answers how many.
+   */
+  settleAbandoned(): Promise<number> {
+    this.settling ??= this.failStale()
+      .then((settled) => {
+        if (settled > 0) {
+          this.relay.nudge();
+          this.logger.warn(
+            { settled },
+            'actions left running by a stopped gateway marked failed, outcome unknown',
+          );
+        }
+        return settled;
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ err: String(error) }, 'settling abandoned actions failed');
+        return 0;
+      })
+      .finally(() => {
+        this.settling = undefined;
+      });
+    return this.settling;
+  }
+
   /** Records the capability refusals that repeated in the last window, one event per kind. */
   async tallyRefusals(): Promise<void> {
     try {
@@ -131,9 +167,6 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
 
   async purge(): Promise<void> {
     try {
-      const stale = await this.failStale();
-      if (stale > 0)
-        this.logger.warn({ stale }, 'actions left running by a stopped gateway marked failed');
       const sessions = await this.sessions.purgeExpired();
       const flows = await this.flows.deleteExpired(new Date());
       const windows = await this.rateLimits.purgeEnded(new Date());

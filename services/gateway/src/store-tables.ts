@@ -180,6 +180,11 @@ export interface GatewayDatabase {
     audit_event_id: string;
     release_at: Timestamp | null;
     undoes: string | null;
+    /**
+     * The replica that last moved it to `executing` (its executor lease's id): while that
+     * replica's lease is held it is running; once free, the replica is gone.
+     */
+    executor: ColumnType<string | null, string | null | undefined, string | null>;
     /** The parameters that did not come from the person (UntrustedValue[]). */
     untrusted: ColumnType<unknown, string | undefined, string>;
     created_at: CreatedAt;

@@ -11,7 +11,8 @@ import { Housekeeping } from '../src/housekeeping.js';
 import { AgentDouble } from './support/agent-double.js';
 import { person } from './support/people.js';
 import { REQUEST } from './support/tasks-in-words.js';
-import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
+import { eventsAbout as eventNames, ownerWithTask as ownerTask } from './support/replica-tasks.js';
 
 const SENDS_ALLOWED = `@id("sends-without-approval")
 permit (principal, action == HeroAgent::Action::"gmail.messages.send", resource);`;
@@ -44,47 +45,9 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
     await fixture?.close();
   });
 
-  /** An owner of a new tenant with a Google connection, and a task that may `actions`. */
-  async function ownerWithTask(actions: string[], scopes: string, policy?: string) {
-    const { browser } = await fixture.signIn(person('owner'));
-    const account = person('mailbox');
-    fixture.provider.nextUser(account);
-    await browser.follow(
-      `${fixture.origin}/v1/connections/google/start?scopes=${scopes}`,
-      leavesTheApi(fixture.origin),
-    );
-    const connection = [...fixture.vault.connections.values()].find(
-      (candidate) => candidate.account === account.email,
-    )!;
-    if (policy !== undefined) {
-      const saved = await fixture.call(browser, 'POST', '/v1/tenant/policy', {
-        text: policy,
-        expectedVersion: 0,
-      });
-      expect(saved.status).toBe(200);
-    }
-    const started = await fixture.call(browser, 'POST', '/v1/tasks', {
-      title: 'Mail',
-      actions,
-      connectionId: connection.id,
-      limits: {},
-      ttlMinutes: 60,
-    });
-    expect(started.status).toBe(201);
-    return (await started.json()) as { task: { id: string }; capability: string };
-  }
-
-  /** Each audit event's name, by the action or approval it is about. */
-  async function eventsAbout(ids: readonly string[]): Promise<Map<string, string[]>> {
-    const names = new Map<string, string[]>(ids.map((id) => [id, []]));
-    for (const { event } of await fixture.auditEvents()) {
-      const about = [event.data.actionId, event.data.approvalId].filter(
-        (value): value is string => typeof value === 'string' && names.has(value),
-      );
-      for (const id of about) names.get(id)!.push(event.name);
-    }
-    return names;
-  }
+  const ownerWithTask = (actions: string[], scopes: string, policy?: string) =>
+    ownerTask(fixture, actions, scopes, policy);
+  const eventsAbout = (ids: readonly string[]) => eventNames(fixture, ids);
 
   it('releases each due send once when both replicas release at the same moment', async () => {
     const { capability } = await ownerWithTask(
@@ -126,6 +89,12 @@ describe('two gateway replicas behind a load balancer', { timeout: 60_000 }, () 
         id,
       ).toHaveLength(1);
     }
+    // Each was run by the replica that claimed it, as its executor lease names it.
+    const leases = fixture.replicas.map((replica) => replica.lease.id);
+    const { rows } = await sql<{ executor: string | null }>`
+      select executor from actions where id = any(${held}::uuid[])`.execute(admin);
+    expect(rows).toHaveLength(held.length);
+    for (const row of rows) expect(leases).toContain(row.executor);
   });
 
   it('expires each overdue approval once, with one audit event, when both replicas expire at once', async () => {

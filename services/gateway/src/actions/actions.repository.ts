@@ -8,6 +8,8 @@ import {
 } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
 import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
+import { executorGone, type ExecutorLease } from './executor-lease.js';
+import { outcomeUnknownError, type OutcomeUnknownReason } from './outcome-unknown.js';
 
 export type ActionRow = Selectable<GatewayDatabase['actions']>;
 
@@ -42,7 +44,14 @@ export interface DueSend {
   readonly user_id: string;
 }
 
-function actionValues(action: NewAction) {
+/** An action settled as failed with an unknown outcome, and why. */
+export interface SettledAction {
+  readonly row: ActionRow;
+  readonly reason: OutcomeUnknownReason;
+}
+
+/** The row's values; `executor` is the replica that runs it, if it is inserted `executing`. */
+function actionValues(action: NewAction, executor: string | null) {
   return {
     id: action.id,
     tenant_id: action.tenantId,
@@ -63,6 +72,7 @@ function actionValues(action: NewAction) {
     audit_event_id: action.auditEventId,
     undoes: action.undoes ?? null,
     untrusted: JSON.stringify(action.untrusted ?? []),
+    executor,
   };
 }
 
@@ -139,7 +149,14 @@ export class ActionsRepository {
     private readonly db: Kysely<GatewayDatabase>,
     /** The sweeper's own role: sees across tenants only the actions its sweeps are about. */
     private readonly sweeper: Kysely<GatewayDatabase>,
+    /** This replica's lease: every action moved to `executing` here records its id. */
+    private readonly lease: ExecutorLease,
   ) {}
+
+  /** Who runs an action inserted or moved with `status`: this replica, if it is `executing`. */
+  private executorFor(status: ActionStatus): string | null {
+    return status === 'executing' ? this.lease.claim() : null;
+  }
 
   /**
    * Records a new action in the caller's transaction, which holds the person's admission lock and
@@ -148,7 +165,7 @@ export class ActionsRepository {
   async insert(trx: Transaction<GatewayDatabase>, action: NewAction): Promise<ActionRow> {
     return trx
       .insertInto('actions')
-      .values(actionValues(action))
+      .values(actionValues(action, this.executorFor(action.status)))
       .returningAll()
       .executeTakeFirstOrThrow();
   }
@@ -165,7 +182,12 @@ export class ActionsRepository {
     return withTenant(this.db, action.tenantId, async (trx) => {
       const inserted = await trx
         .insertInto('actions')
-        .values(actionValues({ ...action, auditEventId: within.eventId }))
+        .values(
+          actionValues(
+            { ...action, auditEventId: within.eventId },
+            this.executorFor(action.status),
+          ),
+        )
         .onConflict((conflict) => conflict.columns(['task_id', 'idempotency_key']).doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -186,6 +208,7 @@ export class ActionsRepository {
   /**
    * Moves an action from `from` to `to` in the caller's transaction (its latest audit event, and
    * for an ending its error, with it): false if it was no longer `from` — someone else moved it.
+   * Moved to `executing`, it records this replica as its executor.
    */
   async move(
     trx: Transaction<GatewayDatabase>,
@@ -203,6 +226,7 @@ export class ActionsRepository {
         ...(change.eventId === undefined ? {} : { audit_event_id: change.eventId }),
         ...(change.error === undefined ? {} : { error: JSON.stringify(change.error) }),
         ...(ends ? { completed_at: change.now } : {}),
+        ...(to === 'executing' ? { executor: this.executorFor(to) } : {}),
       })
       .where('id', '=', id)
       .where('status', '=', from)
@@ -302,33 +326,96 @@ export class ActionsRepository {
   }
 
   /**
-   * Actions left `executing` since before `staleBefore` (their process died mid-call): marked
-   * failed with an unknown outcome, each with its audit event, in one transaction.
+   * The sweep, across tenants: actions `executing` under a replica that is gone (its lease free),
+   * whatever their age, and — for rows from before executors were recorded, and as a backstop —
+   * any still `executing` since before `staleBefore`. Each is marked failed with an unknown
+   * outcome and recorded by `record`, in one transaction. Only a row still `executing` is changed
+   * (Postgres checks again after the row lock), so two sweeps at once settle each action once.
    */
-  async failStale(
+  async failAbandoned(
     staleBefore: Date,
     now: Date,
-    record: (row: ActionRow) => InTransaction,
-  ): Promise<ActionRow[]> {
+    record: (settled: SettledAction) => InTransaction,
+  ): Promise<SettledAction[]> {
     return this.sweeper.transaction().execute(async (trx) => {
-      const stale = await trx
+      // The shared lease locks taken here are held until this transaction ends.
+      const gone = (
+        await trx
+          .selectFrom(
+            trx
+              .selectFrom('actions')
+              .select('executor')
+              .distinct()
+              .where('status', '=', 'executing')
+              .where('executor', 'is not', null)
+              .as('running'),
+          )
+          .select('executor')
+          .where(executorGone())
+          .execute()
+      ).map((row) => row.executor!);
+      const goneError = JSON.stringify(outcomeUnknownError('executor_gone'));
+      const staleError = JSON.stringify(outcomeUnknownError('ran_too_long'));
+      const rows = await trx
         .updateTable('actions')
         .set({
           status: 'failed',
-          error: JSON.stringify({
-            code: 'UPSTREAM_FAILED',
-            message:
-              'the gateway stopped while this action was running: whether it took effect is unknown',
-          }),
+          error: sql<string>`case when executor = any(${gone}::uuid[])
+            then ${goneError}::jsonb else ${staleError}::jsonb end`,
           updated_at: now,
           completed_at: now,
         })
         .where('status', '=', 'executing')
-        .where('updated_at', '<', staleBefore)
+        .where((eb) =>
+          eb.or([
+            sql<boolean>`executor = any(${gone}::uuid[])`,
+            eb('updated_at', '<', staleBefore),
+          ]),
+        )
         .returningAll()
         .execute();
-      for (const row of stale) await record(row)(trx);
-      return stale;
+      const settled = rows.map((row) => ({
+        row,
+        reason:
+          row.executor !== null && gone.includes(row.executor)
+            ? ('executor_gone' as const)
+            : ('ran_too_long' as const),
+      }));
+      for (const action of settled) await record(action)(trx);
+      return settled;
+    });
+  }
+
+  /**
+   * In its tenant's transaction: the action, if it is still `executing` under a replica that is
+   * gone, marked failed with an unknown outcome and recorded by `record`; undefined if it is not
+   * (its replica is alive, or it has moved on — settled by someone else, perhaps at this moment).
+   */
+  async failIfExecutorGone(
+    tenantId: string,
+    id: string,
+    now: Date,
+    record: (settled: SettledAction) => InTransaction,
+  ): Promise<SettledAction | undefined> {
+    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      // One row, found by its key before the lease is tried.
+      const row = await trx
+        .updateTable('actions')
+        .set({
+          status: 'failed',
+          error: JSON.stringify(outcomeUnknownError('executor_gone')),
+          updated_at: now,
+          completed_at: now,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'executing')
+        .where(executorGone())
+        .returningAll()
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      const settled = { row, reason: 'executor_gone' as const };
+      await record(settled)(trx);
+      return settled;
     });
   }
 

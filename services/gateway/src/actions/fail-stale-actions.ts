@@ -1,12 +1,19 @@
-import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { ActionsRepository } from './actions.repository.js';
+import type { AuditRecorder, InTransaction } from '../audit/audit-recorder.js';
+import type { ActionsRepository, SettledAction } from './actions.repository.js';
+import { STALE_AFTER_MS, type OutcomeUnknownReason } from './outcome-unknown.js';
 
-/** An action still `executing` after this long was left by a process that died. */
-const STALE_AFTER_MS = 10 * 60_000;
+const REASONS: Record<OutcomeUnknownReason, string> = {
+  executor_gone: 'the gateway replica running it stopped while it was running',
+  ran_too_long: 'the gateway stopped while it was running',
+};
 
 /**
- * Marks actions a crash left running (for longer than any call may take) as failed with an
- * unknown outcome, recorded, so none stays `executing` forever and a person can look.
+ * Settles actions whose executor will never finish them — the replica running them is gone (its
+ * executor lease is free), or they have run for longer than any call may take — as failed with
+ * an unknown outcome, each with one `action.outcome_unknown` audit event: never run again, since
+ * the provider may have done them. The one place this is decided and recorded, for both callers:
+ * the housekeeping sweep (every action at once) and a repeated request finding its first attempt
+ * running under a gone replica (that action, at once).
  */
 export class FailStaleActions {
   constructor(
@@ -15,25 +22,49 @@ export class FailStaleActions {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** The sweep: answers how many it settled. */
   async execute(now: Date = this.now()): Promise<number> {
-    const stale = await this.actions.failStale(
+    const settled = await this.actions.failAbandoned(
       new Date(now.getTime() - STALE_AFTER_MS),
       now,
-      (row) =>
-        this.audit.within({
-          tenantId: row.tenant_id,
-          name: 'action.outcome_unknown',
-          actor: { type: 'service', id: 'gateway' },
-          userId: row.user_id,
-          taskId: row.task_id,
-          action: row.type,
-          outcome: 'failure',
-          rationale: row.rationale,
-          relatedEventId: row.audit_event_id,
-          data: { actionId: row.id, reason: 'the gateway stopped while it was running' },
-        }),
+      (action) => this.record(action),
     );
-    if (stale.length > 0) this.audit.committed();
-    return stale.length;
+    if (settled.length > 0) this.audit.committed();
+    return settled.length;
   }
+
+  /**
+   * One action, if it is still `executing` under a replica that is gone: answers it settled, or
+   * undefined (its replica is alive, or it has moved on).
+   */
+  async settleIfExecutorGone(
+    tenantId: string,
+    actionId: string,
+    now: Date = this.now(),
+  ): Promise<SettledAction | undefined> {
+    const settled = await this.actions.failIfExecutorGone(tenantId, actionId, now, (action) =>
+      this.record(action),
+    );
+    if (settled !== undefined) this.audit.committed();
+    return settled;
+  }
+
+  private record({ row, reason }: SettledAction): InTransaction {
+    return this.audit.within({
+      tenantId: row.tenant_id,
+      name: 'action.outcome_unknown',
+      actor: { type: 'service', id: 'gateway' },
+      userId: row.user_id,
+      taskId: row.task_id,
+      action: row.type,
+      outcome: 'failure',
+      rationale: row.rationale,
+      relatedEventId: row.audit_event_id,
+      data: { actionId: row.id, reason: REASONS[reason], ...executorOf(row.executor) },
+    });
+  }
+}
+
+function executorOf(executor: string | null): { executor?: string } {
+  return executor === null ? {} : { executor };
 }

@@ -11,22 +11,25 @@ import { canonicalJson, type JsonValue } from '@heroagent/crypto';
 import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import type { PolicyDecision } from '../policy/policy-engine.js';
 import type { ActionRow, ActionsRepository } from './actions.repository.js';
+import type { FailStaleActions } from './fail-stale-actions.js';
 
 type Request = RpcRequest<typeof executeAction>;
 type Response = RpcResponse<typeof executeAction>;
 
-/** How long a retry waits for the first attempt of the same request to finish. */
-const RETRY_WAIT_MS = 10_000;
-
 /**
- * A repeated request (same task and idempotency key) gets the first outcome — waiting a while
- * for a first attempt still running — and never acts twice; the same key for a different request
- * is a conflict.
+ * A repeated request (same task and idempotency key) gets the first outcome and never acts twice;
+ * the same key for a different request is a conflict. A first attempt still running is waited for
+ * a while (`retryWaitMs`, then `TIMEOUT`) while the replica running it is alive; once that replica
+ * is gone (before the wait or during it), the attempt is settled at once as failed with an
+ * unknown outcome, by the same use case as the sweep, and that is the answer: never run again.
  */
 export class ReplayAction {
   constructor(
     private readonly actions: ActionsRepository,
     private readonly approvals: ApprovalsRepository,
+    private readonly abandoned: FailStaleActions,
+    /** How long to wait for a first attempt still running on a live replica. */
+    private readonly retryWaitMs: number,
   ) {}
 
   async execute(row: ActionRow, request: Request, claims: CapabilityClaims): Promise<Response> {
@@ -36,12 +39,14 @@ export class ReplayAction {
         'this idempotency key was used for a different request in this task',
       );
     }
-    const deadline = Date.now() + RETRY_WAIT_MS;
-    let current = row;
+    let current = await this.settledIfGone(row);
+    const deadline = Date.now() + this.retryWaitMs;
     while (current.status === 'executing' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       current = (await this.actions.get(claims.tenantId, row.id)) ?? current;
     }
+    // Its replica may have gone while this waited.
+    current = await this.settledIfGone(current);
     switch (current.status) {
       case 'completed':
         return {
@@ -92,6 +97,17 @@ export class ReplayAction {
       default:
         throw new ContractError('ACTION_NOT_ALLOWED', `the action is ${current.status}`);
     }
+  }
+
+  /**
+   * The action as it stands once settled, if it was `executing` under a replica that is gone; as
+   * read again if someone else moved it meanwhile; as it was otherwise.
+   */
+  private async settledIfGone(row: ActionRow): Promise<ActionRow> {
+    if (row.status !== 'executing') return row;
+    const settled = await this.abandoned.settleIfExecutorGone(row.tenant_id, row.id);
+    if (settled !== undefined) return settled.row;
+    return (await this.actions.get(row.tenant_id, row.id)) ?? row;
   }
 }
 
