@@ -9,8 +9,8 @@ import * as createTenantRetention from './20261126030000_create_tenant_retention
 import * as moveCrossTenantJobsToRoles from './20261127090000_move_cross_tenant_jobs_to_roles.js';
 import * as purgeExpiredSessionsAsSweeper from './20261127093000_purge_expired_sessions_as_sweeper.js';
 import * as holdActionsAtomically from './20261205170000_hold_actions_atomically.js';
-import * as createHttpRateLimits from './20261210090000_create_http_rate_limits.js';
-import * as recordActionExecutors from './20261212090000_record_action_executors.js';
+import * as createHttpRateLimits from './20261205200000_create_http_rate_limits.js';
+import * as recordActionExecutors from './20261205210000_record_action_executors.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -27,6 +27,6 @@ export const migrations: MigrationSet = {
   '20261127090000_move_cross_tenant_jobs_to_roles': moveCrossTenantJobsToRoles,
   '20261127093000_purge_expired_sessions_as_sweeper': purgeExpiredSessionsAsSweeper,
   '20261205170000_hold_actions_atomically': holdActionsAtomically,
-  '20261210090000_create_http_rate_limits': createHttpRateLimits,
-  '20261212090000_record_action_executors': recordActionExecutors,
+  '20261205200000_create_http_rate_limits': createHttpRateLimits,
+  '20261205210000_record_action_executors': recordActionExecutors,
 };
