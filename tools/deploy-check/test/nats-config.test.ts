@@ -16,6 +16,7 @@ import {
   SYSTEM_SECRET,
 } from '../src/nats-config.js';
 import { natsNkeyVariable, type NatsIdentity } from '@heroagent/service';
+import { issueCa } from '@heroagent/service/certificates';
 import { containersOf, renderKustomization } from '../src/kustomize.js';
 import { K8S_DIR } from '../src/paths.js';
 
@@ -110,23 +111,13 @@ describe.skipIf(!natsServer)('nats-server', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'deploy-check-nats-'));
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, 'tls.key'),
-      '-out',
-      join(dir, 'tls.crt'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=nats',
-    ]);
+    // Self-signed: the server's certificate is its own CA, enough for `nats-server -t`.
+    await issueCa({
+      certFile: join(dir, 'tls.crt'),
+      keyFile: join(dir, 'tls.key'),
+      commonName: 'nats',
+      days: 1,
+    });
     await writeFile(join(dir, 'ca.crt'), await readFile(join(dir, 'tls.crt')));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

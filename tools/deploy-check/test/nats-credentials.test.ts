@@ -12,6 +12,7 @@ import {
   parseConfig,
   type NatsIdentity,
 } from '@heroagent/service';
+import { issueCa, issueCertificate } from '@heroagent/service/certificates';
 import { startNatsServer, type TestNatsServer } from '@heroagent/service/testing';
 import { generateNatsConfigMap, NKEYS_CONFIGMAP, SYSTEM_SECRET } from '../src/nats-config.js';
 import { NKEYS_SECRET, renderNatsCredentials } from '../src/nats-nkeys.js';
@@ -80,59 +81,27 @@ describe.skipIf(!natsServer)(
     let credentials: Credentials;
     const connections: NatsConnection[] = [];
 
-    async function openssl(...args: string[]) {
-      await run('openssl', args, { cwd: dir });
-    }
-
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'deploy-check-nkeys-'));
-      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-      await openssl(
-        'req',
-        '-x509',
-        ...ec,
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.crt',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=test-ca',
-      );
-      for (const [name, extension] of [
-        ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'],
-        ['client', 'extendedKeyUsage=clientAuth'],
-      ] as const) {
-        await writeFile(join(dir, `${name}.ext`), `${extension}\n`);
-        await openssl(
-          'req',
-          ...ec,
-          '-keyout',
-          `${name}.key`,
-          '-out',
-          `${name}.csr`,
-          '-subj',
-          `/CN=${name}`,
-        );
-        await openssl(
-          'x509',
-          '-req',
-          '-in',
-          `${name}.csr`,
-          '-CA',
-          'ca.crt',
-          '-CAkey',
-          'ca.key',
-          '-CAcreateserial',
-          '-out',
-          `${name}.crt`,
-          '-days',
-          '1',
-          '-extfile',
-          `${name}.ext`,
-        );
-      }
+      const ca = { certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'ca.key') };
+      await issueCa({ ...ca, commonName: 'test-ca', days: 1 });
+      await issueCertificate({
+        ca,
+        certFile: join(dir, 'server.crt'),
+        keyFile: join(dir, 'server.key'),
+        commonName: 'server',
+        usage: 'serverAuth',
+        subjectAltName: 'IP:127.0.0.1,DNS:localhost',
+        days: 1,
+      });
+      await issueCertificate({
+        ca,
+        certFile: join(dir, 'client.crt'),
+        keyFile: join(dir, 'client.key'),
+        commonName: 'client',
+        usage: 'clientAuth',
+        days: 1,
+      });
       const { source } = await generateNatsConfigMap();
       credentials = parseCredentials(renderNatsCredentials(source.users));
       for (const [user, seed] of Object.entries(credentials.seeds))

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+// The subpath, not the package's entry: the launcher need not load Nest to issue certificates.
+import { issueCa, issueCertificate, opensslVersion } from '@heroagent/service/certificates';
 
 /**
  * The development CA's files in `<home>/tls`: the CA, one server certificate for every local
@@ -45,7 +44,7 @@ export async function loadOrCreateDevTls(home: string): Promise<DevTls> {
     clientKeyFile: join(dir, 'client.key'),
   };
   const caKeyFile = join(dir, 'ca.key');
-  await openssl(['version']).catch((error: unknown) => {
+  await opensslVersion().catch((error: unknown) => {
     throw new Error(
       'openssl is not on PATH: `pnpm start` makes its development CA with it. Install it ' +
         '(Debian/Ubuntu: `apt-get install openssl`), or start without TLS with HEROAGENT_TLS=off.',
@@ -55,159 +54,47 @@ export async function loadOrCreateDevTls(home: string): Promise<DevTls> {
   let created = false;
   const ca = await certificate(files.caFile);
   if (ca === undefined || !fresh(ca) || !(await exists(caKeyFile))) {
-    await issueCa(files.caFile, caKeyFile);
+    await issueCa({
+      certFile: files.caFile,
+      keyFile: caKeyFile,
+      commonName: 'HeroAgent development CA',
+      days: 3650,
+    });
     created = true;
   }
   const caCert = (await certificate(files.caFile))!;
-  for (const [cert, key, usage] of [
-    [files.serverCertFile, files.serverKeyFile, 'serverAuth'],
-    [files.clientCertFile, files.clientKeyFile, 'clientAuth'],
-  ] as const) {
-    const leaf = await certificate(cert);
+  const leaves = [
+    {
+      certFile: files.serverCertFile,
+      keyFile: files.serverKeyFile,
+      usage: 'serverAuth',
+      commonName: 'localhost',
+      subjectAltName: SERVER_NAMES,
+    },
+    {
+      certFile: files.clientCertFile,
+      keyFile: files.clientKeyFile,
+      usage: 'clientAuth',
+      commonName: 'HeroAgent development services (NATS client)',
+    },
+  ] as const;
+  for (const leaf of leaves) {
+    const issued = await certificate(leaf.certFile);
     if (
-      leaf === undefined ||
-      !fresh(leaf) ||
-      !leaf.verify(caCert.publicKey) ||
-      !(await exists(key))
+      issued === undefined ||
+      !fresh(issued) ||
+      !issued.verify(caCert.publicKey) ||
+      !(await exists(leaf.keyFile))
     ) {
-      await issueLeaf({ caFile: files.caFile, caKeyFile, certFile: cert, keyFile: key, usage });
+      await issueCertificate({
+        ...leaf,
+        ca: { certFile: files.caFile, keyFile: caKeyFile },
+        days: 365,
+      });
       created = true;
     }
   }
   return { ...files, created };
-}
-
-async function issueCa(certFile: string, keyFile: string): Promise<void> {
-  await withConfig(
-    [
-      '[req]',
-      'distinguished_name = dn',
-      'prompt = no',
-      '[dn]',
-      'CN = HeroAgent development CA',
-      '[ca]',
-      'basicConstraints = critical, CA:TRUE, pathlen:0',
-      'keyUsage = critical, keyCertSign, cRLSign',
-      'subjectKeyIdentifier = hash',
-    ],
-    (config) =>
-      openssl([
-        'req',
-        '-x509',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '3650',
-        '-config',
-        config,
-        '-extensions',
-        'ca',
-      ]),
-  );
-  await chmod(keyFile, 0o600);
-}
-
-async function issueLeaf(options: {
-  caFile: string;
-  caKeyFile: string;
-  certFile: string;
-  keyFile: string;
-  usage: 'serverAuth' | 'clientAuth';
-}): Promise<void> {
-  const common =
-    options.usage === 'serverAuth' ? 'localhost' : 'HeroAgent development services (NATS client)';
-  await withConfig(
-    [
-      '[req]',
-      'distinguished_name = dn',
-      'prompt = no',
-      '[dn]',
-      `CN = ${common}`,
-      '[leaf]',
-      'basicConstraints = critical, CA:FALSE',
-      'keyUsage = critical, digitalSignature',
-      `extendedKeyUsage = ${options.usage}`,
-      ...(options.usage === 'serverAuth' ? [`subjectAltName = ${SERVER_NAMES}`] : []),
-      'subjectKeyIdentifier = hash',
-      'authorityKeyIdentifier = keyid',
-    ],
-    async (config, dir) => {
-      const request = join(dir, 'leaf.csr');
-      await openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        options.keyFile,
-        '-out',
-        request,
-        '-config',
-        config,
-      ]);
-      await openssl([
-        'x509',
-        '-req',
-        '-in',
-        request,
-        '-CA',
-        options.caFile,
-        '-CAkey',
-        options.caKeyFile,
-        '-set_serial',
-        `0x${randomBytes(16).toString('hex')}`,
-        '-days',
-        '365',
-        '-sha256',
-        '-extfile',
-        config,
-        '-extensions',
-        'leaf',
-        '-out',
-        options.certFile,
-      ]);
-    },
-  );
-  await chmod(options.keyFile, 0o600);
-}
-
-// A config file of our own, so the system's openssl.cnf (its default extensions) plays no part.
-async function withConfig(
-  lines: string[],
-  run: (configFile: string, dir: string) => Promise<unknown>,
-): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'heroagent-ca-'));
-  try {
-    const config = join(dir, 'openssl.cnf');
-    await writeFile(config, `${lines.join('\n')}\n`, { mode: 0o600 });
-    await run(config, dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function openssl(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await promisify(execFile)('openssl', args);
-    return stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: unknown }).stderr;
-    throw new Error(
-      `openssl ${args[0]} failed${typeof stderr === 'string' && stderr !== '' ? `: ${stderr.trim()}` : ''}`,
-      { cause: error },
-    );
-  }
 }
 
 async function certificate(file: string): Promise<X509Certificate | undefined> {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -8,63 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, TEST_ADMIN_URL, type TestDatabase } from '@heroagent/db/testing';
-import { freePort } from '@heroagent/service/testing';
+import { freePort, launchNodeScript } from '@heroagent/service/testing';
 import { sql, createDatabase } from '@heroagent/db';
 
 const LAUNCHER = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-interface Launch {
-  readonly pid: number;
-  output(): string;
-  /** Resolves with the output once `text` appears; rejects if the launcher exits first. */
-  waitFor(text: string, timeoutMs?: number): Promise<string>;
-  readonly exited: Promise<number | null>;
-}
-
-function launch(env: Record<string, string>): Launch {
-  const child = spawn(process.execPath, [LAUNCHER], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    for (const listener of listeners) listener();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return {
-    pid: child.pid!,
-    output: () => output,
-    exited,
-    waitFor(text, timeoutMs = 120_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (output.includes(text)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(output);
-          }
-        };
-        const timer = setTimeout(
-          () => reject(new Error(`no "${text}" within ${timeoutMs} ms:\n${output}`)),
-          timeoutMs,
-        );
-        void exited.then(() => {
-          clearTimeout(timer);
-          if (!output.includes(text))
-            reject(new Error(`launcher exited before "${text}":\n${output}`));
-        });
-        listeners.add(check);
-        check();
-      });
-    },
-  };
-}
+const launch = (env: Record<string, string>) => launchNodeScript(LAUNCHER, env, 120_000);
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {

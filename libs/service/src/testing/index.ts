@@ -5,3 +5,4 @@ export {
   type DeployNatsServer,
 } from './deploy-nats.js';
 export { startDeployNatsCluster, type DeployNatsCluster } from './nats-cluster.js';
+export { launchNodeScript, type LaunchedProcess } from './launched-process.js';
