@@ -17,7 +17,7 @@ export function boxOptionsFromEnv(env: Readonly<Record<string, string | undefine
     return value;
   };
   return {
-    seconds: knob('BOX_SECONDS', 45, 5, 7200),
+    seconds: knob('BOX_SECONDS', 30, 5, 7200),
     workers: knob('BOX_WORKERS', 24, 1, 512),
     people: knob('BOX_PEOPLE', 8, 1, 200),
     killEveryMs: knob('BOX_KILL_EVERY_MS', 900, 100, 3_600_000),

@@ -3,7 +3,7 @@ import { boxOptionsFromEnv } from '../box/box-options.js';
 
 describe("the box's settings", () => {
   it("are CI's when unset, and what the environment says otherwise", () => {
-    expect(boxOptionsFromEnv({})).toMatchObject({ seconds: 45, workers: 24, natsKillEvery: 6 });
+    expect(boxOptionsFromEnv({})).toMatchObject({ seconds: 30, workers: 24, natsKillEvery: 6 });
     expect(boxOptionsFromEnv({ BOX_SECONDS: '300', BOX_NATS_KILL_EVERY: '0' })).toMatchObject({
       seconds: 300,
       natsKillEvery: 0,

@@ -6,7 +6,7 @@ import { runBox, type BoxFigures } from '../box/run-box.js';
 /**
  * The platform in a box: a 3-node NATS cluster, two replicas of every service, one Postgres,
  * driven through both gateways while replicas and NATS nodes are killed with SIGKILL. CI runs it
- * as set below (45 s of load); `BOX_SECONDS=300 pnpm box` runs it longer.
+ * with 30 s of load; `BOX_SECONDS=300 pnpm box` runs it longer.
  */
 const options = boxOptionsFromEnv(process.env);
 
