@@ -49,6 +49,8 @@ export interface BoxFigures {
   readonly retried: number;
   readonly refusals: Record<string, number>;
   readonly signIns: { completed: number; interrupted: number };
+  /** HTTP requests each gateway replica answered through the balancer. */
+  readonly servedByGateway: number[];
   /** Tasks in words handed to an agent replica by people who signed in under load. */
   readonly agentTasks: number;
   readonly events: {
@@ -311,6 +313,7 @@ export async function runBox(
     retried: tally.retried,
     refusals: tally.refusals,
     signIns: tally.signIns,
+    servedByGateway: [...box.balancer.served.values()],
     agentTasks: tally.agentTasks,
     events: { ...events.counts, perSecond: Math.round(events.counts.stored / loadSeconds) },
     executedTwice: events.executedTwice,

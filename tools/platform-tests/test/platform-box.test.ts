@@ -49,6 +49,9 @@ describe('the platform in a box: every service replicated, replicas and NATS nod
       expect(figures.reads.admitted).toBeGreaterThan(0);
       expect(figures.sends.admitted).toBeGreaterThan(0);
       expect(figures.signIns.completed).toBeGreaterThan(0);
+      // People's requests reached both gateways.
+      expect(figures.servedByGateway).toHaveLength(2);
+      expect(Math.min(...figures.servedByGateway)).toBeGreaterThan(0);
     }),
   );
 
