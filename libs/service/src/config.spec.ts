@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { commonEnvSchema, ConfigError, migrateConfigSchema, parseConfig } from './config.js';
+import { commonEnvSchema, migrateConfigSchema, parseConfig } from './config.js';
+import { configProblems } from './testing/config-problems.js';
 
-const problemsOf = (run: () => unknown): readonly string[] => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      expect(error.code).toBe('CONFIG_INVALID');
-      return error.problems;
-    }
-    throw error;
-  }
-  return [];
-};
+const problemsOf = configProblems;
 
 describe('a service’s database settings', () => {
   it('takes the runtime URL only, and refuses the owner’s without echoing it', () => {

@@ -3,30 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkTransportSecurity,
-  commonEnvSchema,
-  ConfigError,
-  natsConfigOf,
-  parseConfig,
-} from '../config.js';
+import { checkTransportSecurity, commonEnvSchema, natsConfigOf, parseConfig } from '../config.js';
+import { configProblems } from '../testing/config-problems.js';
 import { nkeyPublicKeyOf } from './nats-auth.js';
 import { natsConnectionOptions } from './transport.js';
 
 const schema = commonEnvSchema.superRefine((env, context) => checkTransportSecurity(env, context));
 const base = { DATABASE_URL: 'postgres://app@127.0.0.1/h' };
-const problemsOf = (env: Record<string, string>): readonly string[] => {
-  try {
-    parseConfig(schema, { ...base, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      expect(error.code).toBe('CONFIG_INVALID');
-      return error.problems;
-    }
-    throw error;
-  }
-  return [];
-};
+const problemsOf = (env: Record<string, string>): readonly string[] =>
+  configProblems(() => parseConfig(schema, { ...base, ...env }));
 
 describe('NATS_NKEY_SEED_FILE', () => {
   let dir: string;

@@ -6,3 +6,4 @@ export {
 } from './deploy-nats.js';
 export { startDeployNatsCluster, type DeployNatsCluster } from './nats-cluster.js';
 export { launchNodeScript, type LaunchedProcess } from './launched-process.js';
+export { configProblems } from './config-problems.js';
