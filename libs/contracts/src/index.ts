@@ -63,10 +63,12 @@ export {
   auditEventSubject,
   dataKeyRefSchema,
   personalFieldsSchema,
+  personalFieldsContentSchema,
   personalFieldsContext,
   AUDIT_EVENT_MAX_BYTES,
   AUDIT_EVENT_PURPOSE,
   type AuditEvent,
+  type PersonalFieldsContent,
   type SignedAuditEvent,
 } from './audit-events.js';
 export {

@@ -81,6 +81,7 @@ import { OAuthFlows } from './sign-in/oauth-flows.js';
 import { OidcStrategy } from './sign-in/oidc.strategy.js';
 import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
 import { SignInService } from './sign-in/sign-in.service.js';
+import { PersonalKeys } from './privacy/personal-keys.js';
 import type { GatewayDatabase } from './store-tables.js';
 import { AgentHandOff } from './tasks/agent-hand-off.js';
 import { Capabilities } from './tasks/capabilities.js';
@@ -108,6 +109,12 @@ export interface GatewayRuntime extends ServiceRuntime<GatewayConfig> {
   readonly lease: ExecutorLease;
 }
 
+/**
+ * Unwrapped data keys stay in a replica's memory at most a minute (an erasure through another
+ * replica is honoured here within that), and at most this many at once.
+ */
+const PERSONAL_KEYS = { ttlMs: 60_000, maxCached: 10_000 };
+
 /** How long a browser has to finish an OAuth flow it started. */
 const FLOW_TTL_MS = 10 * 60_000;
 
@@ -131,7 +138,14 @@ export class AppModule {
     const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
     const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
-    const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
+    const vault = new VaultProxyClient(
+      runtime.client,
+      config.signingKey,
+      config.vaultProxySealingPublicKey,
+      config.sealingKey,
+    );
+    const keys = new PersonalKeys(db, vault, PERSONAL_KEYS);
+    const audit = new AuditRecorder(db, config.signingKey, keys, undefined, () => relay.nudge());
     const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);
     const strategies = new Map<SignInProvider, { name: string; strategy: Strategy }>();
     if (config.google !== undefined) {
@@ -150,23 +164,17 @@ export class AppModule {
       });
     }
     const providers = new SignInProviders(strategies);
-    const tasks = new TasksRepository(db);
+    const tasks = new TasksRepository(db, keys);
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
-    const actions = new ActionsRepository(db, sweeperDb, runtime.lease);
+    const actions = new ActionsRepository(db, sweeperDb, runtime.lease, keys);
     // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
-    const approvals = new ApprovalsRepository(db, sweeperDb);
+    const approvals = new ApprovalsRepository(db, sweeperDb, keys);
     const gate = new CapabilityGate(
       capabilities,
       tasks,
       new RefusalTally((tenantId) => tasks.tenantExists(tenantId), audit, logger),
-    );
-    const vault = new VaultProxyClient(
-      runtime.client,
-      config.signingKey,
-      config.vaultProxySealingPublicKey,
-      config.sealingKey,
     );
     const connectors = new ActionConnectors(
       vault,
@@ -184,7 +192,7 @@ export class AppModule {
       logger,
     );
     const performAction = new PerformAction(actions, connectors, audit, config.sendWindowMs);
-    const admission = new ActionAdmissionRepository(db);
+    const admission = new ActionAdmissionRepository(db, keys);
     const resumeAction = new ResumeAction(admission, actions, engine, performAction, audit);
     const cancelHeld = new CancelHeldActions(actions, approvals, audit);
     const failStaleActions = new FailStaleActions(actions, audit);
@@ -199,13 +207,13 @@ export class AppModule {
       new ReplayAction(actions, approvals, failStaleActions, config.retryWaitMs),
       performAction,
       config.approvals,
-      new TaskContentRepository(),
+      new TaskContentRepository(keys),
     );
     const getAction = new GetAction(gate, actions, approvals);
     const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
-    const taskEvents = new TaskEventsRepository(db);
+    const taskEvents = new TaskEventsRepository(db, keys);
     const handOff = new AgentHandOff(agent, agentSettings, tasks, stopTask, logger);
     const approvalsService = new ApprovalsService(
       approvals,
@@ -222,7 +230,7 @@ export class AppModule {
       [PUBLIC_ORIGIN, runtime.publicOrigin],
       [Cookies, cookies],
       [PeopleRepository, people],
-      [MyTaskHistory, new MyTaskHistory(db)],
+      [MyTaskHistory, new MyTaskHistory(db, keys)],
       [InvitationsRepository, invitations],
       [SessionsService, sessions],
       [AuditRecorder, audit],
@@ -239,6 +247,7 @@ export class AppModule {
       ],
       [SignInService, new SignInService(people, invitations, config.signUp, audit)],
       [VaultProxyClient, vault],
+      [PersonalKeys, keys],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],
       [TasksRepository, tasks],

@@ -136,6 +136,15 @@ export interface GatewayDatabase {
     updated_at: Timestamp;
     updated_by: string;
   };
+  /** Data keys of the tenant and of each person in it, wrapped by vault-proxy (privacy/). */
+  data_keys: {
+    tenant_id: string;
+    scope: 'tenant' | 'user';
+    owner_id: string;
+    version: number;
+    wrapped: string;
+    created_at: CreatedAt;
+  };
   /** The HTTP rate limits' windows, shared by every replica (no tenant's data). */
   http_rate_limits: {
     key: string;

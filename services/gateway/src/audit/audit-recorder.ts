@@ -3,20 +3,36 @@ import {
   AUDIT_EVENT_MAX_BYTES,
   AUDIT_EVENT_PURPOSE,
   ContractError,
+  personalFieldsContext,
   signedAuditEventSchema,
   type AuditEvent,
+  type PersonalFieldsContent,
   type SignedAuditEvent,
 } from '@heroagent/contracts';
 import { signJson, type SigningKey } from '@heroagent/crypto';
 import { useTenant, withSettings, type Kysely, type Transaction } from '@heroagent/db';
 import { activeTraceId } from '@heroagent/telemetry';
+import type { PersonalKeys } from '../privacy/personal-keys.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
-/** What a part of the gateway records; the recorder adds id, time, source, trace and signature. */
+/**
+ * What a part of the gateway records; the recorder adds id, time, source, trace and signature.
+ * `rationale`, the policy's `reason` and `personal` details are sealed into the event's
+ * encrypted personal fields (the person's key if it has a `userId`, else the tenant's): the
+ * signed, chained part keeps ids, codes and counts.
+ */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
-  Partial<
-    Pick<AuditEvent, 'userId' | 'taskId' | 'action' | 'rationale' | 'policy' | 'relatedEventId'>
-  >;
+  Partial<Pick<AuditEvent, 'userId' | 'taskId' | 'action' | 'policy' | 'relatedEventId'>> & {
+    readonly rationale?: string;
+    readonly personal?: NonNullable<PersonalFieldsContent['details']>;
+  };
+
+/** An event's id, time and trace, fixed when it is asked for (it is sealed and signed later). */
+interface Stamp {
+  readonly id: string;
+  readonly occurredAt: string;
+  readonly traceId: string | undefined;
+}
 
 /** Work done inside the transaction of a change, before it commits. */
 export type InTransaction = (trx: Transaction<GatewayDatabase>) => Promise<void>;
@@ -31,6 +47,8 @@ export class AuditRecorder {
   constructor(
     private readonly db: Kysely<GatewayDatabase>,
     private readonly signingKey: SigningKey,
+    /** The data keys that seal an event's personal fields. */
+    private readonly keys: Pick<PersonalKeys, 'forPerson' | 'forTenant'>,
     private readonly now: () => Date = () => new Date(),
     private readonly onRecorded: () => void = () => undefined,
   ) {}
@@ -40,8 +58,9 @@ export class AuditRecorder {
    * the change and its record commit together, or neither does.
    */
   within(record: AuditRecord): InTransaction & { readonly eventId: string } {
-    const signed = this.sign(record);
+    const stamp = this.stamp();
     const write: InTransaction = async (trx) => {
+      const signed = await this.sign(record, stamp);
       // Free when the change's transaction already runs as this tenant (the usual case).
       await useTenant(trx, record.tenantId);
       await trx
@@ -53,7 +72,7 @@ export class AuditRecorder {
         })
         .execute();
     };
-    return Object.assign(write, { eventId: signed.event.id });
+    return Object.assign(write, { eventId: stamp.id });
   }
 
   /** Publishes what was written (the relay also polls, so this only hastens it). */
@@ -63,7 +82,7 @@ export class AuditRecorder {
 
   /** The event of a change made elsewhere (in vault-proxy, say), in a transaction of its own. */
   async record(record: AuditRecord): Promise<SignedAuditEvent> {
-    const signed = this.sign(record);
+    const signed = await this.sign(record, this.stamp());
     await withSettings(this.db, { 'app.tenant_id': record.tenantId }, (trx) =>
       trx
         .insertInto('audit_outbox')
@@ -78,15 +97,38 @@ export class AuditRecorder {
     return signed;
   }
 
-  private sign(record: AuditRecord): SignedAuditEvent {
-    const traceId = activeTraceId();
+  private stamp(): Stamp {
+    return { id: randomUUID(), occurredAt: this.now().toISOString(), traceId: activeTraceId() };
+  }
+
+  private async sign(record: AuditRecord, stamp: Stamp): Promise<SignedAuditEvent> {
+    const { rationale, policy, personal, ...rest } = record;
     const event: AuditEvent = {
-      id: randomUUID(),
-      occurredAt: this.now().toISOString(),
+      id: stamp.id,
+      occurredAt: stamp.occurredAt,
       source: 'gateway',
-      ...record,
-      ...(traceId === undefined ? {} : { traceId }),
+      ...rest,
+      ...(policy === undefined ? {} : { policy: { effect: policy.effect, policyId: policy.policyId } }),
+      ...(stamp.traceId === undefined ? {} : { traceId: stamp.traceId }),
     };
+    const content: PersonalFieldsContent = {
+      ...(rationale === undefined ? {} : { rationale }),
+      ...(policy?.reason === undefined ? {} : { policyReason: policy.reason }),
+      ...(personal === undefined ? {} : { details: personal }),
+    };
+    if (Object.keys(content).length > 0) {
+      const sealer =
+        record.userId === undefined
+          ? await this.keys.forTenant(record.tenantId)
+          : await this.keys.forPerson(record.tenantId, record.userId);
+      // A person already erased has no key: what would have been theirs is not recorded at all.
+      if (!sealer.erased) {
+        event.personal = {
+          key: { scope: sealer.owner.scope, id: sealer.owner.id, version: sealer.version },
+          ciphertext: sealer.seal(personalFieldsContext(stamp.id), JSON.stringify(content)),
+        };
+      }
+    }
     const signed = signedAuditEventSchema.parse({
       event,
       signature: signJson(event, AUDIT_EVENT_PURPOSE, this.signingKey),

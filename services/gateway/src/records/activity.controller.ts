@@ -1,6 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { listActivity, type RouteResponse } from '@heroagent/contracts';
 import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
+import { openPersonalFields } from '../privacy/personal-fields.js';
+import { PersonalKeys } from '../privacy/personal-keys.js';
 import { toActivityRecord } from './activity-view.js';
 import { AuditRecordsClient, viewerOf } from './audit-records.client.js';
 
@@ -10,7 +12,10 @@ import { AuditRecordsClient, viewerOf } from './audit-records.client.js';
  */
 @Controller()
 export class ActivityController {
-  constructor(@Inject(AuditRecordsClient) private readonly records: AuditRecordsClient) {}
+  constructor(
+    @Inject(AuditRecordsClient) private readonly records: AuditRecordsClient,
+    @Inject(PersonalKeys) private readonly keys: PersonalKeys,
+  ) {}
 
   @Route(listActivity)
   async list(
@@ -27,8 +32,14 @@ export class ActivityController {
       },
       { cursor: 'query.cursor' },
     );
+    const opened = await openPersonalFields(
+      this.keys,
+      page.records.map((record) => record.envelope.event),
+    );
     return {
-      records: page.records.map(toActivityRecord),
+      records: page.records.map((record) =>
+        toActivityRecord(record, opened.get(record.envelope.event.id)),
+      ),
       nextCursor: page.nextCursor ?? null,
     };
   }

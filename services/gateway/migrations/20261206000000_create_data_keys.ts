@@ -1,0 +1,33 @@
+import { sql, type Kysely } from '@heroagent/db';
+
+/**
+ * The data keys that encrypt personal data: one per tenant (`scope` tenant, `owner_id` the
+ * tenant) and one per person within a tenant (`scope` user, `owner_id` the person), each stored
+ * only wrapped by its owner's key-encryption key in vault-proxy (Vault Transit or the embedded
+ * store). The gateway unwraps one through vault-proxy when it needs it; once vault-proxy has
+ * erased the owner's key-encryption key, the wrapped key opens nowhere, and every value it
+ * encrypted is unreadable (crypto-shredding). The tenant's rows only, under row-level security.
+ *
+ * Frozen: policies are written out here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are frozen against Kysely<any>
+export async function up(db: Kysely<any>): Promise<void> {
+  const tenant = `nullif(current_setting('app.tenant_id', true), '')::uuid`;
+  await sql`
+    create table data_keys (
+      tenant_id uuid not null references tenants (id) on delete cascade,
+      scope text not null check (scope in ('tenant', 'user')),
+      owner_id uuid not null,
+      version integer not null check (version > 0),
+      wrapped text not null check (length(wrapped) between 1 and 4096),
+      created_at timestamptz not null default now(),
+      primary key (tenant_id, scope, owner_id, version)
+    )`.execute(db);
+  await sql.raw(`alter table data_keys enable row level security`).execute(db);
+  await sql.raw(`alter table data_keys force row level security`).execute(db);
+  await sql
+    .raw(
+      `create policy data_keys_tenant_rows on data_keys for all using (tenant_id = ${tenant}) with check (tenant_id = ${tenant})`,
+    )
+    .execute(db);
+}
