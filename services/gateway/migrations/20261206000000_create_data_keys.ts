@@ -6,7 +6,10 @@ import { sql, type Kysely } from '@heroagent/db';
  * only wrapped by its owner's key-encryption key in vault-proxy (Vault Transit or the embedded
  * store). The gateway unwraps one through vault-proxy when it needs it; once vault-proxy has
  * erased the owner's key-encryption key, the wrapped key opens nowhere, and every value it
- * encrypted is unreadable (crypto-shredding). The tenant's rows only, under row-level security.
+ * encrypted is unreadable (crypto-shredding). An erased key's row stays as a tombstone (no wrapped
+ * key, `erased_at` set), so a key made later for the same owner (a person invited back) takes the
+ * next version and never passes for the erased one. The tenant's rows only, under row-level
+ * security; a closed tenant's go with it.
  *
  * Frozen: policies are written out here.
  */
@@ -19,8 +22,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       scope text not null check (scope in ('tenant', 'user')),
       owner_id uuid not null,
       version integer not null check (version > 0),
-      wrapped text not null check (length(wrapped) between 1 and 4096),
+      wrapped text check (length(wrapped) between 1 and 4096),
       created_at timestamptz not null default now(),
+      erased_at timestamptz,
+      check ((wrapped is null) = (erased_at is not null)),
       primary key (tenant_id, scope, owner_id, version)
     )`.execute(db);
   await sql.raw(`alter table data_keys enable row level security`).execute(db);

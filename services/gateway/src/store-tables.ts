@@ -142,8 +142,10 @@ export interface GatewayDatabase {
     scope: 'tenant' | 'user';
     owner_id: string;
     version: number;
-    wrapped: string;
+    /** Null once erased (the row stays, so the next key takes the next version). */
+    wrapped: string | null;
     created_at: CreatedAt;
+    erased_at: Date | null;
   };
   /** The HTTP rate limits' windows, shared by every replica (no tenant's data). */
   http_rate_limits: {

@@ -1,5 +1,12 @@
 import { ContractError } from '@heroagent/contracts';
-import { CryptoError, decryptValue, encryptValue, keyRing, type KeyRing } from '@heroagent/crypto';
+import {
+  ciphertextKeyVersion,
+  CryptoError,
+  decryptValue,
+  encryptValue,
+  keyRing,
+  type KeyRing,
+} from '@heroagent/crypto';
 import { useTenant, withSettings, type Kysely, type Transaction } from '@heroagent/db';
 import type { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import type { GatewayDatabase } from '../store-tables.js';
@@ -26,6 +33,8 @@ export class Sealer {
     readonly owner: KeyOwner,
     /** Undefined once the owner's key is erased: sealing is refused, opening answers ERASED. */
     private readonly ring: KeyRing | undefined,
+    /** Called when a value was sealed with a newer key than this replica holds. */
+    private readonly stale: () => void = () => undefined,
   ) {}
 
   get erased(): boolean {
@@ -50,10 +59,20 @@ export class Sealer {
     return this.seal(context, JSON.stringify(value));
   }
 
-  /** The text a `seal` made, or ERASED when the key is gone. */
+  /**
+   * The text a `seal` made, or ERASED when the key that sealed it is gone: the owner's keys are
+   * only ever taken away by an erasure, so a version the ring lacks was erased.
+   */
   open(context: string, ciphertext: string): string | Erased {
     if (this.ring === undefined) return ERASED;
     try {
+      const version = ciphertextKeyVersion(ciphertext);
+      if (version > this.ring.currentVersion) {
+        // Made by another replica after an erasure this one has not caught up with yet.
+        this.stale();
+        throw new ContractError('CONFLICT', 'a newer key sealed this: try again');
+      }
+      if (!this.ring.keys.has(version)) return ERASED;
       return decryptValue(ciphertext, this.ring, context).toString('utf8');
     } catch (error) {
       if (error instanceof CryptoError) {
@@ -122,13 +141,17 @@ export class PersonalKeys {
   }
 
   /**
-   * Deletes, in the caller's transaction, the wrapped keys of a person in a tenant (or all of the
-   * tenant's with no `userId`), and forgets them here. vault-proxy erases the key-encryption keys;
-   * this removes what would be useless without them.
+   * Drops, in the caller's transaction, the wrapped keys of a person in a tenant (or all of the
+   * tenant's with no `userId`), leaving tombstones, and forgets them here. vault-proxy erases the
+   * key-encryption keys; this removes what would be useless without them.
    */
   async erase(trx: Transaction<GatewayDatabase>, tenantId: string, userId?: string): Promise<void> {
     await useTenant(trx, tenantId);
-    let query = trx.deleteFrom('data_keys').where('tenant_id', '=', tenantId);
+    let query = trx
+      .updateTable('data_keys')
+      .set({ wrapped: null, erased_at: new Date() })
+      .where('tenant_id', '=', tenantId)
+      .where('wrapped', 'is not', null);
     if (userId !== undefined) query = query.where('scope', '=', 'user').where('owner_id', '=', userId);
     await query.execute();
     this.forget(tenantId, userId);
@@ -147,7 +170,7 @@ export class PersonalKeys {
     const key = ownerKey(owner);
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.until > this.now() && (cached.ring !== undefined || !create)) {
-      return new Sealer(owner, cached.ring);
+      return new Sealer(owner, cached.ring, () => this.cache.delete(key));
     }
     const flight = `${key}/${create ? 'create' : 'read'}`;
     let pending = this.loading.get(flight);
@@ -157,15 +180,18 @@ export class PersonalKeys {
     }
     const ring = await pending;
     this.remember(key, ring);
-    return new Sealer(owner, ring);
+    return new Sealer(owner, ring, () => this.cache.delete(key));
   }
 
   private async load(owner: KeyOwner, create: boolean): Promise<KeyRing | undefined> {
     const stored = await this.stored(owner);
-    if (stored.length > 0) return this.open(owner, stored);
+    const live = stored.filter((row) => row.wrapped !== null);
+    if (live.length > 0) return this.open(owner, live);
     if (!create) return undefined;
     const made = await this.vault.createDataKey(owner.tenantId, { scope: owner.scope, id: owner.id });
-    // Another replica may have made one at the same moment: the first stored is everyone's.
+    // After an erasure, the next version: what the erased key sealed stays unreadable.
+    const version = Math.max(0, ...stored.map((row) => row.version)) + 1;
+    // Another replica may make one at the same moment: the first stored is everyone's.
     await withSettings(this.db, { 'app.tenant_id': owner.tenantId }, (trx) =>
       trx
         .insertInto('data_keys')
@@ -173,20 +199,20 @@ export class PersonalKeys {
           tenant_id: owner.tenantId,
           scope: owner.scope,
           owner_id: owner.id,
-          version: 1,
+          version,
           wrapped: made.wrapped,
         })
         .onConflict((conflict) => conflict.doNothing())
         .execute(),
     );
-    const now = await this.stored(owner);
+    const now = (await this.stored(owner)).filter((row) => row.wrapped !== null);
     if (now.length === 1 && now[0]!.wrapped === made.wrapped) {
-      return keyRing(new Map([[1, made.plaintext]]));
+      return keyRing(new Map([[version, made.plaintext]]));
     }
     return this.open(owner, now);
   }
 
-  private stored(owner: KeyOwner): Promise<{ version: number; wrapped: string }[]> {
+  private stored(owner: KeyOwner): Promise<{ version: number; wrapped: string | null }[]> {
     return withSettings(this.db, { 'app.tenant_id': owner.tenantId }, (trx) =>
       trx
         .selectFrom('data_keys')
@@ -200,7 +226,7 @@ export class PersonalKeys {
 
   private async open(
     owner: KeyOwner,
-    stored: readonly { version: number; wrapped: string }[],
+    stored: readonly { version: number; wrapped: string | null }[],
   ): Promise<KeyRing | undefined> {
     try {
       const keys = await Promise.all(
@@ -211,7 +237,7 @@ export class PersonalKeys {
               await this.vault.openDataKey(
                 owner.tenantId,
                 { scope: owner.scope, id: owner.id },
-                row.wrapped,
+                row.wrapped!,
               ),
             ] as const,
         ),

@@ -3,6 +3,9 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import {
   ContractError,
   connectionSchema,
+  createDataKey,
+  openDataKey,
+  SEALED_DATA_KEY_PURPOSE,
   issueToken,
   SEALED_TOKEN_PURPOSE,
   eraseSubject,
@@ -14,9 +17,13 @@ import {
   type RpcContract,
 } from '@heroagent/contracts';
 import {
+  generateDataKey,
+  keyRing,
   open,
   seal,
+  unwrapDataKey,
   verifyJson,
+  wrapDataKey,
   type JsonValue,
   type SealingKey,
   type SigningKey,
@@ -46,6 +53,8 @@ export class VaultProxyDouble {
   /** Called for each token issued, to register it with a provider double. */
   onIssue: (token: string, scopes: string[], connection: Connection) => void = () => undefined;
   down = false;
+  /** Key-encryption keys by owner (`<tenant>/<scope>/<id>`), as the embedded store keeps them. */
+  readonly keyEncryptionKeys = new Map<string, Buffer>();
 
   private constructor(
     private readonly nats: NatsConnection,
@@ -81,10 +90,18 @@ export class VaultProxyDouble {
       double.refreshTokens.delete(found.id);
       return { connection: revoked, providerRevoked: true };
     });
+    double.serve(createDataKey, (grant) => double.createDataKey(grant));
+    double.serve(openDataKey, (grant) => double.openDataKey(grant));
     double.serve(eraseSubject, (grant) => {
       const tenantId = String(grant.tenantId);
       const userId = grant.userId as string | undefined;
       double.erased.push({ tenantId, userId });
+      for (const owner of [...double.keyEncryptionKeys.keys()]) {
+        const [tenant, scope, id] = owner.split('/');
+        if (tenant === tenantId && (userId === undefined || (scope === 'user' && id === userId))) {
+          double.keyEncryptionKeys.delete(owner);
+        }
+      }
       let connectionsRevoked = 0;
       for (const connection of [...double.connections.values()]) {
         if (connection.tenantId !== tenantId) continue;
@@ -131,6 +148,39 @@ export class VaultProxyDouble {
       scopes,
       expiresAt: new Date(Date.now() + 300_000).toISOString(),
     };
+  }
+
+  private createDataKey(grant: Record<string, unknown>) {
+    const owner = grant.owner as { scope: 'tenant' | 'user'; id: string };
+    const name = `${String(grant.tenantId)}/${owner.scope}/${owner.id}`;
+    let kek = this.keyEncryptionKeys.get(name);
+    if (kek === undefined) {
+      kek = generateDataKey();
+      this.keyEncryptionKeys.set(name, kek);
+    }
+    const plaintext = generateDataKey();
+    return {
+      key: { ...owner, version: 1 },
+      wrapped: wrapDataKey(plaintext, keyRing(new Map([[1, kek]])), name),
+      plaintext: this.toGateway(plaintext),
+    };
+  }
+
+  private openDataKey(grant: Record<string, unknown>) {
+    const owner = grant.owner as { scope: 'tenant' | 'user'; id: string };
+    const name = `${String(grant.tenantId)}/${owner.scope}/${owner.id}`;
+    const kek = this.keyEncryptionKeys.get(name);
+    if (kek === undefined) throw new ContractError('NOT_FOUND', 'no key for this owner');
+    const key = unwrapDataKey(String(grant.wrapped), keyRing(new Map([[1, kek]])), name);
+    return { plaintext: this.toGateway(key) };
+  }
+
+  private toGateway(dataKey: Buffer) {
+    return seal(dataKey, this.gatewaySealingPublicKey, {
+      sender: 'vault-proxy',
+      recipient: 'gateway',
+      purpose: SEALED_DATA_KEY_PURPOSE,
+    });
   }
 
   private store(grant: Record<string, unknown>): Connection {
