@@ -121,10 +121,9 @@ describe('a person’s data at rest, and after their account is closed', { timeo
 
     // The person reads their own words back: opened in the gateway, for them.
     expect(JSON.stringify(timeline.events)).toContain(MARKERS.rationale);
-    const tasks = await platform.call<{ tasks: { id: string; request: string; summary: string }[] }>(
-      'GET',
-      '/v1/tasks',
-    );
+    const tasks = await platform.call<{
+      tasks: { id: string; request: string; summary: string }[];
+    }>('GET', '/v1/tasks');
     const task = tasks.body.tasks.find((listed) => listed.id === taskId)!;
     expect(task.request).toContain(MARKERS.request);
     expect(task.summary).toContain(MARKERS.summary);

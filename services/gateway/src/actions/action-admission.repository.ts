@@ -81,7 +81,8 @@ export class ActionAdmissionRepository {
             .where('task_id', '=', scope.taskId)
             .where('idempotency_key', '=', scope.idempotencyKey)
             .executeTakeFirst();
-          const earlier = stored === undefined ? undefined : (await openActions(this.keys, [stored]))[0];
+          const earlier =
+            stored === undefined ? undefined : (await openActions(this.keys, [stored]))[0];
           return decide(trx, await this.reads(trx, scope), earlier);
         },
         admissionLocks(scope.tenantId, scope.userId),

@@ -7,12 +7,7 @@ import {
   type Transaction,
 } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
-import {
-  ownerKey,
-  personOwner,
-  type PersonalKeys,
-  type Sealer,
-} from '../privacy/personal-keys.js';
+import { ownerKey, personOwner, type PersonalKeys, type Sealer } from '../privacy/personal-keys.js';
 import { openRow, sealValues } from '../privacy/sealed-columns.js';
 import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 import { executorGone, type ExecutorLease } from './executor-lease.js';
@@ -97,7 +92,12 @@ export async function openActions<R extends Pick<ActionRow, 'id' | 'tenant_id' |
 ): Promise<R[]> {
   const sealers = await keys.readers(rows.map((row) => personOwner(row.tenant_id, row.user_id)));
   return rows.map((row) =>
-    openRow(sealers.get(ownerKey(personOwner(row.tenant_id, row.user_id)))!, 'actions', row.id, row),
+    openRow(
+      sealers.get(ownerKey(personOwner(row.tenant_id, row.user_id)))!,
+      'actions',
+      row.id,
+      row,
+    ),
   );
 }
 

@@ -108,7 +108,9 @@ export class AuditRecorder {
       occurredAt: stamp.occurredAt,
       source: 'gateway',
       ...rest,
-      ...(policy === undefined ? {} : { policy: { effect: policy.effect, policyId: policy.policyId } }),
+      ...(policy === undefined
+        ? {}
+        : { policy: { effect: policy.effect, policyId: policy.policyId } }),
       ...(stamp.traceId === undefined ? {} : { traceId: stamp.traceId }),
     };
     const content: PersonalFieldsContent = {

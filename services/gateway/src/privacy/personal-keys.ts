@@ -84,7 +84,10 @@ export class Sealer {
 
   openJson(context: string, ciphertext: unknown): unknown {
     if (typeof ciphertext !== 'string') {
-      throw new ContractError('INTERNAL', 'a sealed column holds something other than a ciphertext');
+      throw new ContractError(
+        'INTERNAL',
+        'a sealed column holds something other than a ciphertext',
+      );
     }
     const text = this.open(context, ciphertext);
     return typeof text === 'string' ? (JSON.parse(text) as unknown) : text;
@@ -152,7 +155,8 @@ export class PersonalKeys {
       .set({ wrapped: null, erased_at: new Date() })
       .where('tenant_id', '=', tenantId)
       .where('wrapped', 'is not', null);
-    if (userId !== undefined) query = query.where('scope', '=', 'user').where('owner_id', '=', userId);
+    if (userId !== undefined)
+      query = query.where('scope', '=', 'user').where('owner_id', '=', userId);
     await query.execute();
     this.forget(tenantId, userId);
   }
@@ -169,7 +173,11 @@ export class PersonalKeys {
   private async sealer(owner: KeyOwner, create: boolean): Promise<Sealer> {
     const key = ownerKey(owner);
     const cached = this.cache.get(key);
-    if (cached !== undefined && cached.until > this.now() && (cached.ring !== undefined || !create)) {
+    if (
+      cached !== undefined &&
+      cached.until > this.now() &&
+      (cached.ring !== undefined || !create)
+    ) {
       return new Sealer(owner, cached.ring, () => this.cache.delete(key));
     }
     const flight = `${key}/${create ? 'create' : 'read'}`;
@@ -188,7 +196,10 @@ export class PersonalKeys {
     const live = stored.filter((row) => row.wrapped !== null);
     if (live.length > 0) return this.open(owner, live);
     if (!create) return undefined;
-    const made = await this.vault.createDataKey(owner.tenantId, { scope: owner.scope, id: owner.id });
+    const made = await this.vault.createDataKey(owner.tenantId, {
+      scope: owner.scope,
+      id: owner.id,
+    });
     // After an erasure, the next version: what the erased key sealed stays unreadable.
     const version = Math.max(0, ...stored.map((row) => row.version)) + 1;
     // Another replica may make one at the same moment: the first stored is everyone's.
