@@ -82,6 +82,7 @@ import { OidcStrategy } from './sign-in/oidc.strategy.js';
 import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
 import { SignInService } from './sign-in/sign-in.service.js';
 import { PersonalKeys } from './privacy/personal-keys.js';
+import { ActivityPages } from './records/activity-pages.js';
 import type { GatewayDatabase } from './store-tables.js';
 import { AgentHandOff } from './tasks/agent-hand-off.js';
 import { Capabilities } from './tasks/capabilities.js';
@@ -278,7 +279,8 @@ export class AppModule {
       [ActionsRepository, actions],
       [ApprovalsService, approvalsService],
       [AuditRecordsClient, auditRecords],
-      [AuditExports, new AuditExports(auditRecords, audit, logger)],
+      [ActivityPages, new ActivityPages(auditRecords, keys)],
+      [AuditExports, new AuditExports(auditRecords, audit, keys, logger)],
       [RetentionRepository, retention],
       [ApplyRetention, applyRetention],
       [
