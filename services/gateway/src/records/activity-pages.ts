@@ -78,10 +78,14 @@ export class ActivityPages {
         after = record.seq;
         if (matches(record, q)) matched.push(record);
         if (matched.length === query.limit || scanned === this.scanLimit) {
-          const more = record !== opened.at(-1) || answer.nextCursor !== undefined;
+          // Stopped inside audit's page: go on from it, after this record; at its end: the next.
+          if (record !== opened.at(-1)) {
+            return { records: matched, nextCursor: encodeSearchCursor({ page, after }) };
+          }
+          const next = answer.nextCursor;
           return {
             records: matched,
-            nextCursor: more ? encodeSearchCursor({ page, after }) : null,
+            nextCursor: next === undefined ? null : encodeSearchCursor({ page: next }),
           };
         }
       }
