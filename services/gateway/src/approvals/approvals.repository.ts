@@ -49,6 +49,7 @@ export class ApprovalsRepository {
           status: 'pending' as const,
           required: approval.required,
           reason: approval.reason,
+          decisions: JSON.stringify([]),
           expires_at: approval.expiresAt,
         }),
       )
@@ -129,18 +130,23 @@ export class ApprovalsRepository {
     now: Date,
   ): Promise<ApprovalRow | undefined> {
     const decided = await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const approval = await trx
+      const stored = await trx
         .selectFrom('approvals')
         .selectAll()
         .where('id', '=', id)
         .forUpdate()
         .executeTakeFirst();
-      if (approval === undefined) return undefined;
+      if (stored === undefined) return undefined;
+      // People's notes on their decisions are sealed with the person the action is for.
+      const sealer = await this.keys.forPerson(stored.tenant_id, stored.user_id);
+      const approval = openRow(sealer, 'approvals', stored.id, stored);
       const outcome = settle(approval, approval.decisions as ApprovalDecision[]);
       const updated = await trx
         .updateTable('approvals')
         .set({
-          decisions: JSON.stringify(outcome.decisions),
+          ...sealValues(sealer, 'approvals', id, {
+            decisions: JSON.stringify(outcome.decisions),
+          }),
           status: outcome.status,
           ...(outcome.status === 'pending' ? {} : { decided_at: now }),
         })

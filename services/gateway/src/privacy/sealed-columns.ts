@@ -12,13 +12,13 @@ export const ERASED_TEXT = '[erased]';
  * counts, amounts and times.
  */
 export const SEALED_COLUMNS = {
-  tasks: { text: ['title', 'request', 'summary', 'account'], json: [] },
+  tasks: { text: ['title', 'request', 'summary', 'account', 'stop_reason'], json: [] },
   task_events: { text: [], json: ['body'] },
   actions: {
     text: ['rationale'],
     json: ['params', 'result', 'undo_state', 'untrusted', 'policy'],
   },
-  approvals: { text: ['reason'], json: [] },
+  approvals: { text: ['reason'], json: ['decisions'] },
 } as const;
 
 type SealedTable = keyof typeof SEALED_COLUMNS;

@@ -146,7 +146,7 @@ export class TasksRepository {
    * person's admission locks: see actions/admission-locks.ts).
    */
   async stop(
-    task: { readonly tenantId: string; readonly taskId: string },
+    task: { readonly tenantId: string; readonly taskId: string; readonly userId: string },
     by: string | null,
     reason: string,
     now: Date,
@@ -154,13 +154,15 @@ export class TasksRepository {
     locks: TransactionLocks,
   ): Promise<boolean> {
     const { tenantId, taskId } = task;
+    const sealer = await this.keys.forPerson(tenantId, task.userId);
+    const stopReason = sealValues(sealer, 'tasks', taskId, { stop_reason: reason }).stop_reason;
     return withTenant(
       this.db,
       tenantId,
       async (trx) => {
         const result = await trx
           .updateTable('tasks')
-          .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+          .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: stopReason })
           .where('id', '=', taskId)
           .where('status', '=', 'running')
           .executeTakeFirst();
@@ -183,13 +185,22 @@ export class TasksRepository {
     reason: string,
     now: Date,
   ): Promise<number> {
-    const result = await trx
+    const running = await trx
       .updateTable('tasks')
-      .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+      .set({ status: 'stopped', stopped_at: now, stopped_by: by })
       .where('user_id', '=', userId)
       .where('status', '=', 'running')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .returning(['id', 'tenant_id'])
+      .execute();
+    for (const task of running) {
+      const sealer = await this.keys.forPerson(task.tenant_id, userId);
+      await trx
+        .updateTable('tasks')
+        .set(sealValues(sealer, 'tasks', task.id, { stop_reason: reason }))
+        .where('id', '=', task.id)
+        .execute();
+    }
+    return running.length;
   }
 
   /**
