@@ -1,6 +1,6 @@
 // Compiles the parts of the OCSF schema HeroAgent's SIEM mapping uses into ocsf-schema.json, the
 // fixture services/audit/test/ocsf-schema.test.ts validates produced events against.
-// Usage: node compile-fixture.mjs <ocsf-schema git dir> <tag>   (e.g. a clone of ocsf/ocsf-schema, 1.8.0)
+// Usage: node compile-fixture.js <ocsf-schema git dir> <tag>   (e.g. a clone of ocsf/ocsf-schema, 1.8.0)
 // The OCSF schema is Apache-2.0 licensed (https://github.com/ocsf/ocsf-schema/blob/main/LICENSE).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -122,7 +122,7 @@ writeFileSync(
   new URL('./ocsf-schema.json', import.meta.url),
   `${JSON.stringify(
     {
-      _source: `github.com/ocsf/ocsf-schema, tag ${tag}, compiled by compile-fixture.mjs `,
+      _source: `github.com/ocsf/ocsf-schema, tag ${tag}, compiled by compile-fixture.js `,
       _license: 'OCSF schema: Apache License 2.0, Copyright the OCSF contributors',
       version: read('version.json').version,
       classes,
