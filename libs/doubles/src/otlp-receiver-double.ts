@@ -20,6 +20,9 @@ export interface ReceivedLogRecord {
   readonly attributes: Record<string, unknown>;
   readonly resource: Record<string, unknown>;
   readonly scope: { name: string; version: string };
+  /** The record's trace and span ids, as lowercase hex; undefined when absent (empty). */
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
 }
 
 /** One export request as received. */
@@ -137,6 +140,8 @@ type OtlpRequest = {
         body?: OtlpAnyValue;
         attributes?: OtlpKeyValue[];
         eventName?: string;
+        traceId?: string;
+        spanId?: string;
       }[];
     }[];
   }[];
@@ -158,7 +163,13 @@ function attributes(values: OtlpKeyValue[] | undefined): Record<string, unknown>
   return Object.fromEntries((values ?? []).map((entry) => [entry.key, plain(entry.value)]));
 }
 
-function records(request: OtlpRequest): ReceivedLogRecord[] {
+// OTLP/JSON carries trace and span ids as hex; protobuf as bytes (decoded here as base64).
+function hexId(value: string | undefined, encoding: 'json' | 'protobuf'): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  return encoding === 'json' ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex');
+}
+
+function records(request: OtlpRequest, encoding: 'json' | 'protobuf'): ReceivedLogRecord[] {
   return (request.resourceLogs ?? []).flatMap((resourceLogs) =>
     (resourceLogs.scopeLogs ?? []).flatMap((scopeLogs) =>
       (scopeLogs.logRecords ?? []).map((record) => ({
@@ -170,6 +181,8 @@ function records(request: OtlpRequest): ReceivedLogRecord[] {
         attributes: attributes(record.attributes),
         resource: attributes(resourceLogs.resource?.attributes),
         scope: { name: scopeLogs.scope?.name ?? '', version: scopeLogs.scope?.version ?? '' },
+        traceId: hexId(record.traceId, encoding),
+        spanId: hexId(record.spanId, encoding),
       })),
     ),
   );
@@ -249,14 +262,14 @@ export class OtlpReceiverDouble {
           this.exports.push({
             encoding: 'protobuf',
             headers: request.headers,
-            records: records(decoded),
+            records: records(decoded, 'protobuf'),
           });
           response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
         } else if (type.startsWith('application/json')) {
           this.exports.push({
             encoding: 'json',
             headers: request.headers,
-            records: records(JSON.parse(body.toString('utf8')) as OtlpRequest),
+            records: records(JSON.parse(body.toString('utf8')) as OtlpRequest, 'json'),
           });
           response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         } else {

@@ -100,6 +100,12 @@ for (const file of CLASSES) {
   const category = categories[spec.category ?? read(findEvent(spec.extends)).category];
   const attributes = compileAttributes(spec.attributes);
   const classUid = category.uid * 1000 + spec.uid;
+  // The schema server fills these in per class (the sources hold placeholders): do the same.
+  attributes.category_uid.enum = [category.uid];
+  attributes.class_uid.enum = [classUid];
+  attributes.type_uid.enum = attributes.activity_id.enum.map(
+    (activity) => classUid * 100 + activity,
+  );
   classes[classUid] = { name: spec.caption, category_uid: category.uid, attributes };
   for (const attribute of Object.values(attributes))
     if (attribute.object) objectNames.add(attribute.object);
