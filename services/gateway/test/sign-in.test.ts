@@ -281,6 +281,7 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
       code: 'OAUTH_STATE_INVALID',
       provider: 'google',
       recorded: false,
+      client: { ip: browser.address, userAgent: 'node' },
     });
     expect(refusals.at(-1)).not.toHaveProperty('tenantId');
     expect((await fixture.auditEvents()).slice(before)).toEqual([]);

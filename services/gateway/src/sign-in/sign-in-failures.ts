@@ -1,6 +1,7 @@
 import { ContractError, type SignInProvider } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
+import { currentClient } from '../http/client-context.js';
 import type { RateLimitsRepository } from '../http/rate-limits/rate-limits.repository.js';
 import type { InvitationsRepository } from '../tenants/invitations.repository.js';
 
@@ -41,7 +42,11 @@ export class SignInFailures {
     try {
       const tenantId = await this.tenantOf(attempt);
       const recorded = tenantId === undefined ? false : await this.record(tenantId, code, attempt);
-      this.logger.warn({ code, provider: attempt.provider, tenantId, recorded }, 'sign-in refused');
+      // The client is the only trace of a refusal no tenant records: the log keeps it.
+      this.logger.warn(
+        { code, provider: attempt.provider, tenantId, recorded, client: currentClient() },
+        'sign-in refused',
+      );
     } catch (failure) {
       this.logger.error(
         { code, provider: attempt.provider, err: failure },
