@@ -19,9 +19,7 @@ function flatten(prefix: string, value: unknown, into: Attributes, depth: number
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
     into[prefix] = value;
   } else if (Array.isArray(value)) {
-    into[prefix] = value.every((item) => typeof item === 'string')
-      ? (value)
-      : JSON.stringify(value);
+    into[prefix] = value.every((item) => typeof item === 'string') ? value : JSON.stringify(value);
   } else if (typeof value === 'object' && depth < MAX_DEPTH) {
     for (const [key, item] of Object.entries(value))
       flatten(`${prefix}.${key}`, item, into, depth + 1);
