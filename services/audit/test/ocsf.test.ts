@@ -97,6 +97,7 @@ const EVENTS: [Partial<AuditEvent>, number, number][] = [
   [{ ...byUser, name: 'policy.changed', data: {} }, 6003, 3],
   [{ ...byUser, name: 'tenant.closed', data: {} }, 6003, 4],
   [{ ...byUser, name: 'audit.record.exported', data: {} }, 6003, 2],
+  [{ ...byUser, name: 'siem.test', source: 'audit', data: {} }, 6003, 99],
   [
     {
       actor: { type: 'service', id: 'gateway' },
