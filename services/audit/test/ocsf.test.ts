@@ -156,6 +156,18 @@ describe('OCSF mapping, validated against the OCSF 1.8.0 schema', () => {
     expect(toOcsf(event(EVENTS[0]![0]), stored)).not.toHaveProperty('src_endpoint');
   });
 
+  it('names who an event is about: a person, nobody known, or a service', () => {
+    expect(toOcsf(event(EVENTS[1]![0]), stored)).toMatchObject({
+      user: { uid: 'anonymous', type_id: 0 },
+      actor: { user: { uid: 'anonymous' } },
+      status_id: 2,
+      status_code: 'FORBIDDEN',
+    });
+    expect(toOcsf(event(EVENTS.at(-1)![0]), stored)).toMatchObject({
+      actor: { user: { uid: 'gateway', type_id: 4, type: 'Service' } },
+    });
+  });
+
   it('names the privileges a membership or a connection grants', () => {
     expect(toOcsf(event(EVENTS[5]![0]), stored)).toMatchObject({ privileges: ['role:admin'] });
     expect(toOcsf(event(EVENTS[9]![0]), stored)).toMatchObject({

@@ -109,6 +109,10 @@ function subjectUser(event: AuditEvent): OcsfObject {
     // Not a person yet: the invitation stands for whoever accepts it.
     return { uid: `invitation:${invitation}`, type_id: 1, type: 'User' };
   }
+  if (event.userId === undefined && event.name === 'session.sign_in_failed') {
+    // Nobody signed in: whoever tried is not known to HeroAgent.
+    return { uid: event.actor.id, type_id: 0, type: 'Unknown' };
+  }
   return { uid: event.userId ?? event.actor.id, type_id: 1, type: 'User' };
 }
 
@@ -116,7 +120,7 @@ function subjectUser(event: AuditEvent): OcsfObject {
 function actorOf(event: AuditEvent): OcsfObject {
   const user: OcsfObject =
     event.actor.type === 'service'
-      ? { uid: event.actor.id, type_id: 3, type: 'System' }
+      ? { uid: event.actor.id, type_id: 4, type: 'Service' }
       : {
           uid: event.actor.type === 'user' ? event.actor.id : (event.userId ?? event.actor.id),
           type_id: 1,
