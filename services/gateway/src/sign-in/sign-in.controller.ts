@@ -83,22 +83,7 @@ export class SignInController {
     @Res() response: Response,
   ): Promise<void> {
     const { provider } = edge.input.params;
-    let attempt: FailedSignIn = { provider };
-    let admitted;
-    try {
-      const { outcome, flow } = await this.flows.finish(
-        this.providers.strategy(provider),
-        edge.request,
-        edge.input.query,
-        { purpose: 'sign_in', provider, sessionId: null },
-        { callbackURL: this.flows.callbackUrl(`/v1/auth/${provider}/callback`) },
-      );
-      attempt = { provider, invitationHash: flow.invitation_hash };
-      admitted = { ...(await this.signIn.admit(outcome.identity, flow.invitation_hash)), flow };
-    } catch (error) {
-      await this.failures.note(error, attempt);
-      throw error;
-    }
+    const { admitted, flow } = await this.admit(provider, edge);
     // A fresh secret: whatever session cookie the browser came with (perhaps planted) is deleted.
     const session = await this.sessions.start(
       admitted.userId,
@@ -121,6 +106,25 @@ export class SignInController {
     }
     this.cookies.set(response, this.cookies.sessionName, session.secret, session.expiresAt);
     this.flows.clearBrowserBinding(response);
-    response.redirect(303, admitted.flow.return_to);
+    response.redirect(303, flow.return_to);
+  }
+
+  /** Finishes the provider's flow and admits the person; a refusal is noted, then thrown. */
+  private async admit(provider: SignInProvider, edge: Edge<typeof finishSignIn>) {
+    let attempt: FailedSignIn = { provider };
+    try {
+      const { outcome, flow } = await this.flows.finish(
+        this.providers.strategy(provider),
+        edge.request,
+        edge.input.query,
+        { purpose: 'sign_in', provider, sessionId: null },
+        { callbackURL: this.flows.callbackUrl(`/v1/auth/${provider}/callback`) },
+      );
+      attempt = { provider, invitationHash: flow.invitation_hash };
+      return { admitted: await this.signIn.admit(outcome.identity, flow.invitation_hash), flow };
+    } catch (error) {
+      await this.failures.note(error, attempt);
+      throw error;
+    }
   }
 }
