@@ -18,9 +18,10 @@ describe('the client an audit event records', () => {
 
   it('writes an IPv4-mapped IPv6 address as IPv4', () => {
     expect(clientOf(request('::ffff:198.51.100.4'))).toEqual({ ip: '198.51.100.4' });
+    expect(clientOf(request('::ffff:c633:6404'))).toEqual({ ip: '::ffff:c633:6404' });
   });
 
-  it.each(['unknown', '1.2.3.4, 5.6.7.8', '<script>', '999.1.1.1', ''])(
+  it.each(['unknown', '1.2.3.4, 5.6.7.8', '<script>', '999.1.1.1', '', 'fe80::1%eth0', '1.2.3.04'])(
     'leaves out a forwarded "address" that is not one: %j',
     (ip) => {
       expect(clientOf(request(ip, 'x'))).toEqual({ userAgent: 'x' });

@@ -1,19 +1,23 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isIP } from 'node:net';
 import type { Request, Response } from 'express';
-import { CLIENT_USER_AGENT_MAX, type ClientContext } from '@heroagent/contracts';
+import {
+  CLIENT_USER_AGENT_MAX,
+  clientContextSchema,
+  type ClientContext,
+} from '@heroagent/contracts';
 
 const requests = new AsyncLocalStorage<ClientContext>();
 
 /**
  * The client of one HTTP request, as audit events record it: its address as Express reads it
  * under the `trust proxy` setting (X-Forwarded-For only through the configured hops; an
- * IPv4-mapped IPv6 address as plain IPv4; anything that is not an address left out, for a
- * forwarded header can carry any text), and its user agent cut to a bounded length.
+ * IPv4-mapped IPv6 address as plain IPv4; anything the event schema does not take as an address
+ * left out, for a forwarded header can carry any text), and its user agent cut to a bounded length.
  */
 export function clientOf(request: Pick<Request, 'ip' | 'headers'>): ClientContext {
-  const raw = request.ip?.startsWith('::ffff:') ? request.ip.slice(7) : request.ip;
-  const ip = raw !== undefined && isIP(raw) !== 0 ? raw : undefined;
+  const raw = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(request.ip ?? '')?.[1] ?? request.ip;
+  // The event schema decides what an address is (an IPv6 zone, say, is not kept).
+  const ip = clientContextSchema.shape.ip.safeParse(raw).data;
   const agent = request.headers['user-agent'];
   const userAgent =
     typeof agent === 'string' && agent.length > 0
