@@ -11,7 +11,7 @@ const SEVERITY: Record<string, SeverityNumber> = {
 };
 // Fields a log record carries in its own fields, not as attributes.
 const OWN_FIELDS = new Set(['level', 'time', 'msg', 'trace_id', 'span_id']);
-// How deep nested fields are flattened into dotted attribute names; deeper ones become JSON.
+// Nested fields become dotted attribute names up to five names deep; deeper ones become JSON.
 const MAX_DEPTH = 4;
 
 function flatten(prefix: string, value: unknown, into: Attributes, depth: number): void {
