@@ -6,6 +6,7 @@ import {
   personalFieldsContext,
   signedAuditEventSchema,
   type AuditEvent,
+  type ClientContext,
   type PersonalFieldsContent,
   type SignedAuditEvent,
 } from '@heroagent/contracts';
@@ -27,11 +28,15 @@ export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outc
     readonly personal?: NonNullable<PersonalFieldsContent['details']>;
   };
 
-/** An event's id, time and trace, fixed when it is asked for (it is sealed and signed later). */
+/**
+ * An event's id, time, trace and client, fixed when it is asked for, while the request is being
+ * served (it is sealed and signed later, in the transaction).
+ */
 interface Stamp {
   readonly id: string;
   readonly occurredAt: string;
   readonly traceId: string | undefined;
+  readonly client: ClientContext | undefined;
 }
 
 /** Work done inside the transaction of a change, before it commits. */
@@ -51,6 +56,8 @@ export class AuditRecorder {
     private readonly keys: Pick<PersonalKeys, 'forPerson' | 'forTenant'>,
     private readonly now: () => Date = () => new Date(),
     private readonly onRecorded: () => void = () => undefined,
+    /** The HTTP client whose request is being served, if any (security evidence, in clear). */
+    private readonly clientOf: () => ClientContext | undefined = () => undefined,
   ) {}
 
   /**
@@ -98,7 +105,12 @@ export class AuditRecorder {
   }
 
   private stamp(): Stamp {
-    return { id: randomUUID(), occurredAt: this.now().toISOString(), traceId: activeTraceId() };
+    return {
+      id: randomUUID(),
+      occurredAt: this.now().toISOString(),
+      traceId: activeTraceId(),
+      client: this.clientOf(),
+    };
   }
 
   private async sign(record: AuditRecord, stamp: Stamp): Promise<SignedAuditEvent> {
@@ -112,6 +124,7 @@ export class AuditRecorder {
         ? {}
         : { policy: { effect: policy.effect, policyId: policy.policyId } }),
       ...(stamp.traceId === undefined ? {} : { traceId: stamp.traceId }),
+      ...(stamp.client === undefined ? {} : { client: stamp.client }),
     };
     const content: PersonalFieldsContent = {
       ...(rationale === undefined ? {} : { rationale }),
