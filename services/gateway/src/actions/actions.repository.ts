@@ -193,6 +193,18 @@ export class ActionsRepository {
     return row === undefined ? undefined : (await this.open([row]))[0];
   }
 
+  /** A row just written, with the personal values it was given (as JSON reads them back). */
+  private asWritten(row: ActionRow, action: NewAction): ActionRow {
+    const json = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;
+    return {
+      ...row,
+      params: json(action.params),
+      rationale: action.rationale,
+      policy: json(action.policy),
+      untrusted: json(action.untrusted ?? []),
+    };
+  }
+
   private async sealedValues(action: NewAction, executor: string | null) {
     const sealer = await this.sealerOf(action);
     return sealValues(sealer, 'actions', action.id, actionValues(action, executor));
@@ -214,7 +226,7 @@ export class ActionsRepository {
       .values(values)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return (await this.openOne(row))!;
+    return this.asWritten(row, action);
   }
 
   /**
@@ -239,7 +251,10 @@ export class ActionsRepository {
         .executeTakeFirst();
       if (inserted !== undefined) {
         await within(trx);
-        return { created: true, row: (await this.openOne(inserted))! };
+        return {
+          created: true,
+          row: this.asWritten(inserted, { ...action, auditEventId: within.eventId }),
+        };
       }
       const existing = await trx
         .selectFrom('actions')
@@ -337,7 +352,10 @@ export class ActionsRepository {
       .execute();
   }
 
-  /** Moves an action from `from` to its outcome, with its audit event, in one transaction. */
+  /**
+   * Moves an action from `from` to its outcome, with its audit event, in one transaction: false if
+   * it was no longer `from`.
+   */
   async finish(
     owner: ActionOwner,
     id: string,
@@ -350,14 +368,14 @@ export class ActionsRepository {
     },
     within: InTransaction & { readonly eventId: string },
     now: Date = new Date(),
-  ): Promise<ActionRow | undefined> {
+  ): Promise<boolean> {
     const sealer = await this.sealerOf(owner);
     const content = sealValues(sealer, 'actions', id, {
       result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
       undo_state: outcome.undoState === undefined ? null : JSON.stringify(outcome.undoState),
     });
-    const row = await withSettings(this.db, { 'app.tenant_id': owner.tenantId }, async (trx) => {
-      const row = await trx
+    return withSettings(this.db, { 'app.tenant_id': owner.tenantId }, async (trx) => {
+      const moved = await trx
         .updateTable('actions')
         .set({
           status: outcome.status,
@@ -369,12 +387,11 @@ export class ActionsRepository {
         })
         .where('id', '=', id)
         .where('status', '=', from)
-        .returningAll()
         .executeTakeFirst();
-      if (row !== undefined) await within(trx);
-      return row;
+      if (moved.numUpdatedRows === 0n) return false;
+      await within(trx);
+      return true;
     });
-    return this.openOne(row);
   }
 
   /**
