@@ -12,6 +12,7 @@ import * as holdActionsAtomically from './20261205170000_hold_actions_atomically
 import * as createHttpRateLimits from './20261205200000_create_http_rate_limits.js';
 import * as recordActionExecutors from './20261205210000_record_action_executors.js';
 import * as createDataKeys from './20261206000000_create_data_keys.js';
+import * as indexUndoneActions from './20261206010000_index_undone_actions.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -31,4 +32,5 @@ export const migrations: MigrationSet = {
   '20261205200000_create_http_rate_limits': createHttpRateLimits,
   '20261205210000_record_action_executors': recordActionExecutors,
   '20261206000000_create_data_keys': createDataKeys,
+  '20261206010000_index_undone_actions': indexUndoneActions,
 };

@@ -35,7 +35,7 @@ function record(size: number, lunch: (seq: number) => boolean): AuditRecord[] {
         },
         signature: { kid: 'k', alg: 'Ed25519', sig: 'x' },
       },
-    } as AuditRecord;
+    };
   });
 }
 
