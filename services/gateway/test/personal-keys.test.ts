@@ -20,7 +20,7 @@ describe('personal data keys across replicas', () => {
   const erase = async (keys: PersonalKeys) => {
     await fixture.gateway.app.get(VaultProxyClient).erase(tenantId, userId);
     await admin.transaction().execute(async (trx) => {
-      await keys.erase(trx as never, tenantId, userId);
+      await keys.erase(trx, tenantId, userId);
     });
   };
   const cell = 'gateway.tasks.title:test';
