@@ -138,12 +138,18 @@ describe('transparency-dev/merkle consistency vectors', () => {
   it('reproduces every valid proof over the reference tree', () => {
     let checked = 0;
     for (const { file, vector } of all) {
-      if (vector.wantErr || STRICTER.has(file) || vector.size1 < 1 || vector.size2 > referenceLeaves.length) continue;
+      if (
+        vector.wantErr ||
+        STRICTER.has(file) ||
+        vector.size1 < 1 ||
+        vector.size2 > referenceLeaves.length
+      )
+        continue;
       const leaves = referenceLeaves.slice(0, vector.size2);
       if (merkleRoot(leaves).toString('base64') !== vector.root2) continue;
-      expect(
-        consistencyProof(leaves, vector.size1).map((hash) => hash.toString('base64')),
-      ).toEqual(vector.proof ?? []);
+      expect(consistencyProof(leaves, vector.size1).map((hash) => hash.toString('base64'))).toEqual(
+        vector.proof ?? [],
+      );
       checked += 1;
     }
     expect(checked).toBeGreaterThanOrEqual(5);

@@ -35,8 +35,11 @@ export const auditRecordSchema = z.object({
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 
-/** What the audit service signs for a tenant: an RFC 6962 tree head, linked to the previous one. */
-export const checkpointSchema = z.strictObject({
+/**
+ * What the audit service signed for a tenant before checkpoints were numbered (version 1): an
+ * RFC 6962 tree head, linked to the previous one by size and root. Still read in old records.
+ */
+export const checkpointV1Schema = z.strictObject({
   v: z.literal(1),
   tenantId: tenantIdSchema,
   treeSize: z.number().int().positive(),
@@ -46,7 +49,38 @@ export const checkpointSchema = z.strictObject({
   timestamp: timestampSchema,
   previous: z.strictObject({ treeSize: z.number().int().positive(), rootHash: hex32 }).nullable(),
 });
+
+/**
+ * What the audit service signs for a tenant (version 2): an RFC 6962 tree head, numbered in the
+ * tenant's sequence of checkpoints and linked to the previous one by number, size, root and the
+ * SHA-256 of its canonical form. An idle tenant's checkpoint re-signs the same tree with a later
+ * time, so a missing number (a gap) or two different checkpoints of one number (a fork) show.
+ */
+export const checkpointV2Schema = z.strictObject({
+  v: z.literal(2),
+  tenantId: tenantIdSchema,
+  /** 1 for the tenant's first checkpoint, then one more each time (version 1 ones count too). */
+  index: z.number().int().positive(),
+  treeSize: z.number().int().positive(),
+  rootHash: hex32,
+  /** The chain hash of the event at `treeSize`, binding the hash chain to the tree. */
+  chainHead: hex32,
+  timestamp: timestampSchema,
+  previous: z
+    .strictObject({
+      index: z.number().int().positive(),
+      treeSize: z.number().int().positive(),
+      rootHash: hex32,
+      /** SHA-256 of the RFC 8785 form of the previous checkpoint (what its signature covers). */
+      digest: hex32,
+    })
+    .nullable(),
+});
+
+/** A checkpoint of either version. */
+export const checkpointSchema = z.discriminatedUnion('v', [checkpointV1Schema, checkpointV2Schema]);
 export type Checkpoint = z.infer<typeof checkpointSchema>;
+export type CheckpointV2 = z.infer<typeof checkpointV2Schema>;
 
 /** Signature purpose of checkpoints. */
 export const AUDIT_CHECKPOINT_PURPOSE = 'audit.checkpoint';
