@@ -170,22 +170,39 @@ export const proveInclusion = defineRpc({
   description: 'Proves an event is included in a signed checkpoint (RFC 9162 inclusion proof).',
 });
 
-/** `audit.proofs.consistency`: proof that a later checkpoint extends an earlier one. */
+/** The most checkpoints a consistency answer lists (hourly, that is about three weeks). */
+export const CONSISTENCY_SEQUENCE_LIMIT = 500;
+
+/**
+ * `audit.proofs.consistency`: an RFC 9162 consistency proof that the tenant's tree of `second`
+ * events (a signed checkpoint; the latest when omitted) extends its tree of `first` events (the
+ * size of a checkpoint a witness kept), with the checkpoints signed in between, so the witness can
+ * check the sequence has no gap and no fork from the one it kept.
+ */
 export const proveConsistency = defineRpc({
   subject: 'audit.proofs.consistency',
   request: z.strictObject({
     viewer: viewerSchema,
     first: z.number().int().positive(),
-    second: z.number().int().positive(),
+    second: z.number().int().positive().optional(),
   }),
   response: z.object({
-    first: signedCheckpointSchema,
+    /** The latest checkpoint signed at exactly `first` events, if any. */
+    first: signedCheckpointSchema.nullable(),
     second: signedCheckpointSchema,
     proof: z.array(hex32),
+    /**
+     * The checkpoints by number, from the first one of at least `first` events through `second`
+     * (at most {@link CONSISTENCY_SEQUENCE_LIMIT}, the oldest first; `sequenceComplete` says
+     * whether it reaches `second`).
+     */
+    sequence: z.array(signedCheckpointSchema).max(CONSISTENCY_SEQUENCE_LIMIT),
+    sequenceComplete: z.boolean(),
   }),
   errors: [...VIEWER_ERRORS],
   callers: ['gateway'],
-  description: 'Proves a later checkpoint extends an earlier one (RFC 9162 consistency proof).',
+  description:
+    'Proves a later signed checkpoint extends an earlier tree size (RFC 9162 consistency proof), with the checkpoints in between.',
 });
 
 /** `audit.checkpoints.list`: a tenant's signed checkpoints, newest first. */

@@ -86,6 +86,7 @@ export {
   exportAuditBundle,
   proveInclusion,
   proveConsistency,
+  CONSISTENCY_SEQUENCE_LIMIT,
   listCheckpoints,
   verifyAuditChain,
   configureSiemDestination,

@@ -14,6 +14,8 @@ export interface AuditDatabase {
     tenant_id: string;
     seq: number;
     checkpointed_seq: number;
+    /** When the tenant's last checkpoint was signed (null before its first). */
+    checkpointed_at: Date | null;
     updated_at: Generated<Date>;
   };
   chain_heads: {
@@ -23,6 +25,11 @@ export interface AuditDatabase {
     frontier: Buffer;
     last_checkpoint_size: number | null;
     last_checkpoint_root: Buffer | null;
+    /** The number of the tenant's last checkpoint; 0 before the first. */
+    last_checkpoint_index: Generated<number>;
+    /** SHA-256 of its canonical payload, which the next checkpoint links to. */
+    last_checkpoint_digest: Buffer | null;
+    last_checkpoint_at: Date | null;
     updated_at: Generated<Date>;
   };
   events: {
@@ -44,6 +51,7 @@ export interface AuditDatabase {
   };
   checkpoints: {
     tenant_id: string;
+    checkpoint_index: number;
     tree_size: number;
     root_hash: Buffer;
     payload: string;
