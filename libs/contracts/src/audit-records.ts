@@ -173,6 +173,22 @@ export const proveInclusion = defineRpc({
 /** The most checkpoints a consistency answer lists (hourly, that is about three weeks). */
 export const CONSISTENCY_SEQUENCE_LIMIT = 500;
 
+/** A consistency proof between two tree sizes, with the signed checkpoints it connects. */
+export const consistencyAnswerSchema = z.object({
+  /** The latest checkpoint signed at exactly `first` events, if any. */
+  first: signedCheckpointSchema.nullable(),
+  second: signedCheckpointSchema,
+  proof: z.array(hex32),
+  /**
+   * The checkpoints by number, from the first one of at least `first` events through `second`
+   * (at most {@link CONSISTENCY_SEQUENCE_LIMIT}, the oldest first; `sequenceComplete` says
+   * whether it reaches `second`).
+   */
+  sequence: z.array(signedCheckpointSchema).max(CONSISTENCY_SEQUENCE_LIMIT),
+  sequenceComplete: z.boolean(),
+});
+export type ConsistencyAnswer = z.infer<typeof consistencyAnswerSchema>;
+
 /**
  * `audit.proofs.consistency`: an RFC 9162 consistency proof that the tenant's tree of `second`
  * events (a signed checkpoint; the latest when omitted) extends its tree of `first` events (the
@@ -186,19 +202,7 @@ export const proveConsistency = defineRpc({
     first: z.number().int().positive(),
     second: z.number().int().positive().optional(),
   }),
-  response: z.object({
-    /** The latest checkpoint signed at exactly `first` events, if any. */
-    first: signedCheckpointSchema.nullable(),
-    second: signedCheckpointSchema,
-    proof: z.array(hex32),
-    /**
-     * The checkpoints by number, from the first one of at least `first` events through `second`
-     * (at most {@link CONSISTENCY_SEQUENCE_LIMIT}, the oldest first; `sequenceComplete` says
-     * whether it reaches `second`).
-     */
-    sequence: z.array(signedCheckpointSchema).max(CONSISTENCY_SEQUENCE_LIMIT),
-    sequenceComplete: z.boolean(),
-  }),
+  response: consistencyAnswerSchema,
   errors: [...VIEWER_ERRORS],
   callers: ['gateway'],
   description:

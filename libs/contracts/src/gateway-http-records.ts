@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { auditActorSchema, auditEventSchema, policyDecisionSchema } from './audit-events.js';
-import { auditFilterSchema, siemDestinationSchema } from './audit-records.js';
+import {
+  auditFilterSchema,
+  consistencyAnswerSchema,
+  siemDestinationSchema,
+} from './audit-records.js';
 import { serviceNameSchema, timestampSchema, userIdSchema } from './common.js';
 import { everyone, idParams, managers, overseers } from './gateway-http-access.js';
 import { defineRoute } from './http-route.js';
@@ -160,6 +164,31 @@ export const verifyIntegrity = defineRoute({
   rateLimitPerMinute: 6,
 });
 
+/** A tree size in a query: a whole number from 1, written plainly (no sign, exponent or spaces). */
+const treeSizeQuery = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a whole number of at least 1')
+  .transform(Number)
+  .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER));
+
+export const getConsistency = defineRoute({
+  id: 'integrity.consistency',
+  method: 'GET',
+  path: '/v1/integrity/consistency',
+  summary:
+    "An RFC 6962/9162 consistency proof that the tenant's tree at a signed checkpoint (`to`, the latest by default) extends its tree of `from` events (the size of a checkpoint you kept), with the checkpoints signed in between: `pnpm audit:verify --since <kept checkpoint> --consistency <this answer>` checks it offline.",
+  access: overseers,
+  query: z
+    .strictObject({ from: treeSizeQuery, to: treeSizeQuery.optional() })
+    .refine((query) => query.to === undefined || query.from <= query.to, {
+      path: ['to'],
+      message: 'must not be smaller than from',
+    }),
+  outcome: { kind: 'json', status: 200, schema: consistencyAnswerSchema },
+  errors: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT'],
+  rateLimitPerMinute: 30,
+});
+
 export const downloadAuditBundle = defineRoute({
   id: 'exports.audit-bundle',
   method: 'GET',
@@ -275,6 +304,7 @@ export const RECORD_ROUTES = [
   listActivity,
   getIntegrity,
   verifyIntegrity,
+  getConsistency,
   downloadAuditBundle,
   downloadAuditCsv,
   listSiemDestinationsRoute,

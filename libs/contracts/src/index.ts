@@ -87,6 +87,8 @@ export {
   proveInclusion,
   proveConsistency,
   CONSISTENCY_SEQUENCE_LIMIT,
+  consistencyAnswerSchema,
+  type ConsistencyAnswer,
   listCheckpoints,
   verifyAuditChain,
   configureSiemDestination,
