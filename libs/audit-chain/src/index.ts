@@ -58,3 +58,9 @@ export {
   type QuarantineReason,
 } from './incoming.js';
 export { VerifierPool } from './verifier-pool.js';
+export {
+  checkConsistencyAnswer,
+  parseKeptCheckpoint,
+  type WitnessReport,
+  type WitnessProblemCode,
+} from './witness.js';

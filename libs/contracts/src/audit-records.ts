@@ -173,6 +173,14 @@ export const proveInclusion = defineRpc({
 /** The most checkpoints a consistency answer lists (hourly, that is about three weeks). */
 export const CONSISTENCY_SEQUENCE_LIMIT = 500;
 
+/** An audit public key, so a witness can check signatures against the fingerprint it pinned. */
+export const auditPublicKeySchema = z.strictObject({
+  kid: z.string().min(1).max(128),
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a 32-byte base64url key'),
+  notBefore: timestampSchema,
+  notAfter: timestampSchema.optional(),
+});
+
 /** A consistency proof between two tree sizes, with the signed checkpoints it connects. */
 export const consistencyAnswerSchema = z.object({
   /** The latest checkpoint signed at exactly `first` events, if any. */
@@ -186,6 +194,8 @@ export const consistencyAnswerSchema = z.object({
    */
   sequence: z.array(signedCheckpointSchema).max(CONSISTENCY_SEQUENCE_LIMIT),
   sequenceComplete: z.boolean(),
+  /** The audit service's public keys: trust comes from the fingerprints the witness pinned. */
+  auditKeys: z.array(auditPublicKeySchema).max(100),
 });
 export type ConsistencyAnswer = z.infer<typeof consistencyAnswerSchema>;
 

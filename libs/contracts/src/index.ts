@@ -88,6 +88,7 @@ export {
   proveConsistency,
   CONSISTENCY_SEQUENCE_LIMIT,
   consistencyAnswerSchema,
+  auditPublicKeySchema,
   type ConsistencyAnswer,
   listCheckpoints,
   verifyAuditChain,

@@ -58,7 +58,7 @@ export class AppModule {
         value(QueryRecords, new QueryRecords(records)),
         value(ExportBundle, new ExportBundle(records, keys, checkpointer)),
         value(ProveInclusion, new ProveInclusion(records, checkpointer)),
-        value(ProveConsistency, new ProveConsistency(records)),
+        value(ProveConsistency, new ProveConsistency(records, keys)),
         value(ListCheckpoints, new ListCheckpoints(records)),
         value(
           VerifyChain,

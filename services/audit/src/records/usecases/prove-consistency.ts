@@ -5,6 +5,7 @@ import {
   type proveConsistency,
   type RpcRequest,
 } from '@heroagent/contracts';
+import type { KeyRegistry } from '../../keys/key-registry.js';
 import type { RecordsRepository } from '../../store/records.repository.js';
 import { requireWholeTenant } from '../access.js';
 
@@ -13,7 +14,10 @@ import { requireWholeTenant } from '../access.js';
  * extends the tree of `first` events, and the checkpoints signed from there to it.
  */
 export class ProveConsistency {
-  constructor(private readonly records: RecordsRepository) {}
+  constructor(
+    private readonly records: RecordsRepository,
+    private readonly keys: KeyRegistry,
+  ) {}
 
   async execute(request: RpcRequest<typeof proveConsistency>) {
     const { viewer, first } = request;
@@ -41,10 +45,11 @@ export class ProveConsistency {
         [{ path: 'first', message: `is larger than the tree (${size})` }],
       );
     }
-    const [older, leaves, sequence] = await Promise.all([
+    const [older, leaves, sequence, keys] = await Promise.all([
       this.records.checkpoint(viewer.tenantId, first, true),
       this.records.leafHashes(viewer.tenantId, size),
       this.records.checkpointSequence(viewer.tenantId, first, second, CONSISTENCY_SEQUENCE_LIMIT),
+      this.keys.all(),
     ]);
     const last = sequence.at(-1)?.checkpoint;
     return {
@@ -53,6 +58,9 @@ export class ProveConsistency {
       proof: consistencyProof(leaves, first).map((hash) => hash.toString('hex')),
       sequence,
       sequenceComplete: last !== undefined && indexOf(last) === indexOf(second.checkpoint),
+      auditKeys: keys
+        .filter((key) => key.service === 'audit')
+        .map(({ service: _service, ...key }) => key),
     };
   }
 }
