@@ -56,8 +56,8 @@ class Refusal extends Error {
 
 /**
  * A checkpoint a witness kept, as the file holds it: a signed checkpoint (`{checkpoint,
- * signature}`, as the webhook and the SIEM deliver it), or a bundle's checkpoint line. Throws a
- * message naming what is wrong.
+ * signature}`, the body of its SIEM log record), a webhook's body, or a bundle's checkpoint line.
+ * Throws a message naming what is wrong.
  */
 export function parseKeptCheckpoint(text: string): SignedCheckpoint {
   let json: unknown;
@@ -66,9 +66,12 @@ export function parseKeptCheckpoint(text: string): SignedCheckpoint {
   } catch {
     throw new Error('not JSON');
   }
-  if (typeof json === 'object' && json !== null && 'type' in json && json.type === 'checkpoint') {
-    const { type: _type, ...rest } = json as Record<string, unknown>;
-    json = rest;
+  if (typeof json === 'object' && json !== null && 'type' in json) {
+    const { type, ...rest } = json as Record<string, unknown>;
+    if (type === 'checkpoint') json = rest;
+    // A webhook's body: the signed checkpoint, with the destination it was sent to.
+    if (type === 'heroagent.audit.checkpoint')
+      json = { checkpoint: rest.checkpoint, signature: rest.signature };
   }
   const parsed = signedCheckpointSchema.safeParse(json);
   if (!parsed.success) {

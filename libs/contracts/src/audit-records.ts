@@ -258,15 +258,24 @@ export const verifyAuditChain = defineRpc({
   description: "Verifies every signature, the hash chain and the checkpoints of a tenant's record.",
 });
 
+/**
+ * What a destination receives: `otlp`, the tenant's events and signed checkpoints as OTLP/HTTP
+ * logs; `webhook`, only the signed checkpoints, each POSTed as JSON over HTTPS and signed.
+ */
+export const siemDestinationKindSchema = z.enum(['otlp', 'webhook']);
+
 /** A SIEM destination as its owner sees it: secrets in headers are never returned. */
 export const siemDestinationSchema = z.object({
   id: z.uuid(),
   name: z.string(),
+  kind: siemDestinationKindSchema,
   endpoint: z.string(),
   encoding: z.enum(['json', 'protobuf']),
   headerNames: z.array(z.string()),
   enabled: z.boolean(),
   exportedThroughSeq: z.number().int().nonnegative(),
+  /** The number of the last signed checkpoint the destination accepted. */
+  checkpointsThrough: z.number().int().nonnegative(),
   lastSuccessAt: timestampSchema.optional(),
   lastError: z.string().optional(),
 });
@@ -281,10 +290,13 @@ export const configureSiemDestination = defineRpc({
     viewer: viewerSchema,
     id: z.uuid().optional(),
     name: z.string().trim().min(1).max(100),
+    kind: siemDestinationKindSchema.default('otlp'),
     endpoint: z
       .url({ protocol: /^https?$/ })
       .max(2000)
-      .describe('OTLP/HTTP logs endpoint, e.g. https://collector.example/v1/logs'),
+      .describe(
+        'OTLP/HTTP logs endpoint (e.g. https://collector.example/v1/logs), or the webhook URL',
+      ),
     encoding: z.enum(['json', 'protobuf']).default('protobuf'),
     headers: z.record(headerNameSchema, z.string().max(4096)).default({}),
     enabled: z.boolean().default(true),
@@ -292,7 +304,8 @@ export const configureSiemDestination = defineRpc({
   response: siemDestinationSchema,
   errors: [...VIEWER_ERRORS],
   callers: ['gateway'],
-  description: 'Creates or replaces a SIEM destination (OTLP/HTTP logs).',
+  description:
+    'Creates or replaces a SIEM destination (OTLP/HTTP logs) or a checkpoint webhook (HTTPS).',
 });
 
 /** `audit.siem.list`: the tenant's SIEM destinations and their export state. */

@@ -3,6 +3,7 @@ import { auditActorSchema, auditEventSchema, policyDecisionSchema } from './audi
 import {
   auditFilterSchema,
   consistencyAnswerSchema,
+  siemDestinationKindSchema,
   siemDestinationSchema,
 } from './audit-records.js';
 import { serviceNameSchema, timestampSchema, userIdSchema } from './common.js';
@@ -246,10 +247,11 @@ export const createSiemDestination = defineRoute({
   method: 'POST',
   path: '/v1/tenant/siem-destinations',
   summary:
-    "Streams the tenant's audit record to an OTLP/HTTP logs endpoint; header values (API keys) are stored encrypted and never shown again.",
+    "Streams the tenant's audit record and its signed checkpoints to an OTLP/HTTP logs endpoint (kind `otlp`), or POSTs each signed checkpoint to an HTTPS webhook (kind `webhook`), for a witness to keep; header values (API keys) are stored encrypted and never shown again.",
   access: managers,
   body: z.strictObject({
     name: z.string().trim().min(1).max(100),
+    kind: siemDestinationKindSchema.default('otlp'),
     endpoint: z
       .url({ protocol: /^https?$/ })
       .max(2000)

@@ -82,6 +82,7 @@ export {
   auditFilterSchema,
   verificationReportSchema,
   siemDestinationSchema,
+  siemDestinationKindSchema,
   queryAuditRecords,
   exportAuditBundle,
   proveInclusion,

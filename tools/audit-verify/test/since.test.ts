@@ -26,9 +26,14 @@ describe('pnpm audit:verify --since with a bundle', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('verifies an export that extends the kept checkpoint (a file as delivered, or a bundle line)', async () => {
+  it('verifies an export that extends the kept checkpoint (as the SIEM or the webhook delivered it, or a bundle line)', async () => {
     const bundle = await file('later.jsonl', jsonl(history.bundle()));
-    for (const text of [JSON.stringify(kept), checkpointLine(kept)]) {
+    const webhookBody = JSON.stringify({
+      type: 'heroagent.audit.checkpoint',
+      destinationId: '00000000-0000-4000-8000-000000000009',
+      ...kept,
+    });
+    for (const text of [JSON.stringify(kept), checkpointLine(kept), webhookBody]) {
       const since = await file('kept.json', text);
       const result = await runCli([bundle, '--trust', trust, '--since', since]);
       expect(result.stderr).toBe('');

@@ -189,6 +189,30 @@ export class RecordsRepository {
     return rows.map(toCheckpoint);
   }
 
+  /**
+   * Checkpoints numbered after `afterIndex` over at most `maxTreeSize` events, by number, the
+   * first `limit` of them (what a destination has yet to receive).
+   */
+  async checkpointsAfter(
+    tenantId: string,
+    afterIndex: number,
+    maxTreeSize: number,
+    limit: number,
+  ): Promise<{ index: number; signed: SignedCheckpoint }[]> {
+    const rows = await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .selectFrom('checkpoints')
+        .select(['checkpoint_index', 'payload', 'kid', 'signature'])
+        .where('tenant_id', '=', tenantId)
+        .where('checkpoint_index', '>', afterIndex)
+        .where('tree_size', '<=', maxTreeSize)
+        .orderBy('checkpoint_index')
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map((row) => ({ index: row.checkpoint_index, signed: toCheckpoint(row) }));
+  }
+
   /** The newest checkpoints first. */
   async latestCheckpoints(tenantId: string, limit: number): Promise<SignedCheckpoint[]> {
     const rows = await withTenant(this.db, tenantId, (trx) =>

@@ -87,10 +87,14 @@ export interface AuditDatabase {
     name: string;
     endpoint: string;
     encoding: 'json' | 'protobuf';
+    /** `otlp`: events and checkpoints as OTLP logs; `webhook`: checkpoints only, as signed POSTs. */
+    kind: Generated<'otlp' | 'webhook'>;
     headers_ciphertext: string;
     header_names: string[];
     enabled: boolean;
     exported_through_seq: Generated<number>;
+    /** The number of the last checkpoint the destination accepted. */
+    checkpoints_through: Generated<number>;
     failures: Generated<number>;
     next_attempt_at: Generated<Date>;
     last_success_at: Date | null;
