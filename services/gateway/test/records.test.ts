@@ -517,6 +517,9 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         [{ name: 'x', endpoint: receiver.url, extra: true }, 'body'],
         // Audit's own check, named as the field the person sent.
         [{ name: 'x', endpoint: 'http://user:pass@127.0.0.1:9/v1/logs' }, 'body.endpoint'],
+        // A checkpoint webhook must be HTTPS (audit's check), and a kind is one of two.
+        [{ name: 'x', kind: 'webhook', endpoint: 'http://witness.example/hook' }, 'body.endpoint'],
+        [{ name: 'x', kind: 'mail', endpoint: receiver.url }, 'body.kind'],
       ] as const) {
         const refused = await call(owner, 'POST', '/v1/tenant/siem-destinations', body);
         expect(refused.status).toBe(400);
