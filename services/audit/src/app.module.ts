@@ -39,7 +39,11 @@ export class AppModule {
       records,
       vault,
       config.signingKey,
-      { batchSize: config.siem.batchSize, timeoutMs: config.siem.timeoutMs },
+      {
+        batchSize: config.siem.batchSize,
+        timeoutMs: config.siem.timeoutMs,
+        allowPrivateNetworks: config.siem.allowPrivateNetworks,
+      },
       logger,
     );
     const streamer = new SiemStreamer(siem, records, vault, config.siem, logger, delivery);

@@ -2,7 +2,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SigningKey } from '@heroagent/crypto';
 import type { Logger } from '@heroagent/telemetry';
 import type { RecordsRepository } from '../store/records.repository.js';
-import { postCheckpoint, webhookRequest } from './checkpoint-webhook.js';
+import { assertWebhookEndpoint, postCheckpoint, webhookRequest } from './checkpoint-webhook.js';
 import { toCheckpointLogRecord } from './checkpoint-records.js';
 import type { HeaderVault } from './header-vault.js';
 import type { SiemRepository, StoredDestination } from './siem.repository.js';
@@ -30,7 +30,11 @@ export class CheckpointDelivery {
     private readonly records: RecordsRepository,
     private readonly vault: HeaderVault,
     private readonly key: SigningKey,
-    private readonly options: { batchSize: number; timeoutMs: number },
+    private readonly options: {
+      batchSize: number;
+      timeoutMs: number;
+      allowPrivateNetworks: boolean;
+    },
     private readonly logger: Logger,
   ) {}
 
@@ -57,7 +61,17 @@ export class CheckpointDelivery {
     } else {
       let headers: Record<string, string> | undefined;
       try {
-        headers = this.vault.open(tenantId, destination.id, destination.headers_ciphertext);
+        // Again before sending: the name may resolve elsewhere than when it was configured.
+        await assertWebhookEndpoint(destination.endpoint, this.options.allowPrivateNetworks);
+      } catch (error) {
+        outcome = {
+          delivered: false,
+          error: error instanceof Error ? error.message : 'endpoint refused',
+        };
+      }
+      try {
+        if (outcome.delivered)
+          headers = this.vault.open(tenantId, destination.id, destination.headers_ciphertext);
       } catch {
         outcome = {
           delivered: false,
