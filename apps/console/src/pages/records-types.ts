@@ -63,11 +63,14 @@ export interface VerificationResult {
 export interface SiemDestination {
   id: string;
   name: string;
+  /** `otlp`: events and signed checkpoints; `webhook`: signed checkpoints only. */
+  kind: 'otlp' | 'webhook';
   endpoint: string;
   encoding: 'json' | 'protobuf';
   headerNames: string[];
   enabled: boolean;
   exportedThroughSeq: number;
+  checkpointsThrough: number;
   lastSuccessAt: string | null;
   lastError: string | null;
 }
