@@ -162,7 +162,7 @@ async function verifyConsistencyOnly(args: VerifyArguments): Promise<number> {
     process.stdout.write(
       `VERIFIED: the tree of ${report.to!.treeSize} events${numberedReport(report.to!.index)}` +
         ` extends the kept tree of ${report.from.treeSize} events${numberedReport(report.from.index)};` +
-        ` ${report.linked} later checkpoints linked without a gap (audit key pinned: ${[...args.trusted].join(', ')})\n`,
+        ` ${report.linked} later checkpoint${report.linked === 1 ? '' : 's'} linked without a gap (audit key pinned: ${[...args.trusted].join(', ')})\n`,
     );
   } else {
     const problem = report.firstProblem!;

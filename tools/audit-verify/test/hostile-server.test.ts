@@ -94,6 +94,27 @@ describe('pnpm audit:verify --since --gateway against a hostile server', () => {
     expect(requests.at(-1)).toEqual({ url: '/v1/integrity/consistency?from=4', cookie: COOKIE });
   });
 
+  it('accepts an idle record: the kept tree re-signed since, with an empty proof', async () => {
+    const idleKept = join(dir, 'idle-kept.json');
+    await writeFile(idleKept, JSON.stringify(history.checkpoints[2]));
+    answer = () => ({ status: 200, body: history.answer(7) });
+    const result = await runCli([
+      '--since',
+      idleKept,
+      '--trust',
+      trust,
+      '--gateway',
+      base,
+      '--session-file',
+      sessionFile,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'the tree of 7 events (checkpoint number 4) extends the kept tree of 7 events (checkpoint number 3); 1 later checkpoint linked',
+    );
+    expect(requests.at(-1)?.url).toBe('/v1/integrity/consistency?from=7');
+  });
+
   const other = generateSigningKey();
   const otherKey = toBase64Url(exportEd25519PublicKey(other.publicKey));
   const flip = (hash: string) => `${hash[0] === 'a' ? 'b' : 'a'}${hash.slice(1)}`;
