@@ -60,6 +60,8 @@ export class AuditRecordsClient {
       proveConsistency,
       { viewer, first: from, ...(to === undefined ? {} : { second: to }) },
       { first: 'query.from', second: 'query.to' },
+      // The proof reads the tree's leaves: as long as an export page can take.
+      EXPORT_PAGE_TIMEOUT_MS,
     );
   }
 
