@@ -109,6 +109,8 @@ export const integrityStatusSchema = z.object({
     .nullable(),
   latestCheckpoint: z
     .object({
+      /** Its number in the tenant's sequence (null for one signed before checkpoints were numbered). */
+      index: z.number().int().positive().nullable(),
       treeSize: z.number().int().positive(),
       rootHash: hashSchema,
       chainHead: hashSchema,

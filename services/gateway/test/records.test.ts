@@ -269,7 +269,7 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
       type Status = {
         events: number;
         head: { seq: number; hash: string } | null;
-        latestCheckpoint: { treeSize: number; kid: string } | null;
+        latestCheckpoint: { index: number | null; treeSize: number; kid: string } | null;
         lastVerification: { ok: boolean; by: string; events: number } | null;
       };
       const status = async (who: Signed) =>
@@ -285,7 +285,10 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         seq: before.events,
         hash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
       });
-      expect(before.latestCheckpoint).toMatchObject({ kid: harness.auditKey });
+      expect(before.latestCheckpoint).toMatchObject({
+        kid: harness.auditKey,
+        index: expect.any(Number) as unknown,
+      });
       expect(before.lastVerification).toBeNull();
 
       const report = await json<{ ok: boolean; events: number; firstProblem: unknown }>(

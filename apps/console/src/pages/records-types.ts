@@ -35,6 +35,7 @@ export interface IntegrityStatus {
   events: number;
   head: { seq: number; hash: string; receivedAt: string } | null;
   latestCheckpoint: {
+    index: number | null;
     treeSize: number;
     rootHash: string;
     chainHead: string;

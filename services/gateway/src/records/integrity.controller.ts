@@ -53,6 +53,7 @@ export class IntegrityController {
         latest === undefined
           ? null
           : {
+              index: latest.checkpoint.v === 2 ? latest.checkpoint.index : null,
               treeSize: latest.checkpoint.treeSize,
               rootHash: latest.checkpoint.rootHash,
               chainHead: latest.checkpoint.chainHead,
