@@ -1,6 +1,7 @@
-// What a log line costs through the redacting logger, with and without secret-looking fields.
+// What a log line costs through the redacting logger, with and without secret-looking fields, and
+// when it also leaves over OTLP (parsed into a log record and queued for the batch exporter).
 import { Writable } from 'node:stream';
-import { createLogger } from '@heroagent/telemetry';
+import { createLogger, startTelemetry } from '@heroagent/telemetry';
 import { loadBenchConfig } from './config.js';
 import { printMachine, printOperations, printTimedPlan } from './report.js';
 import { compareOpsPerSecond } from './timing.js';
@@ -24,6 +25,15 @@ class NullDestination extends Writable {
 
 const destination = new NullDestination();
 const logger = createLogger({ service: 'gateway', level: 'info', destination });
+// A logs endpoint nobody listens on: the batch exporter's failures happen off the logging path,
+// and what is measured is the line's way into its queue.
+const telemetry = startTelemetry({
+  serviceName: 'heroagent-bench',
+  serviceVersion: '0',
+  environment: 'test',
+  otlpLogsEndpoint: 'http://127.0.0.1:9/v1/logs',
+});
+const otlpLogger = createLogger({ service: 'gateway', level: 'info', destination, otlp: true });
 
 const plainFields = {
   tenantId: '7d1c3f2e-5b8a-4c6d-9e0f-1a2b3c4d5e6f',
@@ -62,6 +72,10 @@ const cases = [
     operation: () => logger.info(secretFields, 'token refreshed'),
   },
   {
+    name: 'info, 5 plain fields, also over OTLP',
+    operation: () => otlpLogger.info(plainFields, 'action executed'),
+  },
+  {
     name: 'debug, below the level (dropped)',
     operation: () => logger.debug(secretFields, 'token refreshed'),
   },
@@ -80,3 +94,4 @@ printOperations(
     perSecond: rates[index]!,
   })),
 );
+await telemetry.shutdown();

@@ -52,6 +52,20 @@ export function personalFieldsContext(eventId: string): string {
   return `audit-event:${eventId}`;
 }
 
+/** The longest user agent an audit event keeps; longer ones are cut (they are free text). */
+export const CLIENT_USER_AGENT_MAX = 512;
+
+/**
+ * Where the HTTP request that caused an event came from: the client's address (as the gateway's
+ * trusted-proxy setting reads it) and its user agent. Security evidence, kept in clear like
+ * CloudTrail's `sourceIPAddress`: signed and chained with the event, exported to SIEMs.
+ */
+export const clientContextSchema = z.strictObject({
+  ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+  userAgent: z.string().min(1).max(CLIENT_USER_AGENT_MAX).optional(),
+});
+export type ClientContext = z.infer<typeof clientContextSchema>;
+
 /**
  * One thing that happened, as audit stores it. Nothing personal travels in clear: personal
  * fields go in `personal`, encrypted per tenant or per user, so erasing a key erases them while
@@ -82,6 +96,8 @@ export const auditEventSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{32}$/)
     .optional(),
+  /** The HTTP client that caused it, when a request did (not for the agent's or a job's events). */
+  client: clientContextSchema.optional(),
   /** Event-specific details that are not personal (ids, counts, types, amounts). */
   data: z.record(z.string(), z.json()),
   personal: personalFieldsSchema.optional(),

@@ -9,6 +9,7 @@ import {
   healthContracts,
   issueToken,
   signedAuditEventSchema,
+  CLIENT_USER_AGENT_MAX,
   taskEventSchema,
   tenantModelSettingsSchema,
   toValidationIssues,
@@ -191,6 +192,24 @@ describe('audit event envelope', () => {
       signedAuditEventSchema.safeParse({ event: { ...event, source: 'mallory' }, signature })
         .success,
     ).toBe(false);
+  });
+
+  it('takes a client address and a bounded user agent, and nothing else about the client', () => {
+    const valid = (client: unknown) =>
+      signedAuditEventSchema.safeParse({ event: { ...event, client }, signature }).success;
+    expect(valid({ ip: '203.0.113.9', userAgent: 'Firefox/140.0' })).toBe(true);
+    expect(valid({ ip: '2001:db8::1' })).toBe(true);
+    expect(valid({})).toBe(true);
+    for (const bad of [
+      { ip: 'not-an-address' },
+      { ip: '203.0.113.9, 10.0.0.1' },
+      { userAgent: '' },
+      { userAgent: 'x'.repeat(CLIENT_USER_AGENT_MAX + 1) },
+      { ip: '203.0.113.9', port: 443 },
+      'unknown',
+    ]) {
+      expect(valid(bad)).toBe(false);
+    }
   });
 
   it('keys the subject by tenant UUID and refuses anything that could be a wildcard', () => {

@@ -7,7 +7,8 @@ import protobuf from 'protobufjs';
  * endpoint), following the OTLP specification: `POST /v1/logs` with an ExportLogsServiceRequest as
  * `application/json` or `application/x-protobuf`, answered 200 with an empty
  * ExportLogsServiceResponse in the same encoding. It records what arrives, and can refuse
- * (503) or be down, so retries can be tested.
+ * (503) or be down, so retries can be tested. It also takes `POST /v1/metrics` with an
+ * ExportMetricsServiceRequest as `application/json` (what the OTLP/HTTP JSON exporter sends).
  */
 
 /** A log record as received, with OTLP values turned into plain JavaScript values. */
@@ -20,6 +21,17 @@ export interface ReceivedLogRecord {
   readonly attributes: Record<string, unknown>;
   readonly resource: Record<string, unknown>;
   readonly scope: { name: string; version: string };
+  /** The record's trace and span ids, as lowercase hex; undefined when absent (empty). */
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
+}
+
+/** One data point of a metric as received: its attributes and its value (sums and gauges). */
+export interface ReceivedMetric {
+  readonly name: string;
+  readonly resource: Record<string, unknown>;
+  readonly scope: string;
+  readonly points: { attributes: Record<string, unknown>; value: number | undefined }[];
 }
 
 /** One export request as received. */
@@ -137,6 +149,8 @@ type OtlpRequest = {
         body?: OtlpAnyValue;
         attributes?: OtlpKeyValue[];
         eventName?: string;
+        traceId?: string;
+        spanId?: string;
       }[];
     }[];
   }[];
@@ -158,7 +172,49 @@ function attributes(values: OtlpKeyValue[] | undefined): Record<string, unknown>
   return Object.fromEntries((values ?? []).map((entry) => [entry.key, plain(entry.value)]));
 }
 
-function records(request: OtlpRequest): ReceivedLogRecord[] {
+// OTLP/JSON carries trace and span ids as hex; protobuf as bytes (decoded here as base64).
+function hexId(value: string | undefined, encoding: 'json' | 'protobuf'): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  return encoding === 'json' ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex');
+}
+
+type OtlpNumberPoint = { attributes?: OtlpKeyValue[]; asInt?: string | number; asDouble?: number };
+type OtlpMetricsRequest = {
+  resourceMetrics?: {
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeMetrics?: {
+      scope?: { name?: string };
+      metrics?: {
+        name?: string;
+        sum?: { dataPoints?: OtlpNumberPoint[] };
+        gauge?: { dataPoints?: OtlpNumberPoint[] };
+      }[];
+    }[];
+  }[];
+};
+
+function metrics(request: OtlpMetricsRequest): ReceivedMetric[] {
+  return (request.resourceMetrics ?? []).flatMap((resourceMetrics) =>
+    (resourceMetrics.scopeMetrics ?? []).flatMap((scopeMetrics) =>
+      (scopeMetrics.metrics ?? []).map((metric) => ({
+        name: metric.name ?? '',
+        resource: attributes(resourceMetrics.resource?.attributes),
+        scope: scopeMetrics.scope?.name ?? '',
+        points: (metric.sum?.dataPoints ?? metric.gauge?.dataPoints ?? []).map((point) => ({
+          attributes: attributes(point.attributes),
+          value:
+            point.asInt !== undefined
+              ? Number(point.asInt)
+              : point.asDouble !== undefined
+                ? point.asDouble
+                : undefined,
+        })),
+      })),
+    ),
+  );
+}
+
+function records(request: OtlpRequest, encoding: 'json' | 'protobuf'): ReceivedLogRecord[] {
   return (request.resourceLogs ?? []).flatMap((resourceLogs) =>
     (resourceLogs.scopeLogs ?? []).flatMap((scopeLogs) =>
       (scopeLogs.logRecords ?? []).map((record) => ({
@@ -170,6 +226,8 @@ function records(request: OtlpRequest): ReceivedLogRecord[] {
         attributes: attributes(record.attributes),
         resource: attributes(resourceLogs.resource?.attributes),
         scope: { name: scopeLogs.scope?.name ?? '', version: scopeLogs.scope?.version ?? '' },
+        traceId: hexId(record.traceId, encoding),
+        spanId: hexId(record.spanId, encoding),
       })),
     ),
   );
@@ -177,6 +235,10 @@ function records(request: OtlpRequest): ReceivedLogRecord[] {
 
 export class OtlpReceiverDouble {
   readonly exports: ReceivedExport[] = [];
+  /** Every metric export's metrics, in arrival order. */
+  readonly metrics: ReceivedMetric[] = [];
+  /** Every request that arrived, accepted or not: its path and content type. */
+  readonly requests: { path: string; contentType: string }[] = [];
   private refusals = 0;
   private server: Server;
   private port = 0;
@@ -194,6 +256,11 @@ export class OtlpReceiverDouble {
   /** The logs endpoint, as a SIEM destination is configured with it. */
   get url(): string {
     return `http://127.0.0.1:${this.port}/v1/logs`;
+  }
+
+  /** The metrics endpoint, as OTEL_EXPORTER_OTLP_METRICS_ENDPOINT names it. */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1/metrics`;
   }
 
   /** Every record received so far, in arrival order. */
@@ -228,7 +295,12 @@ export class OtlpReceiverDouble {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        if (request.method !== 'POST' || request.url !== '/v1/logs') {
+        this.requests.push({
+          path: request.url ?? '',
+          contentType: request.headers['content-type'] ?? '',
+        });
+        const metricsRequest = request.url === '/v1/metrics';
+        if (request.method !== 'POST' || (request.url !== '/v1/logs' && !metricsRequest)) {
           response.writeHead(404).end();
           return;
         }
@@ -241,7 +313,14 @@ export class OtlpReceiverDouble {
         }
         const body = Buffer.concat(chunks);
         const type = request.headers['content-type'] ?? '';
-        if (type.startsWith('application/x-protobuf')) {
+        if (metricsRequest) {
+          if (!type.startsWith('application/json')) {
+            response.writeHead(415).end();
+            return;
+          }
+          this.metrics.push(...metrics(JSON.parse(body.toString('utf8')) as OtlpMetricsRequest));
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        } else if (type.startsWith('application/x-protobuf')) {
           const decoded = ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(body), {
             longs: String,
             bytes: String,
@@ -249,14 +328,14 @@ export class OtlpReceiverDouble {
           this.exports.push({
             encoding: 'protobuf',
             headers: request.headers,
-            records: records(decoded),
+            records: records(decoded, 'protobuf'),
           });
           response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
         } else if (type.startsWith('application/json')) {
           this.exports.push({
             encoding: 'json',
             headers: request.headers,
-            records: records(JSON.parse(body.toString('utf8')) as OtlpRequest),
+            records: records(JSON.parse(body.toString('utf8')) as OtlpRequest, 'json'),
           });
           response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         } else {

@@ -43,8 +43,42 @@ describe('the migrate step’s settings', () => {
       ownerUrl: env.DATABASE_MIGRATION_URL,
       schema: 'gateway',
       roles: { runtime: 'ha_gateway', relay: 'ha_gateway_relay', sweeper: 'ha_gateway_sweeper' },
-      telemetry: { HEROAGENT_ENV: 'development', LOG_LEVEL: 'info' },
+      telemetry: {
+        HEROAGENT_ENV: 'development',
+        LOG_LEVEL: 'info',
+        OTEL_METRIC_EXPORT_INTERVAL: 60_000,
+      },
     });
+  });
+
+  it('reads the OTLP endpoints of each signal, and refuses what is not an HTTP(S) URL', () => {
+    const endpoints = {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector:4318/v1/traces',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://collector:4318/v1/logs',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://collector:4318/v1/metrics',
+    };
+    expect(
+      parseConfig(schema, { ...env, ...endpoints, OTEL_METRIC_EXPORT_INTERVAL: '15000' }).telemetry,
+    ).toEqual({
+      HEROAGENT_ENV: 'development',
+      LOG_LEVEL: 'info',
+      ...endpoints,
+      OTEL_METRIC_EXPORT_INTERVAL: 15_000,
+    });
+    expect(
+      problemsOf(() =>
+        parseConfig(schema, {
+          ...env,
+          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:4318',
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'file:///tmp/metrics',
+          OTEL_METRIC_EXPORT_INTERVAL: '10',
+        }),
+      ).map((problem) => problem.split(':')[0]),
+    ).toEqual([
+      'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+      'OTEL_METRIC_EXPORT_INTERVAL',
+    ]);
   });
 
   it('names each bad or missing variable', () => {

@@ -113,12 +113,32 @@ export const healthEnvSchema = z.object({
   HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
-/** Logging and tracing. */
+/**
+ * Logging, tracing and metrics. The OTLP endpoints are OpenTelemetry's standard per-signal
+ * variables (full URLs, e.g. `http://collector:4318/v1/logs`): each one set sends that signal to
+ * the operator's collector; unset, it stays in the process (logs still go to standard output).
+ */
 export const telemetryEnvSchema = z.object({
   HEROAGENT_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url(['http:', 'https:']).optional(),
+  /** Milliseconds between metric exports (OpenTelemetry's variable and default). */
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
 });
+
+/** The telemetry settings out of a parsed environment that has them. */
+export function telemetryConfigOf(env: TelemetryConfig): TelemetryConfig {
+  return {
+    HEROAGENT_ENV: env.HEROAGENT_ENV,
+    LOG_LEVEL: env.LOG_LEVEL,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    OTEL_METRIC_EXPORT_INTERVAL: env.OTEL_METRIC_EXPORT_INTERVAL,
+  };
+}
 
 /** Parsed health listener settings: no port, no listener. */
 export interface HealthListenerConfig {
@@ -218,11 +238,7 @@ export function commonConfig(env: z.output<typeof commonEnvSchema>): CommonConfi
   return {
     nats: natsConfigOf(env),
     database: { DATABASE_URL: env.DATABASE_URL, DATABASE_TLS_CA_FILE: env.DATABASE_TLS_CA_FILE },
-    telemetry: {
-      HEROAGENT_ENV: env.HEROAGENT_ENV,
-      LOG_LEVEL: env.LOG_LEVEL,
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    },
+    telemetry: telemetryConfigOf(env),
     health: { port: env.HEALTH_PORT, host: env.HEALTH_HOST },
   };
 }
@@ -311,11 +327,7 @@ export function migrateConfigSchema(options: { schema: string; jobs: readonly st
         runtime: env.DATABASE_RUNTIME_ROLE,
       },
       ...(env.DATABASE_TLS_CA_FILE === undefined ? {} : { tlsCaFile: env.DATABASE_TLS_CA_FILE }),
-      telemetry: {
-        HEROAGENT_ENV: env.HEROAGENT_ENV,
-        LOG_LEVEL: env.LOG_LEVEL,
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-      },
+      telemetry: telemetryConfigOf(env),
     }));
 }
 

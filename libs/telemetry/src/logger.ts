@@ -7,6 +7,7 @@ import {
   type DestinationStream,
   type Logger,
 } from 'pino';
+import { mirrorToOtlp } from './otlp-logs.js';
 import { redactSecrets, redactString } from './redact.js';
 
 /** The structured logger every HeroAgent process uses. */
@@ -22,15 +23,22 @@ export interface LoggerOptions {
   readonly level: LogLevel;
   /** Where lines go; standard output by default. */
   readonly destination?: DestinationStream;
+  /**
+   * Also send every line, as redacted as it is written, over OTLP (through the Logs API, to the
+   * logs endpoint `startTelemetry` was given).
+   */
+  readonly otlp?: boolean;
 }
 
 /**
  * A pino logger that writes JSON lines with the service name and the active trace and span ids,
  * and redacts secrets: fields named like secrets (tokens, refresh tokens, keys, authorization,
  * cookies, passwords) and values shaped like them (bearer tokens, Google and Vault tokens, JWTs,
- * private keys, credentials in URLs), in the message, the bindings, the fields and errors.
+ * private keys, credentials in URLs), in the message, the bindings, the fields and errors. With
+ * `otlp`, the same lines also leave over OTLP as log records.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
   const logger = pino(
     {
       level: options.level,
@@ -58,7 +66,7 @@ export function createLogger(options: LoggerOptions): Logger {
         return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.otlp === true ? mirrorToOtlp(destination) : destination,
   );
   // pino does not pass a child's bindings through `formatters.bindings`; redact them here. Children
   // inherit this method from the root, so grandchildren are covered too.

@@ -14,6 +14,7 @@ import { startAudit } from '../src/audit.js';
 import { auditConfigSchema } from '../src/config.js';
 import { OtlpReceiverDouble } from '@heroagent/doubles';
 import { startAuditFixture, viewer, type AuditFixture } from './fixture.js';
+import { ocsfProblems } from './ocsf/validate.js';
 
 async function until(
   condition: () => boolean | Promise<boolean>,
@@ -147,6 +148,8 @@ describe('SIEM streaming over OTLP/HTTP logs (receiver double)', { timeout: 90_0
         name: 'session.started',
         action: undefined,
         actor: { type: 'user', id: 'u' },
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        client: { ip: '2001:db8::7', userAgent: 'Mozilla/5.0 Firefox/140.0' },
       }),
     );
     await publish(
@@ -191,10 +194,31 @@ describe('SIEM streaming over OTLP/HTTP logs (receiver double)', { timeout: 90_0
         activity_id: 1,
         type_uid: 600301,
         status_id: 1,
-        api: { operation: 'calendar.events.create', service: { name: 'gateway' } },
-        metadata: { uid: first.id, version: '1.3.0', product: { name: 'HeroAgent' } },
+        api: { operation: 'calendar.events.create', service: { name: 'heroagent-gateway' } },
+        metadata: { uid: first.id, version: '1.8.0', product: { name: 'HeroAgent' } },
       });
-      expect(signIn.body).toMatchObject({ class_uid: 3002, activity_id: 1, type_uid: 300201 });
+      expect(signIn.body).toMatchObject({
+        class_uid: 3002,
+        activity_id: 1,
+        type_uid: 300201,
+        src_endpoint: { ip: '2001:db8::7' },
+        http_request: { user_agent: 'Mozilla/5.0 Firefox/140.0' },
+        metadata: { correlation_uid: '4bf92f3577b34da6a3ce929d0e0e4736' },
+      });
+      expect(signIn.attributes).toMatchObject({
+        'client.address': '2001:db8::7',
+        'user_agent.original': 'Mozilla/5.0 Firefox/140.0',
+      });
+      // The OTLP record's own trace context is the event's trace (the event keeps no span id).
+      expect([signIn.traceId, signIn.spanId]).toEqual([
+        '4bf92f3577b34da6a3ce929d0e0e4736',
+        undefined,
+      ]);
+      expect(action.traceId).toBe(undefined);
+      // What arrived, after the round trip through OTLP, is valid OCSF.
+      for (const received of receiver.records) {
+        expect(ocsfProblems(received.body as Record<string, unknown>)).toEqual([]);
+      }
       expect(revoke.body).toMatchObject({ class_uid: 3005, activity_id: 2, type_uid: 300502 });
       expect(action.resource).toMatchObject({ 'service.name': 'heroagent-audit' });
       expect(action.scope.name).toBe('heroagent.audit');

@@ -46,6 +46,7 @@ import { CalendarConnector } from './connectors/calendar.connector.js';
 import { GmailConnector } from './connectors/gmail.connector.js';
 import { MerchantConnector } from './connectors/merchant.connector.js';
 import { Housekeeping } from './housekeeping.js';
+import { currentClient } from './http/client-context.js';
 import { Cookies } from './http/cookies.js';
 import { EdgeGuard } from './http/edge.guard.js';
 import { HttpThrottlerGuard } from './http/http-throttler.guard.js';
@@ -80,6 +81,7 @@ import { GoogleStrategy } from './sign-in/google.strategy.js';
 import { OAuthFlows } from './sign-in/oauth-flows.js';
 import { OidcStrategy } from './sign-in/oidc.strategy.js';
 import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
+import { SignInFailures } from './sign-in/sign-in-failures.js';
 import { SignInService } from './sign-in/sign-in.service.js';
 import type { GatewayDatabase } from './store-tables.js';
 import { AgentHandOff } from './tasks/agent-hand-off.js';
@@ -131,7 +133,13 @@ export class AppModule {
     const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
     const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
-    const audit = new AuditRecorder(db, config.signingKey, undefined, () => relay.nudge());
+    const audit = new AuditRecorder(
+      db,
+      config.signingKey,
+      undefined,
+      () => relay.nudge(),
+      currentClient,
+    );
     const store = new FlowStateStore(flowsRepository, FLOW_TTL_MS);
     const strategies = new Map<SignInProvider, { name: string; strategy: Strategy }>();
     if (config.google !== undefined) {
@@ -238,6 +246,7 @@ export class AppModule {
         ),
       ],
       [SignInService, new SignInService(people, invitations, config.signUp, audit)],
+      [SignInFailures, new SignInFailures(invitations, rateLimits, audit, logger)],
       [VaultProxyClient, vault],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContractError } from '@heroagent/contracts';
 import { TestBrowser } from '@heroagent/doubles';
+import { hashSecret } from '../src/sessions/secrets.js';
+import { SIGN_IN_FAILURES_PER_WINDOW, SignInFailures } from '../src/sign-in/sign-in-failures.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
 
@@ -244,6 +247,44 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
     expect(response.status).toBe(204);
     expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toBeUndefined();
     expect(session.csrfToken).toBeTruthy();
+    // Sign-in and sign-out are in the tenant's record, with the client that did them.
+    const events = (await fixture.auditEvents())
+      .map(({ event }) => event)
+      .filter(
+        (event) => event.tenantId === session.tenant!.id && event.name.startsWith('session.'),
+      );
+    const client = { ip: browser.address, userAgent: 'node' };
+    expect(events).toMatchObject([
+      { name: 'session.started', userId: session.user.id, outcome: 'success', client },
+      {
+        name: 'session.ended',
+        userId: session.user.id,
+        outcome: 'success',
+        client,
+        data: { reason: 'signed_out' },
+      },
+    ]);
+    expect(events[1]!.data.sessionId).toBe(events[0]!.data.sessionId);
+  });
+
+  it('logs a refused sign-in that names no tenant, and records it in no tenant', async () => {
+    const before = (await fixture.auditEvents()).length;
+    const browser = new TestBrowser();
+    const url = await callbackUrl(browser);
+    url.searchParams.set('state', 'A'.repeat(43));
+    await expectError(await browser.fetch(url.href), 400, 'OAUTH_STATE_INVALID');
+    const refusals = fixture.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'sign-in refused');
+    expect(refusals.at(-1)).toMatchObject({
+      level: 'warn',
+      code: 'OAUTH_STATE_INVALID',
+      provider: 'google',
+      recorded: false,
+      client: { ip: browser.address, userAgent: 'node' },
+    });
+    expect(refusals.at(-1)).not.toHaveProperty('tenantId');
+    expect((await fixture.auditEvents()).slice(before)).toEqual([]);
   });
 
   it('refuses a provider HeroAgent does not know', async () => {
@@ -319,6 +360,20 @@ describe('sign-up by invitation only', () => {
       leavesTheApi(fixture.origin),
     );
     expect(refused.status).toBe(403);
+    // The refusal is in the inviting tenant's record: who tried from where, nothing personal.
+    const failed = (await fixture.auditEvents()).filter(
+      ({ event }) => event.name === 'session.sign_in_failed',
+    );
+    expect(failed.map(({ event }) => event)).toMatchObject([
+      {
+        tenantId: owner.session.tenant!.id,
+        actor: { type: 'user', id: 'anonymous' },
+        outcome: 'failure',
+        client: { ip: browser.address, userAgent: 'node' },
+        data: { provider: 'google', code: 'FORBIDDEN', failuresInWindow: 1 },
+      },
+    ]);
+    expect(JSON.stringify(failed)).not.toContain('impostor');
     const joined = await fixture.signIn(invitee, { invitation: token });
     expect(joined.session.tenant).toMatchObject({ id: owner.session.tenant!.id, role: 'member' });
     const created = await fixture.call(joined.browser, 'POST', '/v1/tenants', { name: 'Mine' });
@@ -326,6 +381,55 @@ describe('sign-up by invitation only', () => {
     expect(
       (await fixture.call(owner.browser, 'POST', '/v1/tenants', { name: 'Second' })).status,
     ).toBe(201);
+  });
+});
+
+describe('refused sign-ins in a tenant record, bounded', () => {
+  let fixture: GatewayFixture;
+
+  beforeAll(async () => {
+    fixture = await startGatewayFixture();
+  });
+  afterAll(() => fixture?.close());
+
+  it(`records at most ${SIGN_IN_FAILURES_PER_WINDOW} refusals a window per tenant, however many come`, async () => {
+    const owner = await fixture.signIn(person('owner'));
+    const tenantId = owner.session.tenant!.id;
+    const { token } = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', {
+        email: person('guest').email,
+        role: 'member',
+      })
+    ).json()) as { token: string };
+    // Someone holding the invitation fails again and again, on every replica at once.
+    const failures = fixture.gateway.app.get(SignInFailures);
+    const refusal = new ContractError('FORBIDDEN', 'the invitation is for another email address');
+    await Promise.all(
+      Array.from({ length: SIGN_IN_FAILURES_PER_WINDOW + 15 }, () =>
+        failures.note(refusal, {
+          provider: 'google',
+          invitationHash: hashSecret(token),
+        }),
+      ),
+    );
+    const recorded = (await fixture.auditEvents())
+      .map(({ event }) => event)
+      .filter((event) => event.tenantId === tenantId && event.name === 'session.sign_in_failed');
+    expect(recorded).toHaveLength(SIGN_IN_FAILURES_PER_WINDOW);
+    expect(
+      recorded.map((event) => event.data.failuresInWindow).sort((a, b) => Number(a) - Number(b)),
+    ).toEqual(Array.from({ length: SIGN_IN_FAILURES_PER_WINDOW }, (_, index) => index + 1));
+    expect(recorded.filter((event) => event.data.furtherFailuresLoggedOnly === true)).toHaveLength(
+      1,
+    );
+    // Outside a request there is no client to name.
+    expect(recorded.every((event) => event.client === undefined)).toBe(true);
+    // Every one is logged, recorded or not.
+    const logged = fixture.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'sign-in refused' && line.tenantId === tenantId);
+    expect(logged).toHaveLength(SIGN_IN_FAILURES_PER_WINDOW + 15);
+    expect(logged.filter((line) => line.recorded === false)).toHaveLength(15);
   });
 });
 

@@ -266,6 +266,18 @@ describe('tenants, roles and invitations', () => {
       (await fixture.call(laptop.browser, 'DELETE', `/v1/me/sessions/${phoneSession.id}`)).status,
     ).toBe(204);
     expect((await phone.browser.fetch(`${fixture.origin}/v1/session`)).status).toBe(401);
+    // Ended from the laptop: a sign-out in the tenant's record, naming the session and the laptop;
+    // the stranger's refused attempt is not one.
+    const ended = (await fixture.auditEvents())
+      .map(({ event }) => event)
+      .filter((event) => event.name === 'session.ended' && event.userId === laptop.session.user.id);
+    expect(ended).toMatchObject([
+      {
+        tenantId: laptop.session.tenant!.id,
+        client: { ip: laptop.browser.address },
+        data: { sessionId: phoneSession.id, reason: 'ended_by_owner' },
+      },
+    ]);
   });
 
   it('changes nothing, and records nothing, when vault-proxy cannot erase a removed member’s secrets', async () => {

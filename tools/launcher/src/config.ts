@@ -79,7 +79,17 @@ export interface LauncherConfig {
 
 // Only these variables of the launcher's environment reach the processes it starts; in particular
 // its DATABASE_URL (an administrator's) never reaches a service.
-const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+const INHERITED = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+];
 // TLS to an external Postgres or NATS (DATABASE_URL, NATS_URL): every service and step gets them.
 const EXTERNAL_TLS = [
   'DATABASE_TLS_CA_FILE',

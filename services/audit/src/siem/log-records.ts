@@ -1,4 +1,4 @@
-import { SeverityNumber, type Attributes, type HrTime } from '@opentelemetry/api';
+import { SeverityNumber, TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SignedAuditEvent } from '@heroagent/contracts';
@@ -20,8 +20,10 @@ function hrTime(ms: number): HrTime {
 
 /**
  * One audit event as an OpenTelemetry log record: the OCSF object as its body, and attributes
- * after the semantic conventions — `user.id`, and for actions the agent took, `gen_ai.*` naming the
- * agent and the tool (the catalog action). `eventName` is the record's name.
+ * after the semantic conventions — `user.id`, `client.address` and `user_agent.original` when an
+ * HTTP request caused it, and for actions the agent took, `gen_ai.*` naming the agent and the
+ * tool (the catalog action). `eventName` is the record's name; its trace id is the event's, so a
+ * SIEM can join it to the traces of the request (the event keeps no span id, so none is sent).
  */
 export function toLogRecord(
   envelope: SignedAuditEvent,
@@ -39,6 +41,10 @@ export function toLogRecord(
   };
   if (event.userId !== undefined) attributes['user.id'] = event.userId;
   if (event.taskId !== undefined) attributes['heroagent.task.id'] = event.taskId;
+  if (event.client?.ip !== undefined) attributes['client.address'] = event.client.ip;
+  if (event.client?.userAgent !== undefined) {
+    attributes['user_agent.original'] = event.client.userAgent;
+  }
   if (event.policy !== undefined) {
     attributes['heroagent.policy.effect'] = event.policy.effect;
     attributes['heroagent.policy.id'] = event.policy.policyId;
@@ -61,6 +67,9 @@ export function toLogRecord(
     severityText,
     eventName: `heroagent.${event.name}`,
     body: toOcsf(event, record),
+    ...(event.traceId === undefined
+      ? {}
+      : { spanContext: { traceId: event.traceId, spanId: '', traceFlags: TraceFlags.NONE } }),
     attributes,
     droppedAttributesCount: 0,
     resource: RESOURCE,

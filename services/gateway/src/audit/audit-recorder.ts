@@ -5,6 +5,7 @@ import {
   ContractError,
   signedAuditEventSchema,
   type AuditEvent,
+  type ClientContext,
   type SignedAuditEvent,
 } from '@heroagent/contracts';
 import { signJson, type SigningKey } from '@heroagent/crypto';
@@ -33,6 +34,8 @@ export class AuditRecorder {
     private readonly signingKey: SigningKey,
     private readonly now: () => Date = () => new Date(),
     private readonly onRecorded: () => void = () => undefined,
+    /** The HTTP client whose request is being served, if any (security evidence, in clear). */
+    private readonly clientOf: () => ClientContext | undefined = () => undefined,
   ) {}
 
   /**
@@ -80,12 +83,14 @@ export class AuditRecorder {
 
   private sign(record: AuditRecord): SignedAuditEvent {
     const traceId = activeTraceId();
+    const client = this.clientOf();
     const event: AuditEvent = {
       id: randomUUID(),
       occurredAt: this.now().toISOString(),
       source: 'gateway',
       ...record,
       ...(traceId === undefined ? {} : { traceId }),
+      ...(client === undefined ? {} : { client }),
     };
     const signed = signedAuditEventSchema.parse({
       event,

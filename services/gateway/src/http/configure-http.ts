@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { httpServerSpans, type Logger } from '@heroagent/telemetry';
 import type { GatewayConfig } from '../config.js';
+import { clientContext } from './client-context.js';
 import { serveConsole } from './console-static.js';
 import { GatewayErrorFilter } from './http-error.filter.js';
 
@@ -36,6 +37,8 @@ export function configureHttp(
   // The client address (rate limits, the sessions list) comes from X-Forwarded-For only through
   // as many proxies as configured.
   app.set('trust proxy', config.http.trustProxyHops);
+  // Audit events caused by a request record its client (address and user agent).
+  app.use(clientContext());
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
   if (config.http.consoleDir !== undefined) serveConsole(app, config.http.consoleDir);
   app.useGlobalFilters(new GatewayErrorFilter(logger));

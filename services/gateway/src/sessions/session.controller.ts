@@ -9,10 +9,12 @@ import {
   switchTenant,
   type RouteResponse,
 } from '@heroagent/contracts';
+import { AuditRecorder } from '../audit/audit-recorder.js';
 import { Cookies } from '../http/cookies.js';
 import { EdgeOf, Route, signedIn, type Edge } from '../http/route.js';
 import { PeopleRepository } from '../people/people.repository.js';
 import { currentSessionView, sessionView } from './session-view.js';
+import type { ResolvedSession } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
 /** The signed-in person's session and their other sessions. */
@@ -22,6 +24,7 @@ export class SessionController {
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(PeopleRepository) private readonly people: PeopleRepository,
     @Inject(Cookies) private readonly cookies: Cookies,
+    @Inject(AuditRecorder) private readonly audit: AuditRecorder,
   ) {}
 
   @Route(getSession)
@@ -34,7 +37,9 @@ export class SessionController {
     @EdgeOf() edge: Edge<typeof signOut>,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
+    const session = signedIn(edge);
     await this.sessions.end(edge.presentedSessionSecret!);
+    await this.recordEnded(session, session.id, 'signed_out');
     this.cookies.clear(response, this.cookies.sessionName);
   }
 
@@ -77,5 +82,23 @@ export class SessionController {
     if (!(await this.sessions.endOne(session.userId, edge.input.params.id))) {
       throw new ContractError('NOT_FOUND', 'you have no such session');
     }
+    await this.recordEnded(session, edge.input.params.id, 'ended_by_owner');
+  }
+
+  /** A sign-out, in the record of the tenant the person was working in (if any). */
+  private async recordEnded(
+    session: ResolvedSession,
+    endedSessionId: string,
+    reason: 'signed_out' | 'ended_by_owner',
+  ): Promise<void> {
+    if (session.tenant === null) return;
+    await this.audit.record({
+      tenantId: session.tenant.id,
+      name: 'session.ended',
+      actor: { type: 'user', id: session.userId },
+      userId: session.userId,
+      outcome: 'success',
+      data: { sessionId: endedSessionId, reason },
+    });
   }
 }

@@ -15,6 +15,7 @@ import { hashSecret } from '../sessions/secrets.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { OAuthFlows } from './oauth-flows.js';
+import { SignInFailures, type FailedSignIn } from './sign-in-failures.js';
 import { SignInService } from './sign-in.service.js';
 
 /** The identity providers configured here, by id, with the name people see. */
@@ -42,6 +43,7 @@ export class SignInController {
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(Cookies) private readonly cookies: Cookies,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
+    @Inject(SignInFailures) private readonly failures: SignInFailures,
   ) {}
 
   @Route(listSignInProviders)
@@ -81,14 +83,7 @@ export class SignInController {
     @Res() response: Response,
   ): Promise<void> {
     const { provider } = edge.input.params;
-    const { outcome, flow } = await this.flows.finish(
-      this.providers.strategy(provider),
-      edge.request,
-      edge.input.query,
-      { purpose: 'sign_in', provider, sessionId: null },
-      { callbackURL: this.flows.callbackUrl(`/v1/auth/${provider}/callback`) },
-    );
-    const admitted = await this.signIn.admit(outcome.identity, flow.invitation_hash);
+    const { admitted, flow } = await this.admit(provider, edge);
     // A fresh secret: whatever session cookie the browser came with (perhaps planted) is deleted.
     const session = await this.sessions.start(
       admitted.userId,
@@ -112,5 +107,24 @@ export class SignInController {
     this.cookies.set(response, this.cookies.sessionName, session.secret, session.expiresAt);
     this.flows.clearBrowserBinding(response);
     response.redirect(303, flow.return_to);
+  }
+
+  /** Finishes the provider's flow and admits the person; a refusal is noted, then thrown. */
+  private async admit(provider: SignInProvider, edge: Edge<typeof finishSignIn>) {
+    let attempt: FailedSignIn = { provider };
+    try {
+      const { outcome, flow } = await this.flows.finish(
+        this.providers.strategy(provider),
+        edge.request,
+        edge.input.query,
+        { purpose: 'sign_in', provider, sessionId: null },
+        { callbackURL: this.flows.callbackUrl(`/v1/auth/${provider}/callback`) },
+      );
+      attempt = { provider, invitationHash: flow.invitation_hash };
+      return { admitted: await this.signIn.admit(outcome.identity, flow.invitation_hash), flow };
+    } catch (error) {
+      await this.failures.note(error, attempt);
+      throw error;
+    }
   }
 }
