@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   AUDIT_CHECKPOINT_PURPOSE,
   AUDIT_EVENT_PURPOSE,
+  type Checkpoint,
   type SignedCheckpoint,
   type VerificationReport,
 } from '@heroagent/contracts';
@@ -12,7 +13,6 @@ import {
   fromBase64Url,
   verifyJson,
 } from '@heroagent/crypto';
-import type { Checkpoint } from '@heroagent/contracts';
 import {
   bundleLineSchema,
   type BundleCheckpoint,
