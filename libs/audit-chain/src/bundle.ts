@@ -61,6 +61,16 @@ export const bundleLineSchema = z.discriminatedUnion('type', [
 ]);
 export type BundleLine = z.infer<typeof bundleLineSchema>;
 
+/** Sequence order: by tree size, then by number (an idle tenant's re-signs share a size). */
+export function checkpointOrder(
+  a: Omit<BundleCheckpoint, 'type'>,
+  b: Omit<BundleCheckpoint, 'type'>,
+): number {
+  const number = (signed: Omit<BundleCheckpoint, 'type'>) =>
+    signed.checkpoint.v === 2 ? signed.checkpoint.index : 0;
+  return a.checkpoint.treeSize - b.checkpoint.treeSize || number(a) - number(b);
+}
+
 /** The header line of a bundle. */
 export function headerLine(header: Omit<BundleHeader, 'type' | 'format' | 'version'>): string {
   return JSON.stringify({
@@ -98,9 +108,7 @@ export function* bundleLines(parts: {
 }): Generator<string> {
   yield headerLine(parts.header);
   for (const key of parts.keys) yield keyLine(key);
-  const checkpoints = [...parts.checkpoints].sort(
-    (a, b) => a.checkpoint.treeSize - b.checkpoint.treeSize,
-  );
+  const checkpoints = [...parts.checkpoints].sort(checkpointOrder);
   let next = 0;
   for (const record of parts.records) {
     yield eventLine(record);

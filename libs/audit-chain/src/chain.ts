@@ -1,19 +1,35 @@
 import {
   AUDIT_CHECKPOINT_PURPOSE,
   type AuditRecord,
+  type Checkpoint,
+  type CheckpointV2,
   type SignedAuditEvent,
   type SignedCheckpoint,
 } from '@heroagent/contracts';
 import { signJson, type SigningKey } from '@heroagent/crypto';
-import { GENESIS_HASH, canonicalEnvelope, chainHash, leafHash } from './hashing.js';
+import {
+  GENESIS_HASH,
+  canonicalEnvelope,
+  chainHash,
+  checkpointDigest,
+  leafHash,
+} from './hashing.js';
 import { MerkleFrontier } from './merkle.js';
+
+/** The last checkpoint a tenant's next one links to: its number, tree head and digest (hex). */
+export interface CheckpointLink {
+  readonly index: number;
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly digest: string;
+}
 
 /** Where a tenant's chain stands: the last sequence number and hash, the tree, the last checkpoint. */
 export interface ChainHead {
   readonly seq: number;
   readonly hash: Buffer;
   readonly frontier: MerkleFrontier;
-  readonly lastCheckpoint: { readonly treeSize: number; readonly rootHash: string } | null;
+  readonly lastCheckpoint: CheckpointLink | null;
 }
 
 /** Where an appended event sits: its sequence number, the hashes around it, its Merkle leaf. */
@@ -38,7 +54,7 @@ export class TenantChain {
   private seq: number;
   private hash: Buffer;
   private readonly frontier: MerkleFrontier;
-  private lastCheckpoint: { treeSize: number; rootHash: string } | null;
+  private lastCheckpoint: CheckpointLink | null;
 
   constructor(
     readonly tenantId: string,
@@ -84,24 +100,45 @@ export class TenantChain {
     return { seq: this.seq, prevHash, hash, leafHash: Buffer.from(leaf) };
   }
 
-  /** Signs a checkpoint over the whole chain so far; undefined when empty or nothing new since the last. */
-  checkpoint(key: SigningKey, timestamp: Date): SignedCheckpoint | undefined {
-    if (this.lastCheckpoint !== null && this.seq < this.lastCheckpoint.treeSize) {
+  /**
+   * Signs a checkpoint over the whole chain so far, numbered after and linked to the last one.
+   * Undefined when the chain is empty, or when nothing is new since the last checkpoint unless
+   * `resign` (an idle tenant's periodic checkpoint: the same tree, a later time).
+   */
+  checkpoint(
+    key: SigningKey,
+    timestamp: Date,
+    options: { resign?: boolean } = {},
+  ): SignedCheckpoint | undefined {
+    const last = this.lastCheckpoint;
+    if (last !== null && this.seq < last.treeSize) {
       throw new Error(
-        `the chain has ${this.seq} events but was checkpointed at ${this.lastCheckpoint.treeSize}: it was truncated`,
+        `the chain has ${this.seq} events but was checkpointed at ${last.treeSize}: it was truncated`,
       );
     }
-    if (this.seq === 0 || this.lastCheckpoint?.treeSize === this.seq) return undefined;
-    const checkpoint = {
-      v: 1 as const,
+    if (this.seq === 0 || (last?.treeSize === this.seq && options.resign !== true))
+      return undefined;
+    const checkpoint: CheckpointV2 = {
+      v: 2,
       tenantId: this.tenantId,
+      index: (last?.index ?? 0) + 1,
       treeSize: this.seq,
       rootHash: this.frontier.root().toString('hex'),
       chainHead: this.hash.toString('hex'),
       timestamp: timestamp.toISOString(),
-      previous: this.lastCheckpoint,
+      previous: last,
     };
-    this.lastCheckpoint = { treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash };
+    this.lastCheckpoint = linkTo(checkpoint);
     return { checkpoint, signature: signJson(checkpoint, AUDIT_CHECKPOINT_PURPOSE, key) };
   }
+}
+
+/** How the next checkpoint names `checkpoint`. */
+export function linkTo(checkpoint: Checkpoint, index?: number): CheckpointLink {
+  return {
+    index: checkpoint.v === 2 ? checkpoint.index : (index ?? 0),
+    treeSize: checkpoint.treeSize,
+    rootHash: checkpoint.rootHash,
+    digest: checkpointDigest(checkpoint).toString('hex'),
+  };
 }

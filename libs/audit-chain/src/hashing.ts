@@ -24,6 +24,11 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
 }
 
+/** What a checkpoint's successor names it by: `SHA-256(canonical(checkpoint))`, the bytes its signature covers. */
+export function checkpointDigest(checkpoint: JsonValue): Buffer {
+  return createHash('sha256').update(canonicalJson(checkpoint), 'utf8').digest();
+}
+
 /** The root of the empty tree: `SHA-256("")`. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 

@@ -3,6 +3,7 @@ export {
   EMPTY_ROOT,
   canonicalEnvelope,
   chainHash,
+  checkpointDigest,
   leafHash,
   nodeHash,
 } from './hashing.js';
@@ -23,6 +24,7 @@ export {
   bundleCheckpointSchema,
   bundleLineSchema,
   bundleLines,
+  checkpointOrder,
   headerLine,
   keyLine,
   eventLine,
@@ -39,7 +41,14 @@ export {
   type VerifyOptions,
   type VerificationProblemCode,
 } from './verify.js';
-export { TenantChain, type ChainHead, type ChainLink, type AppendedRecord } from './chain.js';
+export {
+  TenantChain,
+  linkTo,
+  type ChainHead,
+  type ChainLink,
+  type CheckpointLink,
+  type AppendedRecord,
+} from './chain.js';
 export {
   IncomingChecker,
   type IncomingMessage,
@@ -49,3 +58,9 @@ export {
   type QuarantineReason,
 } from './incoming.js';
 export { VerifierPool } from './verifier-pool.js';
+export {
+  checkConsistencyAnswer,
+  parseKeptCheckpoint,
+  type WitnessReport,
+  type WitnessProblemCode,
+} from './witness.js';

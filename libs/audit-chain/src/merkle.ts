@@ -133,7 +133,8 @@ export function verifyInclusion(
     !Number.isSafeInteger(index) ||
     !Number.isSafeInteger(treeSize) ||
     index < 0 ||
-    index >= treeSize
+    index >= treeSize ||
+    !allHashes([leaf, root, ...proof])
   )
     return false;
   let fn = index;
@@ -166,7 +167,13 @@ export function verifyConsistency(
   secondRoot: Uint8Array,
   proof: readonly Uint8Array[],
 ): boolean {
-  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 1 || first > second)
+  if (
+    !Number.isSafeInteger(first) ||
+    !Number.isSafeInteger(second) ||
+    first < 1 ||
+    first > second ||
+    !allHashes([firstRoot, secondRoot, ...proof])
+  )
     return false;
   if (first === second) return proof.length === 0 && Buffer.from(firstRoot).equals(secondRoot);
   if (proof.length === 0) return false;
@@ -197,6 +204,11 @@ export function verifyConsistency(
     sn = Math.floor(sn / 2);
   }
   return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
+}
+
+/** Every hash a proof verifier takes is a SHA-256 digest; anything else (empty, truncated) fails. */
+function allHashes(values: readonly Uint8Array[]): boolean {
+  return values.every((value) => value.byteLength === 32);
 }
 
 function isPowerOfTwo(value: number): boolean {

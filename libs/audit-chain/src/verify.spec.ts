@@ -231,8 +231,10 @@ describe('offline bundle verification', () => {
       const lines = parse(original);
       const second = lines.filter((line) => line.type === 'checkpoint')[1]!;
       const removed = write(lines.filter((line) => line !== second));
+      // Checkpoints are numbered: the one after the removed one names the gap.
       expect((await verify(removed)).firstProblem).toMatchObject({
-        code: 'CHECKPOINT_CHAIN_BROKEN',
+        code: 'CHECKPOINT_GAP',
+        message: 'checkpoint number 2 is missing (next is 3)',
       });
 
       const forgedPayload = { ...(first.checkpoint as object), rootHash: 'a'.repeat(64) };

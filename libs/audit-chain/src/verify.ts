@@ -2,6 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import {
   AUDIT_CHECKPOINT_PURPOSE,
   AUDIT_EVENT_PURPOSE,
+  type Checkpoint,
+  type SignedCheckpoint,
   type VerificationReport,
 } from '@heroagent/contracts';
 import {
@@ -18,6 +20,7 @@ import {
   type BundleHeader,
   type BundleKey,
 } from './bundle.js';
+import { linkTo, type CheckpointLink } from './chain.js';
 import { GENESIS_HASH, canonicalEnvelope, chainHash, leafHash } from './hashing.js';
 import { MerkleFrontier } from './merkle.js';
 
@@ -44,8 +47,16 @@ export type VerificationProblemCode =
   | 'CHECKPOINT_ROOT_MISMATCH'
   | 'CHECKPOINT_CHAIN_HEAD_MISMATCH'
   | 'CHECKPOINT_CHAIN_BROKEN'
+  | 'CHECKPOINT_GAP'
+  | 'CHECKPOINT_FORK'
   | 'TRUNCATED'
-  | 'UNCOVERED_TAIL';
+  | 'UNCOVERED_TAIL'
+  | 'SINCE_TENANT_MISMATCH'
+  | 'SINCE_KEY_UNKNOWN'
+  | 'SINCE_KEY_NOT_TRUSTED'
+  | 'SINCE_SIGNATURE_INVALID'
+  | 'SINCE_NOT_EXTENDED'
+  | 'SINCE_TRUNCATED';
 
 /** How strictly to verify. */
 export interface VerifyOptions {
@@ -57,6 +68,19 @@ export interface VerifyOptions {
   readonly trustedAuditKeys?: ReadonlySet<string>;
   /** Require a checkpoint covering the last event (an export always ends with one). */
   readonly requireCoveredTail?: boolean;
+  /**
+   * A checkpoint kept from earlier (`audit:verify --since`): the bundle must extend it. Its
+   * signature must verify under a trusted audit key; the bundle's first `treeSize` events must
+   * hash to its root and chain head (what a consistency proof would show, computed from the
+   * events themselves); and the bundle's checkpoint of the same number must be this one.
+   */
+  readonly since?: SignedCheckpoint;
+}
+
+/** The last checkpoint seen: how the next one must link to it. */
+interface SeenCheckpoint extends CheckpointLink {
+  readonly v: 1 | 2;
+  readonly timestamp: string;
 }
 
 interface KnownKey {
@@ -87,7 +111,8 @@ export class BundleVerifier {
   private lastHash: Buffer = GENESIS_HASH;
   private events = 0;
   private checkpoints = 0;
-  private lastCheckpoint: { treeSize: number; rootHash: string } | undefined;
+  private lastCheckpoint: SeenCheckpoint | undefined;
+  private sinceChecked = false;
   private readonly pending: { line: number; checkpoint: BundleCheckpoint }[] = [];
   private problem: Problem | undefined;
   private lines = 0;
@@ -129,12 +154,15 @@ export class BundleVerifier {
       });
     }
     if (value.type === 'key') return this.onKey(lineNumber, value);
+    this.checkSinceSignature(lineNumber);
+    if (this.problem !== undefined) return;
     if (value.type === 'event') return this.onEvent(lineNumber, value);
     return this.onCheckpoint(lineNumber, value);
   }
 
   /** Ends the bundle and reports. */
   finish(): VerificationReport {
+    if (this.header !== undefined) this.checkSinceSignature(undefined);
     if (this.problem === undefined) {
       if (this.header === undefined) {
         this.fail({ code: 'MISSING_HEADER', message: 'the bundle is empty' });
@@ -160,6 +188,8 @@ export class BundleVerifier {
           code: 'UNCOVERED_TAIL',
           message: `events after ${this.lastCheckpoint?.treeSize ?? 0} are not covered by a signed checkpoint`,
         });
+      } else {
+        this.checkSinceReached();
       }
     }
     return {
@@ -263,6 +293,7 @@ export class BundleVerifier {
     this.lastHash = hash;
     this.frontier.append(leafHash(canonical));
     this.events = seq;
+    this.checkSinceRoot(line);
     this.settlePending();
   }
 
@@ -376,22 +407,165 @@ export class BundleVerifier {
           message: `the chain head at ${checkpoint.treeSize} differs`,
         });
       }
+      const problem = this.linkProblem(checkpoint);
+      if (problem !== undefined) return this.fail({ line, ...problem });
+      this.lastCheckpoint = {
+        ...linkTo(checkpoint, this.checkpoints + 1),
+        v: checkpoint.v,
+        timestamp: checkpoint.timestamp,
+      };
+      this.checkpoints += 1;
+      this.checkSinceAt(line, signed);
+    }
+  }
+
+  /**
+   * Whether `checkpoint` is the next in the sequence: numbered one more than the last (a higher
+   * number means one is missing), linked to it by number, size, root and digest, and not older.
+   * A version 1 checkpoint links by size and root only, and none may follow a version 2 one.
+   */
+  private linkProblem(checkpoint: Checkpoint): Omit<Problem, 'line' | 'seq'> | undefined {
+    const last = this.lastCheckpoint;
+    const broken = {
+      code: 'CHECKPOINT_CHAIN_BROKEN' as const,
+      message: `checkpoint ${checkpoint.treeSize} does not follow the previous checkpoint`,
+    };
+    if (checkpoint.v === 1) {
       const previous = checkpoint.previous;
       const linked =
         previous === null
-          ? this.lastCheckpoint === undefined
-          : this.lastCheckpoint !== undefined &&
-            previous.treeSize === this.lastCheckpoint.treeSize &&
-            previous.rootHash === this.lastCheckpoint.rootHash;
-      if (!linked) {
-        return this.fail({
-          line,
-          code: 'CHECKPOINT_CHAIN_BROKEN',
-          message: `checkpoint ${checkpoint.treeSize} does not follow the previous checkpoint`,
-        });
-      }
-      this.lastCheckpoint = { treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash };
-      this.checkpoints += 1;
+          ? last === undefined
+          : last !== undefined &&
+            last.v === 1 &&
+            previous.treeSize === last.treeSize &&
+            previous.rootHash === last.rootHash;
+      return linked ? undefined : broken;
+    }
+    const expected = this.checkpoints + 1;
+    if (checkpoint.index > expected) {
+      return {
+        code: 'CHECKPOINT_GAP',
+        message: `checkpoint number ${expected} is missing (next is ${checkpoint.index})`,
+      };
+    }
+    if (checkpoint.index < expected) {
+      return {
+        code: 'CHECKPOINT_OUT_OF_ORDER',
+        message: `checkpoint number ${checkpoint.index} comes after number ${expected - 1}`,
+      };
+    }
+    const previous = checkpoint.previous;
+    const linked =
+      previous === null
+        ? last === undefined
+        : last !== undefined &&
+          previous.index === last.index &&
+          previous.treeSize === last.treeSize &&
+          previous.rootHash === last.rootHash &&
+          previous.digest === last.digest;
+    if (!linked) return broken;
+    if (last !== undefined && Date.parse(checkpoint.timestamp) < Date.parse(last.timestamp)) {
+      return {
+        code: 'CHECKPOINT_OUT_OF_ORDER',
+        message: `checkpoint number ${checkpoint.index} is dated before number ${last.index}`,
+      };
+    }
+    return undefined;
+  }
+
+  /** The kept checkpoint (`since`) must be signed by a trusted audit key listed in the bundle. */
+  private checkSinceSignature(line: number | undefined): void {
+    const since = this.options.since;
+    if (since === undefined || this.sinceChecked || this.problem !== undefined) return;
+    this.sinceChecked = true;
+    const at = line === undefined ? {} : { line };
+    const { checkpoint, signature } = since;
+    if (checkpoint.tenantId !== this.header!.tenantId) {
+      return this.fail({
+        ...at,
+        code: 'SINCE_TENANT_MISMATCH',
+        message: 'the kept checkpoint belongs to another tenant',
+      });
+    }
+    const key = this.keys.get(signature.kid);
+    if (key === undefined || key.line.service !== 'audit') {
+      return this.fail({
+        ...at,
+        code: 'SINCE_KEY_UNKNOWN',
+        message: `the kept checkpoint is signed by ${signature.kid}, which is not an audit key of the bundle`,
+      });
+    }
+    if (
+      this.options.trustedAuditKeys === undefined ||
+      !this.options.trustedAuditKeys.has(key.fingerprint)
+    ) {
+      return this.fail({
+        ...at,
+        code: 'SINCE_KEY_NOT_TRUSTED',
+        message: `the kept checkpoint is signed by ${key.fingerprint}, which is not a trusted audit key`,
+      });
+    }
+    try {
+      verifyJson(checkpoint, AUDIT_CHECKPOINT_PURPOSE, signature, () => key.publicKey);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      this.fail({
+        ...at,
+        code: 'SINCE_SIGNATURE_INVALID',
+        message: 'the signature of the kept checkpoint does not verify',
+      });
+    }
+  }
+
+  /**
+   * When the bundle reaches the kept checkpoint: its tree must be the kept one (same size, same
+   * root and chain head), and its checkpoint of the same number must be the kept one itself.
+   */
+  private checkSinceAt(line: number, signed: BundleCheckpoint): void {
+    const since = this.options.since?.checkpoint;
+    if (since?.v !== 2 || signed.checkpoint.v !== 2 || signed.checkpoint.index !== since.index)
+      return;
+    if (linkTo(signed.checkpoint).digest !== linkTo(since).digest) {
+      this.fail({
+        line,
+        code: 'CHECKPOINT_FORK',
+        message: `the bundle's checkpoint number ${since.index} differs from the kept one: two signed versions of it exist`,
+      });
+    }
+  }
+
+  /** When the bundle reaches the kept checkpoint's size, its tree must be the kept one. */
+  private checkSinceRoot(line: number): void {
+    const since = this.options.since?.checkpoint;
+    if (since === undefined || this.events !== since.treeSize) return;
+    if (
+      this.frontier.root().toString('hex') !== since.rootHash ||
+      this.lastHash.toString('hex') !== since.chainHead
+    ) {
+      this.fail({
+        line,
+        seq: this.events,
+        code: 'SINCE_NOT_EXTENDED',
+        message: `the bundle's first ${since.treeSize} events do not hash to the kept checkpoint's root: history was rewritten (a fork)`,
+      });
+    }
+  }
+
+  /** At the end: the bundle must reach the kept checkpoint's tree (and its number). */
+  private checkSinceReached(): void {
+    const since = this.options.since?.checkpoint;
+    if (since === undefined) return;
+    if (this.events < since.treeSize) {
+      return this.fail({
+        code: 'SINCE_TRUNCATED',
+        message: `the kept checkpoint covers ${since.treeSize} events but the bundle holds ${this.events}: events were removed`,
+      });
+    }
+    if (since.v === 2 && this.checkpoints < since.index) {
+      this.fail({
+        code: 'SINCE_TRUNCATED',
+        message: `the kept checkpoint is number ${since.index} but the bundle's sequence ends at ${this.checkpoints}`,
+      });
     }
   }
 

@@ -35,8 +35,11 @@ export const auditRecordSchema = z.object({
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 
-/** What the audit service signs for a tenant: an RFC 6962 tree head, linked to the previous one. */
-export const checkpointSchema = z.strictObject({
+/**
+ * What the audit service signed for a tenant before checkpoints were numbered (version 1): an
+ * RFC 6962 tree head, linked to the previous one by size and root. Still read in old records.
+ */
+export const checkpointV1Schema = z.strictObject({
   v: z.literal(1),
   tenantId: tenantIdSchema,
   treeSize: z.number().int().positive(),
@@ -46,7 +49,38 @@ export const checkpointSchema = z.strictObject({
   timestamp: timestampSchema,
   previous: z.strictObject({ treeSize: z.number().int().positive(), rootHash: hex32 }).nullable(),
 });
+
+/**
+ * What the audit service signs for a tenant (version 2): an RFC 6962 tree head, numbered in the
+ * tenant's sequence of checkpoints and linked to the previous one by number, size, root and the
+ * SHA-256 of its canonical form. An idle tenant's checkpoint re-signs the same tree with a later
+ * time, so a missing number (a gap) or two different checkpoints of one number (a fork) show.
+ */
+export const checkpointV2Schema = z.strictObject({
+  v: z.literal(2),
+  tenantId: tenantIdSchema,
+  /** 1 for the tenant's first checkpoint, then one more each time (version 1 ones count too). */
+  index: z.number().int().positive(),
+  treeSize: z.number().int().positive(),
+  rootHash: hex32,
+  /** The chain hash of the event at `treeSize`, binding the hash chain to the tree. */
+  chainHead: hex32,
+  timestamp: timestampSchema,
+  previous: z
+    .strictObject({
+      index: z.number().int().positive(),
+      treeSize: z.number().int().positive(),
+      rootHash: hex32,
+      /** SHA-256 of the RFC 8785 form of the previous checkpoint (what its signature covers). */
+      digest: hex32,
+    })
+    .nullable(),
+});
+
+/** A checkpoint of either version. */
+export const checkpointSchema = z.discriminatedUnion('v', [checkpointV1Schema, checkpointV2Schema]);
 export type Checkpoint = z.infer<typeof checkpointSchema>;
+export type CheckpointV2 = z.infer<typeof checkpointV2Schema>;
 
 /** Signature purpose of checkpoints. */
 export const AUDIT_CHECKPOINT_PURPOSE = 'audit.checkpoint';
@@ -140,22 +174,53 @@ export const proveInclusion = defineRpc({
   description: 'Proves an event is included in a signed checkpoint (RFC 9162 inclusion proof).',
 });
 
-/** `audit.proofs.consistency`: proof that a later checkpoint extends an earlier one. */
+/** The most checkpoints a consistency answer lists (hourly, that is about three weeks). */
+export const CONSISTENCY_SEQUENCE_LIMIT = 500;
+
+/** An audit public key, so a witness can check signatures against the fingerprint it pinned. */
+export const auditPublicKeySchema = z.strictObject({
+  kid: z.string().min(1).max(128),
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a 32-byte base64url key'),
+  notBefore: timestampSchema,
+  notAfter: timestampSchema.optional(),
+});
+
+/** A consistency proof between two tree sizes, with the signed checkpoints it connects. */
+export const consistencyAnswerSchema = z.object({
+  /** The latest checkpoint signed at exactly `first` events, if any. */
+  first: signedCheckpointSchema.nullable(),
+  second: signedCheckpointSchema,
+  proof: z.array(hex32),
+  /**
+   * The checkpoints by number, from the first one of at least `first` events through `second`
+   * (at most {@link CONSISTENCY_SEQUENCE_LIMIT}, the oldest first; `sequenceComplete` says
+   * whether it reaches `second`).
+   */
+  sequence: z.array(signedCheckpointSchema).max(CONSISTENCY_SEQUENCE_LIMIT),
+  sequenceComplete: z.boolean(),
+  /** The audit service's public keys: trust comes from the fingerprints the witness pinned. */
+  auditKeys: z.array(auditPublicKeySchema).max(100),
+});
+export type ConsistencyAnswer = z.infer<typeof consistencyAnswerSchema>;
+
+/**
+ * `audit.proofs.consistency`: an RFC 9162 consistency proof that the tenant's tree of `second`
+ * events (a signed checkpoint; the latest when omitted) extends its tree of `first` events (the
+ * size of a checkpoint a witness kept), with the checkpoints signed in between, so the witness can
+ * check the sequence has no gap and no fork from the one it kept.
+ */
 export const proveConsistency = defineRpc({
   subject: 'audit.proofs.consistency',
   request: z.strictObject({
     viewer: viewerSchema,
     first: z.number().int().positive(),
-    second: z.number().int().positive(),
+    second: z.number().int().positive().optional(),
   }),
-  response: z.object({
-    first: signedCheckpointSchema,
-    second: signedCheckpointSchema,
-    proof: z.array(hex32),
-  }),
+  response: consistencyAnswerSchema,
   errors: [...VIEWER_ERRORS],
   callers: ['gateway'],
-  description: 'Proves a later checkpoint extends an earlier one (RFC 9162 consistency proof).',
+  description:
+    'Proves a later signed checkpoint extends an earlier tree size (RFC 9162 consistency proof), with the checkpoints in between.',
 });
 
 /** `audit.checkpoints.list`: a tenant's signed checkpoints, newest first. */
@@ -197,15 +262,24 @@ export const verifyAuditChain = defineRpc({
   description: "Verifies every signature, the hash chain and the checkpoints of a tenant's record.",
 });
 
+/**
+ * What a destination receives: `otlp`, the tenant's events and signed checkpoints as OTLP/HTTP
+ * logs; `webhook`, only the signed checkpoints, each POSTed as JSON over HTTPS and signed.
+ */
+export const siemDestinationKindSchema = z.enum(['otlp', 'webhook']);
+
 /** A SIEM destination as its owner sees it: secrets in headers are never returned. */
 export const siemDestinationSchema = z.object({
   id: z.uuid(),
   name: z.string(),
+  kind: siemDestinationKindSchema,
   endpoint: z.string(),
   encoding: z.enum(['json', 'protobuf']),
   headerNames: z.array(z.string()),
   enabled: z.boolean(),
   exportedThroughSeq: z.number().int().nonnegative(),
+  /** The number of the last signed checkpoint the destination accepted. */
+  checkpointsThrough: z.number().int().nonnegative(),
   lastSuccessAt: timestampSchema.optional(),
   lastError: z.string().optional(),
 });
@@ -220,10 +294,13 @@ export const configureSiemDestination = defineRpc({
     viewer: viewerSchema,
     id: z.uuid().optional(),
     name: z.string().trim().min(1).max(100),
+    kind: siemDestinationKindSchema.default('otlp'),
     endpoint: z
       .url({ protocol: /^https?$/ })
       .max(2000)
-      .describe('OTLP/HTTP logs endpoint, e.g. https://collector.example/v1/logs'),
+      .describe(
+        'OTLP/HTTP logs endpoint (e.g. https://collector.example/v1/logs), or the webhook URL',
+      ),
     encoding: z.enum(['json', 'protobuf']).default('protobuf'),
     headers: z.record(headerNameSchema, z.string().max(4096)).default({}),
     enabled: z.boolean().default(true),
@@ -231,7 +308,8 @@ export const configureSiemDestination = defineRpc({
   response: siemDestinationSchema,
   errors: [...VIEWER_ERRORS],
   callers: ['gateway'],
-  description: 'Creates or replaces a SIEM destination (OTLP/HTTP logs).',
+  description:
+    'Creates or replaces a SIEM destination (OTLP/HTTP logs) or a checkpoint webhook (HTTPS).',
 });
 
 /** `audit.siem.list`: the tenant's SIEM destinations and their export state. */

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { auditActorSchema, auditEventSchema, policyDecisionSchema } from './audit-events.js';
-import { auditFilterSchema, siemDestinationSchema } from './audit-records.js';
+import {
+  auditFilterSchema,
+  consistencyAnswerSchema,
+  siemDestinationKindSchema,
+  siemDestinationSchema,
+} from './audit-records.js';
 import { serviceNameSchema, timestampSchema, userIdSchema } from './common.js';
 import { everyone, idParams, managers, overseers } from './gateway-http-access.js';
 import { defineRoute } from './http-route.js';
@@ -109,6 +114,8 @@ export const integrityStatusSchema = z.object({
     .nullable(),
   latestCheckpoint: z
     .object({
+      /** Its number in the tenant's sequence (null for one signed before checkpoints were numbered). */
+      index: z.number().int().positive().nullable(),
       treeSize: z.number().int().positive(),
       rootHash: hashSchema,
       chainHead: hashSchema,
@@ -163,6 +170,31 @@ export const verifyIntegrity = defineRoute({
   outcome: { kind: 'json', status: 200, schema: verificationResultSchema },
   errors: ['UNAUTHENTICATED', 'CSRF_INVALID', 'FORBIDDEN', 'UNAVAILABLE', 'TIMEOUT'],
   rateLimitPerMinute: 6,
+});
+
+/** A tree size in a query: a whole number from 1, written plainly (no sign, exponent or spaces). */
+const treeSizeQuery = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a whole number of at least 1')
+  .transform(Number)
+  .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER));
+
+export const getConsistency = defineRoute({
+  id: 'integrity.consistency',
+  method: 'GET',
+  path: '/v1/integrity/consistency',
+  summary:
+    "An RFC 6962/9162 consistency proof that the tenant's tree at a signed checkpoint (`to`, the latest by default) extends its tree of `from` events (the size of a checkpoint you kept), with the checkpoints signed in between: `pnpm audit:verify --since <kept checkpoint> --consistency <this answer>` checks it offline.",
+  access: overseers,
+  query: z
+    .strictObject({ from: treeSizeQuery, to: treeSizeQuery.optional() })
+    .refine((query) => query.to === undefined || query.from <= query.to, {
+      path: ['to'],
+      message: 'must not be smaller than from',
+    }),
+  outcome: { kind: 'json', status: 200, schema: consistencyAnswerSchema },
+  errors: ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT'],
+  rateLimitPerMinute: 30,
 });
 
 export const downloadAuditBundle = defineRoute({
@@ -222,10 +254,11 @@ export const createSiemDestination = defineRoute({
   method: 'POST',
   path: '/v1/tenant/siem-destinations',
   summary:
-    "Streams the tenant's audit record to an OTLP/HTTP logs endpoint; header values (API keys) are stored encrypted and never shown again.",
+    "Streams the tenant's audit record and its signed checkpoints to an OTLP/HTTP logs endpoint (kind `otlp`), or POSTs each signed checkpoint to an HTTPS webhook (kind `webhook`), for a witness to keep; header values (API keys) are stored encrypted and never shown again.",
   access: managers,
   body: z.strictObject({
     name: z.string().trim().min(1).max(100),
+    kind: siemDestinationKindSchema.default('otlp'),
     endpoint: z
       .url({ protocol: /^https?$/ })
       .max(2000)
@@ -280,6 +313,7 @@ export const RECORD_ROUTES = [
   listActivity,
   getIntegrity,
   verifyIntegrity,
+  getConsistency,
   downloadAuditBundle,
   downloadAuditCsv,
   listSiemDestinationsRoute,

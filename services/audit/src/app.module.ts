@@ -13,6 +13,7 @@ import { ProveConsistency } from './records/usecases/prove-consistency.js';
 import { ProveInclusion } from './records/usecases/prove-inclusion.js';
 import { QueryRecords } from './records/usecases/query-records.js';
 import { VerifyChain } from './records/usecases/verify-chain.js';
+import { CheckpointDelivery } from './siem/checkpoint-delivery.js';
 import { HeaderVault } from './siem/header-vault.js';
 import { SiemHandler, SiemSettings } from './siem/siem.handler.js';
 import { SiemRepository } from './siem/siem.repository.js';
@@ -33,7 +34,19 @@ export class AppModule {
     const checkpointer = new Checkpointer(db, config.signingKey, config.checkpoints, logger);
     const siem = new SiemRepository(db);
     const vault = new HeaderVault(config.secretsKey);
-    const streamer = new SiemStreamer(siem, records, vault, config.siem, logger);
+    const delivery = new CheckpointDelivery(
+      siem,
+      records,
+      vault,
+      config.signingKey,
+      {
+        batchSize: config.siem.batchSize,
+        timeoutMs: config.siem.timeoutMs,
+        allowPrivateNetworks: config.siem.allowPrivateNetworks,
+      },
+      logger,
+    );
+    const streamer = new SiemStreamer(siem, records, vault, config.siem, logger, delivery);
     const ingest = new IngestLifecycle(config, keys, chain, checkpointer, streamer, logger);
     const value = <T>(provide: abstract new (...args: never[]) => T, useValue: T) => ({
       provide,
@@ -58,7 +71,7 @@ export class AppModule {
         value(QueryRecords, new QueryRecords(records)),
         value(ExportBundle, new ExportBundle(records, keys, checkpointer)),
         value(ProveInclusion, new ProveInclusion(records, checkpointer)),
-        value(ProveConsistency, new ProveConsistency(records)),
+        value(ProveConsistency, new ProveConsistency(records, keys)),
         value(ListCheckpoints, new ListCheckpoints(records)),
         value(
           VerifyChain,

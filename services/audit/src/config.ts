@@ -56,6 +56,8 @@ const envSchema = z
     AUDIT_SECRETS_KEY: secretKeySchema,
     AUDIT_CHECKPOINT_EVERY_EVENTS: positive(1000, 1_000_000),
     AUDIT_CHECKPOINT_INTERVAL_S: positive(60, 86_400),
+    /** The longest a tenant goes without a signed checkpoint, idle or not (re-signed if unchanged). */
+    AUDIT_CHECKPOINT_MAX_AGE_S: z.coerce.number().int().min(60).max(86_400).default(3600),
     AUDIT_INGEST_BATCH: positive(500, 4000),
     /** Transactions a batch is spread over, by tenant, committing in parallel. */
     AUDIT_INGEST_LANES: positive(2, 16),
@@ -70,7 +72,16 @@ const envSchema = z
     /** Lets tenants stream to private, loopback and link-local addresses (self-hosted collectors). */
     AUDIT_SIEM_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
   })
-  .superRefine((env, context) => checkTransportSecurity(env, context));
+  .superRefine((env, context) => {
+    checkTransportSecurity(env, context);
+    if (env.AUDIT_CHECKPOINT_MAX_AGE_S < env.AUDIT_CHECKPOINT_INTERVAL_S) {
+      context.addIssue({
+        code: 'custom',
+        path: ['AUDIT_CHECKPOINT_MAX_AGE_S'],
+        message: 'must be at least AUDIT_CHECKPOINT_INTERVAL_S (tenants are looked at that often)',
+      });
+    }
+  });
 
 /** The audit service's configuration. */
 export const auditConfigSchema = envSchema.transform((env) => ({
@@ -82,6 +93,7 @@ export const auditConfigSchema = envSchema.transform((env) => ({
   checkpoints: {
     everyEvents: env.AUDIT_CHECKPOINT_EVERY_EVENTS,
     intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_S * 1000,
+    maxAgeMs: env.AUDIT_CHECKPOINT_MAX_AGE_S * 1000,
   },
   ingest: {
     batchSize: env.AUDIT_INGEST_BATCH,

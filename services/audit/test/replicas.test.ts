@@ -144,19 +144,33 @@ describe('two audit replicas on one durable consumer', { timeout: 120_000 }, () 
     for (const tenantId of tenants) {
       const { rows } = await sql<{ tree_size: number; payload: string }>`
         select tree_size::int as tree_size, payload from audit.checkpoints
-        where tenant_id = ${tenantId} order by tree_size`.execute(fixture.admin);
+        where tenant_id = ${tenantId} order by checkpoint_index`.execute(fixture.admin);
       expect(rows.at(-1)?.tree_size).toBe(EVENTS / tenants.length);
-      // Each links to the one before it: no two were signed over the same chain head.
+      // Numbered 1, 2, 3… each linking to the one before it: no two were signed over one head.
       let previous: unknown = null;
-      for (const row of rows) {
+      rows.forEach((row, position) => {
         const checkpoint = JSON.parse(row.payload) as {
-          previous: unknown;
+          index: number;
+          previous: { index: number; treeSize: number; rootHash: string } | null;
           treeSize: number;
           rootHash: string;
         };
-        expect(checkpoint.previous ?? null).toEqual(previous);
-        previous = { treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash };
-      }
+        expect(checkpoint.index).toBe(position + 1);
+        expect(
+          checkpoint.previous === null
+            ? null
+            : {
+                index: checkpoint.previous.index,
+                treeSize: checkpoint.previous.treeSize,
+                rootHash: checkpoint.previous.rootHash,
+              },
+        ).toEqual(previous);
+        previous = {
+          index: checkpoint.index,
+          treeSize: checkpoint.treeSize,
+          rootHash: checkpoint.rootHash,
+        };
+      });
     }
   });
 
@@ -168,7 +182,14 @@ describe('two audit replicas on one durable consumer', { timeout: 120_000 }, () 
       });
       return destinations[0]?.exportedThroughSeq === EVENTS / tenants.length;
     });
-    const ids = receiver.records.map((record) => record.attributes['heroagent.event.id']);
+    // Events only: the signed checkpoints that follow them are delivered once each too.
+    const ids = receiver.records
+      .filter((record) => record.eventName !== 'heroagent.audit.checkpoint')
+      .map((record) => record.attributes['heroagent.event.id']);
+    const checkpoints = receiver.records
+      .filter((record) => record.eventName === 'heroagent.audit.checkpoint')
+      .map((record) => record.attributes['heroagent.checkpoint.index']);
+    expect(new Set(checkpoints).size).toBe(checkpoints.length);
     expect(ids).toHaveLength(EVENTS / tenants.length);
     expect(new Set(ids).size).toBe(ids.length);
   });

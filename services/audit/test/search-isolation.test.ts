@@ -96,7 +96,8 @@ describe('the activity search across tenants', { timeout: 60_000 }, () => {
 
   describe('once migrated to the definer function', () => {
     beforeAll(async () => {
-      expect(await service.migrate(migrations)).toEqual([
+      // The two after 20261126021500 (later migrations follow them).
+      expect((await service.migrate(migrations)).slice(0, 2)).toEqual([
         '20261127090000_cap_quarantine',
         '20261127100000_search_through_definer_function',
       ]);

@@ -291,7 +291,7 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
       type Status = {
         events: number;
         head: { seq: number; hash: string } | null;
-        latestCheckpoint: { treeSize: number; kid: string } | null;
+        latestCheckpoint: { index: number | null; treeSize: number; kid: string } | null;
         lastVerification: { ok: boolean; by: string; events: number } | null;
       };
       const status = async (who: Signed) =>
@@ -307,7 +307,10 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         seq: before.events,
         hash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
       });
-      expect(before.latestCheckpoint).toMatchObject({ kid: harness.auditKey });
+      expect(before.latestCheckpoint).toMatchObject({
+        kid: harness.auditKey,
+        index: expect.any(Number) as unknown,
+      });
       expect(before.lastVerification).toBeNull();
 
       const report = await json<{ ok: boolean; events: number; firstProblem: unknown }>(
@@ -330,6 +333,53 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         const refused = await call(member, method, path);
         expect(refused.status).toBe(403);
       }
+    });
+    it('proves consistency from a kept size to the latest checkpoint, for those who see the whole record', async () => {
+      type Answer = {
+        first: { checkpoint: { treeSize: number } } | null;
+        second: { checkpoint: { treeSize: number; rootHash: string } };
+        proof: string[];
+        sequence: unknown[];
+        sequenceComplete: boolean;
+      };
+      let latest: Answer | undefined;
+      for (let tries = 0; latest === undefined && tries < 50; tries += 1) {
+        const response = await call(auditor, 'GET', '/v1/integrity/consistency?from=1');
+        if (response.status === 200) latest = (await response.json()) as Answer;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const size = latest!.second.checkpoint.treeSize;
+      expect(size).toBeGreaterThanOrEqual(synthetic.length);
+      expect(latest!.proof.length).toBeGreaterThan(0);
+      expect(latest!.sequenceComplete).toBe(true);
+      const exact = await json<Answer>(
+        await call(owner, 'GET', `/v1/integrity/consistency?from=${size}&to=${size}`),
+        200,
+      );
+      expect(exact.proof).toEqual([]);
+      expect(exact.first?.checkpoint.treeSize).toBe(size);
+
+      for (const [query, path] of [
+        ['from=0', 'query.from'],
+        ['from=-1', 'query.from'],
+        ['from=1.5', 'query.from'],
+        ['from=1e3', 'query.from'],
+        ['from=abc', 'query.from'],
+        ['', 'query.from'],
+        ['from=2&to=1', 'query.to'],
+        ['from=1&extra=1', 'query'],
+        [`from=${size + 1}`, 'query.from'],
+      ] as const) {
+        const refused = await call(auditor, 'GET', `/v1/integrity/consistency?${query}`);
+        expect({ query, status: refused.status }).toEqual({ query, status: 400 });
+        const answer = (await refused.json()) as { code: string; issues: { path: string }[] };
+        expect(answer.code).toBe('INVALID_REQUEST');
+        expect(answer.issues.map((issue) => issue.path)).toContain(path);
+      }
+      const missing = await call(auditor, 'GET', `/v1/integrity/consistency?from=1&to=${size + 7}`);
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { code: string }).code).toBe('NOT_FOUND');
+      expect((await call(member, 'GET', '/v1/integrity/consistency?from=1')).status).toBe(403);
     });
   });
 
@@ -497,6 +547,9 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         [{ name: 'x', endpoint: receiver.url, extra: true }, 'body'],
         // Audit's own check, named as the field the person sent.
         [{ name: 'x', endpoint: 'http://user:pass@127.0.0.1:9/v1/logs' }, 'body.endpoint'],
+        // A checkpoint webhook must be HTTPS (audit's check), and a kind is one of two.
+        [{ name: 'x', kind: 'webhook', endpoint: 'http://witness.example/hook' }, 'body.endpoint'],
+        [{ name: 'x', kind: 'mail', endpoint: receiver.url }, 'body.kind'],
       ] as const) {
         const refused = await call(owner, 'POST', '/v1/tenant/siem-destinations', body);
         expect(refused.status).toBe(400);

@@ -1,15 +1,43 @@
 #!/usr/bin/env node
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { verifyBundleLines } from '@heroagent/audit-chain';
+import {
+  checkConsistencyAnswer,
+  parseKeptCheckpoint,
+  verifyBundleLines,
+} from '@heroagent/audit-chain';
 import { USAGE, UsageError, parseArguments, type VerifyArguments } from './arguments.js';
 
 const EXIT_VERIFIED = 0;
 const EXIT_NOT_VERIFIED = 1;
 const EXIT_USAGE = 2;
+const FETCH_TIMEOUT_MS = 30_000;
 
-async function run(args: VerifyArguments): Promise<number> {
-  const input = args.bundle === '-' ? process.stdin : createReadStream(args.bundle);
+/** Input the verifier cannot use (a file it cannot read, a gateway that does not answer). */
+class InputError extends Error {}
+
+type SignedCheckpoint = ReturnType<typeof parseKeptCheckpoint>;
+
+async function readKept(path: string): Promise<SignedCheckpoint> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
+    );
+  }
+  try {
+    return parseKeptCheckpoint(text);
+  } catch (error) {
+    throw new InputError(`${path} is not a kept checkpoint: ${(error as Error).message}`);
+  }
+}
+
+async function verifyBundle(args: VerifyArguments, bundle: string): Promise<number> {
+  const since = args.since === undefined ? undefined : await readKept(args.since);
+  const input = bundle === '-' ? process.stdin : createReadStream(bundle);
   const opened = new Promise<void>((resolve, reject) => {
     input.once('error', reject);
     input.once('readable', resolve);
@@ -19,14 +47,14 @@ async function run(args: VerifyArguments): Promise<number> {
     await opened;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'READ_FAILED';
-    process.stderr.write(`audit-verify: cannot read ${args.bundle} (${code})\n`);
-    return EXIT_USAGE;
+    throw new InputError(`cannot read ${bundle} (${code})`);
   }
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   const started = process.hrtime.bigint();
   const report = await verifyBundleLines(lines, {
     ...(args.pinned ? { trustedAuditKeys: args.trusted } : {}),
     requireCoveredTail: args.requireCoveredTail,
+    ...(since === undefined ? {} : { since }),
   });
   lines.close();
   input.destroy();
@@ -34,8 +62,12 @@ async function run(args: VerifyArguments): Promise<number> {
   if (args.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else if (report.ok) {
+    const extends_ =
+      since === undefined
+        ? ''
+        : `, extending the kept checkpoint of ${since.checkpoint.treeSize} events${numbered(since)}`;
     process.stdout.write(
-      `VERIFIED: ${report.events} events and ${report.checkpoints} checkpoints` +
+      `VERIFIED: ${report.events} events and ${report.checkpoints} checkpoints${extends_}` +
         ` (${args.pinned ? `audit key pinned: ${[...args.trusted].join(', ')}` : 'NOT PINNED: internal consistency only'})` +
         ` in ${seconds.toFixed(2)} s\n`,
     );
@@ -55,6 +87,104 @@ async function run(args: VerifyArguments): Promise<number> {
     );
   }
   return report.ok ? EXIT_VERIFIED : EXIT_NOT_VERIFIED;
+}
+
+function numbered(signed: SignedCheckpoint): string {
+  return signed.checkpoint.v === 2 ? ` (checkpoint number ${signed.checkpoint.index})` : '';
+}
+
+/** The answer of GET /v1/integrity/consistency?from=<kept size>, from a file or the gateway. */
+async function consistencyAnswer(
+  source: NonNullable<VerifyArguments['consistency']>,
+  kept: SignedCheckpoint,
+): Promise<unknown> {
+  let text: string;
+  if (source.kind === 'file') {
+    try {
+      text = await readFile(source.path, 'utf8');
+    } catch (error) {
+      throw new InputError(
+        `cannot read ${source.path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
+      );
+    }
+  } else {
+    const cookie = await sessionCookie(source.sessionFile);
+    const url = new URL('/v1/integrity/consistency', source.url);
+    url.searchParams.set('from', String(kept.checkpoint.treeSize));
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { cookie, accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new InputError(
+        `the gateway at ${source.url.origin} did not answer (${(error as Error).message})`,
+      );
+    }
+    text = await response.text();
+    if (response.status !== 200) {
+      throw new InputError(
+        `the gateway answered ${response.status}: ${text.slice(0, 300).replace(/\s+/g, ' ')}`,
+      );
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON: the checker names it as a malformed answer.
+    return text;
+  }
+}
+
+async function sessionCookie(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    throw new InputError(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
+    );
+  }
+  if (!/^[A-Za-z0-9_.-]{1,100}=[^;\s]{1,4096}$/.test(text))
+    throw new InputError(`${path} does not hold one cookie as name=value`);
+  return text;
+}
+
+async function verifyConsistencyOnly(args: VerifyArguments): Promise<number> {
+  const kept = await readKept(args.since!);
+  const answer = await consistencyAnswer(args.consistency!, kept);
+  const report = checkConsistencyAnswer(kept, answer, args.trusted);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else if (report.ok) {
+    process.stdout.write(
+      `VERIFIED: the tree of ${report.to!.treeSize} events${numberedReport(report.to!.index)}` +
+        ` extends the kept tree of ${report.from.treeSize} events${numberedReport(report.from.index)};` +
+        ` ${report.linked} later checkpoint${report.linked === 1 ? '' : 's'} linked without a gap (audit key pinned: ${[...args.trusted].join(', ')})\n`,
+    );
+  } else {
+    const problem = report.firstProblem!;
+    process.stdout.write(`NOT VERIFIED: ${problem.code}: ${problem.message}\n`);
+  }
+  return report.ok ? EXIT_VERIFIED : EXIT_NOT_VERIFIED;
+}
+
+function numberedReport(index: number | null): string {
+  return index === null ? '' : ` (checkpoint number ${index})`;
+}
+
+async function run(args: VerifyArguments): Promise<number> {
+  try {
+    return args.bundle === undefined
+      ? await verifyConsistencyOnly(args)
+      : await verifyBundle(args, args.bundle);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    process.stderr.write(`audit-verify: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
 }
 
 let args: VerifyArguments;

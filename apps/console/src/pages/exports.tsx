@@ -4,7 +4,10 @@ import { canManage, canOversee, useSession } from '../session.js';
 import { ErrorNote, Loading, Notice, Page, Time, useAction, useLoad } from '../ui.js';
 import type { SiemDestination as Destination } from './records-types.js';
 
-/** Exports of the record, and the SIEM destinations it streams to over OTLP. */
+/**
+ * Exports of the record, the SIEM destinations it streams to over OTLP, and the webhooks that
+ * receive its signed checkpoints (witnesses outside the operator).
+ */
 export function Exports() {
   const session = useSession();
   const overseer = canOversee(session);
@@ -18,6 +21,7 @@ export function Exports() {
   );
   const change = useAction();
   const [name, setName] = useState('');
+  const [kind, setKind] = useState<Destination['kind']>('otlp');
   const [endpoint, setEndpoint] = useState('');
   const [headerName, setHeaderName] = useState('');
   const [headerValue, setHeaderValue] = useState('');
@@ -57,6 +61,7 @@ export function Exports() {
           <thead>
             <tr>
               <th scope="col">Name</th>
+              <th scope="col">Receives</th>
               <th scope="col">Endpoint</th>
               <th scope="col">Headers</th>
               <th scope="col">Delivered</th>
@@ -69,10 +74,18 @@ export function Exports() {
             {destinations.data.destinations.map((destination) => (
               <tr key={destination.id}>
                 <td>{destination.name}</td>
+                <td>
+                  {destination.kind === 'webhook'
+                    ? 'checkpoints (webhook)'
+                    : 'events and checkpoints'}
+                </td>
                 <td>{destination.endpoint}</td>
                 <td>{destination.headerNames.join(', ') || '—'}</td>
                 <td>
-                  through #{destination.exportedThroughSeq}
+                  {destination.kind === 'otlp'
+                    ? `events through #${destination.exportedThroughSeq}, `
+                    : ''}
+                  checkpoints through #{destination.checkpointsThrough}
                   {destination.lastSuccessAt === null ? '' : ', last '}
                   <Time at={destination.lastSuccessAt} />
                   {destination.lastError === null ? null : (
@@ -80,7 +93,7 @@ export function Exports() {
                   )}
                 </td>
                 <td>
-                  {manager ? (
+                  {manager && destination.kind === 'otlp' ? (
                     <>
                       <button
                         type="button"
@@ -133,12 +146,15 @@ export function Exports() {
             void change.run(async () => {
               await api('POST', '/v1/tenant/siem-destinations', {
                 name,
+                kind,
                 endpoint,
                 headers: headerName === '' ? {} : { [headerName]: headerValue },
               });
               destinations.reload();
               setHeaderValue('');
-              return 'Added: new events stream there from now on.';
+              return kind === 'webhook'
+                ? 'Added: every signed checkpoint is posted there, the ones so far first.'
+                : 'Added: new events stream there from now on.';
             });
           }}
         >
@@ -151,13 +167,28 @@ export function Exports() {
             value={name}
             onInput={(e) => setName(e.currentTarget.value)}
           />
-          <label for="siem-endpoint">OTLP/HTTP logs endpoint</label>
+          <label for="siem-kind">Receives</label>
+          <select
+            id="siem-kind"
+            value={kind}
+            onChange={(e) => setKind(e.currentTarget.value === 'webhook' ? 'webhook' : 'otlp')}
+          >
+            <option value="otlp">Events and signed checkpoints (OTLP/HTTP logs)</option>
+            <option value="webhook">Signed checkpoints only (HTTPS webhook)</option>
+          </select>
+          <label for="siem-endpoint">
+            {kind === 'webhook' ? 'Webhook URL (https)' : 'OTLP/HTTP logs endpoint'}
+          </label>
           <input
             id="siem-endpoint"
             type="url"
             required
             value={endpoint}
-            placeholder="https://collector.example.com/v1/logs"
+            placeholder={
+              kind === 'webhook'
+                ? 'https://witness.example.com/heroagent/checkpoints'
+                : 'https://collector.example.com/v1/logs'
+            }
             onInput={(e) => setEndpoint(e.currentTarget.value)}
           />
           <label for="siem-header-name">Header name (optional)</label>

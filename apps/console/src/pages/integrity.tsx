@@ -68,6 +68,8 @@ export function Integrity() {
           pnpm audit:verify heroagent-audit-&lt;tenant&gt;.jsonl --trust{' '}
           {status.data?.latestCheckpoint?.kid ?? '<audit key id>'}
         </code>
+        . Checkpoints you kept (from your SIEM or a checkpoint webhook, under Exports) prove later
+        records extend them: add <code>--since &lt;checkpoint file&gt;</code>.
       </p>
     </Page>
   );
@@ -95,6 +97,9 @@ function ChainStatus({ status }: { status: IntegrityStatus }) {
           'none yet'
         ) : (
           <>
+            {status.latestCheckpoint.index === null
+              ? ''
+              : `number ${status.latestCheckpoint.index}: `}
             {status.latestCheckpoint.treeSize} events, root{' '}
             <code>{status.latestCheckpoint.rootHash.slice(0, 16)}…</code>, signed{' '}
             <Time at={status.latestCheckpoint.signedAt} /> by{' '}

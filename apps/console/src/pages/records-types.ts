@@ -35,6 +35,7 @@ export interface IntegrityStatus {
   events: number;
   head: { seq: number; hash: string; receivedAt: string } | null;
   latestCheckpoint: {
+    index: number | null;
     treeSize: number;
     rootHash: string;
     chainHead: string;
@@ -63,11 +64,14 @@ export interface VerificationResult {
 export interface SiemDestination {
   id: string;
   name: string;
+  /** `otlp`: events and signed checkpoints; `webhook`: signed checkpoints only. */
+  kind: 'otlp' | 'webhook';
   endpoint: string;
   encoding: 'json' | 'protobuf';
   headerNames: string[];
   enabled: boolean;
   exportedThroughSeq: number;
+  checkpointsThrough: number;
   lastSuccessAt: string | null;
   lastError: string | null;
 }

@@ -10,6 +10,7 @@ import {
 } from '@heroagent/contracts';
 import { RpcHandler } from '@heroagent/service';
 import { requireAdministrator, requireWholeTenant } from '../records/access.js';
+import { assertWebhookEndpoint } from './checkpoint-webhook.js';
 import { assertEndpointAllowed } from './destination-guard.js';
 import { HeaderVault } from './header-vault.js';
 import { SiemRepository, type StoredDestination } from './siem.repository.js';
@@ -26,11 +27,13 @@ function toView(row: StoredDestination): SiemDestination {
   return {
     id: row.id,
     name: row.name,
+    kind: row.kind,
     endpoint: row.endpoint,
     encoding: row.encoding,
     headerNames: row.header_names,
     enabled: row.enabled,
     exportedThroughSeq: row.exported_through_seq,
+    checkpointsThrough: row.checkpoints_through,
     ...(row.last_success_at === null ? {} : { lastSuccessAt: row.last_success_at.toISOString() }),
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
   };
@@ -50,12 +53,15 @@ export class SiemHandler {
   async configure(request: RpcRequest<typeof configureSiemDestination>): Promise<SiemDestination> {
     const { viewer } = request;
     requireAdministrator(viewer, 'configure SIEM destinations');
-    await assertEndpointAllowed(request.endpoint, this.settings.allowPrivateNetworks);
+    if (request.kind === 'webhook')
+      await assertWebhookEndpoint(request.endpoint, this.settings.allowPrivateNetworks);
+    else await assertEndpointAllowed(request.endpoint, this.settings.allowPrivateNetworks);
     const saved = await this.siem.save(viewer.tenantId, {
       ...(request.id === undefined ? {} : { id: request.id }),
       name: request.name,
       endpoint: request.endpoint,
       encoding: request.encoding,
+      kind: request.kind,
       headersCiphertext: (id) => this.vault.seal(viewer.tenantId, id, request.headers),
       headerNames: Object.keys(request.headers).sort(),
       enabled: request.enabled,
@@ -84,6 +90,12 @@ export class SiemHandler {
     requireAdministrator(viewer, 'test SIEM destinations');
     const destination = await this.siem.get(viewer.tenantId, request.id);
     if (destination === undefined) throw new ContractError('NOT_FOUND', 'no such SIEM destination');
+    if (destination.kind === 'webhook') {
+      // A webhook takes signed checkpoints only; its next one (at least hourly) is its test.
+      throw new ContractError('INVALID_REQUEST', 'a webhook is not sent test records', [
+        { path: 'id', message: 'is a webhook' },
+      ]);
+    }
     const now = new Date();
     const record = toLogRecord(
       {

@@ -6,9 +6,17 @@ type Row = AuditDatabase['siem_destinations'];
 /** A destination as stored (headers still encrypted). */
 export type StoredDestination = Omit<
   Row,
-  'exported_through_seq' | 'failures' | 'next_attempt_at' | 'created_at' | 'updated_at'
+  | 'kind'
+  | 'exported_through_seq'
+  | 'checkpoints_through'
+  | 'failures'
+  | 'next_attempt_at'
+  | 'created_at'
+  | 'updated_at'
 > & {
+  kind: 'otlp' | 'webhook';
   exported_through_seq: number;
+  checkpoints_through: number;
   failures: number;
   next_attempt_at: Date;
 };
@@ -19,10 +27,12 @@ const COLUMNS = [
   'name',
   'endpoint',
   'encoding',
+  'kind',
   'headers_ciphertext',
   'header_names',
   'enabled',
   'exported_through_seq',
+  'checkpoints_through',
   'failures',
   'next_attempt_at',
   'last_success_at',
@@ -41,6 +51,7 @@ export class SiemRepository {
       name: string;
       endpoint: string;
       encoding: 'json' | 'protobuf';
+      kind: 'otlp' | 'webhook';
       headersCiphertext: (id: string) => string;
       headerNames: string[];
       enabled: boolean;
@@ -52,6 +63,7 @@ export class SiemRepository {
         name: destination.name,
         endpoint: destination.endpoint,
         encoding: destination.encoding,
+        kind: destination.kind,
         headers_ciphertext: destination.headersCiphertext(id),
         header_names: destination.headerNames,
         enabled: destination.enabled,
@@ -171,6 +183,24 @@ export class SiemRepository {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .where('exported_through_seq', '<', throughSeq)
+        .execute(),
+    );
+  }
+
+  /** Moves the checkpoint delivery cursor forward (never back) after the receiver accepted. */
+  async markCheckpointsDelivered(tenantId: string, id: string, through: number): Promise<void> {
+    await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .updateTable('siem_destinations')
+        .set({
+          checkpoints_through: through,
+          failures: 0,
+          last_success_at: new Date(),
+          last_error: null,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('checkpoints_through', '<', through)
         .execute(),
     );
   }

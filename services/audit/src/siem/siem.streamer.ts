@@ -5,6 +5,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SignedAuditEvent } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
 import type { RecordsRepository } from '../store/records.repository.js';
+import type { CheckpointDelivery } from './checkpoint-delivery.js';
 import { assertEndpointAllowed } from './destination-guard.js';
 import type { HeaderVault } from './header-vault.js';
 import { toLogRecord } from './log-records.js';
@@ -32,6 +33,7 @@ export function backoffMs(failures: number, random = Math.random()): number {
  * advances only after the receiver accepted a batch, so a restart resends at most the batch in
  * flight (at-least-once, with stable event ids), and a receiver that is down is retried with
  * backoff without holding up the others. Of several replicas, one streams a destination at a time.
+ * After the events, the tenant's signed checkpoints follow ({@link CheckpointDelivery}).
  */
 export class SiemStreamer {
   private stopped = false;
@@ -44,6 +46,7 @@ export class SiemStreamer {
     private readonly vault: HeaderVault,
     private readonly options: StreamerOptions,
     private readonly logger: Logger,
+    private readonly checkpoints: CheckpointDelivery,
   ) {}
 
   start(): void {
@@ -132,14 +135,29 @@ export class SiemStreamer {
     for (const tenantId of await this.siem.activeTenants()) {
       for (const destination of await this.siem.due(tenantId, new Date())) {
         if (this.stopped) return;
-        await this.siem.streamAlone(tenantId, destination.id, new Date(), (current) =>
-          this.drain(tenantId, current),
-        );
+        await this.siem.streamAlone(tenantId, destination.id, new Date(), async (current) => {
+          // Events first (a webhook takes none), then the signed checkpoints over them.
+          const through =
+            current.kind === 'otlp'
+              ? await this.drain(tenantId, current)
+              : current.exported_through_seq;
+          if (through === undefined) return;
+          const failures = through > current.exported_through_seq ? 0 : current.failures;
+          await this.checkpoints.deliver(
+            tenantId,
+            { ...current, exported_through_seq: through, failures },
+            this,
+          );
+        });
       }
     }
   }
 
-  private async drain(tenantId: string, destination: StoredDestination): Promise<void> {
+  /** Sends the events not yet sent; answers how far the destination now is, or undefined on failure. */
+  private async drain(
+    tenantId: string,
+    destination: StoredDestination,
+  ): Promise<number | undefined> {
     let through = destination.exported_through_seq;
     const head = await this.records.headSeq(tenantId);
     while (through < head && !this.stopped) {
@@ -159,7 +177,7 @@ export class SiemStreamer {
         );
         last = event.seq;
       }
-      if (batch.length === 0) return;
+      if (batch.length === 0) return through;
       const outcome = await this.send(destination, batch);
       if (!outcome.delivered) {
         const failures = destination.failures + 1;
@@ -182,10 +200,11 @@ export class SiemStreamer {
           },
           'SIEM destination did not accept the records; retrying later',
         );
-        return;
+        return undefined;
       }
       await this.siem.markDelivered(tenantId, destination.id, last);
       through = last;
     }
+    return through;
   }
 }

@@ -5,7 +5,7 @@ import {
   type QuarantineReason,
 } from '@heroagent/audit-chain';
 import { sql, useTenant, type Kysely, type Transaction } from '@heroagent/db';
-import { headOf } from './heads.js';
+import { HEAD_COLUMNS, headOf } from './heads.js';
 import type { QuarantineBudget } from './quarantine-budget.js';
 import { quarantineWithin } from './quarantine.repository.js';
 import type { AuditDatabase } from './tables.js';
@@ -184,13 +184,15 @@ export class ChainRepository {
         frontier: Buffer.alloc(0),
         last_checkpoint_size: null,
         last_checkpoint_root: null,
+        last_checkpoint_digest: null,
+        last_checkpoint_at: null,
       })
       .onConflict((conflict) =>
         conflict
           .column('tenant_id')
           .doUpdateSet((eb) => ({ tenant_id: eb.ref('excluded.tenant_id') })),
       )
-      .returning(['seq', 'hash', 'frontier', 'last_checkpoint_size', 'last_checkpoint_root'])
+      .returning(HEAD_COLUMNS)
       .executeTakeFirstOrThrow();
     const conflicts: QuarantinedEvent[] = [];
     let chain: TenantChain;

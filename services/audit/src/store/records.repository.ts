@@ -139,10 +139,78 @@ export class RecordsRepository {
         .where('tenant_id', '=', tenantId)
         .where('tree_size', '>', after)
         .where('tree_size', '<=', upTo)
-        .orderBy('tree_size')
+        .orderBy('checkpoint_index')
         .execute(),
     );
     return rows.map(toCheckpoint);
+  }
+
+  /**
+   * The checkpoints by number from the first one of at least `fromSize` events through `last`,
+   * the oldest `limit` of them.
+   */
+  async checkpointSequence(
+    tenantId: string,
+    fromSize: number,
+    last: SignedCheckpoint,
+    limit: number,
+  ): Promise<SignedCheckpoint[]> {
+    const { checkpoint } = last;
+    const rows = await withTenant(this.db, tenantId, async (trx) => {
+      // A version 1 checkpoint carries no number, but it was the only one of its size.
+      const through =
+        checkpoint.v === 2
+          ? checkpoint.index
+          : (
+              await trx
+                .selectFrom('checkpoints')
+                .select('checkpoint_index')
+                .where('tenant_id', '=', tenantId)
+                .where('tree_size', '=', checkpoint.treeSize)
+                .orderBy('checkpoint_index')
+                .executeTakeFirstOrThrow()
+            ).checkpoint_index;
+      return trx
+        .selectFrom('checkpoints')
+        .select(['payload', 'kid', 'signature'])
+        .where('tenant_id', '=', tenantId)
+        .where('checkpoint_index', '>=', (eb) =>
+          eb
+            .selectFrom('checkpoints')
+            .select((inner) => inner.fn.min('checkpoint_index').as('first'))
+            .where('tenant_id', '=', tenantId)
+            .where('tree_size', '>=', fromSize),
+        )
+        .where('checkpoint_index', '<=', through)
+        .orderBy('checkpoint_index')
+        .limit(limit)
+        .execute();
+    });
+    return rows.map(toCheckpoint);
+  }
+
+  /**
+   * Checkpoints numbered after `afterIndex` over at most `maxTreeSize` events, by number, the
+   * first `limit` of them (what a destination has yet to receive).
+   */
+  async checkpointsAfter(
+    tenantId: string,
+    afterIndex: number,
+    maxTreeSize: number,
+    limit: number,
+  ): Promise<{ index: number; signed: SignedCheckpoint }[]> {
+    const rows = await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .selectFrom('checkpoints')
+        .select(['checkpoint_index', 'payload', 'kid', 'signature'])
+        .where('tenant_id', '=', tenantId)
+        .where('checkpoint_index', '>', afterIndex)
+        .where('tree_size', '<=', maxTreeSize)
+        .orderBy('checkpoint_index')
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map((row) => ({ index: row.checkpoint_index, signed: toCheckpoint(row) }));
   }
 
   /** The newest checkpoints first. */
@@ -152,14 +220,17 @@ export class RecordsRepository {
         .selectFrom('checkpoints')
         .select(['payload', 'kid', 'signature'])
         .where('tenant_id', '=', tenantId)
-        .orderBy('tree_size', 'desc')
+        .orderBy('checkpoint_index', 'desc')
         .limit(limit)
         .execute(),
     );
     return rows.map(toCheckpoint);
   }
 
-  /** The checkpoint at exactly `treeSize`, or the smallest one covering `treeSize` events. */
+  /**
+   * The checkpoint at exactly `treeSize` (the latest of that size: an idle tenant re-signs it),
+   * or the first one covering `treeSize` events.
+   */
   async checkpoint(
     tenantId: string,
     treeSize: number,
@@ -171,7 +242,7 @@ export class RecordsRepository {
         .select(['payload', 'kid', 'signature'])
         .where('tenant_id', '=', tenantId)
         .where('tree_size', exact ? '=' : '>=', treeSize)
-        .orderBy('tree_size')
+        .orderBy('checkpoint_index', exact ? 'desc' : 'asc')
         .limit(1)
         .executeTakeFirst(),
     );

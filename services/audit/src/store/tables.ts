@@ -14,6 +14,8 @@ export interface AuditDatabase {
     tenant_id: string;
     seq: number;
     checkpointed_seq: number;
+    /** When the tenant's last checkpoint was signed (null before its first). */
+    checkpointed_at: Date | null;
     updated_at: Generated<Date>;
   };
   chain_heads: {
@@ -23,6 +25,11 @@ export interface AuditDatabase {
     frontier: Buffer;
     last_checkpoint_size: number | null;
     last_checkpoint_root: Buffer | null;
+    /** The number of the tenant's last checkpoint; 0 before the first. */
+    last_checkpoint_index: Generated<number>;
+    /** SHA-256 of its canonical payload, which the next checkpoint links to. */
+    last_checkpoint_digest: Buffer | null;
+    last_checkpoint_at: Date | null;
     updated_at: Generated<Date>;
   };
   events: {
@@ -44,6 +51,7 @@ export interface AuditDatabase {
   };
   checkpoints: {
     tenant_id: string;
+    checkpoint_index: number;
     tree_size: number;
     root_hash: Buffer;
     payload: string;
@@ -79,10 +87,14 @@ export interface AuditDatabase {
     name: string;
     endpoint: string;
     encoding: 'json' | 'protobuf';
+    /** `otlp`: events and checkpoints as OTLP logs; `webhook`: checkpoints only, as signed POSTs. */
+    kind: Generated<'otlp' | 'webhook'>;
     headers_ciphertext: string;
     header_names: string[];
     enabled: boolean;
     exported_through_seq: Generated<number>;
+    /** The number of the last checkpoint the destination accepted. */
+    checkpoints_through: Generated<number>;
     failures: Generated<number>;
     next_attempt_at: Generated<Date>;
     last_success_at: Date | null;

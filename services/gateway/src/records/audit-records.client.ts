@@ -3,6 +3,7 @@ import {
   configureSiemDestination,
   exportAuditBundle,
   listCheckpoints,
+  proveConsistency,
   listSiemDestinations,
   queryAuditRecords,
   removeSiemDestination,
@@ -51,6 +52,17 @@ export class AuditRecordsClient {
 
   checkpoints(viewer: Viewer, limit: number) {
     return this.ask(listCheckpoints, { viewer, limit }, {});
+  }
+
+  /** Audit's sizes are the request's `from` and `to`. */
+  consistency(viewer: Viewer, from: number, to: number | undefined) {
+    return this.ask(
+      proveConsistency,
+      { viewer, first: from, ...(to === undefined ? {} : { second: to }) },
+      { first: 'query.from', second: 'query.to' },
+      // The proof reads the tree's leaves: as long as an export page can take.
+      EXPORT_PAGE_TIMEOUT_MS,
+    );
   }
 
   verify(viewer: Viewer) {

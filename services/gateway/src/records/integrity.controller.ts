@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
+  getConsistency,
   getIntegrity,
   verifyIntegrity,
   type RouteResponse,
@@ -22,7 +23,8 @@ function problemOf(report: VerificationReport): string | null {
 
 /**
  * The integrity of the tenant's record: its chain as it stands, the latest signed checkpoint,
- * and verifying it all again on demand (which is itself recorded).
+ * consistency proofs for a witness holding an earlier one, and verifying it all again on demand
+ * (which is itself recorded).
  */
 @Controller()
 export class IntegrityController {
@@ -51,6 +53,7 @@ export class IntegrityController {
         latest === undefined
           ? null
           : {
+              index: latest.checkpoint.v === 2 ? latest.checkpoint.index : null,
               treeSize: latest.checkpoint.treeSize,
               rootHash: latest.checkpoint.rootHash,
               chainHead: latest.checkpoint.chainHead,
@@ -70,6 +73,14 @@ export class IntegrityController {
               problem: typeof data.problem === 'string' ? data.problem : null,
             },
     };
+  }
+
+  @Route(getConsistency)
+  consistency(
+    @EdgeOf() edge: Edge<typeof getConsistency>,
+  ): Promise<RouteResponse<typeof getConsistency>> {
+    const { from, to } = edge.input.query;
+    return this.records.consistency(viewerOf(inTenant(edge)), from, to);
   }
 
   @Route(verifyIntegrity)

@@ -58,6 +58,7 @@ export class SiemController {
     await this.record(session, 'siem.destination.configured', {
       destinationId: saved.id,
       name: saved.name,
+      kind: saved.kind,
       endpoint: endpointOf(saved.endpoint),
       encoding: saved.encoding,
       headerNames: saved.headerNames,

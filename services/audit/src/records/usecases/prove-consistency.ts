@@ -1,33 +1,70 @@
 import { consistencyProof } from '@heroagent/audit-chain';
-import { ContractError, type proveConsistency, type RpcRequest } from '@heroagent/contracts';
+import {
+  CONSISTENCY_SEQUENCE_LIMIT,
+  ContractError,
+  type proveConsistency,
+  type RpcRequest,
+} from '@heroagent/contracts';
+import type { KeyRegistry } from '../../keys/key-registry.js';
 import type { RecordsRepository } from '../../store/records.repository.js';
 import { requireWholeTenant } from '../access.js';
 
-/** `audit.proofs.consistency`: an RFC 9162 proof that a later checkpoint extends an earlier one. */
+/**
+ * `audit.proofs.consistency`: an RFC 9162 proof that a signed checkpoint (the latest by default)
+ * extends the tree of `first` events, and the checkpoints signed from there to it.
+ */
 export class ProveConsistency {
-  constructor(private readonly records: RecordsRepository) {}
+  constructor(
+    private readonly records: RecordsRepository,
+    private readonly keys: KeyRegistry,
+  ) {}
 
   async execute(request: RpcRequest<typeof proveConsistency>) {
-    const { viewer, first, second } = request;
+    const { viewer, first } = request;
     requireWholeTenant(viewer, 'read consistency proofs');
-    if (first > second) {
+    if (request.second !== undefined && first > request.second) {
+      throw new ContractError('INVALID_REQUEST', 'the first size must not exceed the second', [
+        { path: 'first', message: `is larger than ${request.second}` },
+      ]);
+    }
+    const second =
+      request.second === undefined
+        ? (await this.records.latestCheckpoints(viewer.tenantId, 1))[0]
+        : await this.records.checkpoint(viewer.tenantId, request.second, true);
+    if (second === undefined) {
       throw new ContractError(
-        'INVALID_REQUEST',
-        'the first checkpoint must not be larger than the second',
-        [{ path: 'first', message: 'larger than second' }],
+        'NOT_FOUND',
+        request.second === undefined ? 'no checkpoint signed yet' : 'no checkpoint of that size',
       );
     }
-    const [older, newer] = await Promise.all([
+    const size = second.checkpoint.treeSize;
+    if (first > size) {
+      throw new ContractError(
+        'INVALID_REQUEST',
+        `the tree has ${size} events at its latest checkpoint`,
+        [{ path: 'first', message: `is larger than the tree (${size})` }],
+      );
+    }
+    const [older, leaves, sequence, keys] = await Promise.all([
       this.records.checkpoint(viewer.tenantId, first, true),
-      this.records.checkpoint(viewer.tenantId, second, true),
+      this.records.leafHashes(viewer.tenantId, size),
+      this.records.checkpointSequence(viewer.tenantId, first, second, CONSISTENCY_SEQUENCE_LIMIT),
+      this.keys.all(),
     ]);
-    if (older === undefined || newer === undefined)
-      throw new ContractError('NOT_FOUND', 'no checkpoint of that size');
-    const leaves = await this.records.leafHashes(viewer.tenantId, second);
+    const last = sequence.at(-1)?.checkpoint;
     return {
-      first: older,
-      second: newer,
+      first: older ?? null,
+      second,
       proof: consistencyProof(leaves, first).map((hash) => hash.toString('hex')),
+      sequence,
+      sequenceComplete: last !== undefined && indexOf(last) === indexOf(second.checkpoint),
+      auditKeys: keys
+        .filter((key) => key.service === 'audit')
+        .map(({ service: _service, ...key }) => key),
     };
   }
+}
+
+function indexOf(checkpoint: { v: 1 | 2; index?: number; treeSize: number }): string {
+  return checkpoint.v === 2 ? `#${checkpoint.index}` : `@${checkpoint.treeSize}`;
 }
