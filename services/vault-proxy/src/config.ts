@@ -82,8 +82,6 @@ const envSchema = z
     OAUTH_GOOGLE_TOKEN_URL: url.default('https://oauth2.googleapis.com/token'),
     OAUTH_GOOGLE_REVOKE_URL: url.default('https://oauth2.googleapis.com/revoke'),
     OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-    /** How long a sealed access token handed to the gateway may be used, at most. */
-    TOKEN_TTL_S: z.coerce.number().int().min(30).max(3600).default(300),
     /** A cached access token is refreshed once it has less than this left. */
     TOKEN_REFRESH_MARGIN_S: z.coerce.number().int().min(10).max(1800).default(120),
     /** How far a signed request's time may be from ours. */
@@ -181,7 +179,7 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
     },
   },
   oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
-  tokens: { ttlMs: env.TOKEN_TTL_S * 1000, refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
+  tokens: { refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
   requestMaxSkewMs: env.REQUEST_MAX_SKEW_S * 1000,
 }));
 export type VaultProxyConfig = z.output<typeof vaultProxyConfigSchema>;

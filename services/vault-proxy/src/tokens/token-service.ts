@@ -11,7 +11,7 @@ import { RefreshLockTimeout, type RefreshLocks } from './refresh-locks.js';
 import { RefreshSlots } from './refresh-slots.js';
 import { TokenCache, type CachedToken } from './token-cache.js';
 
-/** An access token ready to hand over (to be sealed), never past its expiry. */
+/** An access token ready to hand over (to be sealed), with the provider's own expiry. */
 export interface IssuedToken {
   readonly accessToken: string;
   readonly expiresAt: number;
@@ -20,7 +20,6 @@ export interface IssuedToken {
 
 /** How tokens are served and refreshed. */
 export interface TokenOptions {
-  readonly ttlMs: number;
   readonly refreshMarginMs: number;
   readonly maxCached?: number;
   /** How long to wait for another replica's use of a connection's refresh token. */
@@ -137,7 +136,9 @@ export class TokenService {
   private handOut(token: CachedToken): IssuedToken {
     return {
       accessToken: token.accessToken,
-      expiresAt: Math.min(token.expiresAt, Date.now() + this.options.ttlMs),
+      // The provider's expiry, not a shorter label: a bearer token works until then, whatever
+      // a caller is told, so what it is told is the truth.
+      expiresAt: token.expiresAt,
       scopes: token.scopes,
     };
   }
@@ -154,6 +155,9 @@ export class TokenService {
       );
     }
     let refreshed;
+    // The provider counts a token's life from when it answered; counting from before the request
+    // can only make ours end earlier than the real one, never later.
+    const askedAt = Date.now();
     try {
       refreshed = await this.oauth.refresh(row.provider, refreshToken, scopes);
     } catch (error) {
@@ -178,7 +182,7 @@ export class TokenService {
     await this.connections.touch(row.tenant_id, row.id);
     return {
       accessToken: refreshed.accessToken,
-      expiresAt: Date.now() + refreshed.expiresInMs,
+      expiresAt: askedAt + refreshed.expiresInMs,
       scopes: refreshed.scopes ?? scopes,
     };
   }
