@@ -77,11 +77,19 @@ const envSchema = z
     VAULT_TRANSIT_MOUNT: name.default('heroagent-transit'),
     /** The embedded store's key file (when not using Vault). */
     EMBEDDED_KEY_FILE: optional,
+    /** Google's OAuth client: vault-proxy alone holds its secret and exchanges codes. */
     OAUTH_GOOGLE_CLIENT_ID: optional,
     OAUTH_GOOGLE_CLIENT_SECRET: optional,
+    /** The issuer Google's ID tokens must name (the gateway's OAUTH_GOOGLE_ISSUER). */
+    OAUTH_GOOGLE_ISSUER: url.default('https://accounts.google.com'),
     OAUTH_GOOGLE_TOKEN_URL: url.default('https://oauth2.googleapis.com/token'),
     OAUTH_GOOGLE_REVOKE_URL: url.default('https://oauth2.googleapis.com/revoke'),
     OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** How often each replica looks for revocations due (one is also tried as soon as asked). */
+    REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+    /** Backoff of a revocation the provider did not confirm: first delay, and the longest. */
+    REVOCATION_RETRY_BASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    REVOCATION_RETRY_MAX_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
     /** A cached access token is refreshed once it has less than this left. */
     TOKEN_REFRESH_MARGIN_S: z.coerce.number().int().min(10).max(1800).default(120),
     /** How far a signed request's time may be from ours. */
@@ -174,11 +182,20 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
     google: {
       clientId: env.OAUTH_GOOGLE_CLIENT_ID,
       clientSecret: env.OAUTH_GOOGLE_CLIENT_SECRET,
+      issuers:
+        env.OAUTH_GOOGLE_ISSUER === 'https://accounts.google.com'
+          ? [env.OAUTH_GOOGLE_ISSUER, 'accounts.google.com']
+          : [env.OAUTH_GOOGLE_ISSUER],
       tokenUrl: env.OAUTH_GOOGLE_TOKEN_URL,
       revokeUrl: env.OAUTH_GOOGLE_REVOKE_URL,
     },
   },
   oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+  revocations: {
+    pollMs: env.REVOCATION_POLL_MS,
+    retryBaseMs: env.REVOCATION_RETRY_BASE_MS,
+    retryMaxMs: env.REVOCATION_RETRY_MAX_MS,
+  },
   tokens: { refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
   requestMaxSkewMs: env.REQUEST_MAX_SKEW_S * 1000,
 }));

@@ -17,16 +17,4 @@ export class GatewaySealing {
       purpose,
     });
   }
-
-  /** Opens a value the gateway sealed to vault-proxy; anything else is INVALID_REQUEST. */
-  fromGateway(box: SealedBox, purpose: string): Buffer {
-    try {
-      return open(box, this.own, { sender: 'gateway', recipient: 'vault-proxy', purpose });
-    } catch (error) {
-      if (!(error instanceof CryptoError)) throw error;
-      throw new ContractError('INVALID_REQUEST', 'the sealed value does not open for vault-proxy', [
-        { path: 'grant', message: 'not sealed to vault-proxy' },
-      ]);
-    }
-  }
 }

@@ -38,7 +38,8 @@ export interface TokenOptions {
  * A rotated refresh token replaces the stored one; `invalid_grant` marks the connection broken.
  * Tokens live in memory only, keyed by the connection's secret version: a re-consent through any
  * replica makes every replica's tokens of the old grant unreachable, and a revoked or broken
- * connection is refused before any cache is looked at (its row is read on every request).
+ * connection is refused before any cache is looked at (its row is read on every request), from
+ * the moment its revocation is queued (`revoking`), on every replica.
  */
 export class TokenService {
   private readonly cache: TokenCache;
@@ -115,8 +116,8 @@ export class TokenService {
     if (connection === undefined || connection.row.user_id !== request.userId) {
       throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection for this person');
     }
-    if (connection.row.status === 'revoked')
-      throw new ContractError('CONNECTION_REVOKED', 'the connection was revoked');
+    if (connection.row.status === 'revoked' || connection.row.status === 'revoking')
+      throw new ContractError('CONNECTION_REVOKED', `the connection was revoked (${connection.row.status})`);
     if (connection.row.status === 'needs_consent') {
       throw new ContractError(
         'CONNECTION_BROKEN',
