@@ -100,7 +100,8 @@ export const revokeConnection = defineRpc({
   response: z.object({ connection: connectionSchema, revocation: revocationSchema }),
   errors: [...SECRETS_ERRORS, 'CONNECTION_NOT_FOUND'],
   callers: ['gateway'],
-  description: 'Queues the revocation of a connection at the provider; its secrets go once it confirms.',
+  description:
+    'Queues the revocation of a connection at the provider; its secrets go once it confirms.',
 });
 
 /**
@@ -118,7 +119,8 @@ export const eraseSubject = defineRpc({
   }),
   errors: [...SECRETS_ERRORS],
   callers: ['gateway'],
-  description: "Destroys a user's (or tenant's) data keys now, and queues their connections' revocation.",
+  description:
+    "Destroys a user's (or tenant's) data keys now, and queues their connections' revocation.",
 });
 
 /** `vault.revocations.receipts`: completed revocations not yet acknowledged, oldest first. */
@@ -218,7 +220,14 @@ export const exchangeCode = defineRpc({
     grantedScopes: z.array(oauthScopeSchema),
     connection: z.object({ connection: connectionSchema, created: z.boolean() }).optional(),
   }),
-  errors: [...SECRETS_ERRORS, 'OAUTH_STATE_INVALID', 'OAUTH_DENIED', 'PROVIDER_UNAVAILABLE', 'CONFLICT'],
+  errors: [
+    ...SECRETS_ERRORS,
+    'OAUTH_STATE_INVALID',
+    'OAUTH_DENIED',
+    'PROVIDER_UNAVAILABLE',
+    'CONFLICT',
+  ],
   callers: ['gateway'],
-  description: 'Exchanges an OAuth authorization code; the client secret and tokens stay in vault-proxy.',
+  description:
+    'Exchanges an OAuth authorization code; the client secret and tokens stay in vault-proxy.',
 });

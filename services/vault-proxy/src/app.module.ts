@@ -64,7 +64,7 @@ export class AppModule {
     const grants = new GrantVerifier(db, config.gateway.verifyKeys, config.requestMaxSkewMs);
     const connections = new ConnectionsRepository(db);
     const oauth = new OAuthClient(config.providers, config.oauthTimeoutMs);
-    const sealing = new GatewaySealing(config.sealingKey, config.gateway.sealingPublicKey);
+    const sealing = new GatewaySealing(config.gateway.sealingPublicKey);
     // A waiter outlasts the provider call of the replica before it, and a little more.
     const refreshWaitMs = 2 * config.oauthTimeoutMs + 5_000;
     const tokens = new TokenService(
@@ -113,10 +113,7 @@ export class AppModule {
       controllers: [VaultHandler],
       providers: [
         value(IssueToken, new IssueToken(grants, tokens, sealing)),
-        value(
-          ExchangeCode,
-          new ExchangeCode(grants, oauth, secrets, connections, tokens, logger),
-        ),
+        value(ExchangeCode, new ExchangeCode(grants, oauth, secrets, connections, tokens, logger)),
         value(ListConnections, new ListConnections(connections, revocations)),
         value(RevokeConnection, revoke),
         value(EraseSubject, new EraseSubject(grants, secrets, connections, revoke)),

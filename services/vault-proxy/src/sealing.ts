@@ -1,13 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import { ContractError } from '@heroagent/contracts';
-import { CryptoError, open, seal, type SealedBox, type SealingKey } from '@heroagent/crypto';
+import { seal, type SealedBox } from '@heroagent/crypto';
 
-/** Seals values to the gateway and opens what the gateway sealed to vault-proxy. */
+/** Seals values (access tokens, data keys) to the gateway: nothing leaves vault-proxy in clear. */
 export class GatewaySealing {
-  constructor(
-    private readonly own: SealingKey,
-    private readonly gatewayPublicKey: KeyObject,
-  ) {}
+  constructor(private readonly gatewayPublicKey: KeyObject) {}
 
   /** A value for the gateway's eyes only. */
   toGateway(value: Uint8Array, purpose: string): SealedBox {

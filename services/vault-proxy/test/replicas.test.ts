@@ -136,9 +136,9 @@ describe('two vault-proxy replicas', { timeout: 60_000 }, () => {
     const before = fixture.provider.revokeCalls;
     await Promise.all(
       ids.map((connectionId, index) =>
-        replicas[index % 2]!.app
-          .get(RevokeConnection)
-          .execute(fixture.signed(revokeConnection, { tenantId, connectionId })),
+        replicas[index % 2]!.app.get(RevokeConnection).execute(
+          fixture.signed(revokeConnection, { tenantId, connectionId }),
+        ),
       ),
     );
     await fixture.revocationsSettled(tenantId);

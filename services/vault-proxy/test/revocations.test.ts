@@ -8,7 +8,13 @@ import {
   revokeConnection,
   type Connection,
 } from '@heroagent/contracts';
-import { CALENDAR, GMAIL_READ, MOUNTS, startVaultProxyFixture, type VaultProxyFixture } from './fixture.js';
+import {
+  CALENDAR,
+  GMAIL_READ,
+  MOUNTS,
+  startVaultProxyFixture,
+  type VaultProxyFixture,
+} from './fixture.js';
 
 /**
  * Revocation that finishes: the sealed refresh token is kept until the provider confirms (or says
@@ -133,7 +139,9 @@ describe('vault-proxy: durable revocation and deletion receipts', { timeout: 60_
           fixture.signed(eraseSubject, { tenantId, userId: bob }),
         ),
       ).toMatchObject({ revocationsQueued: 1 });
-      await until(async () => ((await connection(connectionId))?.revocation?.attempts ?? 0) >= 2 || undefined);
+      await until(
+        async () => ((await connection(connectionId))?.revocation?.attempts ?? 0) >= 2 || undefined,
+      );
       expect((await connection(connectionId))?.status).toBe('revoking');
       expect(stillStored(connectionId)).toBe(true);
     } finally {

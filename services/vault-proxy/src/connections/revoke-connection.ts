@@ -1,4 +1,9 @@
-import { ContractError, revokeConnection, type Revocation, type RpcRequest } from '@heroagent/contracts';
+import {
+  ContractError,
+  revokeConnection,
+  type Revocation,
+  type RpcRequest,
+} from '@heroagent/contracts';
 import type { GrantVerifier } from '../grants/grant-verifier.js';
 import type { RevocationWorker } from '../revocations/revocation-worker.js';
 import type { RevocationsRepository } from '../revocations/revocations.repository.js';
@@ -31,7 +36,8 @@ export class RevokeConnection {
       const done = (await this.revocations.latest(grant.tenantId, [connection.row.id])).get(
         connection.row.id,
       );
-      if (done !== undefined) return { connection: { ...connection.view, revocation: done }, revocation: done };
+      if (done !== undefined)
+        return { connection: { ...connection.view, revocation: done }, revocation: done };
     }
     const queued = await this.queue(connection, 'disconnect');
     return {

@@ -142,10 +142,15 @@ export class OAuthClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch {
-      return { outcome: 'failed', status: undefined, detail: 'the revocation endpoint did not answer' };
+      return {
+        outcome: 'failed',
+        status: undefined,
+        detail: 'the revocation endpoint did not answer',
+      };
     }
     const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    const error = typeof json.error === 'string' ? json.error.replace(/[^a-z_]/g, '').slice(0, 64) : '';
+    const error =
+      typeof json.error === 'string' ? json.error.replace(/[^a-z_]/g, '').slice(0, 64) : '';
     if (response.ok) return { outcome: 'revoked', status: response.status, detail: 'revoked' };
     if (response.status === 400 && error === 'invalid_token') {
       return { outcome: 'already_invalid', status: 400, detail: 'invalid_token' };
@@ -193,7 +198,10 @@ export class OAuthClient {
       throw new OAuthError('invalid_grant', `${provider} refused the ${what} (invalid_grant)`);
     if (response.status >= 500 || response.status === 429)
       throw new OAuthError('unavailable', `${provider} token endpoint answered ${response.status}`);
-    throw new OAuthError('misconfigured', `${provider} token endpoint refused the client (${error})`);
+    throw new OAuthError(
+      'misconfigured',
+      `${provider} token endpoint refused the client (${error})`,
+    );
   }
 
   private endpoints(provider: string): ProviderEndpoints {

@@ -137,7 +137,10 @@ export class RevocationWorker {
       },
       'connection revoked at the provider; its refresh token is deleted',
     );
-    if (revocation.reason === 'erase_tenant' && (await this.revocations.pendingIn(revocation.tenant_id)) === 0) {
+    if (
+      revocation.reason === 'erase_tenant' &&
+      (await this.revocations.pendingIn(revocation.tenant_id)) === 0
+    ) {
       await this.secrets.deleteTenantSecrets(revocation.tenant_id);
     }
   }

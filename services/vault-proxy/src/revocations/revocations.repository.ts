@@ -74,17 +74,30 @@ export class RevocationsRepository {
    */
   async enqueue(
     trx: Transaction<VaultProxyDatabase>,
-    revocation: Pick<Row, 'tenant_id' | 'user_id' | 'connection_id' | 'provider' | 'scopes' | 'reason'>,
+    revocation: Pick<
+      Row,
+      'tenant_id' | 'user_id' | 'connection_id' | 'provider' | 'scopes' | 'reason'
+    >,
   ): Promise<Revocation> {
     const row = await trx
       .insertInto('revocations')
-      .values({ id: randomUUID(), ...revocation, last_error: null, completed_at: null, provider_status: null, provider_answer: null, reported_at: null })
+      .values({
+        id: randomUUID(),
+        ...revocation,
+        last_error: null,
+        completed_at: null,
+        provider_status: null,
+        provider_answer: null,
+        reported_at: null,
+      })
       .onConflict((conflict) =>
         conflict
           .column('connection_id')
           .where('completed_at', 'is', null)
           .doUpdateSet((eb) => ({
-            reason: sql<Table['reason']>`case when ${eb.ref('excluded.reason')} = 'disconnect' then revocations.reason else ${eb.ref('excluded.reason')} end`,
+            reason: sql<
+              Table['reason']
+            >`case when ${eb.ref('excluded.reason')} = 'disconnect' then revocations.reason else ${eb.ref('excluded.reason')} end`,
           })),
       )
       .returning(COLUMNS)
@@ -93,7 +106,10 @@ export class RevocationsRepository {
   }
 
   /** The latest revocation of each of these connections. */
-  async latest(tenantId: string, connectionIds: readonly string[]): Promise<Map<string, Revocation>> {
+  async latest(
+    tenantId: string,
+    connectionIds: readonly string[],
+  ): Promise<Map<string, Revocation>> {
     if (connectionIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('revocations')

@@ -117,7 +117,10 @@ export class TokenService {
       throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection for this person');
     }
     if (connection.row.status === 'revoked' || connection.row.status === 'revoking')
-      throw new ContractError('CONNECTION_REVOKED', `the connection was revoked (${connection.row.status})`);
+      throw new ContractError(
+        'CONNECTION_REVOKED',
+        `the connection was revoked (${connection.row.status})`,
+      );
     if (connection.row.status === 'needs_consent') {
       throw new ContractError(
         'CONNECTION_BROKEN',
