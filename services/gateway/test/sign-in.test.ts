@@ -1,5 +1,8 @@
+import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '@heroagent/doubles';
+import { runStrategy } from '../src/sign-in/run-strategy.js';
+import { SignInProviders } from '../src/sign-in/sign-in.controller.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
 
@@ -252,23 +255,54 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
   });
 });
 
-describe('sign-in when the provider fails', () => {
+describe('sign-in when the provider or vault-proxy fails', () => {
   let fixture: GatewayFixture;
 
   beforeAll(async () => {
-    // Google's token endpoint points at a closed port: the exchange cannot reach it.
-    fixture = await startGatewayFixture({ OAUTH_GOOGLE_TOKEN_URL: 'http://127.0.0.1:1/token' });
+    fixture = await startGatewayFixture();
   });
   afterAll(() => fixture?.close());
 
-  it('answers PROVIDER_UNAVAILABLE when the token endpoint cannot be reached', async () => {
+  it('answers PROVIDER_UNAVAILABLE when vault-proxy cannot reach the token endpoint', async () => {
+    fixture.vault.providerDown = true;
+    try {
+      const browser = new TestBrowser();
+      const response = await browser.follow(
+        `${fixture.origin}/v1/auth/google/start`,
+        leavesTheApi(fixture.origin),
+      );
+      expect(response.status).toBe(502);
+      expect(await response.json()).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+      expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toBeUndefined();
+    } finally {
+      fixture.vault.providerDown = false;
+    }
+  });
+
+  it('answers TIMEOUT when vault-proxy does not answer the exchange', async () => {
     const browser = new TestBrowser();
-    const response = await browser.follow(
-      `${fixture.origin}/v1/auth/google/start`,
-      leavesTheApi(fixture.origin),
+    const started = await browser.follow(`${fixture.origin}/v1/auth/google/start`, (location) =>
+      location.pathname.endsWith('/callback'),
     );
-    expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    const callback = new URL(started.headers.get('location')!);
+    fixture.vault.down = true;
+    try {
+      const response = await browser.fetch(callback.href);
+      expect(response.status).toBe(504);
+      expect(await response.json()).toMatchObject({ code: 'TIMEOUT' });
+    } finally {
+      fixture.vault.down = false;
+    }
+  });
+
+  it("never exchanges a Google code itself: its strategy has no secret and refuses a callback", async () => {
+    const outcome = runStrategy(
+      fixture.gateway.app.get(SignInProviders).strategy('google'),
+      { query: { code: 'a-code', state: 'a-state' } } as unknown as Request,
+      { callbackURL: `${fixture.origin}/v1/auth/google/callback` },
+      1000,
+    );
+    await expect(outcome).rejects.toThrow(/vault-proxy/);
   });
 });
 
