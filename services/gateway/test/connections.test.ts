@@ -97,7 +97,7 @@ describe('connected accounts, export and account closure', () => {
     expect(listed.body.connections).toEqual([
       expect.objectContaining({
         account: account.email,
-        scopes: [GMAIL_READ, CALENDAR_READ],
+        scopes: [GMAIL_READ, CALENDAR_READ].sort(),
         health: 'working',
       }),
     ]);
