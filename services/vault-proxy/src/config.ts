@@ -8,7 +8,6 @@ import {
   pemFileSchema,
   loadConfigOrExit,
   schemaNameSchema,
-  sealingKeyEnvSchema,
   signingKeyEnvSchema,
 } from '@heroagent/service';
 import type { VaultAuth } from './secrets/vault/vault-connection.js';
@@ -47,8 +46,6 @@ const envSchema = z
     DATABASE_SCHEMA: schemaNameSchema.default('vault_proxy'),
     /** Signs what vault-proxy asserts. */
     SERVICE_SIGNING_KEY: signingKeyEnvSchema,
-    /** Opens refresh tokens the gateway seals to vault-proxy after an OAuth callback. */
-    SERVICE_SEALING_KEY: sealingKeyEnvSchema,
     /** The gateway's signing keys: only requests signed by one of them are answered. */
     GATEWAY_VERIFY_KEYS: jsonArray(
       z.strictObject({
@@ -153,7 +150,6 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
   ...commonConfig(env),
   schema: env.DATABASE_SCHEMA,
   signingKey: env.SERVICE_SIGNING_KEY,
-  sealingKey: env.SERVICE_SEALING_KEY,
   gateway: {
     verifyKeys: new Map(
       env.GATEWAY_VERIFY_KEYS.map((key) => [
