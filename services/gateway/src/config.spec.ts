@@ -161,7 +161,9 @@ describe('gateway configuration', () => {
 
   it("takes Google's client id without a secret, refuses the secret, and wants the OIDC settings together", () => {
     expect(issues({ OAUTH_GOOGLE_CLIENT_ID: 'id' })).toEqual([]);
-    expect(issues({ OAUTH_GOOGLE_CLIENT_ID: 'id', OAUTH_GOOGLE_CLIENT_SECRET: 'GOCSPX-x' })).toEqual([
+    expect(
+      issues({ OAUTH_GOOGLE_CLIENT_ID: 'id', OAUTH_GOOGLE_CLIENT_SECRET: 'GOCSPX-x' }),
+    ).toEqual([
       "OAUTH_GOOGLE_CLIENT_SECRET: is vault-proxy's alone (it exchanges Google's codes): remove it from the gateway",
     ]);
     expect(issues({ OIDC_ISSUER: 'https://sso.example' })).toContain(

@@ -218,26 +218,26 @@ describe('connected accounts, export and account closure', () => {
     const housekeeping = fixture.gateway.app.get(Housekeeping);
     expect(await housekeeping.recordRevocations()).toBe(1);
     expect(await housekeeping.recordRevocations()).toBe(0);
+    // An acknowledgement lost on the way: the receipt is listed again, and not recorded twice.
+    fixture.vault.revocations.get(receipt!.id)!.reported = false;
+    expect(await housekeeping.recordRevocations()).toBe(1);
     const confirmed = (await fixture.auditEvents()).filter(
       (e) => e.event.name === 'connection.revocation_confirmed',
     );
-    expect(confirmed).toEqual([
-      expect.objectContaining({
-        event: expect.objectContaining({
-          id: receipt!.id,
-          tenantId: owner.session.tenant!.id,
-          userId: member.session.user.id,
-          actor: { type: 'service', id: 'vault-proxy' },
-          outcome: 'success',
-          data: expect.objectContaining({
-            receiptId: receipt!.id,
-            connectionId: memberConnection.id,
-            providerAnswer: 'revoked',
-            providerStatus: 200,
-          }),
-        }),
-      }),
-    ]);
+    expect(confirmed).toHaveLength(1);
+    expect(confirmed[0]!.event).toMatchObject({
+      id: receipt!.id,
+      tenantId: owner.session.tenant!.id,
+      userId: member.session.user.id,
+      actor: { type: 'service', id: 'vault-proxy' },
+      outcome: 'success',
+      data: {
+        receiptId: receipt!.id,
+        connectionId: memberConnection.id,
+        providerAnswer: 'revoked',
+        providerStatus: 200,
+      },
+    });
     // An admin (here the owner) may revoke anyone's.
     expect(
       (await fixture.call(owner.browser, 'DELETE', `/v1/connections/${ownerConnection.id}`)).status,

@@ -295,7 +295,7 @@ describe('sign-in when the provider or vault-proxy fails', () => {
     }
   });
 
-  it("never exchanges a Google code itself: its strategy has no secret and refuses a callback", async () => {
+  it('never exchanges a Google code itself: its strategy has no secret and refuses a callback', async () => {
     const outcome = runStrategy(
       fixture.gateway.app.get(SignInProviders).strategy('google'),
       { query: { code: 'a-code', state: 'a-state' } } as unknown as Request,

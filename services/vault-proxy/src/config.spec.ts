@@ -12,7 +12,6 @@ writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE--
 const base = {
   DATABASE_URL: 'postgres://vault_proxy@127.0.0.1/heroagent',
   SERVICE_SIGNING_KEY: key(),
-  SERVICE_SEALING_KEY: key(),
   GATEWAY_VERIFY_KEYS: JSON.stringify([{ kid: 'gateway-1', publicKey: key() }]),
   GATEWAY_SEALING_PUBLIC_KEY: key(),
   VAULT_TOKEN: 'hvs.test',

@@ -17,7 +17,6 @@ import {
   open,
   signJson,
   toBase64Url,
-  exportX25519PrivateKey,
   exportEd25519Seed,
   type JsonValue,
   type SealingKey,
@@ -52,7 +51,6 @@ export interface VaultProxyFixture {
   readonly database: TestDatabase;
   readonly gatewaySigning: SigningKey;
   readonly gatewaySealing: SealingKey;
-  readonly vaultProxySealing: SealingKey;
   readonly vaultProxyToken: string;
   readonly client: ContractClient;
   /** Every log line vault-proxy wrote. */
@@ -138,7 +136,6 @@ export async function startVaultProxyFixture(
   await service.migrate(migrations);
   const gatewaySigning = generateSigningKey();
   const gatewaySealing = generateSealingKey();
-  const vaultProxySealing = generateSealingKey();
   const logs: string[] = [];
   const traffic: string[] = [];
   const sniffer: NatsConnection = await connect({ servers: nats.url });
@@ -166,7 +163,6 @@ export async function startVaultProxyFixture(
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
     GATEWAY_VERIFY_KEYS: JSON.stringify([
       {
         kid: gatewaySigning.kid,
@@ -206,7 +202,6 @@ export async function startVaultProxyFixture(
     database,
     gatewaySigning,
     gatewaySealing,
-    vaultProxySealing,
     vaultProxyToken,
     client,
     logs,

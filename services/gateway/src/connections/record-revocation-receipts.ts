@@ -54,7 +54,10 @@ export class RecordRevocationReceipts {
       }
     }
     const acknowledged = await this.vault.acknowledge(receipts.map((receipt) => receipt.id));
-    this.logger.info({ receipts: receipts.length, acknowledged }, 'deletion receipts recorded in audit');
+    this.logger.info(
+      { receipts: receipts.length, acknowledged },
+      'deletion receipts recorded in audit',
+    );
     return receipts.length;
   }
 }

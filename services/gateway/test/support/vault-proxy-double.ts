@@ -16,7 +16,13 @@ import {
   type Revocation,
   type RpcContract,
 } from '@heroagent/contracts';
-import { fromBase64Url, seal, verifyJson, type JsonValue, type SigningKey } from '@heroagent/crypto';
+import {
+  fromBase64Url,
+  seal,
+  verifyJson,
+  type JsonValue,
+  type SigningKey,
+} from '@heroagent/crypto';
 
 /** Where vault-proxy's double exchanges codes: the provider double's token endpoint and client. */
 export interface DoubleOAuthClient {
@@ -223,7 +229,9 @@ export class VaultProxyDouble {
       emailVerified: claims.email_verified === true,
       displayName: typeof claims.name === 'string' ? claims.name : null,
     };
-    const grantedScopes = String(json.scope ?? '').split(' ').filter(Boolean);
+    const grantedScopes = (typeof json.scope === 'string' ? json.scope : '')
+      .split(' ')
+      .filter(Boolean);
     const intent = grant.intent as {
       purpose: 'sign_in' | 'connect';
       tenantId?: string;
