@@ -191,8 +191,9 @@ export const verifiedIdentitySchema = z.object({
  * `vault.oauth.exchange`: the gateway hands over an authorization code from a callback whose
  * state it verified, with the flow's PKCE verifier, redirect URI and nonce; vault-proxy alone
  * holds the provider's client secret and calls the token endpoint. For `sign_in` it answers the
- * identity and keeps no token (none is asked for, and one that comes is revoked); for `connect`
- * it stores the refresh token and answers the connection with exactly the scopes granted.
+ * identity and keeps no token (none is asked for; one that comes anyway is dropped, not stored);
+ * for `connect` it stores the refresh token and answers the connection with exactly the scopes
+ * granted.
  */
 export const exchangeCode = defineRpc({
   subject: 'vault.oauth.exchange',
