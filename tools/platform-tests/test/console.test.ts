@@ -400,8 +400,10 @@ describe('the console, in Chromium', { timeout: 120_000 }, () => {
     // vault-proxy's queue asks Google at once; the view shows the receipt once it has it.
     const receipt = page.getByText(/^revoked: Google answered revoked/);
     for (let attempt = 0; attempt < 50 && (await receipt.count()) === 0; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await page.reload();
+      // The view has loaded when it shows the connection's state, either one.
+      await page.getByText(/^revok(ing|ed): /).waitFor();
     }
     await receipt.waitFor();
     expect(platform.provider.revokedTokens.length).toBeGreaterThan(0);
