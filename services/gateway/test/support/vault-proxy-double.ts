@@ -281,8 +281,9 @@ export class VaultProxyDouble {
       throw new ContractError('CONNECTION_REVOKED', 'the connection was revoked');
     }
     const scopes = grant.scopes as string[];
-    if (!scopes.every((scope) => connection.scopes.includes(scope))) {
-      throw new ContractError('SCOPE_NOT_GRANTED', 'the connection lacks a scope');
+    const missing = scopes.filter((scope) => !connection.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new ContractError('SCOPE_NOT_GRANTED', `scopes not granted: ${missing.join(' ')}`);
     }
     const token = `ya29.double-${randomUUID()}`;
     this.issued.push({ connectionId: connection.id, scopes, token });

@@ -191,14 +191,4 @@ export class ConnectionsRepository {
         .execute(),
     );
   }
-
-  /** Deletes the connections of a person (or of the tenant): their metadata is personal data too. */
-  async delete(tenantId: string, userId?: string): Promise<number> {
-    const rows = await withTenant(this.db, tenantId, (trx) => {
-      let query = trx.deleteFrom('connections').where('tenant_id', '=', tenantId);
-      if (userId !== undefined) query = query.where('user_id', '=', userId);
-      return query.returning('id').execute();
-    });
-    return rows.length;
-  }
 }
