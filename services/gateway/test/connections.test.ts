@@ -1,4 +1,5 @@
-import { AUDIT_EVENT_PURPOSE } from '@heroagent/contracts';
+import { AUDIT_EVENT_PURPOSE, executeAction } from '@heroagent/contracts';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { verifyJson, type JsonValue } from '@heroagent/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from '@heroagent/doubles';
@@ -103,7 +104,7 @@ describe('connected accounts, export and account closure', () => {
     ]);
   });
 
-  it('records exactly the scopes a person left ticked (granular consent)', async () => {
+  it('records exactly the scopes a person left ticked; an action needing another says which', async () => {
     const { browser } = await fixture.signIn(person('partial'));
     fixture.provider.grantOnlyNext([GMAIL_READ]);
     const last = await connect(browser, person('partial-acct'));
@@ -114,6 +115,38 @@ describe('connected accounts, export and account closure', () => {
       (e) => e.event.name === 'connection.created' && e.event.data.connectionId === connection!.id,
     );
     expect(audited?.event.data.scopes).toEqual([GMAIL_READ]);
+    // The calendar permission was unticked: a calendar action fails, naming the scope it needs.
+    const { capability } = (await (
+      await fixture.call(browser, 'POST', '/v1/tasks', {
+        title: 'Look at my week',
+        actions: ['calendar.events.list'],
+        connectionId: connection!.id,
+      })
+    ).json()) as { capability: string };
+    const agent = ContractClient.create(
+      natsEnvSchema.parse({ NATS_URL: fixture.nats.url }),
+      'agent',
+    );
+    await agent.connect();
+    try {
+      const refusal: unknown = await agent
+        .request(executeAction, {
+          capability,
+          action: 'calendar.events.list',
+          params: {
+            timeMin: '2026-12-07T00:00:00Z',
+            timeMax: '2026-12-14T00:00:00Z',
+          },
+          idempotencyKey: `key-${connection!.id}`,
+          rationale: 'Listing the week, as asked.',
+        })
+        .catch((error: unknown) => error);
+      // Either calendar scope would do; vault-proxy names the one it was last asked for.
+      expect(refusal).toMatchObject({ code: 'SCOPE_NOT_GRANTED' });
+      expect((refusal as Error).message).toMatch(/auth\/calendar\.(readonly|events)/);
+    } finally {
+      await agent.close();
+    }
   });
 
   it('keeps several accounts apart, and updates one connected again with more scopes', async () => {
