@@ -44,6 +44,8 @@ export class RevocationWorker {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private again = false;
+  /** Set at shutdown: a revocation queued from then on waits for the next replica's poll. */
+  private stopped = false;
 
   constructor(
     private readonly revocations: RevocationsRepository,
@@ -61,6 +63,7 @@ export class RevocationWorker {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     this.again = false;
@@ -69,6 +72,7 @@ export class RevocationWorker {
 
   /** Looks for due revocations now (a new one is tried at once, not at the next poll). */
   nudge(): void {
+    if (this.stopped) return;
     if (this.draining !== undefined) {
       this.again = true;
       return;
@@ -79,7 +83,7 @@ export class RevocationWorker {
       )
       .finally(() => {
         this.draining = undefined;
-        if (this.again && this.timer !== undefined) {
+        if (this.again) {
           this.again = false;
           this.nudge();
         }
