@@ -1,10 +1,11 @@
-import { sql, type Kysely } from '@heroagent/db';
+import { enableTenantIsolationV1, sql, type Kysely } from '@heroagent/db';
 
 /**
  * Revocation that finishes: a connection being revoked is `revoking` (its sealed refresh token
- * kept) until the provider confirms; the queue of revocations, which is also the record of their
- * receipts. The queue is read across tenants by the worker, so it has no row-level security: it
- * holds ids, scopes and the provider's answer, never a token or an account name.
+ * kept) until the provider confirms. `revocations` holds each one and, once finished, its
+ * receipt (tenant data, under row-level security). `revocation_work` is what the workers and the
+ * receipt reporting walk across tenants: which revocation, of which tenant, is due when, or
+ * waits to be reported; no person, connection or answer, like `tenants`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are frozen against Kysely<any>
 export async function up(db: Kysely<any>): Promise<void> {
@@ -32,17 +33,21 @@ export async function up(db: Kysely<any>): Promise<void> {
       reported_at timestamptz,
       check ((completed_at is null) = (provider_answer is null))
     )`.execute(db);
-  // One revocation under way per connection; the worker's queue; receipts not yet reported.
+  // One revocation under way per connection.
   await sql`
     create unique index revocations_pending_by_connection on revocations (connection_id)
     where completed_at is null`.execute(db);
-  await sql`
-    create index revocations_due on revocations (next_attempt_at)
-    where completed_at is null`.execute(db);
-  await sql`
-    create index revocations_unreported on revocations (completed_at)
-    where completed_at is not null and reported_at is null`.execute(db);
   await sql`create index revocations_by_connection on revocations (tenant_id, connection_id)`.execute(
     db,
   );
+  await enableTenantIsolationV1(db, 'revocations');
+
+  await sql`
+    create table revocation_work (
+      revocation_id uuid primary key,
+      tenant_id uuid not null,
+      stage text not null check (stage in ('revoke', 'report')),
+      due_at timestamptz not null default now()
+    )`.execute(db);
+  await sql`create index revocation_work_due on revocation_work (stage, due_at)`.execute(db);
 }

@@ -50,4 +50,10 @@ export interface VaultProxyDatabase {
     provider_answer: 'revoked' | 'already_invalid' | 'no_token_stored' | null;
     reported_at: Date | null;
   };
+  revocation_work: {
+    revocation_id: string;
+    tenant_id: string;
+    stage: 'revoke' | 'report';
+    due_at: Generated<Date>;
+  };
 }

@@ -117,7 +117,7 @@ export class RevocationWorker {
         this.options.retryBaseMs,
         this.options.retryMaxMs,
       );
-      await this.revocations.retryLater(revocation.id, delayMs, answer.detail);
+      await this.revocations.retryLater(revocation, delayMs, answer.detail);
       this.logger.warn(
         {
           code: 'PROVIDER_REVOCATION_PENDING',

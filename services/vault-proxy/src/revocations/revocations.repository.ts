@@ -60,17 +60,20 @@ export interface RevocationResult {
 }
 
 /**
- * The queue of revocations, which is also the record of their receipts. A connection has at most
- * one revocation pending. The worker claims due rows with `for update skip locked` and a lease
- * (its next attempt moved past the lease), so replicas never try the same one at once and a
- * replica that dies mid-attempt leaves it to the others when the lease runs out.
+ * Revocations and their receipts (`revocations`, under row-level security like every table with
+ * tenant data), and the work across tenants (`revocation_work`: which revocation of which tenant
+ * is due when, or waits to be reported). A connection has at most one revocation pending. The
+ * workers claim due work with `for update skip locked` and a lease (moved past the longest an
+ * attempt takes), so replicas never try the same one at once and a replica that dies mid-attempt
+ * leaves it to the others when the lease runs out. Everything else runs as the tenant.
  */
 export class RevocationsRepository {
   constructor(private readonly db: Kysely<VaultProxyDatabase>) {}
 
   /**
-   * Within the transaction that marks the connection `revoking`: queues its revocation, or
-   * answers the one already pending (an erasure makes a pending disconnect an erasure).
+   * Within the transaction (as the tenant) that marks the connection `revoking`: queues its
+   * revocation, or answers the one already pending (an erasure makes a pending disconnect an
+   * erasure).
    */
   async enqueue(
     trx: Transaction<VaultProxyDatabase>,
@@ -102,6 +105,11 @@ export class RevocationsRepository {
       )
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('revocation_work')
+      .values({ revocation_id: row.id, tenant_id: row.tenant_id, stage: 'revoke' })
+      .onConflict((conflict) => conflict.column('revocation_id').doNothing())
+      .execute();
     return revocationView(row);
   }
 
@@ -111,42 +119,75 @@ export class RevocationsRepository {
     connectionIds: readonly string[],
   ): Promise<Map<string, Revocation>> {
     if (connectionIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('revocations')
-      .select(COLUMNS)
-      .where('tenant_id', '=', tenantId)
-      .where('connection_id', 'in', connectionIds)
-      .orderBy('requested_at')
-      .execute();
+    const rows = await withTenant(this.db, tenantId, (trx) =>
+      trx
+        .selectFrom('revocations')
+        .select(COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .where('connection_id', 'in', connectionIds)
+        .orderBy('requested_at')
+        .execute(),
+    );
     return new Map(rows.map((row) => [row.connection_id, revocationView(row)]));
   }
 
   /** Claims up to `limit` due revocations for `leaseMs`, each counted as one more attempt. */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedRevocation[]> {
-    const { rows } = await sql<Row>`
-      update revocations set attempts = attempts + 1,
-        next_attempt_at = now() + ${`${leaseMs} milliseconds`}::interval
-      where id in (
-        select id from revocations
-        where completed_at is null and next_attempt_at <= now()
-        order by next_attempt_at
+    const lease = `${leaseMs} milliseconds`;
+    const { rows: claimed } = await sql<{ revocation_id: string; tenant_id: string }>`
+      update revocation_work set due_at = now() + ${lease}::interval
+      where revocation_id in (
+        select revocation_id from revocation_work
+        where stage = 'revoke' and due_at <= now()
+        order by due_at
         limit ${limit}
         for update skip locked)
-      returning ${sql.join(COLUMNS.map((column) => sql.ref(column)))}`.execute(this.db);
-    return rows;
+      returning revocation_id, tenant_id`.execute(this.db);
+    const revocations: ClaimedRevocation[] = [];
+    for (const work of claimed) {
+      const row = await withTenant(this.db, work.tenant_id, (trx) =>
+        trx
+          .updateTable('revocations')
+          .set((eb) => ({
+            attempts: eb('attempts', '+', 1),
+            next_attempt_at: sql<Date>`now() + ${lease}::interval`,
+          }))
+          .where('id', '=', work.revocation_id)
+          .where('completed_at', 'is', null)
+          .returning(COLUMNS)
+          .executeTakeFirst(),
+      );
+      if (row !== undefined) revocations.push(row);
+    }
+    return revocations;
   }
 
   /** The provider did not confirm: try again after `delayMs`, saying why. */
-  async retryLater(id: string, delayMs: number, error: string): Promise<void> {
-    await sql`
-      update revocations set next_attempt_at = now() + ${`${Math.round(delayMs)} milliseconds`}::interval,
-        last_error = ${error.slice(0, 300)}
-      where id = ${id} and completed_at is null`.execute(this.db);
+  async retryLater(revocation: ClaimedRevocation, delayMs: number, error: string): Promise<void> {
+    const delay = `${Math.round(delayMs)} milliseconds`;
+    await withTenant(this.db, revocation.tenant_id, async (trx) => {
+      await trx
+        .updateTable('revocations')
+        .set({
+          next_attempt_at: sql<Date>`now() + ${delay}::interval`,
+          last_error: error.slice(0, 300),
+        })
+        .where('id', '=', revocation.id)
+        .where('completed_at', 'is', null)
+        .execute();
+      await trx
+        .updateTable('revocation_work')
+        .set({ due_at: sql<Date>`now() + ${delay}::interval` })
+        .where('revocation_id', '=', revocation.id)
+        .where('stage', '=', 'revoke')
+        .execute();
+    });
   }
 
   /**
-   * The provider confirmed (or had nothing to revoke): the receipt is written and the connection
-   * is `revoked`, or deleted when its person or tenant is erased, in one transaction.
+   * The provider confirmed (or had nothing to revoke): the receipt is written and waits to be
+   * reported, and the connection is `revoked`, or deleted when its person or tenant is erased, in
+   * one transaction.
    */
   async complete(revocation: ClaimedRevocation, result: RevocationResult): Promise<Revocation> {
     return withTenant(this.db, revocation.tenant_id, async (trx) => {
@@ -161,6 +202,11 @@ export class RevocationsRepository {
         .where('id', '=', revocation.id)
         .returning(COLUMNS)
         .executeTakeFirstOrThrow();
+      await trx
+        .updateTable('revocation_work')
+        .set({ stage: 'report', due_at: new Date() })
+        .where('revocation_id', '=', revocation.id)
+        .execute();
       if (row.reason === 'disconnect') {
         await trx
           .updateTable('connections')
@@ -179,38 +225,70 @@ export class RevocationsRepository {
     });
   }
 
-  /** Whether a tenant still has revocations pending (its last erasure step waits for none). */
+  /** How many revocations of a tenant are still to be confirmed (its last erasure step waits). */
   async pendingIn(tenantId: string): Promise<number> {
     const row = await this.db
-      .selectFrom('revocations')
+      .selectFrom('revocation_work')
       .select((eb) => eb.fn.countAll<string>().as('count'))
       .where('tenant_id', '=', tenantId)
-      .where('completed_at', 'is', null)
+      .where('stage', '=', 'revoke')
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
   /** Completed revocations not yet recorded as audit events, oldest first. */
   async unreported(limit: number): Promise<Revocation[]> {
-    const rows = await this.db
-      .selectFrom('revocations')
-      .select(COLUMNS)
-      .where('completed_at', 'is not', null)
-      .where('reported_at', 'is', null)
-      .orderBy('completed_at')
+    const work = await this.db
+      .selectFrom('revocation_work')
+      .select(['revocation_id', 'tenant_id'])
+      .where('stage', '=', 'report')
+      .orderBy('due_at')
       .limit(limit)
       .execute();
-    return rows.map(revocationView);
+    const receipts: Revocation[] = [];
+    for (const [tenantId, ids] of byTenant(work)) {
+      const rows = await withTenant(this.db, tenantId, (trx) =>
+        trx.selectFrom('revocations').select(COLUMNS).where('id', 'in', ids).execute(),
+      );
+      receipts.push(...rows.map(revocationView));
+    }
+    return receipts.sort((a, b) => (a.completedAt ?? '').localeCompare(b.completedAt ?? ''));
   }
 
+  /** These receipts are recorded: marked reported, and no longer listed. */
   async acknowledge(ids: readonly string[]): Promise<number> {
-    const result = await this.db
-      .updateTable('revocations')
-      .set({ reported_at: new Date() })
-      .where('id', 'in', ids)
-      .where('completed_at', 'is not', null)
-      .where('reported_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const work = await this.db
+      .selectFrom('revocation_work')
+      .select(['revocation_id', 'tenant_id'])
+      .where('revocation_id', 'in', ids)
+      .where('stage', '=', 'report')
+      .execute();
+    let acknowledged = 0;
+    for (const [tenantId, reported] of byTenant(work)) {
+      acknowledged += await withTenant(this.db, tenantId, async (trx) => {
+        await trx
+          .updateTable('revocations')
+          .set({ reported_at: new Date() })
+          .where('id', 'in', reported)
+          .execute();
+        const done = await trx
+          .deleteFrom('revocation_work')
+          .where('revocation_id', 'in', reported)
+          .where('stage', '=', 'report')
+          .executeTakeFirst();
+        return Number(done.numDeletedRows);
+      });
+    }
+    return acknowledged;
   }
+}
+
+function byTenant(
+  work: readonly { revocation_id: string; tenant_id: string }[],
+): Map<string, string[]> {
+  const grouped = new Map<string, string[]>();
+  for (const { revocation_id, tenant_id } of work) {
+    grouped.set(tenant_id, [...(grouped.get(tenant_id) ?? []), revocation_id]);
+  }
+  return grouped;
 }
