@@ -94,6 +94,13 @@ const envSchema = z
   })
   .superRefine((env, context) => {
     checkTransportSecurity(env, context);
+    if (env.REVOCATION_RETRY_MAX_MS < env.REVOCATION_RETRY_BASE_MS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['REVOCATION_RETRY_MAX_MS'],
+        message: 'must not be less than REVOCATION_RETRY_BASE_MS',
+      });
+    }
     const backend = env.SECRETS_BACKEND ?? (env.VAULT_ADDR === undefined ? 'embedded' : 'vault');
     const need = (field: keyof typeof env, why: string) => {
       if (env[field] === undefined)
