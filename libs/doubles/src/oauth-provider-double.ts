@@ -38,6 +38,8 @@ export class OAuthProviderDouble {
   maxRefreshesInFlight = 0;
   latencyMs = 0;
   down = false;
+  /** Only the revocation endpoint is down (503); the token endpoint answers. */
+  revocationDown = false;
   readonly revoked: string[] = [];
   /** Revocation requests answered, whatever the answer (including while down). */
   revokeCalls = 0;
@@ -84,7 +86,9 @@ export class OAuthProviderDouble {
           }, double.latencyMs);
         };
         if (request.url === '/revoke') double.revokeCalls += 1;
-        if (double.down) return reply(503, { error: 'temporarily_unavailable' });
+        if (double.down || (request.url === '/revoke' && double.revocationDown)) {
+          return reply(503, { error: 'temporarily_unavailable' });
+        }
         if (
           form.get('client_id') !== double.clientId ||
           form.get('client_secret') !== double.clientSecret

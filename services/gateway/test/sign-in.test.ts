@@ -55,6 +55,14 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
     expect(sent.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sent.get('redirect_uri')).toBe(`${fixture.origin}/v1/auth/google/callback`);
     expect(sent.get('scope')).toBe('openid email profile');
+    // The code went to vault-proxy with the flow's verifier, redirect URI and nonce, to sign in.
+    const exchange = fixture.vault.received.filter((r) => r.subject === 'vault.oauth.exchange');
+    expect(exchange.at(-1)!.grant).toMatchObject({
+      provider: 'google',
+      redirectUri: `${fixture.origin}/v1/auth/google/callback`,
+      nonce: sent.get('nonce'),
+      intent: { purpose: 'sign_in' },
+    });
     expect(session.user).toMatchObject({ email: 'ada@example.com', displayName: 'Ada Lovelace' });
     expect(session.tenant).toMatchObject({ role: 'owner', name: "Ada Lovelace's workspace" });
     expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toMatch(/^[A-Za-z0-9_-]{43}$/);

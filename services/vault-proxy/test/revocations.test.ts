@@ -108,6 +108,39 @@ describe('vault-proxy: durable revocation and deletion receipts', { timeout: 60_
     expect(stillStored(connectionId)).toBe(false);
   });
 
+  it('refuses to connect an account again while its revocation is pending, and reconnects it once done', async () => {
+    const email = 'again@example.com';
+    const { connectionId } = await fixture.connect({
+      tenantId,
+      userId: ada,
+      scopes: [GMAIL_READ],
+      email,
+    });
+    fixture.provider.revocationDown = true;
+    try {
+      await fixture.client.request(
+        revokeConnection,
+        fixture.signed(revokeConnection, { tenantId, connectionId }),
+      );
+      // Revoking the old token at Google would end a new grant too: refused until it is done.
+      const before = fixture.vault.requests.filter((request) => request.method === 'POST').length;
+      await expect(
+        fixture.connect({ tenantId, userId: ada, scopes: [GMAIL_READ], email }),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(fixture.vault.requests.filter((request) => request.method === 'POST').length).toBe(
+        before,
+      );
+      expect((await connection(connectionId))?.status).toBe('revoking');
+    } finally {
+      fixture.provider.revocationDown = false;
+    }
+    await fixture.revocationsSettled(tenantId);
+    const again = await fixture.connect({ tenantId, userId: ada, scopes: [GMAIL_READ], email });
+    expect(again.connectionId).toBe(connectionId);
+    expect(await connection(connectionId)).toMatchObject({ status: 'active' });
+    expect((await connection(connectionId))?.revocation).toBeUndefined();
+  });
+
   it("finishes when the provider says the token is already invalid (Google's 400 invalid_token)", async () => {
     const { connectionId, refreshToken } = await fixture.connect({
       tenantId,
