@@ -106,6 +106,16 @@ describe('vault-proxy: durable revocation and deletion receipts', { timeout: 60_
     expect(done.revocation!.lastError).toBeUndefined();
     expect(fixture.provider.revoked).toContain(refreshToken);
     expect(stillStored(connectionId)).toBe(false);
+    // Revoking it again answers the receipt, and asks the provider nothing.
+    const calls = fixture.provider.revokeCalls;
+    const again = await fixture.client.request(
+      revokeConnection,
+      fixture.signed(revokeConnection, { tenantId, connectionId }),
+    );
+    expect(again.revocation).toEqual(done.revocation);
+    expect(again.connection.status).toBe('revoked');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fixture.provider.revokeCalls).toBe(calls);
   });
 
   it('refuses to connect an account again while its revocation is pending, and reconnects it once done', async () => {
