@@ -49,6 +49,8 @@ export interface VaultProxyFixture {
   readonly provider: OAuthProviderDouble;
   readonly nats: TestNatsServer;
   readonly database: TestDatabase;
+  /** vault-proxy's runtime role's URL (its schema: `vault_proxy`). */
+  readonly runtimeUrl: string;
   readonly gatewaySigning: SigningKey;
   readonly gatewaySealing: SealingKey;
   readonly vaultProxyToken: string;
@@ -200,6 +202,7 @@ export async function startVaultProxyFixture(
     provider,
     nats,
     database,
+    runtimeUrl: service.runtimeUrl,
     gatewaySigning,
     gatewaySealing,
     vaultProxyToken,

@@ -8,6 +8,9 @@ import {
   revokeConnection,
   type Connection,
 } from '@heroagent/contracts';
+import { createDatabase } from '@heroagent/db';
+import { RevocationsRepository } from '../src/revocations/revocations.repository.js';
+import type { VaultProxyDatabase } from '../src/store-tables.js';
 import {
   CALENDAR,
   GMAIL_READ,
@@ -224,5 +227,66 @@ describe('vault-proxy: durable revocation and deletion receipts', { timeout: 60_
         fixture.signed(acknowledgeRevocationReceipts, { receiptIds: [receipts[0]!.id] }),
       ),
     ).toEqual({ acknowledged: 0 });
+  });
+});
+
+describe('vault-proxy: a revocation claimed by a replica that died', { timeout: 60_000 }, () => {
+  let fixture: VaultProxyFixture;
+  const tenantId = randomUUID();
+
+  beforeAll(async () => {
+    // This replica looks only when nudged (a revoke), never by its poll (every ten minutes).
+    fixture = await startVaultProxyFixture({ REVOCATION_POLL_MS: '600000' });
+  });
+  afterAll(() => fixture?.close());
+
+  it('is taken over by another replica once its lease ends, and finished', async () => {
+    const db = createDatabase<VaultProxyDatabase>({
+      connectionString: fixture.runtimeUrl,
+      schema: 'vault_proxy',
+      applicationName: 'vault-proxy-dead-replica',
+      maxConnections: 2,
+    });
+    const dead = new RevocationsRepository(db);
+    const state = async () =>
+      (await fixture.client.request(listConnections, { tenantId })).connections[0]?.revocation;
+    try {
+      await fixture.connect({ tenantId, userId: randomUUID(), scopes: [GMAIL_READ] });
+      const connectionId = (await fixture.client.request(listConnections, { tenantId }))
+        .connections[0]!.id;
+      fixture.provider.revocationDown = true;
+      const { revocation } = await fixture.client.request(
+        revokeConnection,
+        fixture.signed(revokeConnection, { tenantId, connectionId }),
+      );
+      // The attempt the revoke nudged fails; the next would wait for a poll that does not come.
+      const deadline = Date.now() + 10_000;
+      while ((await state())?.lastError === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect((await state())?.lastError).toBeDefined();
+      fixture.provider.revocationDown = false;
+      await db
+        .updateTable('revocation_work')
+        .set({ due_at: new Date(0) })
+        .where('revocation_id', '=', revocation.id)
+        .execute();
+      // Another replica claims it for 300 ms, then dies before it asks the provider.
+      expect((await dead.claimDue(10, 300)).map((row) => row.id)).toEqual([revocation.id]);
+      expect(await dead.claimDue(10, 300)).toEqual([]);
+      // A replica that looks after the lease takes it over, and finishes it.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await fixture.startReplica({ REVOCATION_POLL_MS: '100' });
+      await fixture.revocationsSettled(tenantId);
+      expect(await state()).toMatchObject({
+        id: revocation.id,
+        status: 'completed',
+        providerAnswer: 'revoked',
+        attempts: 3,
+      });
+    } finally {
+      fixture.provider.revocationDown = false;
+      await db.destroy();
+    }
   });
 });
