@@ -13,10 +13,16 @@ import { useTenant, withSettings, type Kysely, type Transaction } from '@heroage
 import { activeTraceId } from '@heroagent/telemetry';
 import type { GatewayDatabase } from '../store-tables.js';
 
-/** What a part of the gateway records; the recorder adds id, time, source, trace and signature. */
+/**
+ * What a part of the gateway records; the recorder adds time, source, trace and signature, and an
+ * id unless the record brings one (an event that must be stored once, such as a receipt's).
+ */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
   Partial<
-    Pick<AuditEvent, 'userId' | 'taskId' | 'action' | 'rationale' | 'policy' | 'relatedEventId'>
+    Pick<
+      AuditEvent,
+      'id' | 'userId' | 'taskId' | 'action' | 'rationale' | 'policy' | 'relatedEventId'
+    >
   >;
 
 /** Work done inside the transaction of a change, before it commits. */
