@@ -103,7 +103,6 @@ const tokenRelay = await startTokenRelay(provider.tokenUrl, (accessToken) =>
 // ---- The services, with distinct keys ------------------------------------------------------------
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
-const vaultProxySealing = generateSealingKey();
 const vaultProxyDb = await database.provisionService('vault_proxy');
 await vaultProxyDb.migrate(vaultProxyMigrations);
 const vaultProxy = await startVaultProxy(
@@ -117,7 +116,6 @@ const vaultProxy = await startVaultProxy(
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
     GATEWAY_VERIFY_KEYS: JSON.stringify([
       {
         kid: gatewaySigning.kid,
@@ -129,6 +127,7 @@ const vaultProxy = await startVaultProxy(
     VAULT_TOKEN: vault.rootToken,
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
     OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    OAUTH_GOOGLE_ISSUER: provider.issuer,
     OAUTH_GOOGLE_TOKEN_URL: tokenRelay.url,
     OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl,
   }),
@@ -148,13 +147,8 @@ const gateway = await startGateway(
     PUBLIC_URL: origin,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(gatewaySigning.privateKey)),
     SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(gatewaySealing.privateKey)),
-    VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(vaultProxySealing.publicKey)),
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
-    OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-    OAUTH_GOOGLE_ISSUER: provider.issuer,
     OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
-    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
-    OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
     GMAIL_API_ROOT_URL: gmail.rootUrl,
     HTTP_TRUST_PROXY_HOPS: '1',
   }),

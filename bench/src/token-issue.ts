@@ -4,22 +4,20 @@
 // in the Vault double (KV v2 over HTTP on loopback).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
-  SEALED_REFRESH_TOKEN_PURPOSE,
   SEALED_TOKEN_PURPOSE,
+  exchangeCode,
   issueToken,
-  storeConnection,
   type RpcContract,
 } from '@heroagent/contracts';
 import {
   exportEd25519PublicKey,
   exportEd25519Seed,
-  exportX25519PrivateKey,
   exportX25519PublicKey,
   generateSealingKey,
   generateSigningKey,
   open,
-  seal,
   signJson,
   toBase64Url,
   type JsonValue,
@@ -61,7 +59,6 @@ const service = await database.provisionService('vault_proxy');
 await service.migrate(migrations);
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
-const vaultProxySealing = generateSealingKey();
 const vaultProxy = await startVaultProxy(
   vaultProxyConfigSchema.parse({
     HEROAGENT_ENV: 'production',
@@ -73,7 +70,6 @@ const vaultProxy = await startVaultProxy(
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
     GATEWAY_VERIFY_KEYS: JSON.stringify([
       {
         kid: gatewaySigning.kid,
@@ -85,6 +81,7 @@ const vaultProxy = await startVaultProxy(
     VAULT_TOKEN: vault.rootToken,
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
     OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    OAUTH_GOOGLE_ISSUER: provider.issuer,
     OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
     OAUTH_GOOGLE_REVOKE_URL: provider.revokeUrl,
   }),
@@ -106,27 +103,32 @@ function signed<G extends Record<string, unknown>>(contract: RpcContract, grant:
   };
 }
 
+/** Connects an account as the gateway's callback does: a code vault-proxy exchanges. */
 async function connectAccount(expiresIn: number): Promise<string> {
-  const connectionId = randomUUID();
-  const refreshToken = provider.grant([SCOPE], { expiresIn });
-  const sealed = seal(Buffer.from(refreshToken), vaultProxySealing.publicKey, {
-    sender: 'gateway',
-    recipient: 'vault-proxy',
-    purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  const redirectUri = 'https://heroagent.example/v1/connections/google/callback';
+  const code = provider.authorize({
+    redirectUri,
+    codeChallenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    nonce,
+    scopes: ['openid', 'email', SCOPE],
+    offline: true,
+    email: `bench+${randomBytes(4).toString('hex')}@example.com`,
+    refreshToken: provider.grant([SCOPE], { expiresIn }),
   });
-  await client.request(
-    storeConnection,
-    signed(storeConnection, {
-      tenantId,
-      userId,
-      connectionId,
+  const answer = await client.request(
+    exchangeCode,
+    signed(exchangeCode, {
       provider: 'google',
-      account: 'bench@example.com',
-      scopes: [SCOPE],
-      refreshToken: sealed,
+      code,
+      codeVerifier,
+      redirectUri,
+      nonce,
+      intent: { purpose: 'connect', tenantId, userId, requestedScopes: [SCOPE] },
     }),
   );
-  return connectionId;
+  return answer.connection!.connection.id;
 }
 
 /** One request as the gateway makes it: sign, send, open the sealed token. */

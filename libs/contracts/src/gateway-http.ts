@@ -102,7 +102,8 @@ export const invitationViewSchema = z.object({
 });
 /** A connection as its owner and their tenant's admins see it: never a token. */
 export const connectionViewSchema = connectionSchema.extend({
-  health: z.enum(['working', 'needs_consent', 'revoked']),
+  /** `revoking`: unusable now, waiting for the provider to confirm (see `revocation`). */
+  health: z.enum(['working', 'needs_consent', 'revoking', 'revoked']),
 });
 
 const userParams = z.strictObject({ userId: userIdSchema });

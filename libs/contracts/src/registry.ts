@@ -18,12 +18,14 @@ import {
 } from './agent-tasks.js';
 import { executeAction, getAction } from './gateway-actions.js';
 import {
+  acknowledgeRevocationReceipts,
   createDataKey,
   eraseSubject,
+  exchangeCode,
   listConnections,
+  listRevocationReceipts,
   openDataKey,
   revokeConnection,
-  storeConnection,
 } from './vault-connections.js';
 import { healthContracts } from './health.js';
 import type { RpcContract } from './define.js';
@@ -49,10 +51,12 @@ export const ALL_RPC_CONTRACTS: readonly RpcContract[] = [
   listSiemDestinations,
   removeSiemDestination,
   testSiemDestination,
-  storeConnection,
   listConnections,
   revokeConnection,
   eraseSubject,
   createDataKey,
   openDataKey,
+  exchangeCode,
+  listRevocationReceipts,
+  acknowledgeRevocationReceipts,
 ];

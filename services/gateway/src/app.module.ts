@@ -41,6 +41,7 @@ import { AuditRecorder } from './audit/audit-recorder.js';
 import { AuditRelay } from './audit/audit-relay.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionsController } from './connections/connections.controller.js';
+import { RecordRevocationReceipts } from './connections/record-revocation-receipts.js';
 import { VaultProxyClient } from './connections/vault-proxy.client.js';
 import { CalendarConnector } from './connectors/calendar.connector.js';
 import { GmailConnector } from './connectors/gmail.connector.js';
@@ -141,12 +142,7 @@ export class AppModule {
     const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
     const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
-    const vault = new VaultProxyClient(
-      runtime.client,
-      config.signingKey,
-      config.vaultProxySealingPublicKey,
-      config.sealingKey,
-    );
+    const vault = new VaultProxyClient(runtime.client, config.signingKey, config.sealingKey);
     const keys = new PersonalKeys(db, vault, PERSONAL_KEYS);
     const audit = new AuditRecorder(
       db,
@@ -186,6 +182,7 @@ export class AppModule {
       tasks,
       new RefusalTally((tenantId) => tasks.tenantExists(tenantId), audit, logger),
     );
+    const recordReceipts = new RecordRevocationReceipts(vault, audit, logger);
     const connectors = new ActionConnectors(
       vault,
       [
@@ -249,6 +246,8 @@ export class AppModule {
         OAuthFlows,
         new OAuthFlows(
           flowsRepository,
+          store,
+          vault,
           cookies,
           origin,
           { timeoutMs: config.oauthTimeoutMs, flowTtlMs: FLOW_TTL_MS },
@@ -305,6 +304,7 @@ export class AppModule {
           () => failStaleActions.execute(),
           () => applyRetention.execute(),
           () => gate.flushRefusals(),
+          () => recordReceipts.execute(),
           logger,
         ),
       ],

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { fromBase64Url, x25519PublicKeyFromRaw } from '@heroagent/crypto';
 import {
   checkTransportSecurity,
   commonConfig,
@@ -83,12 +82,14 @@ const envSchema = z
      * how a self-hosted install gets its first owner.
      */
     SIGN_UP_BOOTSTRAP_EMAILS: optional,
+    /**
+     * Google's OAuth client id, for the redirect to Google. Its secret is vault-proxy's alone:
+     * vault-proxy exchanges every Google code (see vault.oauth.exchange).
+     */
     OAUTH_GOOGLE_CLIENT_ID: optional,
+    /** Read only to refuse it: the gateway must not hold Google's client secret. */
     OAUTH_GOOGLE_CLIENT_SECRET: optional,
-    OAUTH_GOOGLE_ISSUER: httpUrl.default('https://accounts.google.com'),
     OAUTH_GOOGLE_AUTHORIZE_URL: httpUrl.default('https://accounts.google.com/o/oauth2/v2/auth'),
-    OAUTH_GOOGLE_TOKEN_URL: httpUrl.default('https://oauth2.googleapis.com/token'),
-    OAUTH_GOOGLE_USERINFO_URL: httpUrl.default('https://openidconnect.googleapis.com/v1/userinfo'),
     /** A generic OpenID Connect provider for self-hosted sign-in (Keycloak, Authentik, Entra…). */
     OIDC_ISSUER: httpUrl.optional(),
     OIDC_CLIENT_ID: optional,
@@ -156,13 +157,6 @@ const envSchema = z
     SERVICE_SIGNING_KEY: signingKeyEnvSchema,
     /** Opens access tokens vault-proxy seals to the gateway. */
     SERVICE_SEALING_KEY: sealingKeyEnvSchema,
-    /** vault-proxy's X25519 public key: refresh tokens are sealed to it, and only it. */
-    VAULT_PROXY_SEALING_PUBLIC_KEY: z
-      .string()
-      .refine(
-        (text) => fromBase64Url(text.trim())?.length === 32,
-        'must be an X25519 public key: 32 bytes as unpadded base64url',
-      ),
   })
   .superRefine((env, context) => {
     checkTransportSecurity(env, context, {
@@ -219,7 +213,13 @@ const envSchema = z
           'is required in production (with HTTP_TLS_KEY_FILE), or HTTP_BEHIND_TLS_PROXY=true when a proxy in front terminates TLS',
       });
     }
-    pair('OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_SECRET');
+    if (env.OAUTH_GOOGLE_CLIENT_SECRET !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['OAUTH_GOOGLE_CLIENT_SECRET'],
+        message: "is vault-proxy's alone (it exchanges Google's codes): remove it from the gateway",
+      });
+    }
     pair('NATS_RELAY_USER', 'NATS_RELAY_PASSWORD');
     checkRelayCredentials(env, context);
     pair('OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET');
@@ -375,11 +375,7 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
         ? undefined
         : {
             clientId: env.OAUTH_GOOGLE_CLIENT_ID,
-            clientSecret: env.OAUTH_GOOGLE_CLIENT_SECRET!,
-            issuer: env.OAUTH_GOOGLE_ISSUER,
             authorizeUrl: env.OAUTH_GOOGLE_AUTHORIZE_URL,
-            tokenUrl: env.OAUTH_GOOGLE_TOKEN_URL,
-            userInfoUrl: env.OAUTH_GOOGLE_USERINFO_URL,
           },
     oidc:
       env.OIDC_ISSUER === undefined
@@ -410,9 +406,6 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
     },
     signingKey: env.SERVICE_SIGNING_KEY,
     sealingKey: env.SERVICE_SEALING_KEY,
-    vaultProxySealingPublicKey: x25519PublicKeyFromRaw(
-      fromBase64Url(env.VAULT_PROXY_SEALING_PUBLIC_KEY.trim())!,
-    ),
   };
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -13,14 +13,16 @@ const APPLY_RETENTION_EVERY_MS = 60 * 60_000;
 const FLUSH_REFUSALS_EVERY_MS = 60_000;
 // Actions whose replica is gone are settled within this (or at once, by a repeated request).
 const SETTLE_ABANDONED_EVERY_MS = 15_000;
+const RECORD_RECEIPTS_EVERY_MS = 5_000;
 
 /**
  * What runs beside the request handlers: the audit outbox relay, the expiry of approvals nobody
  * decided in time, the release of due sends, the settling of actions left running by a replica
  * that is gone (every 15 s: outcome unknown, never run again), and a purge of expired sessions, OAuth flows and
  * ended rate-limit windows (already unusable; this keeps the tables small), each tenant's retention of task history,
- * applied hourly (and at start, so frequent restarts never starve it), and the record of repeated
- * capability refusals, every minute.
+ * applied hourly (and at start, so frequent restarts never starve it), the record of repeated
+ * capability refusals, every minute, and vault-proxy's deletion receipts turned into audit
+ * events, every 5 s.
  */
 export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
@@ -32,6 +34,8 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   private refusalsTimer: NodeJS.Timeout | undefined;
   private abandonedTimer: NodeJS.Timeout | undefined;
   private settling: Promise<number> | undefined;
+  private receiptsTimer: NodeJS.Timeout | undefined;
+  private recording: Promise<number> | undefined;
 
   constructor(
     private readonly sessions: SessionsService,
@@ -43,6 +47,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly failStale: () => Promise<number>,
     private readonly applyRetention: () => Promise<RetentionRun>,
     private readonly flushRefusals: () => Promise<number>,
+    private readonly recordReceipts: () => Promise<number>,
     private readonly logger: Logger,
   ) {}
 
@@ -63,6 +68,8 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     void this.settleAbandoned();
     this.abandonedTimer = setInterval(() => void this.settleAbandoned(), SETTLE_ABANDONED_EVERY_MS);
     this.abandonedTimer.unref();
+    this.receiptsTimer = setInterval(() => void this.recordRevocations(), RECORD_RECEIPTS_EVERY_MS);
+    this.receiptsTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -72,11 +79,26 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     clearInterval(this.retentionTimer);
     clearInterval(this.refusalsTimer);
     clearInterval(this.abandonedTimer);
+    clearInterval(this.receiptsTimer);
+    await this.recording;
     await this.settling;
     await this.releasing;
     await this.retaining;
     await this.tallyRefusals();
     await this.relay.stop();
+  }
+
+  /** Records vault-proxy's deletion receipts as audit events (one run at a time); answers how many. */
+  recordRevocations(): Promise<number> {
+    this.recording ??= this.recordReceipts()
+      .catch((error: unknown) => {
+        this.logger.warn({ err: String(error) }, 'recording deletion receipts failed');
+        return 0;
+      })
+      .finally(() => {
+        this.recording = undefined;
+      });
+    return this.recording;
   }
 
   /** Releases the sends whose undo window has passed (one run at a time). */

@@ -1,4 +1,5 @@
-import { AUDIT_EVENT_PURPOSE } from '@heroagent/contracts';
+import { AUDIT_EVENT_PURPOSE, executeAction } from '@heroagent/contracts';
+import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { verifyJson, type JsonValue } from '@heroagent/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from '@heroagent/doubles';
@@ -9,6 +10,7 @@ import {
   startGatewayFixture,
   type GatewayFixture,
 } from './support/fixture.js';
+import { Housekeeping } from '../src/housekeeping.js';
 import { person } from './support/people.js';
 
 interface ConnectionView {
@@ -49,9 +51,10 @@ describe('connected accounts, export and account closure', () => {
   });
   afterAll(() => fixture?.close());
 
-  it('connects Google with offline access and incremental consent; the refresh token reaches vault-proxy sealed', async () => {
+  it('connects Google with offline access and incremental consent; vault-proxy exchanges the code, no token reaches the gateway', async () => {
     const { browser, session } = await fixture.signIn(person('ada'));
     const account = person('ada-work');
+    const exchangesBefore = fixture.provider.tokenRequests;
     const last = await connect(browser, account);
     expect(last.status).toBe(303);
     expect(last.headers.get('location')).toBe('/connections');
@@ -62,30 +65,88 @@ describe('connected accounts, export and account closure', () => {
     expect(sent.get('scope')?.split(' ')).toEqual(['openid', 'email', GMAIL_READ, CALENDAR_READ]);
     expect(sent.get('code_challenge_method')).toBe('S256');
 
-    const stored = fixture.vault.received.filter((r) => r.subject === 'vault.connections.store');
-    expect(stored).toHaveLength(1);
-    const grant = stored[0]!.grant;
+    const exchanged = fixture.vault.received.filter((r) => r.subject === 'vault.oauth.exchange');
+    const grant = exchanged.at(-1)!.grant;
     expect(grant).toMatchObject({
-      tenantId: session.tenant!.id,
-      userId: session.user.id,
       provider: 'google',
-      account: account.email,
-      scopes: [GMAIL_READ, CALENDAR_READ],
+      redirectUri: `${fixture.origin}/v1/connections/google/callback`,
+      nonce: sent.get('nonce'),
+      intent: {
+        purpose: 'connect',
+        tenantId: session.tenant!.id,
+        userId: session.user.id,
+        requestedScopes: [GMAIL_READ, CALENDAR_READ],
+      },
     });
-    // Sealed on the wire: the grant carries a box, vault-proxy opened a real refresh token.
-    expect(JSON.stringify(grant)).not.toContain(
-      fixture.vault.refreshTokens.get(String(grant.connectionId)),
-    );
-    expect(fixture.vault.refreshTokens.get(String(grant.connectionId))).toMatch(/.{20,}/);
+    expect(String(grant.codeVerifier)).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+    // One call to Google's token endpoint for this flow, and it was vault-proxy's.
+    expect(fixture.provider.tokenRequests - exchangesBefore).toBe(1);
+    const connectionId = [...fixture.vault.connections.values()].find(
+      (connection) => connection.account === account.email,
+    )!.id;
+    expect(fixture.vault.refreshTokens.get(connectionId)).toMatch(/.{20,}/);
+    // What Google answered (access, refresh and ID tokens) is nowhere in what the gateway saw,
+    // said or logged.
+    const gatewaySaw = [
+      ...fixture.vault.received.map((r) => JSON.stringify(r.grant)),
+      ...fixture.logs,
+    ].join('\n');
+    expect(fixture.vault.providerTokens.length).toBeGreaterThanOrEqual(3);
+    for (const token of fixture.vault.providerTokens) expect(gatewaySaw).not.toContain(token);
 
     const listed = await connections(browser);
     expect(listed.body.connections).toEqual([
       expect.objectContaining({
         account: account.email,
-        scopes: [GMAIL_READ, CALENDAR_READ],
+        scopes: [GMAIL_READ, CALENDAR_READ].sort(),
         health: 'working',
       }),
     ]);
+  });
+
+  it('records exactly the scopes a person left ticked; an action needing another says which', async () => {
+    const { browser } = await fixture.signIn(person('partial'));
+    fixture.provider.grantOnlyNext([GMAIL_READ]);
+    const last = await connect(browser, person('partial-acct'));
+    expect(last.status).toBe(303);
+    const [connection] = (await connections(browser)).body.connections;
+    expect(connection).toMatchObject({ scopes: [GMAIL_READ], health: 'working' });
+    const audited = (await fixture.auditEvents()).find(
+      (e) => e.event.name === 'connection.created' && e.event.data.connectionId === connection!.id,
+    );
+    expect(audited?.event.data.scopes).toEqual([GMAIL_READ]);
+    // The calendar permission was unticked: a calendar action fails, naming the scope it needs.
+    const { capability } = (await (
+      await fixture.call(browser, 'POST', '/v1/tasks', {
+        title: 'Look at my week',
+        actions: ['calendar.events.list'],
+        connectionId: connection!.id,
+      })
+    ).json()) as { capability: string };
+    const agent = ContractClient.create(
+      natsEnvSchema.parse({ NATS_URL: fixture.nats.url }),
+      'agent',
+    );
+    await agent.connect();
+    try {
+      const refusal: unknown = await agent
+        .request(executeAction, {
+          capability,
+          action: 'calendar.events.list',
+          params: {
+            timeMin: '2026-12-07T00:00:00Z',
+            timeMax: '2026-12-14T00:00:00Z',
+          },
+          idempotencyKey: `key-${connection!.id}`,
+          rationale: 'Listing the week, as asked.',
+        })
+        .catch((error: unknown) => error);
+      // Either calendar scope would do; vault-proxy names the one it was last asked for.
+      expect(refusal).toMatchObject({ code: 'SCOPE_NOT_GRANTED' });
+      expect((refusal as Error).message).toMatch(/auth\/calendar\.(readonly|events)/);
+    } finally {
+      await agent.close();
+    }
   });
 
   it('keeps several accounts apart, and updates one connected again with more scopes', async () => {
@@ -174,9 +235,41 @@ describe('connected accounts, export and account closure', () => {
       (await fixture.call(member.browser, 'DELETE', `/v1/connections/${memberConnection.id}`))
         .status,
     ).toBe(204);
+    // Unusable at once; revoked once Google confirms, with the receipt.
+    expect((await connections(member.browser)).body.connections[0]).toMatchObject({
+      status: 'revoking',
+      health: 'revoking',
+      revocation: { status: 'pending', reason: 'disconnect' },
+    });
+    const [receipt] = fixture.vault.settleRevocations();
     expect((await connections(member.browser)).body.connections[0]).toMatchObject({
       status: 'revoked',
       health: 'revoked',
+      revocation: { id: receipt!.id, status: 'completed', providerAnswer: 'revoked' },
+    });
+    // The receipt becomes one audit event, whose id is the receipt's, however often it is recorded.
+    const housekeeping = fixture.gateway.app.get(Housekeeping);
+    expect(await housekeeping.recordRevocations()).toBe(1);
+    expect(await housekeeping.recordRevocations()).toBe(0);
+    // An acknowledgement lost on the way: the receipt is listed again, and not recorded twice.
+    fixture.vault.revocations.get(receipt!.id)!.reported = false;
+    expect(await housekeeping.recordRevocations()).toBe(1);
+    const confirmed = (await fixture.auditEvents()).filter(
+      (e) => e.event.name === 'connection.revocation_confirmed',
+    );
+    expect(confirmed).toHaveLength(1);
+    expect(confirmed[0]!.event).toMatchObject({
+      id: receipt!.id,
+      tenantId: owner.session.tenant!.id,
+      userId: member.session.user.id,
+      actor: { type: 'service', id: 'vault-proxy' },
+      outcome: 'success',
+      data: {
+        receiptId: receipt!.id,
+        connectionId: memberConnection.id,
+        providerAnswer: 'revoked',
+        providerStatus: 200,
+      },
     });
     // An admin (here the owner) may revoke anyone's.
     expect(
@@ -254,9 +347,12 @@ describe('connected accounts, export and account closure', () => {
       tenantId: shared.tenant!.id,
       userId: session.user.id,
     });
-    expect(
-      [...fixture.vault.connections.values()].filter((c) => c.userId === session.user.id),
-    ).toEqual([]);
+    // Their data keys are gone at once; their connections wait for Google's confirmation.
+    const theirs = () =>
+      [...fixture.vault.connections.values()].filter((c) => c.userId === session.user.id);
+    expect(theirs().map((c) => c.status)).toEqual(['revoking']);
+    fixture.vault.settleRevocations();
+    expect(theirs()).toEqual([]);
     const events = (await fixture.auditEvents()).filter((e) => e.event.userId === session.user.id);
     const names = events.map((e) => e.event.name);
     expect(names).toContain('account.closed');

@@ -70,6 +70,5 @@ function baseEnv() {
     DATABASE_SWEEPER_URL: 'postgres://x_sweeper@127.0.0.1/x',
     SERVICE_SIGNING_KEY: 'A'.repeat(43),
     SERVICE_SEALING_KEY: 'A'.repeat(43),
-    VAULT_PROXY_SEALING_PUBLIC_KEY: 'A'.repeat(43),
   };
 }

@@ -32,7 +32,6 @@ describe('the gateway HTTP edge (real Postgres, own nats-server)', () => {
       HTTP_BODY_LIMIT_BYTES: '2048',
       SERVICE_SIGNING_KEY: key(),
       SERVICE_SEALING_KEY: key(),
-      VAULT_PROXY_SEALING_PUBLIC_KEY: key(),
       HEROAGENT_ENV: 'test',
     });
     gateway = await startGateway(config, createLogger({ service: 'gateway', level: 'silent' }));

@@ -218,7 +218,6 @@ describe('the gateway’s Postgres roles', { timeout: 60_000 }, () => {
       DATABASE_SWEEPER_URL: service.jobUrls.sweeper,
       SERVICE_SIGNING_KEY: key(),
       SERVICE_SEALING_KEY: key(),
-      VAULT_PROXY_SEALING_PUBLIC_KEY: key(),
     });
     await expect(
       startGateway(config, createLogger({ service: 'gateway', level: 'silent' })),

@@ -1,8 +1,11 @@
+import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractError } from '@heroagent/contracts';
 import { TestBrowser } from '@heroagent/doubles';
 import { hashSecret } from '../src/sessions/secrets.js';
+import { runStrategy } from '../src/sign-in/run-strategy.js';
 import { SIGN_IN_FAILURES_PER_WINDOW, SignInFailures } from '../src/sign-in/sign-in-failures.js';
+import { SignInProviders } from '../src/sign-in/sign-in.controller.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
 
@@ -55,6 +58,14 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
     expect(sent.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sent.get('redirect_uri')).toBe(`${fixture.origin}/v1/auth/google/callback`);
     expect(sent.get('scope')).toBe('openid email profile');
+    // The code went to vault-proxy with the flow's verifier, redirect URI and nonce, to sign in.
+    const exchange = fixture.vault.received.filter((r) => r.subject === 'vault.oauth.exchange');
+    expect(exchange.at(-1)!.grant).toMatchObject({
+      provider: 'google',
+      redirectUri: `${fixture.origin}/v1/auth/google/callback`,
+      nonce: sent.get('nonce'),
+      intent: { purpose: 'sign_in' },
+    });
     expect(session.user).toMatchObject({ email: 'ada@example.com', displayName: 'Ada Lovelace' });
     expect(session.tenant).toMatchObject({ role: 'owner', name: "Ada Lovelace's workspace" });
     expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -293,23 +304,54 @@ describe('sign-in with OAuth (provider double, real Postgres and NATS)', () => {
   });
 });
 
-describe('sign-in when the provider fails', () => {
+describe('sign-in when the provider or vault-proxy fails', () => {
   let fixture: GatewayFixture;
 
   beforeAll(async () => {
-    // Google's token endpoint points at a closed port: the exchange cannot reach it.
-    fixture = await startGatewayFixture({ OAUTH_GOOGLE_TOKEN_URL: 'http://127.0.0.1:1/token' });
+    fixture = await startGatewayFixture();
   });
   afterAll(() => fixture?.close());
 
-  it('answers PROVIDER_UNAVAILABLE when the token endpoint cannot be reached', async () => {
+  it('answers PROVIDER_UNAVAILABLE when vault-proxy cannot reach the token endpoint', async () => {
+    fixture.vault.providerDown = true;
+    try {
+      const browser = new TestBrowser();
+      const response = await browser.follow(
+        `${fixture.origin}/v1/auth/google/start`,
+        leavesTheApi(fixture.origin),
+      );
+      expect(response.status).toBe(502);
+      expect(await response.json()).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+      expect(browser.cookie(fixture.origin, fixture.sessionCookie)).toBeUndefined();
+    } finally {
+      fixture.vault.providerDown = false;
+    }
+  });
+
+  it('answers TIMEOUT when vault-proxy does not answer the exchange', async () => {
     const browser = new TestBrowser();
-    const response = await browser.follow(
-      `${fixture.origin}/v1/auth/google/start`,
-      leavesTheApi(fixture.origin),
+    const started = await browser.follow(`${fixture.origin}/v1/auth/google/start`, (location) =>
+      location.pathname.endsWith('/callback'),
     );
-    expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    const callback = new URL(started.headers.get('location')!);
+    fixture.vault.down = true;
+    try {
+      const response = await browser.fetch(callback.href);
+      expect(response.status).toBe(504);
+      expect(await response.json()).toMatchObject({ code: 'TIMEOUT' });
+    } finally {
+      fixture.vault.down = false;
+    }
+  });
+
+  it('never exchanges a Google code itself: its strategy has no secret and refuses a callback', async () => {
+    const outcome = runStrategy(
+      fixture.gateway.app.get(SignInProviders).strategy('google'),
+      { query: { code: 'a-code', state: 'a-state' } } as unknown as Request,
+      { callbackURL: `${fixture.origin}/v1/auth/google/callback` },
+      1000,
+    );
+    await expect(outcome).rejects.toThrow(/vault-proxy/);
   });
 });
 

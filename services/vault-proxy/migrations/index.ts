@@ -1,5 +1,6 @@
 import type { MigrationSet } from '@heroagent/db';
 import * as createConnections from './20261125190000_create_connections.js';
+import * as createRevocations from './20261205233000_create_revocations.js';
 
 /**
  * The migrations of vault-proxy, by name. Each is frozen once merged: it takes `Kysely<any>` and
@@ -7,4 +8,5 @@ import * as createConnections from './20261125190000_create_connections.js';
  */
 export const migrations: MigrationSet = {
   '20261125190000_create_connections': createConnections,
+  '20261205233000_create_revocations': createRevocations,
 };

@@ -11,11 +11,15 @@ import type { Logger } from '@heroagent/telemetry';
 import type { VaultProxyConfig } from './config.js';
 import { ConnectionsRepository } from './connections/connections.repository.js';
 import { EraseSubject } from './connections/erase-subject.js';
+import { ListConnections } from './connections/list-connections.js';
 import { RevokeConnection } from './connections/revoke-connection.js';
-import { StoreConnection } from './connections/store-connection.js';
 import { GrantVerifier } from './grants/grant-verifier.js';
 import { DataKeys } from './keys/data-keys.js';
+import { ExchangeCode } from './oauth/exchange-code.js';
 import { OAuthClient } from './oauth/oauth-client.js';
+import { RevocationReceipts } from './revocations/revocation-receipts.js';
+import { RevocationWorker } from './revocations/revocation-worker.js';
+import { RevocationsRepository } from './revocations/revocations.repository.js';
 import { GatewaySealing } from './sealing.js';
 import type { SecretsBackend } from './secrets/secrets-backend.js';
 import type { VaultProxyDatabase } from './store-tables.js';
@@ -24,20 +28,26 @@ import { RefreshLocks } from './tokens/refresh-locks.js';
 import { TokenService } from './tokens/token-service.js';
 import { VaultHandler } from './vault.handler.js';
 
-/** Starts the secrets backend with the app, and closes it and stops housekeeping when the app stops. */
+/**
+ * Starts the secrets backend and then the revocation worker with the app; stops the worker and
+ * housekeeping, then closes the backend, when the app stops.
+ */
 class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly secrets: SecretsBackend,
+    private readonly worker: RevocationWorker,
     private readonly timer: NodeJS.Timeout,
     private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.secrets.start?.(this.logger);
+    this.worker.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    await this.worker.stop();
     await this.secrets.close();
   }
 }
@@ -54,17 +64,28 @@ export class AppModule {
     const grants = new GrantVerifier(db, config.gateway.verifyKeys, config.requestMaxSkewMs);
     const connections = new ConnectionsRepository(db);
     const oauth = new OAuthClient(config.providers, config.oauthTimeoutMs);
-    const sealing = new GatewaySealing(config.sealingKey, config.gateway.sealingPublicKey);
+    const sealing = new GatewaySealing(config.gateway.sealingPublicKey);
+    // A waiter outlasts the provider call of the replica before it, and a little more.
+    const refreshWaitMs = 2 * config.oauthTimeoutMs + 5_000;
     const tokens = new TokenService(
       connections,
       secrets,
       oauth,
       new RefreshLocks(db),
-      // A waiter outlasts the provider call of the replica before it, and a little more.
-      { ...config.tokens, refreshWaitMs: 2 * config.oauthTimeoutMs + 5_000 },
+      { ...config.tokens, refreshWaitMs },
       logger,
     );
-    const revoke = new RevokeConnection(grants, secrets, connections, oauth, tokens, logger);
+    const revocations = new RevocationsRepository(db);
+    const worker = new RevocationWorker(
+      revocations,
+      secrets,
+      oauth,
+      tokens,
+      // One attempt: the wait for the refresh lock, the provider call, the secrets store.
+      { ...config.revocations, leaseMs: refreshWaitMs + config.oauthTimeoutMs + 30_000 },
+      logger,
+    );
+    const revoke = new RevokeConnection(grants, connections, revocations, tokens, worker);
     const prune = setInterval(() => {
       grants
         .prune()
@@ -92,12 +113,13 @@ export class AppModule {
       controllers: [VaultHandler],
       providers: [
         value(IssueToken, new IssueToken(grants, tokens, sealing)),
-        value(StoreConnection, new StoreConnection(grants, sealing, secrets, connections, tokens)),
+        value(ExchangeCode, new ExchangeCode(grants, oauth, secrets, connections, tokens, logger)),
+        value(ListConnections, new ListConnections(connections, revocations)),
         value(RevokeConnection, revoke),
         value(EraseSubject, new EraseSubject(grants, secrets, connections, revoke)),
+        value(RevocationReceipts, new RevocationReceipts(grants, revocations)),
         value(DataKeys, new DataKeys(grants, secrets, sealing)),
-        value(ConnectionsRepository, connections),
-        { provide: Housekeeping, useValue: new Housekeeping(secrets, prune, logger) },
+        { provide: Housekeeping, useValue: new Housekeeping(secrets, worker, prune, logger) },
       ],
     };
   }

@@ -12,7 +12,6 @@ writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE--
 const base = {
   DATABASE_URL: 'postgres://vault_proxy@127.0.0.1/heroagent',
   SERVICE_SIGNING_KEY: key(),
-  SERVICE_SEALING_KEY: key(),
   GATEWAY_VERIFY_KEYS: JSON.stringify([{ kid: 'gateway-1', publicKey: key() }]),
   GATEWAY_SEALING_PUBLIC_KEY: key(),
   VAULT_TOKEN: 'hvs.test',
@@ -64,5 +63,41 @@ describe('vault-proxy’s Vault settings', () => {
     expect(issues({ VAULT_ADDR: 'vault.internal:8200' })).toEqual([
       expect.stringMatching(/^VAULT_ADDR: /),
     ]);
+  });
+});
+
+describe('vault-proxy’s OAuth and revocation settings', () => {
+  it('reads the revocation pacing, and refuses a backoff whose ceiling is under its first delay', () => {
+    const config = vaultProxyConfigSchema.parse({
+      ...base,
+      VAULT_ADDR: 'http://127.0.0.1:8200',
+      REVOCATION_RETRY_BASE_MS: '2000',
+      REVOCATION_RETRY_MAX_MS: '60000',
+    });
+    expect(config.revocations).toEqual({ pollMs: 10_000, retryBaseMs: 2000, retryMaxMs: 60_000 });
+    expect(
+      issues({
+        VAULT_ADDR: 'http://127.0.0.1:8200',
+        REVOCATION_RETRY_BASE_MS: '60000',
+        REVOCATION_RETRY_MAX_MS: '2000',
+      }),
+    ).toEqual(['REVOCATION_RETRY_MAX_MS: must not be less than REVOCATION_RETRY_BASE_MS']);
+    expect(issues({ VAULT_ADDR: 'http://127.0.0.1:8200', REVOCATION_POLL_MS: '0' })).toEqual([
+      expect.stringMatching(/^REVOCATION_POLL_MS: /),
+    ]);
+  });
+
+  it("accepts Google's two spellings of its issuer, and only the configured one otherwise", () => {
+    const google = vaultProxyConfigSchema.parse({ ...base, VAULT_ADDR: 'http://127.0.0.1:8200' });
+    expect(google.providers.google.issuers).toEqual([
+      'https://accounts.google.com',
+      'accounts.google.com',
+    ]);
+    const double = vaultProxyConfigSchema.parse({
+      ...base,
+      VAULT_ADDR: 'http://127.0.0.1:8200',
+      OAUTH_GOOGLE_ISSUER: 'http://127.0.0.1:9000',
+    });
+    expect(double.providers.google.issuers).toEqual(['http://127.0.0.1:9000']);
   });
 });

@@ -8,7 +8,6 @@ import {
   pemFileSchema,
   loadConfigOrExit,
   schemaNameSchema,
-  sealingKeyEnvSchema,
   signingKeyEnvSchema,
 } from '@heroagent/service';
 import type { VaultAuth } from './secrets/vault/vault-connection.js';
@@ -47,8 +46,6 @@ const envSchema = z
     DATABASE_SCHEMA: schemaNameSchema.default('vault_proxy'),
     /** Signs what vault-proxy asserts. */
     SERVICE_SIGNING_KEY: signingKeyEnvSchema,
-    /** Opens refresh tokens the gateway seals to vault-proxy after an OAuth callback. */
-    SERVICE_SEALING_KEY: sealingKeyEnvSchema,
     /** The gateway's signing keys: only requests signed by one of them are answered. */
     GATEWAY_VERIFY_KEYS: jsonArray(
       z.strictObject({
@@ -77,13 +74,19 @@ const envSchema = z
     VAULT_TRANSIT_MOUNT: name.default('heroagent-transit'),
     /** The embedded store's key file (when not using Vault). */
     EMBEDDED_KEY_FILE: optional,
+    /** Google's OAuth client: vault-proxy alone holds its secret and exchanges codes. */
     OAUTH_GOOGLE_CLIENT_ID: optional,
     OAUTH_GOOGLE_CLIENT_SECRET: optional,
+    /** The issuer Google's ID tokens must name (the gateway's OAUTH_GOOGLE_ISSUER). */
+    OAUTH_GOOGLE_ISSUER: url.default('https://accounts.google.com'),
     OAUTH_GOOGLE_TOKEN_URL: url.default('https://oauth2.googleapis.com/token'),
     OAUTH_GOOGLE_REVOKE_URL: url.default('https://oauth2.googleapis.com/revoke'),
     OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-    /** How long a sealed access token handed to the gateway may be used, at most. */
-    TOKEN_TTL_S: z.coerce.number().int().min(30).max(3600).default(300),
+    /** How often each replica looks for revocations due (one is also tried as soon as asked). */
+    REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+    /** Backoff of a revocation the provider did not confirm: first delay, and the longest. */
+    REVOCATION_RETRY_BASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    REVOCATION_RETRY_MAX_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
     /** A cached access token is refreshed once it has less than this left. */
     TOKEN_REFRESH_MARGIN_S: z.coerce.number().int().min(10).max(1800).default(120),
     /** How far a signed request's time may be from ours. */
@@ -91,6 +94,13 @@ const envSchema = z
   })
   .superRefine((env, context) => {
     checkTransportSecurity(env, context);
+    if (env.REVOCATION_RETRY_MAX_MS < env.REVOCATION_RETRY_BASE_MS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['REVOCATION_RETRY_MAX_MS'],
+        message: 'must not be less than REVOCATION_RETRY_BASE_MS',
+      });
+    }
     const backend = env.SECRETS_BACKEND ?? (env.VAULT_ADDR === undefined ? 'embedded' : 'vault');
     const need = (field: keyof typeof env, why: string) => {
       if (env[field] === undefined)
@@ -147,7 +157,6 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
   ...commonConfig(env),
   schema: env.DATABASE_SCHEMA,
   signingKey: env.SERVICE_SIGNING_KEY,
-  sealingKey: env.SERVICE_SEALING_KEY,
   gateway: {
     verifyKeys: new Map(
       env.GATEWAY_VERIFY_KEYS.map((key) => [
@@ -176,12 +185,21 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
     google: {
       clientId: env.OAUTH_GOOGLE_CLIENT_ID,
       clientSecret: env.OAUTH_GOOGLE_CLIENT_SECRET,
+      issuers:
+        env.OAUTH_GOOGLE_ISSUER === 'https://accounts.google.com'
+          ? [env.OAUTH_GOOGLE_ISSUER, 'accounts.google.com']
+          : [env.OAUTH_GOOGLE_ISSUER],
       tokenUrl: env.OAUTH_GOOGLE_TOKEN_URL,
       revokeUrl: env.OAUTH_GOOGLE_REVOKE_URL,
     },
   },
   oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
-  tokens: { ttlMs: env.TOKEN_TTL_S * 1000, refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
+  revocations: {
+    pollMs: env.REVOCATION_POLL_MS,
+    retryBaseMs: env.REVOCATION_RETRY_BASE_MS,
+    retryMaxMs: env.REVOCATION_RETRY_MAX_MS,
+  },
+  tokens: { refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
   requestMaxSkewMs: env.REQUEST_MAX_SKEW_S * 1000,
 }));
 export type VaultProxyConfig = z.output<typeof vaultProxyConfigSchema>;

@@ -10,7 +10,7 @@ export interface VaultProxyDatabase {
     provider: string;
     account: string;
     scopes: string[];
-    status: 'active' | 'needs_consent' | 'revoked';
+    status: 'active' | 'needs_consent' | 'revoking' | 'revoked';
     secret_version: Generated<number>;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
@@ -33,4 +33,27 @@ export interface VaultProxyDatabase {
     created_at: Generated<Date>;
   };
   seen_requests: { request_id: string; seen_at: Generated<Date> };
+  revocations: {
+    id: string;
+    tenant_id: string;
+    user_id: string;
+    connection_id: string;
+    provider: string;
+    scopes: string[];
+    reason: 'disconnect' | 'erase_person' | 'erase_tenant';
+    requested_at: Generated<Date>;
+    attempts: Generated<number>;
+    next_attempt_at: Generated<Date>;
+    last_error: string | null;
+    completed_at: Date | null;
+    provider_status: number | null;
+    provider_answer: 'revoked' | 'already_invalid' | 'no_token_stored' | null;
+    reported_at: Date | null;
+  };
+  revocation_work: {
+    revocation_id: string;
+    tenant_id: string;
+    stage: 'revoke' | 'report';
+    due_at: Generated<Date>;
+  };
 }

@@ -1,20 +1,23 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
+  acknowledgeRevocationReceipts,
   createDataKey,
   eraseSubject,
+  exchangeCode,
   issueToken,
   listConnections,
+  listRevocationReceipts,
   openDataKey,
   revokeConnection,
-  storeConnection,
   type RpcRequest,
 } from '@heroagent/contracts';
 import { RpcHandler } from '@heroagent/service';
-import { ConnectionsRepository } from './connections/connections.repository.js';
 import { EraseSubject } from './connections/erase-subject.js';
+import { ListConnections } from './connections/list-connections.js';
 import { RevokeConnection } from './connections/revoke-connection.js';
-import { StoreConnection } from './connections/store-connection.js';
 import { DataKeys } from './keys/data-keys.js';
+import { ExchangeCode } from './oauth/exchange-code.js';
+import { RevocationReceipts } from './revocations/revocation-receipts.js';
 import { IssueToken } from './tokens/issue-token.js';
 
 /** vault-proxy's RPCs. NATS permissions let only the gateway reach them; signatures prove it. */
@@ -22,11 +25,12 @@ import { IssueToken } from './tokens/issue-token.js';
 export class VaultHandler {
   constructor(
     @Inject(IssueToken) private readonly issueToken: IssueToken,
-    @Inject(StoreConnection) private readonly storeConnection: StoreConnection,
+    @Inject(ExchangeCode) private readonly exchangeCode: ExchangeCode,
+    @Inject(ListConnections) private readonly listConnections: ListConnections,
     @Inject(RevokeConnection) private readonly revokeConnection: RevokeConnection,
     @Inject(EraseSubject) private readonly eraseSubject: EraseSubject,
+    @Inject(RevocationReceipts) private readonly receipts: RevocationReceipts,
     @Inject(DataKeys) private readonly dataKeys: DataKeys,
-    @Inject(ConnectionsRepository) private readonly connections: ConnectionsRepository,
   ) {}
 
   @RpcHandler(issueToken)
@@ -34,18 +38,14 @@ export class VaultHandler {
     return this.issueToken.execute(request);
   }
 
-  @RpcHandler(storeConnection)
-  store(request: RpcRequest<typeof storeConnection>) {
-    return this.storeConnection.execute(request);
+  @RpcHandler(exchangeCode)
+  exchange(request: RpcRequest<typeof exchangeCode>) {
+    return this.exchangeCode.execute(request);
   }
 
   @RpcHandler(listConnections)
-  async list(request: RpcRequest<typeof listConnections>) {
-    return {
-      connections: (await this.connections.list(request.tenantId, request.userId)).map(
-        (connection) => connection.view,
-      ),
-    };
+  list(request: RpcRequest<typeof listConnections>) {
+    return this.listConnections.execute(request);
   }
 
   @RpcHandler(revokeConnection)
@@ -56,6 +56,16 @@ export class VaultHandler {
   @RpcHandler(eraseSubject)
   erase(request: RpcRequest<typeof eraseSubject>) {
     return this.eraseSubject.execute(request);
+  }
+
+  @RpcHandler(listRevocationReceipts)
+  listReceipts(request: RpcRequest<typeof listRevocationReceipts>) {
+    return this.receipts.list(request);
+  }
+
+  @RpcHandler(acknowledgeRevocationReceipts)
+  acknowledgeReceipts(request: RpcRequest<typeof acknowledgeRevocationReceipts>) {
+    return this.receipts.acknowledge(request);
   }
 
   @RpcHandler(createDataKey)

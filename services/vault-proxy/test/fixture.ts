@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
-  SEALED_REFRESH_TOKEN_PURPOSE,
   SEALED_TOKEN_PURPOSE,
+  exchangeCode,
   issueToken,
-  storeConnection,
+  listConnections,
   type RpcContract,
+  type RpcRequestInput,
 } from '@heroagent/contracts';
 import {
   exportEd25519PublicKey,
@@ -14,13 +15,10 @@ import {
   generateSealingKey,
   generateSigningKey,
   open,
-  seal,
   signJson,
   toBase64Url,
-  exportX25519PrivateKey,
   exportEd25519Seed,
   type JsonValue,
-  type SealedBox,
   type SealingKey,
   type SigningKey,
 } from '@heroagent/crypto';
@@ -51,9 +49,10 @@ export interface VaultProxyFixture {
   readonly provider: OAuthProviderDouble;
   readonly nats: TestNatsServer;
   readonly database: TestDatabase;
+  /** vault-proxy's runtime role's URL (its schema: `vault_proxy`). */
+  readonly runtimeUrl: string;
   readonly gatewaySigning: SigningKey;
   readonly gatewaySealing: SealingKey;
-  readonly vaultProxySealing: SealingKey;
   readonly vaultProxyToken: string;
   readonly client: ContractClient;
   /** Every log line vault-proxy wrote. */
@@ -67,13 +66,31 @@ export interface VaultProxyFixture {
     grant: G,
     key?: SigningKey,
   ): { grant: G & { requestId: string; issuedAt: string }; signature: ReturnType<typeof signJson> };
-  /** Connects an account: a refresh token from the provider, handed over sealed to vault-proxy. */
+  /**
+   * A consent at the provider double and the grant the gateway would send for its code (PKCE
+   * verifier, redirect URI, nonce), not yet signed.
+   */
+  authorized(options: {
+    intent: RpcRequestInput<typeof exchangeCode>['grant']['intent'];
+    scopes: string[];
+    granted?: string[];
+    email?: string;
+    refreshToken?: string;
+  }): Omit<RpcRequestInput<typeof exchangeCode>['grant'], 'requestId' | 'issuedAt'>;
+  /**
+   * Connects an account as the gateway's callback does: a code from the provider double,
+   * exchanged by vault-proxy (`vault.oauth.exchange`). Each call is another account by default.
+   */
   connect(options: {
     tenantId: string;
     userId: string;
     scopes: string[];
+    granted?: string[];
+    email?: string;
     refreshToken?: string;
-  }): Promise<{ connectionId: string; refreshToken: string }>;
+  }): Promise<{ connectionId: string; refreshToken: string; grantedScopes: string[] }>;
+  /** Waits until no connection of the tenant is `revoking` any more (the worker finished). */
+  revocationsSettled(tenantId: string): Promise<void>;
   /** Issues and opens a token, as the gateway would. */
   token(options: {
     tenantId: string;
@@ -121,7 +138,6 @@ export async function startVaultProxyFixture(
   await service.migrate(migrations);
   const gatewaySigning = generateSigningKey();
   const gatewaySealing = generateSealingKey();
-  const vaultProxySealing = generateSealingKey();
   const logs: string[] = [];
   const traffic: string[] = [];
   const sniffer: NatsConnection = await connect({ servers: nats.url });
@@ -149,7 +165,6 @@ export async function startVaultProxyFixture(
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
     GATEWAY_VERIFY_KEYS: JSON.stringify([
       {
         kid: gatewaySigning.kid,
@@ -165,6 +180,10 @@ export async function startVaultProxyFixture(
     OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
     OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
     OAUTH_GOOGLE_REVOKE_URL: provider.revokeUrl,
+    OAUTH_GOOGLE_ISSUER: provider.issuer,
+    REVOCATION_POLL_MS: '100',
+    REVOCATION_RETRY_BASE_MS: '200',
+    REVOCATION_RETRY_MAX_MS: '1000',
     ...extraEnv,
     ...extra,
   });
@@ -183,9 +202,9 @@ export async function startVaultProxyFixture(
     provider,
     nats,
     database,
+    runtimeUrl: service.runtimeUrl,
     gatewaySigning,
     gatewaySealing,
-    vaultProxySealing,
     vaultProxyToken,
     client,
     logs,
@@ -198,27 +217,51 @@ export async function startVaultProxyFixture(
         signature: signJson(full as unknown as JsonValue, contract.subject, key),
       };
     },
-    async connect({ tenantId, userId, scopes, refreshToken }) {
-      const token = refreshToken ?? provider.grant(scopes);
-      const connectionId = randomUUID();
-      const sealed: SealedBox = seal(Buffer.from(token), vaultProxySealing.publicKey, {
-        sender: 'gateway',
-        recipient: 'vault-proxy',
-        purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+    authorized({ intent, scopes, granted, email, refreshToken }) {
+      const codeVerifier = randomBytes(32).toString('base64url');
+      const nonce = randomBytes(16).toString('base64url');
+      const redirectUri = 'https://heroagent.example/v1/connections/google/callback';
+      const code = provider.authorize({
+        redirectUri,
+        codeChallenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+        nonce,
+        scopes: ['openid', 'email', ...scopes],
+        ...(granted === undefined ? {} : { granted: ['openid', 'email', ...granted] }),
+        offline: intent.purpose === 'connect',
+        email: email ?? `ada+${randomBytes(4).toString('hex')}@example.com`,
+        ...(refreshToken === undefined ? {} : { refreshToken }),
       });
-      await client.request(
-        storeConnection,
-        fixture.signed(storeConnection, {
-          tenantId,
-          userId,
-          connectionId,
-          provider: 'google',
-          account: 'ada@example.com',
-          scopes,
-          refreshToken: sealed,
-        }),
+      return { provider: 'google', code, codeVerifier, redirectUri, nonce, intent };
+    },
+    async connect({ tenantId, userId, scopes, granted, email, refreshToken }) {
+      const before = provider.issuedRefreshTokens.length;
+      const answer = await client.request(
+        exchangeCode,
+        fixture.signed(
+          exchangeCode,
+          fixture.authorized({
+            intent: { purpose: 'connect', tenantId, userId, requestedScopes: scopes },
+            scopes,
+            ...(granted === undefined ? {} : { granted }),
+            ...(email === undefined ? {} : { email }),
+            ...(refreshToken === undefined ? {} : { refreshToken }),
+          }),
+        ),
       );
-      return { connectionId, refreshToken: token };
+      return {
+        connectionId: answer.connection!.connection.id,
+        refreshToken: provider.issuedRefreshTokens[before]!,
+        grantedScopes: answer.grantedScopes,
+      };
+    },
+    async revocationsSettled(tenantId) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const { connections } = await client.request(listConnections, { tenantId });
+        if (!connections.some((connection) => connection.status === 'revoking')) return;
+        if (Date.now() > deadline) throw new Error('revocations still pending after 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async token(options) {
       const answer = await client.request(issueToken, fixture.signed(issueToken, options));

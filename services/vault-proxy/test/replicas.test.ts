@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SEALED_REFRESH_TOKEN_PURPOSE,
   SEALED_TOKEN_PURPOSE,
+  exchangeCode,
   issueToken,
   listConnections,
   revokeConnection,
-  storeConnection,
   type ContractError,
 } from '@heroagent/contracts';
-import { open, seal } from '@heroagent/crypto';
+import { open } from '@heroagent/crypto';
 import { createDatabase, sql } from '@heroagent/db';
 import type { RunningService } from '@heroagent/service';
 import { RevokeConnection } from '../src/connections/revoke-connection.js';
-import { StoreConnection } from '../src/connections/store-connection.js';
+import { ExchangeCode } from '../src/oauth/exchange-code.js';
 import { IssueToken } from '../src/tokens/issue-token.js';
 import { RefreshLockTimeout, RefreshLocks } from '../src/tokens/refresh-locks.js';
 import { GMAIL_READ, startVaultProxyFixture, type VaultProxyFixture } from './fixture.js';
@@ -49,29 +48,29 @@ describe('two vault-proxy replicas', { timeout: 60_000 }, () => {
     }).toString('utf8');
   }
 
-  /** Stores (or re-consents) a connection on one replica, as the gateway's OAuth callback would. */
-  async function storeOn(replica: RunningService, connectionId: string, refreshToken: string) {
-    await replica.app.get(StoreConnection).execute(
-      fixture.signed(storeConnection, {
-        tenantId,
-        userId: ada,
-        connectionId,
-        provider: 'google',
-        account: 'ada@example.com',
-        scopes: [GMAIL_READ],
-        refreshToken: seal(Buffer.from(refreshToken), fixture.vaultProxySealing.publicKey, {
-          sender: 'gateway',
-          recipient: 'vault-proxy',
-          purpose: SEALED_REFRESH_TOKEN_PURPOSE,
+  /** Connects (or re-consents) an account through one replica, as the gateway's callback would. */
+  async function connectOn(replica: RunningService, email: string, refreshToken: string) {
+    const answer = await replica.app.get(ExchangeCode).execute(
+      fixture.signed(
+        exchangeCode,
+        fixture.authorized({
+          intent: { purpose: 'connect', tenantId, userId: ada, requestedScopes: [GMAIL_READ] },
+          scopes: [GMAIL_READ],
+          email,
+          refreshToken,
         }),
-      }),
+      ),
     );
+    return answer.connection!.connection.id;
   }
 
   it('refreshes a rotating refresh token one replica at a time, each with the token the last one stored', async () => {
     const { provider } = fixture;
-    const connectionId = randomUUID();
-    await storeOn(replicas[0]!, connectionId, provider.grant([GMAIL_READ], { rotate: true }));
+    const connectionId = await connectOn(
+      replicas[0]!,
+      'rotating@example.com',
+      provider.grant([GMAIL_READ], { rotate: true }),
+    );
     provider.latencyMs = 150;
     const before = { calls: provider.refreshCalls, invalid: provider.invalidGrants };
     provider.maxRefreshesInFlight = 0;
@@ -96,23 +95,66 @@ describe('two vault-proxy replicas', { timeout: 60_000 }, () => {
     expect(connections.find((connection) => connection.id === connectionId)?.status).toBe('active');
   });
 
-  it('serves no token cached on one replica once the other revoked the connection', async () => {
-    const connectionId = randomUUID();
-    await storeOn(replicas[0]!, connectionId, fixture.provider.grant([GMAIL_READ]));
+  it('serves no token cached on one replica from the moment the other queued its revocation', async () => {
+    const connectionId = await connectOn(
+      replicas[0]!,
+      'revoked@example.com',
+      fixture.provider.grant([GMAIL_READ]),
+    );
     await tokenFrom(replicas[1]!, connectionId);
-    await replicas[0]!.app
-      .get(RevokeConnection)
-      .execute(fixture.signed(revokeConnection, { tenantId, connectionId }));
+    // The provider is down: the revocation stays pending, the connection `revoking`.
+    fixture.provider.down = true;
+    try {
+      await replicas[0]!.app
+        .get(RevokeConnection)
+        .execute(fixture.signed(revokeConnection, { tenantId, connectionId }));
+      for (const replica of replicas) {
+        await expect(tokenFrom(replica, connectionId)).rejects.toMatchObject({
+          code: 'CONNECTION_REVOKED',
+        } satisfies Partial<ContractError>);
+      }
+    } finally {
+      fixture.provider.down = false;
+    }
+    await fixture.revocationsSettled(tenantId);
     await expect(tokenFrom(replicas[1]!, connectionId)).rejects.toMatchObject({
       code: 'CONNECTION_REVOKED',
     } satisfies Partial<ContractError>);
   });
 
+  it('asks the provider once per revocation however many replicas work through the queue', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 6; index += 1) {
+      ids.push(
+        await connectOn(
+          replicas[index % 2]!,
+          `queued${index}@example.com`,
+          fixture.provider.grant([GMAIL_READ]),
+        ),
+      );
+    }
+    const before = fixture.provider.revokeCalls;
+    await Promise.all(
+      ids.map((connectionId, index) =>
+        replicas[index % 2]!.app.get(RevokeConnection).execute(
+          fixture.signed(revokeConnection, { tenantId, connectionId }),
+        ),
+      ),
+    );
+    await fixture.revocationsSettled(tenantId);
+    expect(fixture.provider.revokeCalls - before).toBe(6);
+  });
+
   it('serves no token of the old grant on one replica once the person re-consented through the other', async () => {
-    const connectionId = randomUUID();
-    await storeOn(replicas[0]!, connectionId, fixture.provider.grant([GMAIL_READ]));
+    const connectionId = await connectOn(
+      replicas[0]!,
+      'reconsent@example.com',
+      fixture.provider.grant([GMAIL_READ]),
+    );
     const old = await tokenFrom(replicas[1]!, connectionId);
-    await storeOn(replicas[0]!, connectionId, fixture.provider.grant([GMAIL_READ]));
+    expect(
+      await connectOn(replicas[0]!, 'reconsent@example.com', fixture.provider.grant([GMAIL_READ])),
+    ).toBe(connectionId);
     const calls = fixture.provider.refreshCalls;
     const fresh = await tokenFrom(replicas[1]!, connectionId);
     expect(fresh).not.toBe(old);

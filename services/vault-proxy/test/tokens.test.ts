@@ -9,9 +9,8 @@ import {
   listConnections,
   openDataKey,
   revokeConnection,
-  storeConnection,
 } from '@heroagent/contracts';
-import { generateSigningKey, open, seal } from '@heroagent/crypto';
+import { generateSigningKey, open } from '@heroagent/crypto';
 import {
   CALENDAR,
   GMAIL_READ,
@@ -37,6 +36,7 @@ describe(
         tenantId,
         userId: ada,
         scopes: [GMAIL_READ, CALENDAR],
+        email: 'ada@example.com',
       }));
     });
     afterAll(() => fixture?.close());
@@ -64,8 +64,9 @@ describe(
       expect(JSON.stringify(connections)).not.toContain(refreshToken);
     });
 
-    it('issues an access token sealed to the gateway, with a TTL of minutes, and serves it from cache', async () => {
+    it("issues an access token sealed to the gateway, reporting the provider's real expiry, and serves it from cache", async () => {
       const before = fixture.provider.refreshCalls;
+      const asked = Date.now();
       const first = await fixture.token({
         tenantId,
         userId: ada,
@@ -73,9 +74,10 @@ describe(
         scopes: [GMAIL_READ],
       });
       expect(first.accessToken).toBe(fixture.provider.issuedAccessTokens.at(-1));
-      const ttl = Date.parse(first.expiresAt) - Date.now();
-      expect(ttl).toBeGreaterThan(60_000);
-      expect(ttl).toBeLessThanOrEqual(300_000);
+      // The double's tokens live 3599 s, as Google's do: that is what the gateway is told.
+      const expiresAt = Date.parse(first.expiresAt);
+      expect(expiresAt).toBeGreaterThanOrEqual(asked + 3_599_000);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 3_599_000);
       const second = await fixture.token({
         tenantId,
         userId: ada,
@@ -202,32 +204,6 @@ describe(
       ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     });
 
-    it('refuses a refresh token sealed to anyone but vault-proxy', async () => {
-      const sealedToGateway = seal(
-        Buffer.from(fixture.provider.grant([GMAIL_READ])),
-        fixture.gatewaySealing.publicKey,
-        {
-          sender: 'gateway',
-          recipient: 'vault-proxy',
-          purpose: 'vault.connections.store/refresh-token',
-        },
-      );
-      await expect(
-        fixture.client.request(
-          storeConnection,
-          fixture.signed(storeConnection, {
-            tenantId,
-            userId: ada,
-            connectionId: randomUUID(),
-            provider: 'google',
-            account: 'x@example.com',
-            scopes: [GMAIL_READ],
-            refreshToken: sealedToGateway,
-          }),
-        ),
-      ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    });
-
     it('marks a connection broken when the provider answers invalid_grant, and says so', async () => {
       const token = fixture.provider.grant([GMAIL_READ]);
       const { connectionId: doomed } = await fixture.connect({
@@ -303,8 +279,22 @@ describe(
         revokeConnection,
         fixture.signed(revokeConnection, { tenantId, connectionId: revoking }),
       );
-      expect(result).toMatchObject({ providerRevoked: true, connection: { status: 'revoked' } });
+      expect(result).toMatchObject({
+        connection: { status: 'revoking' },
+        revocation: { status: 'pending', reason: 'disconnect' },
+      });
+      await fixture.revocationsSettled(tenantId);
       expect(fixture.provider.revoked).toContain(token);
+      const { connections } = await fixture.client.request(listConnections, { tenantId });
+      expect(connections.find((connection) => connection.id === revoking)).toMatchObject({
+        status: 'revoked',
+        revocation: {
+          id: result.revocation.id,
+          status: 'completed',
+          providerStatus: 200,
+          providerAnswer: 'revoked',
+        },
+      });
       expect(fixture.vault.requests.at(-1)).toMatchObject({
         method: 'DELETE',
         path: `${MOUNTS.kv}/metadata/tenants/${tenantId}/connections/${revoking}`,
@@ -343,10 +333,8 @@ describe(
           eraseSubject,
           fixture.signed(eraseSubject, { tenantId, userId: bob }),
         ),
-      ).toEqual({ connectionsRevoked: 1, keysDeleted: 1 });
-      expect(
-        (await fixture.client.request(listConnections, { tenantId, userId: bob })).connections,
-      ).toEqual([]);
+      ).toEqual({ revocationsQueued: 1, keysDeleted: 1 });
+      // Crypto-shredding is immediate; only the refresh token waits for the provider.
       await expect(
         fixture.client.request(
           openDataKey,
@@ -355,6 +343,10 @@ describe(
       ).rejects.toMatchObject({
         code: 'NOT_FOUND',
       });
+      await fixture.revocationsSettled(tenantId);
+      expect(
+        (await fixture.client.request(listConnections, { tenantId, userId: bob })).connections,
+      ).toEqual([]);
       // Ada is untouched.
       expect(
         (await fixture.client.request(listConnections, { tenantId, userId: ada })).connections
@@ -377,7 +369,8 @@ describe(
         eraseSubject,
         fixture.signed(eraseSubject, { tenantId: doomedTenant }),
       );
-      expect(result).toEqual({ connectionsRevoked: 2, keysDeleted: 1 });
+      expect(result).toEqual({ revocationsQueued: 2, keysDeleted: 1 });
+      await fixture.revocationsSettled(doomedTenant);
       expect(
         (await fixture.client.request(listConnections, { tenantId: doomedTenant })).connections,
       ).toEqual([]);

@@ -142,7 +142,7 @@ describe('the checks reject a broken manifest', () => {
     expect(problems).toContainEqual(expect.stringMatching(/OTHER_URL holds credentials/));
     expect(looksSecret('SECRETS_BACKEND')).toBe(false);
     expect(looksSecret('AUDIT_SECRETS_KEY')).toBe(true);
-    expect(looksSecret('VAULT_PROXY_SEALING_PUBLIC_KEY')).toBe(false);
+    expect(looksSecret('GATEWAY_SEALING_PUBLIC_KEY')).toBe(false);
   });
 
   it('one replica in production, an agent that may egress anywhere, a Secret in the manifests', () => {

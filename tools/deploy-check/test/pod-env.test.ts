@@ -57,7 +57,6 @@ const FAKE_VALUES: Record<string, () => string> = {
   SERVICE_SIGNING_KEY: () => base64url(randomBytes(32)),
   SERVICE_SEALING_KEY: () => base64url(randomBytes(32)),
   AUDIT_SECRETS_KEY: () => base64url(randomBytes(32)),
-  VAULT_PROXY_SEALING_PUBLIC_KEY: () => base64url(randomBytes(32)),
   GATEWAY_SEALING_PUBLIC_KEY: () => base64url(randomBytes(32)),
   GATEWAY_VERIFY_KEYS: () => JSON.stringify([{ kid: 'k1', publicKey: ed25519Public() }]),
   AUDIT_TRUSTED_KEYS: () =>

@@ -113,11 +113,11 @@ const VAULT_PROXY_ONLY = [
 ];
 
 // Sign-in, sign-up, approval, send-window and merchant settings: the gateway's only. The Google
-// client is the same one vault-proxy refreshes tokens with, so both get its id and secret.
+// client id goes to both (the gateway redirects to Google with it); its secret to vault-proxy
+// alone, which exchanges the codes.
 const GATEWAY_ONLY = [
   'PUBLIC_URL',
   'OAUTH_GOOGLE_CLIENT_ID',
-  'OAUTH_GOOGLE_CLIENT_SECRET',
   'OIDC_ISSUER',
   'OIDC_CLIENT_ID',
   'OIDC_CLIENT_SECRET',

@@ -129,7 +129,7 @@ export async function launchPlatform(
     print(
       signIn.length > 0
         ? `  sign-in      ${signIn.join(', ')}  (GET ${gatewayUrl}/v1/auth/providers)`
-        : '  sign-in      no identity provider: set OAUTH_GOOGLE_CLIENT_ID and _SECRET, or OIDC_ISSUER, OIDC_CLIENT_ID and _SECRET',
+        : '  sign-in      no identity provider: set OAUTH_GOOGLE_CLIENT_ID and _SECRET (vault-proxy keeps the secret), or OIDC_ISSUER, OIDC_CLIENT_ID and _SECRET',
     );
     print(
       config.agentEnv.LLM_BASE_URL !== undefined ||

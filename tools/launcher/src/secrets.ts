@@ -43,7 +43,8 @@ const devSecretsSchema = z.object({
   nats: natsUserPasswords,
   keys: z.object({
     gateway: z.object({ signing: secret, sealing: secret }),
-    'vault-proxy': z.object({ signing: secret, sealing: secret }),
+    // vault-proxy's `sealing` key of earlier files is no longer used (nothing is sealed to it).
+    'vault-proxy': z.object({ signing: secret }),
     // Added after the first release of this file: filled in when missing.
     audit: z.object({ signing: secret, secrets: secret.optional() }),
   }),
@@ -120,7 +121,7 @@ export async function loadOrCreateDevSecrets(
     nats: natsPasswords(),
     keys: {
       gateway: { signing: seed(), sealing: sealing() },
-      'vault-proxy': { signing: seed(), sealing: sealing() },
+      'vault-proxy': { signing: seed() },
       audit: { signing: seed(), secrets: secretKey() },
     },
   };

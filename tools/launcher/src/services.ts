@@ -209,11 +209,6 @@ export function serviceEnvironment(
           }),
       SERVICE_SIGNING_KEY: secrets.keys.gateway.signing,
       SERVICE_SEALING_KEY: secrets.keys.gateway.sealing,
-      VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
-        exportX25519PublicKey(
-          sealingKeyFromRaw(fromBase64Url(secrets.keys['vault-proxy'].sealing)!).publicKey,
-        ),
-      ),
       // The console `pnpm build` made, served at the gateway's `/`.
       ...(existsSync(join(REPO_ROOT, 'apps', 'console', 'dist', 'index.html'))
         ? { CONSOLE_DIR: join(REPO_ROOT, 'apps', 'console', 'dist') }
@@ -225,7 +220,6 @@ export function serviceEnvironment(
     const gatewaySealing = sealingKeyFromRaw(fromBase64Url(secrets.keys.gateway.sealing)!);
     Object.assign(env, {
       SERVICE_SIGNING_KEY: secrets.keys['vault-proxy'].signing,
-      SERVICE_SEALING_KEY: secrets.keys['vault-proxy'].sealing,
       GATEWAY_VERIFY_KEYS: JSON.stringify([
         {
           kid: gatewaySigning.kid,

@@ -70,11 +70,10 @@ const MIGRATIONS: Record<Service, MigrationSet> = {
 export interface PlatformFixture {
   readonly database: TestDatabase;
   readonly nats: DeployNatsServer;
-  /** The gateway's signing key (vault-proxy and audit trust it) and vault-proxy's sealing key. */
+  /** The gateway's signing key (vault-proxy and audit trust it) and sealing key. */
   readonly keys: {
     gatewaySigning: SigningKey;
     gatewaySealing: SealingKey;
-    vaultProxySealing: SealingKey;
   };
   /** The environment a service process or config parser gets, as the launcher would give it. */
   env(service: Service, extra?: Record<string, string>): Record<string, string>;
@@ -136,7 +135,6 @@ export async function startPlatformFixture(
   const secretsKey = key();
   const gatewaySigning = signingKeyFromSeed(fromBase64Url(seeds.gateway.signing)!);
   const gatewaySealing = sealingKeyFromRaw(fromBase64Url(seeds.gateway.sealing)!);
-  const vaultProxySealing = sealingKeyFromRaw(fromBase64Url(seeds['vault-proxy'].sealing)!);
   const publicKey = (signingKey: SigningKey) =>
     toBase64Url(exportEd25519PublicKey(signingKey.publicKey));
   const keyDir = await mkdtemp(join(tmpdir(), 'platform-keys-'));
@@ -145,7 +143,7 @@ export async function startPlatformFixture(
   return {
     database,
     nats,
-    keys: { gatewaySigning, gatewaySealing, vaultProxySealing },
+    keys: { gatewaySigning, gatewaySealing },
     migrateEnv,
     env(service, extra = {}) {
       return {
@@ -158,9 +156,7 @@ export async function startPlatformFixture(
         NATS_PASSWORD: nats.passwords[service],
         NATS_REQUEST_TIMEOUT_MS: '2000',
         ...(service === 'agent' ? {} : { SERVICE_SIGNING_KEY: seeds[service].signing }),
-        ...(service === 'gateway' || service === 'vault-proxy'
-          ? { SERVICE_SEALING_KEY: seeds[service].sealing }
-          : {}),
+        ...(service === 'gateway' ? { SERVICE_SEALING_KEY: seeds[service].sealing } : {}),
         ...(service === 'gateway'
           ? {
               NATS_RELAY_USER: 'gateway-relay',
@@ -168,9 +164,6 @@ export async function startPlatformFixture(
               DATABASE_RELAY_URL: provisioned.gateway.jobUrls.relay!,
               DATABASE_SWEEPER_URL: provisioned.gateway.jobUrls.sweeper!,
               HTTP_PORT: '0',
-              VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(
-                exportX25519PublicKey(vaultProxySealing.publicKey),
-              ),
             }
           : {}),
         ...(service === 'audit'
@@ -211,26 +204,26 @@ export async function startPlatformFixture(
 
 /**
  * What points vault-proxy and the gateway (listening at `origin`) at the OpenID Connect double
- * standing in for Google: the same OAuth client for both, its endpoints, the public URL.
+ * standing in for Google: the gateway redirects there with the client id; vault-proxy, holding
+ * the client secret, exchanges codes, refreshes and revokes there.
  */
 export function googleDoubleEnv(
   provider: OidcProviderDouble,
   origin: string,
 ): { 'vault-proxy': Record<string, string>; gateway: Record<string, string> } {
-  const client = {
-    OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
-    OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
-  };
   return {
-    'vault-proxy': { ...client, OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl },
+    'vault-proxy': {
+      OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
+      OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+      OAUTH_GOOGLE_ISSUER: provider.issuer,
+      OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
+      OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl,
+    },
     gateway: {
-      ...client,
+      OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
       HTTP_PORT: new URL(origin).port,
       PUBLIC_URL: origin,
-      OAUTH_GOOGLE_ISSUER: provider.issuer,
       OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
-      OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
     },
   };
 }

@@ -25,6 +25,9 @@ const NO_TENANT_DATA: Readonly<Record<string, string>> = {
     'address, a count and an end time; no tenant, no person',
   'vault_proxy.tenants': 'the ids of tenants with connections, which key rotation walks',
   'vault_proxy.seen_requests': 'ids of requests already answered (replay protection)',
+  'vault_proxy.revocation_work':
+    'which revocation of which tenant is due when, or waits to be reported: what the workers ' +
+    'walk across tenants; no person, connection or answer (those are in revocations, under RLS)',
 };
 
 /**

@@ -124,24 +124,45 @@ describe(
       }).toString('utf8');
       expect(accessToken.length).toBeGreaterThan(10);
       const before = provider.revokedTokens.length;
+      // Google's token endpoint was called by vault-proxy alone: once per sign-in or connection
+      // (the code exchanges) and once for the refresh above.
+      expect(provider.tokenRequests).toBe(3);
 
-      // Revoking through the gateway revokes at the provider.
+      // Revoking through the gateway: unusable at once, then revoked at the provider by
+      // vault-proxy's queue, with a receipt.
       const revoked = await browser.fetch(`${origin}/v1/connections/${connectionId}`, {
         method: 'DELETE',
         headers: { 'x-csrf-token': session.csrfToken },
       });
       expect(revoked.status).toBe(204);
+      type Listed = { connections: { health: string; revocation?: { providerAnswer?: string } }[] };
+      let listed: Listed = { connections: [] };
+      for (let attempt = 0; attempt < 50; attempt += 1) {
+        listed = (await (await browser.fetch(`${origin}/v1/connections`)).json()) as Listed;
+        if (listed.connections[0]?.health === 'revoked') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(listed.connections[0]).toMatchObject({
+        health: 'revoked',
+        revocation: { status: 'completed', providerAnswer: 'revoked' },
+      });
       expect(provider.revokedTokens.length).toBe(before + 1);
 
-      // The gateway's events reached audit's chain, signed by the gateway.
+      // The gateway's events reached audit's chain, signed by the gateway; the receipt among them
+      // once the gateway's housekeeping (every 5 s) turned it into its audit event.
       let records: AuditRecord[] = [];
-      for (let attempt = 0; attempt < 50; attempt += 1) {
+      for (let attempt = 0; attempt < 150; attempt += 1) {
         ({ records } = await asGateway.request(queryAuditRecords, {
           viewer: { tenantId: session.tenant.id, userId: session.user.id, role: 'owner' },
         }));
         const seen = new Set(records.map((record) => record.envelope.event.name));
         if (
-          ['account.created', 'connection.created', 'connection.revoked'].every((n) => seen.has(n))
+          [
+            'account.created',
+            'connection.created',
+            'connection.revoked',
+            'connection.revocation_confirmed',
+          ].every((n) => seen.has(n))
         ) {
           break;
         }
@@ -149,7 +170,12 @@ describe(
       }
       const names = records.map((record) => record.envelope.event.name);
       expect(names).toEqual(
-        expect.arrayContaining(['account.created', 'connection.created', 'connection.revoked']),
+        expect.arrayContaining([
+          'account.created',
+          'connection.created',
+          'connection.revoked',
+          'connection.revocation_confirmed',
+        ]),
       );
       for (const record of records.filter((r) => r.envelope.event.source === 'gateway')) {
         expect(record.envelope.signature.kid).toBe(platform.keys.gatewaySigning.kid);

@@ -6,6 +6,34 @@ import { ErrorNote, Loading, Notice, Page, Time, useAction, useLoad } from '../u
 
 type Connection = RouteResponse<typeof listMyConnections>['connections'][number];
 
+/** What the State column says: revoking waits for Google; revoked shows Google's receipt. */
+function RevocationState({ connection }: { connection: Connection }) {
+  const revocation = connection.revocation;
+  if (connection.health === 'revoking' && revocation !== undefined) {
+    return (
+      <span>
+        revoking: waiting for Google to confirm ({revocation.attempts}{' '}
+        {revocation.attempts === 1 ? 'attempt' : 'attempts'}
+        {revocation.lastError === undefined ? '' : `; last: ${revocation.lastError}`})
+      </span>
+    );
+  }
+  if (connection.health === 'revoked' && revocation?.completedAt !== undefined) {
+    return (
+      <span>
+        revoked: Google answered{' '}
+        {revocation.providerAnswer === 'already_invalid'
+          ? 'that the token was already invalid'
+          : revocation.providerAnswer === 'no_token_stored'
+            ? 'nothing (no token was stored)'
+            : 'revoked'}{' '}
+        <Time at={revocation.completedAt} />, token deleted (receipt {revocation.id.slice(0, 8)})
+      </span>
+    );
+  }
+  return <span>{connection.health}</span>;
+}
+
 export function Connections() {
   const session = useSession();
   const everyone = canOversee(session);
@@ -20,13 +48,14 @@ export function Connections() {
   const who = usePeople('you');
   const mayRevoke = (connection: Connection) =>
     connection.health !== 'revoked' &&
+    connection.health !== 'revoking' &&
     session.tenant.role !== 'auditor' &&
     (connection.userId === session.user.id || canManage(session));
   const revoke = useAction();
   return (
     <Page
       title="Connections"
-      intro="The accounts your agent may act through. HeroAgent never holds your password; revoking here revokes at Google too."
+      intro="The accounts your agent may act through. HeroAgent never holds your password; revoking here stops their use at once and revokes at Google too, retrying until Google confirms."
     >
       <p>
         <a
@@ -71,7 +100,9 @@ export function Connections() {
                     ))}
                   </ul>
                 </td>
-                <td>{connection.health}</td>
+                <td>
+                  <RevocationState connection={connection} />
+                </td>
                 <td>
                   <Time at={connection.lastUsedAt ?? null} />
                 </td>
@@ -86,7 +117,7 @@ export function Connections() {
                         void revoke.run(async () => {
                           await api('DELETE', `/v1/connections/${connection.id}`);
                           connections.reload();
-                          return `${connection.account} is revoked.`;
+                          return `${connection.account} is revoked here; Google's confirmation follows.`;
                         })
                       }
                     >

@@ -17,13 +17,14 @@ import type { PersonalKeys } from '../privacy/personal-keys.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 /**
- * What a part of the gateway records; the recorder adds id, time, source, trace and signature.
+ * What a part of the gateway records; the recorder adds time, source, trace and signature, and an
+ * id unless the record brings one (an event that must be stored once, such as a receipt's).
  * `rationale`, the policy's `reason` and `personal` details are sealed into the event's
  * encrypted personal fields (the person's key if it has a `userId`, else the tenant's): the
  * signed, chained part keeps ids, codes and counts.
  */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
-  Partial<Pick<AuditEvent, 'userId' | 'taskId' | 'action' | 'policy' | 'relatedEventId'>> & {
+  Partial<Pick<AuditEvent, 'id' | 'userId' | 'taskId' | 'action' | 'policy' | 'relatedEventId'>> & {
     readonly rationale?: string;
     readonly personal?: NonNullable<PersonalFieldsContent['details']>;
   };
@@ -65,7 +66,7 @@ export class AuditRecorder {
    * the change and its record commit together, or neither does.
    */
   within(record: AuditRecord): InTransaction & { readonly eventId: string } {
-    const stamp = this.stamp();
+    const stamp = this.stamp(record.id);
     const write: InTransaction = async (trx) => {
       const signed = await this.sign(record, stamp);
       // Free when the change's transaction already runs as this tenant (the usual case).
@@ -89,7 +90,7 @@ export class AuditRecorder {
 
   /** The event of a change made elsewhere (in vault-proxy, say), in a transaction of its own. */
   async record(record: AuditRecord): Promise<SignedAuditEvent> {
-    const signed = await this.sign(record, this.stamp());
+    const signed = await this.sign(record, this.stamp(record.id));
     await withSettings(this.db, { 'app.tenant_id': record.tenantId }, (trx) =>
       trx
         .insertInto('audit_outbox')
@@ -104,9 +105,9 @@ export class AuditRecorder {
     return signed;
   }
 
-  private stamp(): Stamp {
+  private stamp(id: string | undefined): Stamp {
     return {
-      id: randomUUID(),
+      id: id ?? randomUUID(),
       occurredAt: this.now().toISOString(),
       traceId: activeTraceId(),
       client: this.clientOf(),
@@ -114,7 +115,7 @@ export class AuditRecorder {
   }
 
   private async sign(record: AuditRecord, stamp: Stamp): Promise<SignedAuditEvent> {
-    const { rationale, policy, personal, ...rest } = record;
+    const { id: _id, rationale, policy, personal, ...rest } = record;
     const event: AuditEvent = {
       id: stamp.id,
       occurredAt: stamp.occurredAt,

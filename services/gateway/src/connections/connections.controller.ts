@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Controller, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import {
@@ -21,15 +20,20 @@ const CALLBACK_PATH = '/v1/connections/google/callback';
 const IDENTITY_SCOPES = ['openid', 'email'];
 
 /** How a connection is doing, as its owner sees it. */
-export function connectionHealth(connection: Connection): 'working' | 'needs_consent' | 'revoked' {
+export function connectionHealth(
+  connection: Connection,
+): 'working' | 'needs_consent' | 'revoking' | 'revoked' {
   return connection.status === 'active' ? 'working' : connection.status;
 }
 
 /**
  * Connected accounts. Connecting asks Google for the chosen scopes with offline access and
- * incremental consent; the refresh token goes to vault-proxy sealed to its key, and is neither
- * stored nor logged here. A person may connect several Google accounts (work, personal): the
- * same account connected again updates its connection (more scopes, renewed consent).
+ * incremental consent; vault-proxy exchanges the code the callback brings, keeps the refresh
+ * token and records exactly the scopes granted: no token from Google ever reaches the gateway.
+ * A person may connect several Google accounts (work, personal): the same account connected
+ * again updates its connection (more scopes, renewed consent). Disconnecting is immediate for
+ * use and finished at Google by vault-proxy's revocation queue, whose receipt becomes an audit
+ * event (see RevocationReceiptsRecorder).
  */
 @Controller()
 export class ConnectionsController {
@@ -106,39 +110,19 @@ export class ConnectionsController {
       edge.input.query,
       { purpose: 'connect', provider: 'google', sessionId: session.id },
       { callbackURL: this.flows.callbackUrl(CALLBACK_PATH) },
+      { tenantId: session.tenant.id, userId: session.userId },
     );
-    if (outcome.refreshToken === undefined) {
-      throw new ContractError(
-        'OAUTH_DENIED',
-        'Google granted no offline access, so HeroAgent cannot act for this account',
-      );
+    if (outcome.connection === undefined) {
+      throw new ContractError('INTERNAL', 'vault-proxy stored no connection for this flow');
     }
-    // Incremental consent: what this account granted HeroAgent so far, of the scopes it uses.
-    const known: readonly string[] = Object.values(GOOGLE_SCOPE_BUNDLES);
-    const apiScopes = outcome.grantedScopes.filter((scope) => known.includes(scope));
-    if (!flow.scopes.some((scope) => apiScopes.includes(scope))) {
-      throw new ContractError('OAUTH_DENIED', 'none of the requested permissions was granted');
-    }
-    const account = outcome.identity.email;
-    const existing = (await this.vault.list(session.tenant.id, session.userId)).find(
-      (connection) => connection.provider === 'google' && connection.account === account,
-    );
-    const connection = await this.vault.storeConnection({
-      tenantId: session.tenant.id,
-      userId: session.userId,
-      connectionId: existing?.id ?? randomUUID(),
-      provider: 'google',
-      account,
-      scopes: apiScopes,
-      refreshToken: outcome.refreshToken,
-    });
+    const { connection, created } = outcome.connection;
     await this.audit.record({
       tenantId: session.tenant.id,
-      name: existing === undefined ? 'connection.created' : 'connection.updated',
+      name: created ? 'connection.created' : 'connection.updated',
       actor: { type: 'user', id: session.userId },
       userId: session.userId,
       outcome: 'success',
-      data: { connectionId: connection.id, provider: 'google', scopes: apiScopes },
+      data: { connectionId: connection.id, provider: 'google', scopes: connection.scopes },
     });
     this.flows.clearBrowserBinding(response);
     response.redirect(303, flow.return_to);
@@ -162,11 +146,13 @@ export class ConnectionsController {
       name: 'connection.revoked',
       actor: { type: 'user', id: session.userId },
       userId: result.connection.userId,
+      // Revoked for HeroAgent at once; Google's confirmation and the deletion of the refresh
+      // token follow as `connection.revocation_confirmed`, with the receipt.
       outcome: 'success',
       data: {
         connectionId: id,
         provider: result.connection.provider,
-        providerRevoked: result.providerRevoked,
+        revocationId: result.revocation.id,
       },
     });
   }

@@ -1,23 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import {
+  acknowledgeRevocationReceipts,
   createDataKey,
   eraseSubject,
+  exchangeCode,
   openDataKey,
   SEALED_DATA_KEY_PURPOSE,
   issueToken,
   SEALED_TOKEN_PURPOSE,
   listConnections,
+  listRevocationReceipts,
   revokeConnection,
-  SEALED_REFRESH_TOKEN_PURPOSE,
-  storeConnection,
   type Connection,
+  type Revocation,
   type RpcContract,
   type RpcRequestInput,
   type RpcResponse,
 } from '@heroagent/contracts';
-import { open, seal, signJson, type SealingKey, type SigningKey } from '@heroagent/crypto';
+import { open, signJson, type SealingKey, type SigningKey } from '@heroagent/crypto';
 import type { ContractClient } from '@heroagent/service';
-import type { KeyObject } from 'node:crypto';
 
 type GrantOf<C extends RpcContract> = Omit<
   RpcRequestInput<C> extends { grant: infer G } ? G : never,
@@ -26,14 +27,13 @@ type GrantOf<C extends RpcContract> = Omit<
 
 /**
  * The gateway's side of vault-proxy: every request that carries authority is a grant signed with
- * the gateway's key, unique and fresh; a refresh token is sealed to vault-proxy's key the moment
- * it arrives and exists in the gateway only in that sealed form.
+ * the gateway's key, unique and fresh. The gateway never holds a refresh token: vault-proxy
+ * exchanges the authorization code and keeps it.
  */
 export class VaultProxyClient {
   constructor(
     private readonly client: ContractClient,
     private readonly signingKey: SigningKey,
-    private readonly vaultProxySealingKey: KeyObject,
     private readonly sealingKey: SealingKey,
   ) {}
 
@@ -56,16 +56,9 @@ export class VaultProxyClient {
     return { token, expiresAt: answer.expiresAt, scopes: answer.scopes };
   }
 
-  storeConnection(
-    connection: Omit<GrantOf<typeof storeConnection>, 'refreshToken'> & { refreshToken: string },
-  ): Promise<Connection> {
-    const { refreshToken, ...rest } = connection;
-    const sealed = seal(Buffer.from(refreshToken, 'utf8'), this.vaultProxySealingKey, {
-      sender: 'gateway',
-      recipient: 'vault-proxy',
-      purpose: SEALED_REFRESH_TOKEN_PURPOSE,
-    });
-    return this.signed(storeConnection, { ...rest, refreshToken: sealed });
+  /** An authorization code exchanged by vault-proxy: the identity, and for a connection, it. */
+  exchange(grant: GrantOf<typeof exchangeCode>): Promise<RpcResponse<typeof exchangeCode>> {
+    return this.signed(exchangeCode, grant);
   }
 
   async list(tenantId: string, userId?: string): Promise<Connection[]> {
@@ -80,7 +73,17 @@ export class VaultProxyClient {
     return this.signed(revokeConnection, { tenantId, connectionId });
   }
 
-  /** Every secret and data key of a person in a tenant (or of the whole tenant) destroyed. */
+  /** Deletion receipts not yet recorded in the audit log, oldest first. */
+  async receipts(limit: number): Promise<Revocation[]> {
+    return (await this.client.request(listRevocationReceipts, { limit })).receipts;
+  }
+
+  /** These receipts are recorded: vault-proxy stops listing them. */
+  async acknowledge(receiptIds: string[]): Promise<number> {
+    return (await this.signed(acknowledgeRevocationReceipts, { receiptIds })).acknowledged;
+  }
+
+  /** Data keys destroyed now; connections queued for revocation (see the receipts). */
   erase(tenantId: string, userId?: string): Promise<RpcResponse<typeof eraseSubject>> {
     return this.signed(eraseSubject, { tenantId, ...(userId === undefined ? {} : { userId }) });
   }

@@ -16,7 +16,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { MyTaskHistory } from './my-task-history.js';
 import { PeopleRepository } from './people.repository.js';
 
-type Erased = { connectionsRevoked: number; keysDeleted: number };
+type Erased = { revocationsQueued: number; keysDeleted: number };
 
 /** A person's own data: all of it exported, or all of it gone. */
 @Controller()
@@ -141,7 +141,7 @@ export class MyDataController {
       userId: session.userId,
       outcome: 'success',
       data: {
-        connectionsRevoked: erased.connectionsRevoked,
+        revocationsQueued: erased.revocationsQueued,
         keysDeleted: erased.keysDeleted,
         ...(alone ? { reason: 'its only member closed their account' } : {}),
       },

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { ContractError } from '@heroagent/contracts';
 import type { FlowRow, FlowsRepository } from './flows.repository.js';
 import { hashSecret, isBearerSecret, newBearerSecret } from '../sessions/secrets.js';
 
@@ -86,23 +87,42 @@ export class FlowStateStore {
       callback(new Error('a callback ran without a flow expectation'), false);
       return;
     }
-    if (typeof state !== 'string' || !isBearerSecret(state)) {
-      callback(null, false, { message: 'the state parameter is missing or malformed' });
-      return;
-    }
-    this.flows.consume(hashSecret(state), this.now()).then(
-      (flow) => {
-        const refusal = refuse(flow, expectation);
-        if (refusal !== undefined || flow === undefined) {
-          callback(null, false, { message: refusal });
+    this.check(state, expectation).then(
+      (checked) => {
+        if ('refusal' in checked) {
+          callback(null, false, { message: checked.refusal });
           return;
         }
-        verified.set(request, flow);
-        callback(null, flow.code_verifier, flow);
+        verified.set(request, checked.flow);
+        callback(null, checked.flow.code_verifier, checked.flow);
       },
       (error: unknown) =>
         callback(error instanceof Error ? error : new Error(String(error)), false),
     );
+  }
+
+  /**
+   * The same checks for a callback the gateway finishes without passport (a code vault-proxy
+   * exchanges): the flow, consumed, or OAUTH_STATE_INVALID saying why not.
+   */
+  async claim(state: unknown, expectation: FlowExpectation): Promise<FlowRow> {
+    const checked = await this.check(state, expectation);
+    if ('refusal' in checked) throw new ContractError('OAUTH_STATE_INVALID', checked.refusal);
+    return checked.flow;
+  }
+
+  private async check(
+    state: unknown,
+    expectation: FlowExpectation,
+  ): Promise<{ flow: FlowRow } | { refusal: string }> {
+    if (typeof state !== 'string' || !isBearerSecret(state)) {
+      return { refusal: 'the state parameter is missing or malformed' };
+    }
+    const flow = await this.flows.consume(hashSecret(state), this.now());
+    const refusal = refuse(flow, expectation);
+    return refusal !== undefined || flow === undefined
+      ? { refusal: refusal ?? 'the state is unknown' }
+      : { flow };
   }
 }
 

@@ -1,36 +1,32 @@
 import type { Request } from 'express';
-import {
-  Strategy as PassportGoogleStrategy,
-  type GoogleCallbackParameters,
-} from 'passport-google-oauth20';
-import type { StateStore, VerifyCallback } from 'passport-oauth2';
+import { Strategy as PassportGoogleStrategy } from 'passport-google-oauth20';
+import type { StateStore } from 'passport-oauth2';
 import type { GatewayConfig } from '../config.js';
 import type { FlowStateStore } from './flow-state.store.js';
-import { verifiedFlow } from './flow-state.store.js';
-import { checkIdToken, IdTokenRefused } from './id-token.js';
-import type { ProviderOutcome } from './provider-outcome.js';
 
 type GoogleConfig = NonNullable<GatewayConfig['google']>;
 
 /**
- * Google sign-in and account connection, through passport-google-oauth20: `state` from the
- * gateway's flow store, PKCE (S256), and a `nonce` the ID token must echo. The profile is taken
- * from the ID token (checked claim by claim), not from a second call to the userinfo endpoint.
- * For the connect flow the same strategy asks for offline access with incremental consent.
+ * Where a token request would go, were passport ever to make one: a name that never resolves.
+ * The gateway holds no Google client secret, and vault-proxy exchanges every Google code.
+ */
+const NO_TOKEN_ENDPOINT = 'https://vault-proxy.invalid/google-codes-are-exchanged-by-vault-proxy';
+
+/**
+ * The first half of Google sign-in and account connection, through passport-google-oauth20: the
+ * redirect to Google with `state` from the gateway's flow store, PKCE (S256), a `nonce`, and for
+ * the connect flow offline access with incremental consent. The second half is not passport's:
+ * the callback's code goes to vault-proxy (`vault.oauth.exchange`, see OAuthFlows), which alone
+ * holds the client secret, so no token from Google's token endpoint ever reaches the gateway.
  */
 export class GoogleStrategy extends PassportGoogleStrategy {
-  constructor(google: GoogleConfig, store: FlowStateStore, now: () => Date = () => new Date()) {
-    const issuers =
-      google.issuer === 'https://accounts.google.com'
-        ? [google.issuer, 'accounts.google.com']
-        : [google.issuer];
+  constructor(google: GoogleConfig, store: FlowStateStore) {
     super(
       {
         clientID: google.clientId,
-        clientSecret: google.clientSecret,
+        clientSecret: '',
         authorizationURL: google.authorizeUrl,
-        tokenURL: google.tokenUrl,
-        userProfileURL: google.userInfoUrl,
+        tokenURL: NO_TOKEN_ENDPOINT,
         passReqToCallback: true,
         pkce: true,
         state: true,
@@ -38,47 +34,21 @@ export class GoogleStrategy extends PassportGoogleStrategy {
         // passport-oauth2 picks the PKCE form of a store by the arity of `store`.
         store: store as unknown as StateStore,
       },
-      (
-        request: Request,
-        _accessToken: string,
-        refreshToken: string | undefined,
-        params: GoogleCallbackParameters,
-        _profile: unknown,
-        done: VerifyCallback,
-      ) => {
-        const flow = verifiedFlow(request);
-        if (flow === undefined) {
-          done(new Error('the Google callback ran without a verified flow'));
-          return;
-        }
-        try {
-          const claims = checkIdToken(params.id_token, {
-            issuers,
-            clientId: google.clientId,
-            nonce: flow.nonce,
-            now: now(),
-          });
-          const outcome: ProviderOutcome = {
-            identity: {
-              provider: 'google',
-              issuer: 'https://accounts.google.com',
-              subject: claims.sub,
-              email: claims.email,
-              emailVerified: claims.emailVerified,
-              displayName: claims.name,
-            },
-            refreshToken:
-              typeof refreshToken === 'string' && refreshToken !== '' ? refreshToken : undefined,
-            grantedScopes:
-              typeof params.scope === 'string' ? params.scope.split(' ').filter(Boolean) : [],
-          };
-          done(null, outcome);
-        } catch (error) {
-          if (error instanceof IdTokenRefused) done(null, false, { message: error.message });
-          else done(error instanceof Error ? error : new Error(String(error)));
-        }
+      (_request: Request, ...rest: unknown[]) => {
+        const done = rest.at(-1) as (error: Error) => void;
+        done(new Error('Google codes are exchanged by vault-proxy, never here'));
       },
     );
+  }
+
+  /** Only ever starts a flow: a callback (a code or an error) is refused, not exchanged. */
+  override authenticate(request: Request, options?: object): void {
+    const query = request.query as Record<string, unknown>;
+    if (query.code !== undefined || query.error !== undefined) {
+      this.error(new Error('Google callbacks are finished through vault-proxy, not passport'));
+      return;
+    }
+    super.authenticate(request, options);
   }
 
   /** Google's parameters (access type, prompt, incremental consent, login hint), and the nonce. */

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Strategy } from 'passport';
 import { ContractError } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
+import type { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import type { Cookies } from '../http/cookies.js';
 import { hashSecret, isBearerSecret, newBearerSecret } from '../sessions/secrets.js';
 import {
@@ -10,8 +11,10 @@ import {
   verifiedFlow,
   type FlowExpectation,
   type FlowStart,
+  type FlowStateStore,
 } from './flow-state.store.js';
 import type { FlowRow, FlowsRepository } from './flows.repository.js';
+import { GoogleStrategy } from './google.strategy.js';
 import { CodeRefused } from './oidc.strategy.js';
 import type { ProviderOutcome, StepOptions } from './provider-outcome.js';
 import { runStrategy, StrategyTimeout } from './run-strategy.js';
@@ -23,15 +26,27 @@ export interface CallbackQuery {
   readonly error?: string | undefined;
 }
 
+/** Whose connection a connect flow makes. */
+export interface ConnectionOwner {
+  readonly tenantId: string;
+  readonly userId: string;
+}
+
 /**
  * Starts and finishes OAuth flows for sign-in and for connecting accounts. Starting binds the
  * flow to this browser (a flow cookie whose hash the flow row keeps) and redirects to the
  * provider; finishing refuses a callback whose state is missing, unknown, used, expired, from
  * another browser or for another purpose, and maps every provider failure to a coded error.
+ * A Google code is exchanged by vault-proxy, which holds Google's client secret and keeps the
+ * tokens: the gateway sends it the code with the flow's PKCE verifier, redirect URI and nonce
+ * and receives the verified identity (and, connecting, the stored connection). The generic OIDC
+ * provider's code is exchanged here, by its strategy, with the gateway's own client secret.
  */
 export class OAuthFlows {
   constructor(
     private readonly flows: FlowsRepository,
+    private readonly states: FlowStateStore,
+    private readonly vault: VaultProxyClient,
     private readonly cookies: Cookies,
     private readonly publicOrigin: () => string,
     private readonly options: { timeoutMs: number; flowTtlMs: number },
@@ -75,6 +90,7 @@ export class OAuthFlows {
     query: CallbackQuery,
     expected: Omit<FlowExpectation, 'browserSecret'>,
     step: Pick<StepOptions, 'callbackURL'>,
+    owner?: ConnectionOwner,
   ): Promise<{ outcome: ProviderOutcome; flow: FlowRow }> {
     if (query.error !== undefined) {
       // The person said no (or the provider failed): the state is spent either way.
@@ -90,10 +106,15 @@ export class OAuthFlows {
     if (query.code === undefined || query.state === undefined) {
       throw new ContractError('OAUTH_STATE_INVALID', 'the callback has no code or no state');
     }
-    expectFlow(request, {
+    const expectation = {
       ...expected,
       browserSecret: this.cookies.read(request, this.cookies.flowName),
-    });
+    };
+    if (strategy instanceof GoogleStrategy) {
+      const flow = await this.states.claim(query.state, expectation);
+      return { outcome: await this.exchangeInVault(query.code, flow, step, owner), flow };
+    }
+    expectFlow(request, expectation);
     const outcome = await this.run<ProviderOutcome>(strategy, request, step);
     if (outcome.kind === 'fail') throw new ContractError('OAUTH_STATE_INVALID', outcome.reason);
     const flow = verifiedFlow(request);
@@ -101,6 +122,34 @@ export class OAuthFlows {
       throw new ContractError('INTERNAL', 'the flow finished without a verified state');
     }
     return { outcome: outcome.user, flow };
+  }
+
+  /** vault-proxy exchanges the code; a connect flow says whose connection it makes. */
+  private async exchangeInVault(
+    code: string,
+    flow: FlowRow,
+    step: Pick<StepOptions, 'callbackURL'>,
+    owner: ConnectionOwner | undefined,
+  ): Promise<ProviderOutcome> {
+    if (flow.purpose === 'connect' && owner === undefined) {
+      throw new ContractError('INTERNAL', 'a connect flow finished without its owner');
+    }
+    const answer = await this.vault.exchange({
+      provider: 'google',
+      code,
+      codeVerifier: flow.code_verifier,
+      redirectUri: step.callbackURL,
+      nonce: flow.nonce,
+      intent:
+        flow.purpose === 'connect'
+          ? { purpose: 'connect', ...owner!, requestedScopes: flow.scopes }
+          : { purpose: 'sign_in' },
+    });
+    return {
+      identity: answer.identity,
+      grantedScopes: answer.grantedScopes,
+      ...(answer.connection === undefined ? {} : { connection: answer.connection }),
+    };
   }
 
   clearBrowserBinding(response: Response): void {

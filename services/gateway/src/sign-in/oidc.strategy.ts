@@ -116,7 +116,6 @@ export class OidcStrategy extends passport.Strategy {
         emailVerified: claims.email_verified === true,
         displayName: typeof claims.name === 'string' ? claims.name.slice(0, 200) : null,
       },
-      refreshToken: undefined,
       grantedScopes: tokens.scope?.split(' ').filter(Boolean) ?? [],
     };
     this.success(outcome);

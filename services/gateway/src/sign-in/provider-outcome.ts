@@ -1,12 +1,13 @@
+import type { Connection } from '@heroagent/contracts';
 import type { VerifiedIdentity } from '../people/people.repository.js';
 
-/** What a finished OAuth flow yields, whichever provider ran it. */
+/** What a finished OAuth flow yields, whichever provider ran it. Never a token. */
 export interface ProviderOutcome {
   readonly identity: VerifiedIdentity;
-  /** Present when offline access was granted (the connect flow); never logged, never stored here. */
-  readonly refreshToken: string | undefined;
   /** The scopes the person actually granted (they may untick some). */
   readonly grantedScopes: readonly string[];
+  /** The connect flow: the connection vault-proxy stored, with exactly the scopes granted. */
+  readonly connection?: { readonly connection: Connection; readonly created: boolean };
 }
 
 /** The options one strategy step runs with. */

@@ -233,7 +233,7 @@ export class TenantsController {
           outcome: 'success',
           data: {
             role: change.before,
-            connectionsRevoked: erased.connectionsRevoked,
+            revocationsQueued: erased.revocationsQueued,
             tasksStopped,
           },
         })(trx);
@@ -328,7 +328,7 @@ export class TenantsController {
         actor: { type: 'user', id: session.userId },
         userId: session.userId,
         outcome: 'success',
-        data: { connectionsRevoked: erased.connectionsRevoked, keysDeleted: erased.keysDeleted },
+        data: { revocationsQueued: erased.revocationsQueued, keysDeleted: erased.keysDeleted },
       })(trx);
     });
     this.audit.committed();

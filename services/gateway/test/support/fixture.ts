@@ -5,11 +5,9 @@ import { signedAuditEventSchema, type SignedAuditEvent } from '@heroagent/contra
 import {
   exportEd25519Seed,
   exportX25519PrivateKey,
-  exportX25519PublicKey,
   generateSealingKey,
   generateSigningKey,
   toBase64Url,
-  type SealingKey,
   type SigningKey,
 } from '@heroagent/crypto';
 import type { MigrationRoles } from '@heroagent/db';
@@ -76,7 +74,6 @@ export interface GatewayFixture {
   readonly databaseRoles: MigrationRoles;
   readonly nats: TestNatsServer;
   readonly gatewaySigning: SigningKey;
-  readonly vaultProxySealing: SealingKey;
   /** Signs `user` in with a fresh browser (or the given one); returns the browser and session. */
   signIn(
     user: OidcDoubleUser,
@@ -134,12 +131,11 @@ export async function startGatewayFixture(
   await createStream();
   const gatewaySigning = generateSigningKey();
   const gatewaySealing = generateSealingKey();
-  const vaultProxySealing = generateSealingKey();
   const vault = await VaultProxyDouble.start(
     nats.url,
     gatewaySigning,
-    vaultProxySealing,
     gatewaySealing.publicKey,
+    provider,
   );
   const gmail = await GmailDouble.start();
   const calendar = await CalendarDouble.start();
@@ -161,13 +157,8 @@ export async function startGatewayFixture(
     PUBLIC_URL: origin,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(gatewaySigning.privateKey)),
     SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(gatewaySealing.privateKey)),
-    VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(vaultProxySealing.publicKey)),
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
-    OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-    OAUTH_GOOGLE_ISSUER: provider.issuer,
     OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
-    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
-    OAUTH_GOOGLE_USERINFO_URL: provider.userInfoUrl,
     OIDC_ISSUER: provider.issuer,
     OIDC_CLIENT_ID: provider.clientId,
     OIDC_CLIENT_SECRET: provider.clientSecret,
@@ -238,7 +229,6 @@ export async function startGatewayFixture(
     databaseRoles: service.roles,
     nats,
     gatewaySigning,
-    vaultProxySealing,
     sessionCookie,
     async signIn(user, options = {}) {
       const browser = options.browser ?? new TestBrowser();

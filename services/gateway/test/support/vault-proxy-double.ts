@@ -1,33 +1,42 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
+  acknowledgeRevocationReceipts,
   ContractError,
   connectionSchema,
   createDataKey,
   openDataKey,
   SEALED_DATA_KEY_PURPOSE,
-  issueToken,
-  SEALED_TOKEN_PURPOSE,
   eraseSubject,
+  exchangeCode,
+  GOOGLE_SCOPE_BUNDLES,
+  issueToken,
   listConnections,
+  listRevocationReceipts,
   revokeConnection,
-  SEALED_REFRESH_TOKEN_PURPOSE,
-  storeConnection,
+  SEALED_TOKEN_PURPOSE,
   type Connection,
+  type Revocation,
   type RpcContract,
 } from '@heroagent/contracts';
 import {
+  fromBase64Url,
   generateDataKey,
   keyRing,
-  open,
   seal,
   unwrapDataKey,
   verifyJson,
   wrapDataKey,
   type JsonValue,
-  type SealingKey,
   type SigningKey,
 } from '@heroagent/crypto';
+
+/** Where vault-proxy's double exchanges codes: the provider double's token endpoint and client. */
+export interface DoubleOAuthClient {
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
 
 /** One request vault-proxy received, after its checks. */
 export interface ReceivedGrant {
@@ -36,15 +45,21 @@ export interface ReceivedGrant {
 }
 
 /**
- * A test double of vault-proxy's NATS API (`vault.connections.*`, `vault.subjects.erase`), as the
- * gateway sees it: Nest's NATS wire format, the contracts' schemas, the gateway's signature on
- * every grant checked against its public key, and the refresh token opened with vault-proxy's
- * sealing key, so a test can see what arrived and that nothing arrived in clear.
+ * A test double of vault-proxy's NATS API (`vault.oauth.exchange`, `vault.connections.*`,
+ * `vault.subjects.erase`, `vault.revocations.*`), as the gateway sees it: Nest's NATS wire
+ * format, the contracts' schemas, the gateway's signature on every grant checked against its
+ * public key. It exchanges codes at the provider double with the client secret (which only it
+ * holds, as vault-proxy does), so a test can see that no token ever reaches the gateway.
+ * Revocations stay pending until `settleRevocations`, as when Google is slow to confirm.
  */
 export class VaultProxyDouble {
   readonly received: ReceivedGrant[] = [];
-  /** Refresh tokens as vault-proxy opened them, by connection id. */
+  /** Refresh tokens vault-proxy's double received from the provider, by connection id. */
   readonly refreshTokens = new Map<string, string>();
+  /** Every token the provider's token endpoint answered the double (access, refresh, ID). */
+  readonly providerTokens: string[] = [];
+  /** Revocations, pending or completed, by id; `reported` once the gateway acknowledged one. */
+  readonly revocations = new Map<string, Revocation & { reported: boolean }>();
   readonly connections = new Map<string, Connection>();
   /** Erasures: tenant, and person (undefined: the whole tenant). */
   readonly erased: { tenantId: string; userId: string | undefined }[] = [];
@@ -55,24 +70,42 @@ export class VaultProxyDouble {
   down = false;
   /** Key-encryption keys by owner (`<tenant>/<scope>/<id>`), as the embedded store keeps them. */
   readonly keyEncryptionKeys = new Map<string, Buffer>();
+  /** Google's token endpoint cannot be reached from vault-proxy. */
+  providerDown = false;
 
   private constructor(
     private readonly nats: NatsConnection,
     private readonly gatewaySigning: SigningKey,
-    private readonly sealing: SealingKey,
     private readonly gatewaySealingPublicKey: KeyObject,
+    private readonly oauth: DoubleOAuthClient,
   ) {}
 
   static async start(
     natsUrl: string,
     gatewaySigning: SigningKey,
-    sealing: SealingKey,
     gatewaySealingPublicKey: KeyObject,
+    oauth: DoubleOAuthClient,
   ): Promise<VaultProxyDouble> {
     const nats = await connect({ servers: natsUrl });
-    const double = new VaultProxyDouble(nats, gatewaySigning, sealing, gatewaySealingPublicKey);
+    const double = new VaultProxyDouble(nats, gatewaySigning, gatewaySealingPublicKey, oauth);
     double.serve(issueToken, (grant) => double.issue(grant));
-    double.serve(storeConnection, (grant) => double.store(grant));
+    double.serve(exchangeCode, (grant) => double.exchange(grant));
+    double.serve(listRevocationReceipts, () => ({
+      receipts: [...double.revocations.values()]
+        .filter((revocation) => revocation.status === 'completed' && !revocation.reported)
+        .map(receiptOf),
+    }));
+    double.serve(acknowledgeRevocationReceipts, (grant) => {
+      let acknowledged = 0;
+      for (const id of grant.receiptIds as string[]) {
+        const found = double.revocations.get(id);
+        if (found !== undefined && found.status === 'completed' && !found.reported) {
+          found.reported = true;
+          acknowledged += 1;
+        }
+      }
+      return { acknowledged };
+    });
     double.serve(listConnections, (request) => ({
       connections: [...double.connections.values()].filter(
         (c) =>
@@ -85,10 +118,10 @@ export class VaultProxyDouble {
       if (found === undefined || found.tenantId !== grant.tenantId) {
         throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection');
       }
-      const revoked = { ...found, status: 'revoked' as const, revokedAt: new Date().toISOString() };
-      double.connections.set(found.id, revoked);
-      double.refreshTokens.delete(found.id);
-      return { connection: revoked, providerRevoked: true };
+      const revocation = double.queueRevocation(found, 'disconnect');
+      const revoking = { ...found, status: 'revoking' as const, revocation };
+      double.connections.set(found.id, revoking);
+      return { connection: revoking, revocation };
     });
     double.serve(createDataKey, (grant) => double.createDataKey(grant));
     double.serve(openDataKey, (grant) => double.openDataKey(grant));
@@ -102,21 +135,154 @@ export class VaultProxyDouble {
           double.keyEncryptionKeys.delete(owner);
         }
       }
-      let connectionsRevoked = 0;
+      let revocationsQueued = 0;
       for (const connection of [...double.connections.values()]) {
         if (connection.tenantId !== tenantId) continue;
         if (userId !== undefined && connection.userId !== userId) continue;
-        double.connections.delete(connection.id);
-        double.refreshTokens.delete(connection.id);
-        connectionsRevoked += 1;
+        double.queueRevocation(connection, userId === undefined ? 'erase_tenant' : 'erase_person');
+        double.connections.set(connection.id, { ...connection, status: 'revoking' });
+        revocationsQueued += 1;
       }
-      return { connectionsRevoked, keysDeleted: userId === undefined ? 2 : 1 };
+      return { revocationsQueued, keysDeleted: userId === undefined ? 2 : 1 };
     });
     return double;
   }
 
   async close(): Promise<void> {
     await this.nats.close();
+  }
+
+  /**
+   * The provider confirms every pending revocation: refresh tokens deleted, connections revoked
+   * (or, erased, gone), receipts ready for the gateway to record.
+   */
+  settleRevocations(): Revocation[] {
+    const settled: Revocation[] = [];
+    for (const revocation of this.revocations.values()) {
+      if (revocation.status !== 'pending') continue;
+      Object.assign(revocation, {
+        status: 'completed',
+        completedAt: new Date().toISOString(),
+        attempts: revocation.attempts + 1,
+        providerStatus: 200,
+        providerAnswer: 'revoked',
+      });
+      this.refreshTokens.delete(revocation.connectionId);
+      const connection = this.connections.get(revocation.connectionId);
+      if (revocation.reason !== 'disconnect') this.connections.delete(revocation.connectionId);
+      else if (connection !== undefined) {
+        this.connections.set(connection.id, {
+          ...connection,
+          status: 'revoked',
+          revokedAt: revocation.completedAt!,
+          revocation: receiptOf(revocation),
+        });
+      }
+      settled.push(revocation);
+    }
+    return settled;
+  }
+
+  private queueRevocation(connection: Connection, reason: Revocation['reason']): Revocation {
+    const pending = [...this.revocations.values()].find(
+      (revocation) => revocation.connectionId === connection.id && revocation.status === 'pending',
+    );
+    if (pending !== undefined) return pending;
+    const revocation: Revocation = {
+      id: randomUUID(),
+      tenantId: connection.tenantId,
+      userId: connection.userId,
+      connectionId: connection.id,
+      provider: connection.provider,
+      scopes: connection.scopes,
+      reason,
+      status: 'pending',
+      requestedAt: new Date().toISOString(),
+      attempts: 0,
+      nextAttemptAt: new Date().toISOString(),
+    };
+    this.revocations.set(revocation.id, { ...revocation, reported: false });
+    return revocation;
+  }
+
+  /** What vault-proxy does with a code: the exchange, the ID token's claims, the connection. */
+  private async exchange(grant: Record<string, unknown>) {
+    if (this.providerDown) {
+      throw new ContractError('PROVIDER_UNAVAILABLE', 'the identity provider could not be reached');
+    }
+    const response = await fetch(this.oauth.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: String(grant.code),
+        code_verifier: String(grant.codeVerifier),
+        redirect_uri: String(grant.redirectUri),
+        client_id: this.oauth.clientId,
+        client_secret: this.oauth.clientSecret,
+      }),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    for (const key of ['access_token', 'refresh_token', 'id_token']) {
+      if (typeof json[key] === 'string') this.providerTokens.push(json[key]);
+    }
+    if (!response.ok) {
+      throw new ContractError(
+        'OAUTH_STATE_INVALID',
+        `the identity provider refused the authorization code (${String(json.error)})`,
+      );
+    }
+    const claims = JSON.parse(
+      fromBase64Url(String(json.id_token).split('.')[1] ?? '')?.toString('utf8') ?? '{}',
+    ) as Record<string, unknown>;
+    if (claims.nonce !== grant.nonce || claims.aud !== this.oauth.clientId) {
+      throw new ContractError('OAUTH_STATE_INVALID', 'the ID token was refused');
+    }
+    const identity = {
+      provider: 'google' as const,
+      issuer: 'https://accounts.google.com',
+      subject: String(claims.sub),
+      email: String(claims.email),
+      emailVerified: claims.email_verified === true,
+      displayName: typeof claims.name === 'string' ? claims.name : null,
+    };
+    const grantedScopes = (typeof json.scope === 'string' ? json.scope : '')
+      .split(' ')
+      .filter(Boolean);
+    const intent = grant.intent as {
+      purpose: 'sign_in' | 'connect';
+      tenantId?: string;
+      userId?: string;
+      requestedScopes?: string[];
+    };
+    if (intent.purpose === 'sign_in') return { identity, grantedScopes };
+    if (typeof json.refresh_token !== 'string') {
+      throw new ContractError('OAUTH_DENIED', 'Google granted no offline access');
+    }
+    const known: readonly string[] = Object.values(GOOGLE_SCOPE_BUNDLES);
+    const apiScopes = grantedScopes.filter((scope) => known.includes(scope));
+    if (!intent.requestedScopes!.some((scope) => apiScopes.includes(scope))) {
+      throw new ContractError('OAUTH_DENIED', 'none of the requested permissions was granted');
+    }
+    const existing = [...this.connections.values()].find(
+      (connection) =>
+        connection.tenantId === intent.tenantId &&
+        connection.userId === intent.userId &&
+        connection.account === identity.email,
+    );
+    const connection = connectionSchema.parse({
+      id: existing?.id ?? randomUUID(),
+      tenantId: intent.tenantId,
+      userId: intent.userId,
+      provider: 'google',
+      account: identity.email,
+      scopes: [...new Set(apiScopes)].sort(),
+      status: 'active',
+      createdAt: existing?.createdAt ?? new Date().toISOString(),
+    });
+    this.connections.set(connection.id, connection);
+    this.refreshTokens.set(connection.id, json.refresh_token);
+    return { identity, grantedScopes, connection: { connection, created: existing === undefined } };
   }
 
   private issue(grant: Record<string, unknown>) {
@@ -128,12 +294,13 @@ export class VaultProxyDouble {
     ) {
       throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection');
     }
-    if (connection.status === 'revoked') {
+    if (connection.status === 'revoked' || connection.status === 'revoking') {
       throw new ContractError('CONNECTION_REVOKED', 'the connection was revoked');
     }
     const scopes = grant.scopes as string[];
-    if (!scopes.every((scope) => connection.scopes.includes(scope))) {
-      throw new ContractError('SCOPE_NOT_GRANTED', 'the connection lacks a scope');
+    const missing = scopes.filter((scope) => !connection.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new ContractError('SCOPE_NOT_GRANTED', `scopes not granted: ${missing.join(' ')}`);
     }
     const token = `ya29.double-${randomUUID()}`;
     this.issued.push({ connectionId: connection.id, scopes, token });
@@ -183,33 +350,6 @@ export class VaultProxyDouble {
     });
   }
 
-  private store(grant: Record<string, unknown>): Connection {
-    const sealed = grant.refreshToken as Parameters<typeof open>[0];
-    const token = open(sealed, this.sealing, {
-      sender: 'gateway',
-      recipient: 'vault-proxy',
-      purpose: SEALED_REFRESH_TOKEN_PURPOSE,
-    }).toString('utf8');
-    const id = String(grant.connectionId);
-    const existing = this.connections.get(id);
-    if (existing !== undefined && existing.userId !== grant.userId) {
-      throw new ContractError('CONFLICT', 'that connection belongs to someone else');
-    }
-    const connection = connectionSchema.parse({
-      id,
-      tenantId: grant.tenantId,
-      userId: grant.userId,
-      provider: grant.provider,
-      account: grant.account,
-      scopes: grant.scopes,
-      status: 'active',
-      createdAt: existing?.createdAt ?? new Date().toISOString(),
-    });
-    this.connections.set(id, connection);
-    this.refreshTokens.set(id, token);
-    return connection;
-  }
-
   private serve<C extends RpcContract>(
     contract: C,
     handle: (input: Record<string, unknown>) => unknown,
@@ -243,14 +383,14 @@ export class VaultProxyDouble {
             input = request.grant;
           }
           this.received.push({ subject: contract.subject, grant: input });
-          reply({ response: handle(input) });
+          Promise.resolve()
+            .then(() => handle(input))
+            .then(
+              (response) => reply({ response }),
+              (error: unknown) => reply({ err: errorBody(error) }),
+            );
         } catch (error) {
-          reply({
-            err:
-              error instanceof ContractError
-                ? error.toBody()
-                : { code: 'INTERNAL', message: String(error) },
-          });
+          reply({ err: errorBody(error) });
         }
       },
     });
@@ -267,4 +407,14 @@ export class VaultProxyDouble {
     this.connections.set(made.id, made);
     return made;
   }
+}
+
+function errorBody(error: unknown) {
+  return error instanceof ContractError
+    ? error.toBody()
+    : { code: 'INTERNAL', message: String(error) };
+}
+
+function receiptOf({ reported: _, ...receipt }: Revocation & { reported: boolean }): Revocation {
+  return receipt;
 }

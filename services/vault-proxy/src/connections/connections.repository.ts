@@ -1,5 +1,6 @@
-import type { Connection } from '@heroagent/contracts';
+import type { Connection, Revocation } from '@heroagent/contracts';
 import { sql, withTenant, type Kysely } from '@heroagent/db';
+import type { RevocationsRepository } from '../revocations/revocations.repository.js';
 import type { VaultProxyDatabase } from '../store-tables.js';
 
 type Row = Pick<
@@ -150,6 +151,36 @@ export class ConnectionsRepository {
     return row === undefined ? undefined : toStored(row);
   }
 
+  /**
+   * In one transaction: the connection becomes `revoking` (no token is issued for it any more, on
+   * any replica: every issue reads its row) and its revocation is queued.
+   */
+  async beginRevocation(
+    connection: StoredConnection,
+    reason: Revocation['reason'],
+    revocations: RevocationsRepository,
+  ): Promise<{ connection: StoredConnection; revocation: Revocation }> {
+    const { row } = connection;
+    return withTenant(this.db, row.tenant_id, async (trx) => {
+      const updated = await trx
+        .updateTable('connections')
+        .set({ status: 'revoking', updated_at: new Date() })
+        .where('tenant_id', '=', row.tenant_id)
+        .where('id', '=', row.id)
+        .returning(COLUMNS)
+        .executeTakeFirstOrThrow();
+      const revocation = await revocations.enqueue(trx, {
+        tenant_id: row.tenant_id,
+        user_id: row.user_id,
+        connection_id: row.id,
+        provider: row.provider,
+        scopes: row.scopes,
+        reason,
+      });
+      return { connection: toStored(updated), revocation };
+    });
+  }
+
   async touch(tenantId: string, id: string): Promise<void> {
     await withTenant(this.db, tenantId, (trx) =>
       trx
@@ -159,15 +190,5 @@ export class ConnectionsRepository {
         .where('id', '=', id)
         .execute(),
     );
-  }
-
-  /** Deletes the connections of a person (or of the tenant): their metadata is personal data too. */
-  async delete(tenantId: string, userId?: string): Promise<number> {
-    const rows = await withTenant(this.db, tenantId, (trx) => {
-      let query = trx.deleteFrom('connections').where('tenant_id', '=', tenantId);
-      if (userId !== undefined) query = query.where('user_id', '=', userId);
-      return query.returning('id').execute();
-    });
-    return rows.length;
   }
 }

@@ -6,9 +6,11 @@ import type { ConnectionsRepository } from './connections.repository.js';
 import type { RevokeConnection } from './revoke-connection.js';
 
 /**
- * `vault.subjects.erase`: a person's account closure, or a tenant's deletion. Every connection is
- * revoked at the provider and its secrets deleted, the connections' records are deleted, and the
- * key-encryption keys are destroyed, so every data key they wrapped is unreadable for ever.
+ * `vault.subjects.erase`: a person's account closure, or a tenant's deletion. The key-encryption
+ * keys are destroyed at once, so every data key they wrapped is unreadable for ever. Every
+ * connection is queued for revocation at the provider: its refresh token stays sealed until the
+ * provider confirms, then it and the connection's record are deleted (a tenant's remaining
+ * secrets with its last one).
  */
 export class EraseSubject {
   constructor(
@@ -20,17 +22,19 @@ export class EraseSubject {
 
   async execute(request: RpcRequest<typeof eraseSubject>) {
     const grant = await this.grants.verify(eraseSubject, request);
-    const doomed = await this.connections.list(grant.tenantId, grant.userId);
-    for (const connection of doomed) await this.revocation.revoke(connection);
-    await this.connections.delete(grant.tenantId, grant.userId);
     let keysDeleted: number;
     if (grant.userId === undefined) {
-      await fromSecrets(() => this.secrets.deleteTenantSecrets(grant.tenantId));
       keysDeleted = await fromSecrets(() => this.secrets.deleteTenantKeys(grant.tenantId));
     } else {
       const owner = { tenantId: grant.tenantId, scope: 'user' as const, id: grant.userId };
       keysDeleted = (await fromSecrets(() => this.secrets.deleteKeys(owner))) ? 1 : 0;
     }
-    return { connectionsRevoked: doomed.length, keysDeleted };
+    const doomed = await this.connections.list(grant.tenantId, grant.userId);
+    const reason = grant.userId === undefined ? 'erase_tenant' : 'erase_person';
+    for (const connection of doomed) await this.revocation.queue(connection, reason);
+    if (grant.userId === undefined && doomed.length === 0) {
+      await fromSecrets(() => this.secrets.deleteTenantSecrets(grant.tenantId));
+    }
+    return { revocationsQueued: doomed.length, keysDeleted };
   }
 }

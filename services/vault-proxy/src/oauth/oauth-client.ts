@@ -2,12 +2,34 @@
 export interface ProviderEndpoints {
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
+  /** The ID token issuers accepted (Google's has two spellings). */
+  readonly issuers: readonly string[];
   readonly tokenUrl: string;
   readonly revokeUrl: string;
 }
 
 /** Why a provider did not give a token. */
 export type OAuthFailure = 'invalid_grant' | 'unavailable' | 'misconfigured';
+
+/** What an authorization code gave (RFC 6749 §4.1.4, with OpenID Connect's `id_token`). */
+export interface ExchangedCode {
+  readonly accessToken: string;
+  readonly refreshToken: string | undefined;
+  readonly idToken: unknown;
+  /** The scopes granted, from the response's `scope` (Google lists only what was granted). */
+  readonly scopes: string[];
+}
+
+/**
+ * How a revocation request ended: `revoked` (200), `already_invalid` (the provider says the token
+ * is dead: Google answers 400 `invalid_token`), or `failed` (anything else: try again later).
+ */
+export interface RevocationAnswer {
+  readonly outcome: 'revoked' | 'already_invalid' | 'failed';
+  readonly status: number | undefined;
+  /** A short, token-free description for the operator. */
+  readonly detail: string;
+}
 
 /** A provider refusal or outage; the message never contains a token. */
 export class OAuthError extends Error {
@@ -30,8 +52,10 @@ export interface RefreshedToken {
 }
 
 /**
- * The OAuth 2.0 token endpoint (refresh_token grant, RFC 6749 §6) and revocation endpoint (RFC
- * 7009) of each provider, with client credentials in the form (client_secret_post) and a timeout.
+ * The OAuth 2.0 token endpoint (authorization_code grant with PKCE, RFC 6749 §4.1 and RFC 7636;
+ * refresh_token grant, §6) and revocation endpoint (RFC 7009) of each provider, with client
+ * credentials in the form (client_secret_post) and a timeout. vault-proxy is the only service
+ * holding the client secret of these providers.
  */
 export class OAuthClient {
   constructor(
@@ -44,13 +68,111 @@ export class OAuthClient {
     refreshToken: string,
     scopes: readonly string[],
   ): Promise<RefreshedToken> {
-    const endpoints = this.endpoints(provider);
-    const body = new URLSearchParams({
+    const json = await this.token(provider, 'refresh token', {
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
+      scope: scopes.join(' '),
+    });
+    const expiresIn = Number(json.expires_in ?? 3600);
+    return {
+      accessToken: json.access_token as string,
+      expiresInMs: (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000,
+      scopes: typeof json.scope === 'string' ? json.scope.split(' ').filter(Boolean) : undefined,
+      refreshToken: typeof json.refresh_token === 'string' ? json.refresh_token : undefined,
+    };
+  }
+
+  /**
+   * RFC 6749 §4.1.3 with PKCE (RFC 7636): exchanges an authorization code. `invalid_grant` means
+   * the code is used, expired, issued for another redirect URI or client, or the verifier is wrong.
+   */
+  async exchangeCode(
+    provider: string,
+    code: { code: string; codeVerifier: string; redirectUri: string },
+  ): Promise<ExchangedCode> {
+    const json = await this.token(provider, 'authorization code', {
+      grant_type: 'authorization_code',
+      code: code.code,
+      code_verifier: code.codeVerifier,
+      redirect_uri: code.redirectUri,
+    });
+    return {
+      accessToken: json.access_token as string,
+      refreshToken:
+        typeof json.refresh_token === 'string' && json.refresh_token !== ''
+          ? json.refresh_token
+          : undefined,
+      idToken: json.id_token,
+      scopes: typeof json.scope === 'string' ? json.scope.split(' ').filter(Boolean) : [],
+    };
+  }
+
+  /** The ID token issuers accepted for a provider. */
+  issuers(provider: string): readonly string[] {
+    return this.endpoints(provider).issuers;
+  }
+
+  /** The client id vault-proxy holds for a provider (an ID token's audience). */
+  clientId(provider: string): string {
+    return this.endpoints(provider).clientId!;
+  }
+
+  /**
+   * RFC 7009: asks the provider to revoke a refresh token (and with it the grant). Never throws:
+   * every failure is an answer to retry later.
+   */
+  async revoke(provider: string, token: string): Promise<RevocationAnswer> {
+    let endpoints: ProviderEndpoints;
+    try {
+      endpoints = this.endpoints(provider);
+    } catch (error) {
+      return { outcome: 'failed', status: undefined, detail: (error as Error).message };
+    }
+    let response: Response;
+    try {
+      response = await fetch(endpoints.revokeUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          token,
+          token_type_hint: 'refresh_token',
+          client_id: endpoints.clientId!,
+          client_secret: endpoints.clientSecret!,
+        }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch {
+      return {
+        outcome: 'failed',
+        status: undefined,
+        detail: 'the revocation endpoint did not answer',
+      };
+    }
+    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const error =
+      typeof json.error === 'string' ? json.error.replace(/[^a-z_]/g, '').slice(0, 64) : '';
+    if (response.ok) return { outcome: 'revoked', status: response.status, detail: 'revoked' };
+    if (response.status === 400 && error === 'invalid_token') {
+      return { outcome: 'already_invalid', status: 400, detail: 'invalid_token' };
+    }
+    return {
+      outcome: 'failed',
+      status: response.status,
+      detail: `the revocation endpoint answered ${response.status}${error === '' ? '' : ` ${error}`}`,
+    };
+  }
+
+  /** One call to the token endpoint with client_secret_post; a token-free error otherwise. */
+  private async token(
+    provider: string,
+    what: string,
+    form: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
+    const endpoints = this.endpoints(provider);
+    const body = new URLSearchParams({
+      ...form,
       client_id: endpoints.clientId!,
       client_secret: endpoints.clientSecret!,
-      scope: scopes.join(' '),
     });
     let response: Response;
     try {
@@ -67,48 +189,19 @@ export class OAuthClient {
       throw new OAuthError('unavailable', `${provider} token endpoint did not answer`);
     }
     const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (response.ok && typeof json.access_token === 'string') {
-      const expiresIn = Number(json.expires_in ?? 3600);
-      return {
-        accessToken: json.access_token,
-        expiresInMs: (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000,
-        scopes: typeof json.scope === 'string' ? json.scope.split(' ').filter(Boolean) : undefined,
-        refreshToken: typeof json.refresh_token === 'string' ? json.refresh_token : undefined,
-      };
-    }
-    const error = typeof json.error === 'string' ? json.error : `status ${response.status}`;
+    if (response.ok && typeof json.access_token === 'string') return json;
+    const error =
+      typeof json.error === 'string'
+        ? json.error.replace(/[^a-z_]/g, '').slice(0, 64)
+        : `status ${response.status}`;
     if (error === 'invalid_grant')
-      throw new OAuthError(
-        'invalid_grant',
-        `${provider} refused the refresh token (invalid_grant)`,
-      );
+      throw new OAuthError('invalid_grant', `${provider} refused the ${what} (invalid_grant)`);
     if (response.status >= 500 || response.status === 429)
       throw new OAuthError('unavailable', `${provider} token endpoint answered ${response.status}`);
     throw new OAuthError(
       'misconfigured',
       `${provider} token endpoint refused the client (${error})`,
     );
-  }
-
-  /** RFC 7009: asks the provider to revoke a token. True when it confirmed (200). */
-  async revoke(provider: string, token: string): Promise<boolean> {
-    const endpoints = this.endpoints(provider);
-    try {
-      const response = await fetch(endpoints.revokeUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          token,
-          token_type_hint: 'refresh_token',
-          client_id: endpoints.clientId!,
-          client_secret: endpoints.clientSecret!,
-        }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return response.ok;
-    } catch {
-      return false;
-    }
   }
 
   private endpoints(provider: string): ProviderEndpoints {

@@ -11,7 +11,7 @@ import { RefreshLockTimeout, type RefreshLocks } from './refresh-locks.js';
 import { RefreshSlots } from './refresh-slots.js';
 import { TokenCache, type CachedToken } from './token-cache.js';
 
-/** An access token ready to hand over (to be sealed), never past its expiry. */
+/** An access token ready to hand over (to be sealed), with the provider's own expiry. */
 export interface IssuedToken {
   readonly accessToken: string;
   readonly expiresAt: number;
@@ -20,7 +20,6 @@ export interface IssuedToken {
 
 /** How tokens are served and refreshed. */
 export interface TokenOptions {
-  readonly ttlMs: number;
   readonly refreshMarginMs: number;
   readonly maxCached?: number;
   /** How long to wait for another replica's use of a connection's refresh token. */
@@ -39,7 +38,8 @@ export interface TokenOptions {
  * A rotated refresh token replaces the stored one; `invalid_grant` marks the connection broken.
  * Tokens live in memory only, keyed by the connection's secret version: a re-consent through any
  * replica makes every replica's tokens of the old grant unreachable, and a revoked or broken
- * connection is refused before any cache is looked at (its row is read on every request).
+ * connection is refused before any cache is looked at (its row is read on every request), from
+ * the moment its revocation is queued (`revoking`), on every replica.
  */
 export class TokenService {
   private readonly cache: TokenCache;
@@ -116,8 +116,11 @@ export class TokenService {
     if (connection === undefined || connection.row.user_id !== request.userId) {
       throw new ContractError('CONNECTION_NOT_FOUND', 'no such connection for this person');
     }
-    if (connection.row.status === 'revoked')
-      throw new ContractError('CONNECTION_REVOKED', 'the connection was revoked');
+    if (connection.row.status === 'revoked' || connection.row.status === 'revoking')
+      throw new ContractError(
+        'CONNECTION_REVOKED',
+        `the connection was revoked (${connection.row.status})`,
+      );
     if (connection.row.status === 'needs_consent') {
       throw new ContractError(
         'CONNECTION_BROKEN',
@@ -137,7 +140,9 @@ export class TokenService {
   private handOut(token: CachedToken): IssuedToken {
     return {
       accessToken: token.accessToken,
-      expiresAt: Math.min(token.expiresAt, Date.now() + this.options.ttlMs),
+      // The provider's expiry, not a shorter label: a bearer token works until then, whatever
+      // a caller is told, so what it is told is the truth.
+      expiresAt: token.expiresAt,
       scopes: token.scopes,
     };
   }
@@ -154,6 +159,9 @@ export class TokenService {
       );
     }
     let refreshed;
+    // The provider counts a token's life from when it answered; counting from before the request
+    // can only make ours end earlier than the real one, never later.
+    const askedAt = Date.now();
     try {
       refreshed = await this.oauth.refresh(row.provider, refreshToken, scopes);
     } catch (error) {
@@ -178,7 +186,7 @@ export class TokenService {
     await this.connections.touch(row.tenant_id, row.id);
     return {
       accessToken: refreshed.accessToken,
-      expiresAt: Date.now() + refreshed.expiresInMs,
+      expiresAt: askedAt + refreshed.expiresInMs,
       scopes: refreshed.scopes ?? scopes,
     };
   }

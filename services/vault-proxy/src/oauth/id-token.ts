@@ -20,7 +20,7 @@ export class IdTokenRefused extends Error {
 const CLOCK_SKEW_S = 300;
 
 /**
- * Checks an ID token received straight from the provider's token endpoint over TLS. OpenID
+ * Checks an ID token vault-proxy received straight from the provider's token endpoint over TLS. OpenID
  * Connect Core §3.1.3.7 lets such a client rely on TLS for the issuer in place of the signature;
  * every claim is still checked: issuer, audience (and `azp` when several), expiry, issue time,
  * and the nonce this flow sent, so a token minted for another flow or client is refused.
