@@ -63,7 +63,6 @@ const provider = await OidcProviderDouble.start({
 
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
-const vaultProxySealing = generateSealingKey();
 const vaultProxyDb = await database.provisionService('vault_proxy');
 await vaultProxyDb.migrate(vaultProxyMigrations);
 const vaultProxy = await startVaultProxy(
@@ -73,7 +72,6 @@ const vaultProxy = await startVaultProxy(
     DATABASE_SCHEMA: 'vault_proxy',
     NATS_URL: nats.url,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(vaultProxySealing.privateKey)),
     GATEWAY_VERIFY_KEYS: JSON.stringify([
       {
         kid: gatewaySigning.kid,
@@ -99,7 +97,6 @@ const gateway = await startGateway(
     PUBLIC_URL: origin,
     SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(gatewaySigning.privateKey)),
     SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(gatewaySealing.privateKey)),
-    VAULT_PROXY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(vaultProxySealing.publicKey)),
     OIDC_ISSUER: provider.issuer,
     OIDC_CLIENT_ID: provider.clientId,
     OIDC_CLIENT_SECRET: provider.clientSecret,
