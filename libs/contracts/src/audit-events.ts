@@ -20,7 +20,11 @@ export const auditActorSchema = z.strictObject({
 export const policyDecisionSchema = z.strictObject({
   effect: z.enum(['allow', 'deny', 'require_approval']),
   policyId: z.string().min(1).max(200),
-  reason: z.string().max(2000),
+  /**
+   * Absent from events recorded since personal data is sealed: a reason may name what it is about
+   * (an address found in a mail), so it travels in `personal` as `policyReason`.
+   */
+  reason: z.string().max(2000).optional(),
 });
 
 /** Which data key encrypted an event's personal fields: the tenant's, or one person's. */
@@ -46,6 +50,18 @@ export const personalFieldsSchema = z.strictObject({
       'is not an envelope ciphertext',
     ),
 });
+
+/**
+ * What a producer puts in an event's personal fields: the agent's rationale, the policy's reason,
+ * and any other words of or about a person (each field optional, nothing else).
+ */
+export const personalFieldsContentSchema = z.strictObject({
+  rationale: z.string().max(2000).optional(),
+  policyReason: z.string().max(2000).optional(),
+  /** Other personal details of the event (addresses, names, subjects), by name. */
+  details: z.record(z.string(), z.json()).optional(),
+});
+export type PersonalFieldsContent = z.infer<typeof personalFieldsContentSchema>;
 
 /** The encryption context of an event's personal fields. */
 export function personalFieldsContext(eventId: string): string {
@@ -87,6 +103,7 @@ export const auditEventSchema = z.strictObject({
   taskId: taskIdSchema.optional(),
   action: actionTypeSchema.optional(),
   outcome: z.enum(['success', 'failure', 'denied', 'pending']),
+  /** In clear only in events recorded before personal data was sealed: now in `personal`. */
   rationale: z.string().max(2000).optional(),
   policy: policyDecisionSchema.optional(),
   /** The event this one undoes or follows up (an undo names its original). */

@@ -135,20 +135,24 @@ export const queryAuditRecords = defineRpc({
 });
 
 /**
- * `audit.records.export`: one page of the tenant's verifiable bundle (JSONL lines). The first page
- * starts with the header and the public keys; every page stays under the NATS payload limit.
+ * `audit.records.export`: one page of the tenant's record, in chain order. `jsonl`: the
+ * verifiable bundle's lines (the first page starts with the header and the public keys).
+ * `records`: one stored record (`auditRecordSchema`, as JSON) per line, for the gateway to render
+ * for people with the personal fields opened (the CSV download). Every page stays under the NATS
+ * payload limit.
  */
 export const exportAuditBundle = defineRpc({
   subject: 'audit.records.export',
   request: z.strictObject({
     viewer: viewerSchema,
-    format: z.enum(['jsonl', 'csv']),
+    format: z.enum(['jsonl', 'records']),
     cursor: cursorSchema.optional(),
   }),
   response: z.object({ lines: z.array(z.string()), nextCursor: cursorSchema.optional() }),
   errors: [...VIEWER_ERRORS],
   callers: ['gateway'],
-  description: 'Exports the tenant record as a verifiable JSONL bundle or as CSV, page by page.',
+  description:
+    'Exports the tenant record as a verifiable JSONL bundle, or its records, page by page.',
 });
 
 /** `audit.proofs.inclusion`: proof that one event is in a signed checkpoint. */

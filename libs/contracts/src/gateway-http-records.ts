@@ -53,12 +53,17 @@ export const activityRecordSchema = z.object({
   traceId: z.string().nullable(),
   /** Event-specific details exactly as recorded. */
   data: z.record(z.string(), z.json()),
-  /** Personal fields stay encrypted: only which data key holds them is shown. */
+  /**
+   * Which data key seals the event's personal fields (the rationale and policy reason above are
+   * opened from them by the gateway for this viewer), and whether it was erased — then they read
+   * as null.
+   */
   personal: z
     .object({
       scope: z.enum(['tenant', 'user']),
       keyId: z.uuid(),
       keyVersion: z.number().int(),
+      erased: z.boolean(),
     })
     .nullable(),
   hash: hashSchema,

@@ -13,7 +13,7 @@ export const TASK_HISTORY_DAYS = { min: 7, max: 3650 } as const;
 
 /** What retention means for the signed audit record, shown beside the setting. */
 export const AUDIT_RECORD_RETENTION =
-  "The signed audit record is never shortened: it is hash-chained, so removing an event would break the chain. It holds ids, outcomes, the agent's stated reason and the policy's reason, which can name people; erasing a person or the tenant does not yet remove those.";
+  "The signed audit record is never shortened: it is hash-chained, so removing an event would break the chain. It holds ids, codes, outcomes, times and, for what a request caused, the client's address and user agent. The agent's stated reason, the policy's reason and other words that can name people are in it only encrypted with the person's (or the tenant's) key: erasing the person or the tenant destroys that key, and they become unreadable while the chain still verifies.";
 
 /** A tenant's retention of task history, and who last changed it (never, for the default). */
 export const retentionViewSchema = z.object({

@@ -63,6 +63,7 @@ export {
   auditEventSubject,
   dataKeyRefSchema,
   personalFieldsSchema,
+  personalFieldsContentSchema,
   personalFieldsContext,
   clientContextSchema,
   CLIENT_USER_AGENT_MAX,
@@ -70,6 +71,7 @@ export {
   AUDIT_EVENT_MAX_BYTES,
   AUDIT_EVENT_PURPOSE,
   type AuditEvent,
+  type PersonalFieldsContent,
   type SignedAuditEvent,
 } from './audit-events.js';
 export {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_CHECKPOINT_PURPOSE,
+  auditRecordSchema,
   exportAuditBundle,
   listCheckpoints,
   proveConsistency,
@@ -261,19 +262,21 @@ describe(
       });
     });
 
-    it('exports a bundle that verifies offline against the pinned audit key, and CSV safe for spreadsheets', async () => {
+    it('exports a bundle that verifies offline against the pinned audit key, and its records in chain order', async () => {
       const lines = await fixture.exportBundle(tenantA);
       const report = await verifyBundleLines(lines, {
         trustedAuditKeys: new Set([ed25519Fingerprint(fixture.auditKey.publicKey)]),
         requireCoveredTail: true,
       });
       expect(report).toMatchObject({ ok: true, events: 21 });
-      const csv = await fixture.client.request(exportAuditBundle, {
+      const records = await fixture.client.request(exportAuditBundle, {
         viewer: viewer(tenantA),
-        format: 'csv',
+        format: 'records',
       });
-      expect(csv.lines[0]).toMatch(/^seq,event_id,occurred_at/);
-      expect(csv.lines).toHaveLength(22);
+      const parsed = records.lines.map((line) => auditRecordSchema.parse(JSON.parse(line)));
+      expect(parsed.map((record) => record.seq)).toEqual(
+        Array.from({ length: 21 }, (_, index) => index + 1),
+      );
       await expect(
         fixture.client.request(exportAuditBundle, {
           viewer: viewer(tenantA, 'member'),

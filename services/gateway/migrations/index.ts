@@ -11,6 +11,8 @@ import * as purgeExpiredSessionsAsSweeper from './20261127093000_purge_expired_s
 import * as holdActionsAtomically from './20261205170000_hold_actions_atomically.js';
 import * as createHttpRateLimits from './20261205200000_create_http_rate_limits.js';
 import * as recordActionExecutors from './20261205210000_record_action_executors.js';
+import * as createDataKeys from './20261206000000_create_data_keys.js';
+import * as indexUndoneActions from './20261206010000_index_undone_actions.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -29,4 +31,6 @@ export const migrations: MigrationSet = {
   '20261205170000_hold_actions_atomically': holdActionsAtomically,
   '20261205200000_create_http_rate_limits': createHttpRateLimits,
   '20261205210000_record_action_executors': recordActionExecutors,
+  '20261206000000_create_data_keys': createDataKeys,
+  '20261206010000_index_undone_actions': indexUndoneActions,
 };

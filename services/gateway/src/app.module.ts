@@ -84,6 +84,8 @@ import { OidcStrategy } from './sign-in/oidc.strategy.js';
 import { SignInController, SignInProviders } from './sign-in/sign-in.controller.js';
 import { SignInFailures } from './sign-in/sign-in-failures.js';
 import { SignInService } from './sign-in/sign-in.service.js';
+import { PersonalKeys } from './privacy/personal-keys.js';
+import { ActivityPages } from './records/activity-pages.js';
 import type { GatewayDatabase } from './store-tables.js';
 import { AgentHandOff } from './tasks/agent-hand-off.js';
 import { Capabilities } from './tasks/capabilities.js';
@@ -111,6 +113,12 @@ export interface GatewayRuntime extends ServiceRuntime<GatewayConfig> {
   readonly lease: ExecutorLease;
 }
 
+/**
+ * Unwrapped data keys stay in a replica's memory at most a minute (an erasure through another
+ * replica is honoured here within that), and at most this many at once.
+ */
+const PERSONAL_KEYS = { ttlMs: 60_000, maxCached: 10_000 };
+
 /** How long a browser has to finish an OAuth flow it started. */
 const FLOW_TTL_MS = 10 * 60_000;
 
@@ -134,9 +142,12 @@ export class AppModule {
     const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
     const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
+    const vault = new VaultProxyClient(runtime.client, config.signingKey, config.sealingKey);
+    const keys = new PersonalKeys(db, vault, PERSONAL_KEYS);
     const audit = new AuditRecorder(
       db,
       config.signingKey,
+      keys,
       undefined,
       () => relay.nudge(),
       currentClient,
@@ -159,19 +170,18 @@ export class AppModule {
       });
     }
     const providers = new SignInProviders(strategies);
-    const tasks = new TasksRepository(db);
+    const tasks = new TasksRepository(db, keys);
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
-    const actions = new ActionsRepository(db, sweeperDb, runtime.lease);
+    const actions = new ActionsRepository(db, sweeperDb, runtime.lease, keys);
     // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
-    const approvals = new ApprovalsRepository(db, sweeperDb);
+    const approvals = new ApprovalsRepository(db, sweeperDb, keys);
     const gate = new CapabilityGate(
       capabilities,
       tasks,
       new RefusalTally((tenantId) => tasks.tenantExists(tenantId), audit, logger),
     );
-    const vault = new VaultProxyClient(runtime.client, config.signingKey, config.sealingKey);
     const recordReceipts = new RecordRevocationReceipts(vault, audit, logger);
     const connectors = new ActionConnectors(
       vault,
@@ -189,7 +199,7 @@ export class AppModule {
       logger,
     );
     const performAction = new PerformAction(actions, connectors, audit, config.sendWindowMs);
-    const admission = new ActionAdmissionRepository(db);
+    const admission = new ActionAdmissionRepository(db, keys);
     const resumeAction = new ResumeAction(admission, actions, engine, performAction, audit);
     const cancelHeld = new CancelHeldActions(actions, approvals, audit);
     const failStaleActions = new FailStaleActions(actions, audit);
@@ -204,13 +214,13 @@ export class AppModule {
       new ReplayAction(actions, approvals, failStaleActions, config.retryWaitMs),
       performAction,
       config.approvals,
-      new TaskContentRepository(),
+      new TaskContentRepository(keys),
     );
     const getAction = new GetAction(gate, actions, approvals);
     const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
-    const taskEvents = new TaskEventsRepository(db);
+    const taskEvents = new TaskEventsRepository(db, keys);
     const handOff = new AgentHandOff(agent, agentSettings, tasks, stopTask, logger);
     const approvalsService = new ApprovalsService(
       approvals,
@@ -227,7 +237,7 @@ export class AppModule {
       [PUBLIC_ORIGIN, runtime.publicOrigin],
       [Cookies, cookies],
       [PeopleRepository, people],
-      [MyTaskHistory, new MyTaskHistory(db)],
+      [MyTaskHistory, new MyTaskHistory(db, keys)],
       [InvitationsRepository, invitations],
       [SessionsService, sessions],
       [AuditRecorder, audit],
@@ -247,6 +257,7 @@ export class AppModule {
       [SignInService, new SignInService(people, invitations, config.signUp, audit)],
       [SignInFailures, new SignInFailures(invitations, rateLimits, audit, logger)],
       [VaultProxyClient, vault],
+      [PersonalKeys, keys],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],
       [TasksRepository, tasks],
@@ -277,7 +288,8 @@ export class AppModule {
       [ActionsRepository, actions],
       [ApprovalsService, approvalsService],
       [AuditRecordsClient, auditRecords],
-      [AuditExports, new AuditExports(auditRecords, audit, logger)],
+      [ActivityPages, new ActivityPages(auditRecords, keys)],
+      [AuditExports, new AuditExports(auditRecords, audit, keys, logger)],
       [RetentionRepository, retention],
       [ApplyRetention, applyRetention],
       [

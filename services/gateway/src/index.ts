@@ -1,3 +1,6 @@
 export { startGateway, type GatewayHooks, type RunningGateway } from './gateway.js';
 export { GATEWAY_JOBS, gatewayConfigSchema, type GatewayConfig } from './config.js';
 export { migrations } from '../migrations/index.js';
+/** For the benchmarks: what seals and opens a person's data, to measure its cost. */
+export { PersonalKeys, Sealer } from './privacy/personal-keys.js';
+export { sealValues } from './privacy/sealed-columns.js';

@@ -136,6 +136,17 @@ export interface GatewayDatabase {
     updated_at: Timestamp;
     updated_by: string;
   };
+  /** Data keys of the tenant and of each person in it, wrapped by vault-proxy (privacy/). */
+  data_keys: {
+    tenant_id: string;
+    scope: 'tenant' | 'user';
+    owner_id: string;
+    version: number;
+    /** Null once erased (the row stays, so the next key takes the next version). */
+    wrapped: string | null;
+    created_at: CreatedAt;
+    erased_at: Date | null;
+  };
   /** The HTTP rate limits' windows, shared by every replica (no tenant's data). */
   http_rate_limits: {
     key: string;

@@ -86,7 +86,13 @@ describe('gateway.actions.execute, up to the provider', () => {
       (e) => e.event.tenantId === session.tenant!.id && e.event.name === 'action.refused',
     );
     expect(refused).toHaveLength(1);
-    expect(refused[0]!.event.rationale).toBe('Because the person asked.');
+    // The agent's words travel sealed: only their reader in the gateway opens them.
+    expect(refused[0]!.event.rationale).toBeUndefined();
+    expect(JSON.stringify(refused[0])).not.toContain('Because the person asked');
+    const opened = (await fixture.openedAuditEvents()).find(
+      (e) => e.event.id === refused[0]!.event.id,
+    )!;
+    expect(opened.event.rationale).toBe('Because the person asked.');
   });
 
   it('refuses parameters that do not fit the action, naming them', async () => {
@@ -144,7 +150,7 @@ when { context.recipientDomains.contains("rival.example") };`,
     }
     // The same request again: the same answer, from the record, not a second decision.
     expect(await codeOf(agent.request(executeAction, denied))).toBe('POLICY_DENIED');
-    const events = (await fixture.auditEvents()).filter(
+    const events = (await fixture.openedAuditEvents()).filter(
       (e) => e.event.tenantId === session.tenant!.id && e.event.name === 'action.denied',
     );
     expect(events).toHaveLength(1);

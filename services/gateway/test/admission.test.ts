@@ -296,9 +296,12 @@ describe('atomic admission: limits, held sends and what cancels them', () => {
     // Their task stops with the membership: an invitation back revives nothing.
     expect(await codeOf(search(capability))).toBe('CAPABILITY_REVOKED');
     const listed = (await (await fixture.call(owner, 'GET', '/v1/tasks?userId=all')).json()) as {
-      tasks: { id: string; status: string }[];
+      tasks: { id: string; status: string; title: string }[];
     };
-    expect(listed.tasks.find((listedTask) => listedTask.id === task.id)?.status).toBe('stopped');
+    const stopped = listed.tasks.find((listedTask) => listedTask.id === task.id);
+    expect(stopped?.status).toBe('stopped');
+    // Their key in the tenant is erased with the membership: what they asked reads as erased.
+    expect(stopped?.title).toBe('[erased]');
     await executor.releaseDue(LATER());
     expect(sentSubjects()).not.toContain(subject);
     expect(await eventsOf(actionId)).toContainEqual({

@@ -131,7 +131,7 @@ describe('approvals', () => {
     const status = await agent.request(getAction, { capability, actionId: answer.actionId });
     expect(status).toMatchObject({ status: 'completed', approval: { status: 'approved' } });
     // Its record explains it: what the agent said, which policy held it, who approved.
-    const executed = (await fixture.auditEvents()).find(
+    const executed = (await fixture.openedAuditEvents()).find(
       (e) => e.event.name === 'action.executed' && e.event.data.actionId === answer.actionId,
     )!;
     expect(executed.event).toMatchObject({

@@ -212,7 +212,7 @@ describe('actions against the Gmail and Calendar doubles', () => {
   });
 
   it('records each executed action with its rationale and the policy that allowed it', async () => {
-    const events = (await fixture.auditEvents()).filter(
+    const events = (await fixture.openedAuditEvents()).filter(
       (e) => e.event.tenantId === tenantId && e.event.name === 'action.executed',
     );
     expect(events.map((e) => e.event.action)).toEqual(

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActivityRecord, AuditEvent } from '@heroagent/contracts';
+import { personalFieldsContext, type ActivityRecord, type AuditEvent } from '@heroagent/contracts';
 import { OtlpReceiverDouble, type TestBrowser } from '@heroagent/doubles';
+import { PersonalKeys } from '../src/privacy/personal-keys.js';
 import type { SessionView } from './support/fixture.js';
 import { person } from './support/people.js';
 import { startRecordsHarness, type RecordsHarness } from './support/records-harness.js';
@@ -101,6 +102,23 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
     });
   }
 
+  async function sealPersonal(event: AuditEvent): Promise<AuditEvent> {
+    const keys = harness.fixture.gateway.app.get(PersonalKeys);
+    const sealer = await keys.forPerson(event.tenantId, event.userId!);
+    const { rationale, policy, ...rest } = event;
+    return {
+      ...rest,
+      policy: { effect: policy!.effect, policyId: policy!.policyId },
+      personal: {
+        key: { scope: 'user', id: event.userId!, version: sealer.version },
+        ciphertext: sealer.seal(
+          personalFieldsContext(event.id),
+          JSON.stringify({ rationale, policyReason: policy!.reason }),
+        ),
+      },
+    };
+  }
+
   beforeAll(async () => {
     harness = await startRecordsHarness();
     dir = await mkdtemp(join(tmpdir(), 'records-test-'));
@@ -108,7 +126,9 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
     auditor = await invite('auditor');
     member = await invite('member');
     synthetic.push(...actionEvents(owner.session.tenant!.id));
-    await harness.publish(synthetic);
+    // As the gateway records them: the rationale and the policy's reason sealed with the
+    // person's key, so the search below reads them only through the gateway.
+    await harness.publish(await Promise.all(synthetic.map(sealPersonal)));
     await harness.waitForStored(
       owner.session.tenant!.id,
       synthetic.map((event) => event.id),
@@ -213,7 +233,7 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         policy: source.policy,
         approval: { id: 'approval-5', approvedBy: ['someone'], approvals: 1, required: null },
         relatedEventId: null,
-        personal: null,
+        personal: { scope: 'user', keyId: source.userId, keyVersion: 1, erased: false },
         data: source.data,
         signatureKid: harness.fixture.gatewaySigning.kid,
       });
@@ -254,6 +274,8 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
       ['q=ab', 'query.q'],
       ['cursor=%21%21', 'query.cursor'],
       ['cursor=bm90LWEtY3Vyc29y', 'query.cursor'],
+      ['q=quarterly&cursor=bm90LWEtY3Vyc29y', 'query.cursor'],
+      ['q=quarterly&cursor=s1bm90LWEtY3Vyc29y', 'query.cursor'],
       ['colour=red', 'query'],
     ])('refuses %s as INVALID_REQUEST naming %s', async (query, path) => {
       const response = await call(auditor, 'GET', `/v1/activity?${query}`);
@@ -408,6 +430,11 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
       expect(rows[0]).toMatch(/^seq,event_id,occurred_at/);
       for (const event of synthetic) expect(rows.some((row) => row.includes(event.id))).toBe(true);
       expect(rows.join('\n')).toContain(`"'=HYPERLINK(""https://evil.example"",""click"")"`);
+      // The rationales opened for the auditor here; the verifiable bundle keeps them sealed.
+      expect(rows.join('\n')).toContain('Replying to Bob about the quarterly invoice.');
+      const bundle = await (await call(owner, 'GET', '/v1/exports/audit-bundle')).text();
+      expect(bundle).not.toContain('quarterly invoice');
+      expect(bundle).toContain('"personal":');
     });
 
     it('refuses members', async () => {

@@ -72,7 +72,7 @@ describe('retention of task history', () => {
       });
       expect(AUDIT_RECORD_RETENTION).toMatch(/never shortened/);
       expect(AUDIT_RECORD_RETENTION).toMatch(/hash-chained/);
-      expect(AUDIT_RECORD_RETENTION).toMatch(/does not yet remove/);
+      expect(AUDIT_RECORD_RETENTION).toMatch(/only encrypted/);
     });
 
     it('saves and shows the setting, each change recorded in audit', async () => {

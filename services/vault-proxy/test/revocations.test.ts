@@ -174,7 +174,7 @@ describe('vault-proxy: durable revocation and deletion receipts', { timeout: 60_
     expect(stillStored(connectionId)).toBe(false);
   });
 
-  it('erases a person while the provider is down: their connection waits, then goes; the receipt says why', async () => {
+  it('erases a person while the provider is down: their connection waits (its address gone), then goes; the receipt says why', async () => {
     const bob = randomUUID();
     const { connectionId } = await fixture.connect({ tenantId, userId: bob, scopes: [GMAIL_READ] });
     fixture.provider.down = true;
@@ -190,6 +190,8 @@ describe('vault-proxy: durable revocation and deletion receipts', { timeout: 60_
       );
       expect((await connection(connectionId))?.status).toBe('revoking');
       expect(stillStored(connectionId)).toBe(true);
+      // Only the sealed token waits for the provider: the account's address is gone already.
+      expect((await connection(connectionId))?.account).toBe('[erased]');
     } finally {
       fixture.provider.down = false;
     }

@@ -12,6 +12,7 @@ import { ACTION_CATALOG } from '@heroagent/contracts';
 import { gatewayConfigSchema, startGateway, type RunningGateway } from '@heroagent/gateway';
 import { ContractClient } from '@heroagent/service';
 import { freePort } from '@heroagent/service/testing';
+import type { TestDatabase } from '@heroagent/db/testing';
 import { createLogger } from '@heroagent/telemetry';
 import { startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
 import {
@@ -53,6 +54,8 @@ export interface EvalPlatform {
   readonly calendar: CalendarDouble;
   /** The OpenID Connect double people sign in with (choose who with `nextUser`). */
   readonly provider: OidcProviderDouble;
+  /** The platform's one database (each service in a schema of its own). */
+  readonly database: TestDatabase;
   readonly merchants: Readonly<Record<'paper-shop' | 'gift-cards', MerchantDouble>>;
   /** The scripted model, when the evaluation runs with one. */
   readonly model: ChatModelDouble | undefined;
@@ -253,6 +256,7 @@ export async function startEvalPlatform(
       gmail,
       calendar,
       provider,
+      database: platform.database,
       merchants,
       model,
       call: me.call,

@@ -5,7 +5,7 @@ import { ME, startEvalPlatform, type EvalPlatform } from '../eval/eval-platform.
 
 // One task in words, planned by a scripted model and carried out through the real gateway,
 // vault-proxy and audit under the deploy/nats permissions: the rationale of every step ends up in
-// the signed audit record, and so does which model saw what.
+// the signed audit record (sealed with the person's key), and so does which model saw what.
 describe('a task in words, through the whole platform', { timeout: 120_000 }, () => {
   let platform: EvalPlatform;
 
@@ -109,7 +109,14 @@ describe('a task in words, through the whole platform', { timeout: 120_000 }, ()
     expect(names).toEqual(
       expect.arrayContaining(['task.started', 'agent.model_used', 'task.agent_finished']),
     );
-    const rationales = JSON.stringify(mine.map((record) => record.envelope.event));
+    // The rationales travel sealed with the person's key; the gateway opens them for the viewer.
+    const sealed = JSON.stringify(mine.map((record) => record.envelope.event));
+    expect(sealed).not.toContain('To find what Bob wrote.');
+    const activity = await platform.call<{ records: { taskId: string; rationale: string }[] }>(
+      'GET',
+      `/v1/activity?taskId=${taskId}&limit=200`,
+    );
+    const rationales = activity.body.records.map((record) => record.rationale);
     expect(rationales).toContain('To find what Bob wrote.');
     expect(rationales).toContain('To read his latest message.');
     const used = mine.find((record) => record.envelope.event.name === 'agent.model_used');

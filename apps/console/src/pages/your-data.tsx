@@ -32,15 +32,22 @@ export function YourData() {
       <h2>Where your data is</h2>
       <ul>
         <li>
-          Your sessions, tasks, policies, approvals and the record of every action are in this
-          deployment's Postgres database; the signed audit record also goes to your tenant's SIEM if
-          an admin configured one.
+          Your profile, memberships and sessions are in this deployment's Postgres database. What
+          you ask the agent, its timeline and reasons, and every action's details and results are
+          there too, encrypted with a key of yours in this tenant; only the gateway opens them, for
+          you and for the people your tenant lets see its record.
         </li>
         <li>
-          Your Google refresh tokens are only in the secrets store (Vault), never in the database or
-          in the agent.
+          The signed audit record keeps ids, outcomes, times and the address and browser a request
+          came from; the agent's reasons and other words about people are in it only encrypted with
+          your key. It also goes to your tenant's SIEM if an admin configured one, without those
+          words.
         </li>
-        <li>Access tokens live in memory for one call and are never written down.</li>
+        <li>
+          Your Google refresh tokens are held only by vault-proxy, in its secrets store (Vault, or
+          an encrypted store in a development deployment): never in the gateway or in the agent.
+          Access tokens live in memory until they expire, and are never written down.
+        </li>
         <li>
           Models: what a model sees depends on your tenant's agent settings (see Agents); no
           provider that trains on customer data is ever used.
@@ -55,8 +62,10 @@ export function YourData() {
       <Notice text={exported.notice} />
       <h2>Close my account</h2>
       <p>
-        Your sessions end, your connections are revoked at Google, and your personal data is erased.
-        The audit record stays verifiable; your personal fields in it become unreadable.
+        Your key is destroyed at once, so everything encrypted with it becomes unreadable, and your
+        tasks, actions and sessions are deleted. Your connections are revoked at Google (retried
+        until Google confirms; a receipt is recorded). The audit record stays verifiable; your words
+        in it become unreadable.
       </p>
       <ConfirmedClosure
         id="close-confirm"

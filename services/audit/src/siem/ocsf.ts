@@ -157,8 +157,9 @@ function privilegesOf(event: AuditEvent): string[] {
 
 /**
  * The OCSF form of an audit event, for SIEMs that speak OCSF. Personal fields stay encrypted and
- * are not sent: a SIEM gets ids, types, outcomes, policies, rationales and the client that caused
- * it (address, user agent), not mail or contacts. The trace id is the event's
+ * are not sent: a SIEM gets ids, types, outcomes, which policy decided, and the client that caused
+ * it (address, user agent); not the agent's rationale or a policy's reason (sealed with the
+ * person's key since they may name someone, except in events recorded before), mail or contacts. The trace id is the event's
  * `metadata.correlation_uid`, and for API Activity also its `trace` (the trace profile).
  */
 export function toOcsf(
@@ -191,7 +192,9 @@ export function toOcsf(
     ...(event.policy === undefined
       ? {}
       : {
-          status_detail: `${event.policy.effect} by ${event.policy.policyId}: ${event.policy.reason}`,
+          status_detail:
+            `${event.policy.effect} by ${event.policy.policyId}` +
+            (event.policy.reason === undefined ? '' : `: ${event.policy.reason}`),
         }),
     message: event.rationale ?? event.name,
     metadata: {

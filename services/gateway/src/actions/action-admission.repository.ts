@@ -4,8 +4,10 @@ import type { Grant } from '../policy/admission.js';
 import type { GatewayDatabase } from '../store-tables.js';
 import { standingOf, type Standing } from '../tasks/tasks.repository.js';
 import { admissionLocks, PersonQueue } from './admission-locks.js';
+import type { PersonalKeys } from '../privacy/personal-keys.js';
 import {
   countsQuery,
+  openActions,
   toActionCounts,
   type ActionCounts,
   type ActionRow,
@@ -52,7 +54,11 @@ export class ActionAdmissionRepository {
   private readonly requests = new PersonQueue(64);
   private readonly resumptions = new PersonQueue();
 
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** Opens what an earlier action holds; fetched before the locks are taken. */
+    private readonly keys: PersonalKeys,
+  ) {}
 
   /**
    * A new request: `decide` gets the action its idempotency key already names (a retry), if any,
@@ -62,22 +68,26 @@ export class ActionAdmissionRepository {
     scope: AdmissionScope,
     decide: (trx: Trx, reads: AdmissionReads, earlier: ActionRow | undefined) => Promise<T>,
   ): Promise<T> {
-    return this.requests.run(scope.tenantId, scope.userId, () =>
-      withTenant(
+    return this.requests.run(scope.tenantId, scope.userId, async () => {
+      // The person's key, before any lock: a miss asks vault-proxy, never while others wait.
+      await this.keys.forPerson(scope.tenantId, scope.userId);
+      return withTenant(
         this.db,
         scope.tenantId,
         async (trx) => {
-          const earlier = await trx
+          const stored = await trx
             .selectFrom('actions')
             .selectAll()
             .where('task_id', '=', scope.taskId)
             .where('idempotency_key', '=', scope.idempotencyKey)
             .executeTakeFirst();
+          const earlier =
+            stored === undefined ? undefined : (await openActions(this.keys, [stored]))[0];
           return decide(trx, await this.reads(trx, scope), earlier);
         },
         admissionLocks(scope.tenantId, scope.userId),
-      ),
-    );
+      );
+    });
   }
 
   /**
@@ -95,18 +105,20 @@ export class ActionAdmissionRepository {
         | undefined,
     ) => Promise<T>,
   ): Promise<T> {
-    return this.resumptions.run(held.tenantId, held.userId, () =>
-      withTenant(
+    return this.resumptions.run(held.tenantId, held.userId, async () => {
+      await this.keys.forPerson(held.tenantId, held.userId);
+      return withTenant(
         this.db,
         held.tenantId,
         async (trx) => {
-          const row = await trx
+          const stored = await trx
             .selectFrom('actions')
             .selectAll()
             .where('id', '=', held.actionId)
             .forUpdate()
             .executeTakeFirst();
-          if (row === undefined || row.user_id !== held.userId) return decide(trx, undefined);
+          if (stored === undefined || stored.user_id !== held.userId) return decide(trx, undefined);
+          const row = (await openActions(this.keys, [stored]))[0]!;
           const reads = await this.reads(trx, {
             tenantId: row.tenant_id,
             userId: row.user_id,
@@ -126,8 +138,8 @@ export class ActionAdmissionRepository {
           return decide(trx, { row, reads, approved: approval?.status === 'approved' });
         },
         admissionLocks(held.tenantId, held.userId),
-      ),
-    );
+      );
+    });
   }
 
   /** One statement: the task's standing, the role, the policy and the counts. */

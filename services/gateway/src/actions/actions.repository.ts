@@ -7,11 +7,20 @@ import {
   type Transaction,
 } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
+import { ownerKey, personOwner, type PersonalKeys, type Sealer } from '../privacy/personal-keys.js';
+import { openRow, sealValues } from '../privacy/sealed-columns.js';
 import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 import { executorGone, type ExecutorLease } from './executor-lease.js';
 import { outcomeUnknownError, type OutcomeUnknownReason } from './outcome-unknown.js';
 
+/** An action as its repository answers it: its personal columns opened (privacy/). */
 export type ActionRow = Selectable<GatewayDatabase['actions']>;
+
+/** Whose action: the person whose key seals its content, in their tenant. */
+export interface ActionOwner {
+  readonly tenantId: string;
+  readonly userId: string;
+}
 
 export interface NewAction {
   readonly id: string;
@@ -74,6 +83,22 @@ function actionValues(action: NewAction, executor: string | null) {
     untrusted: JSON.stringify(action.untrusted ?? []),
     executor,
   };
+}
+
+/** Actions as stored, their personal columns opened with their people's keys (each fetched once). */
+export async function openActions<R extends Pick<ActionRow, 'id' | 'tenant_id' | 'user_id'>>(
+  keys: PersonalKeys,
+  rows: readonly R[],
+): Promise<R[]> {
+  const sealers = await keys.readers(rows.map((row) => personOwner(row.tenant_id, row.user_id)));
+  return rows.map((row) =>
+    openRow(
+      sealers.get(ownerKey(personOwner(row.tenant_id, row.user_id)))!,
+      'actions',
+      row.id,
+      row,
+    ),
+  );
 }
 
 /**
@@ -151,7 +176,39 @@ export class ActionsRepository {
     private readonly sweeper: Kysely<GatewayDatabase>,
     /** This replica's lease: every action moved to `executing` here records its id. */
     private readonly lease: ExecutorLease,
+    /** The people's data keys, which seal what an action was given and brought back. */
+    private readonly keys: PersonalKeys,
   ) {}
+
+  private sealerOf(owner: ActionOwner): Promise<Sealer> {
+    return this.keys.forPerson(owner.tenantId, owner.userId);
+  }
+
+  /** Rows as stored, opened with their people's keys. */
+  open(rows: readonly ActionRow[]): Promise<ActionRow[]> {
+    return openActions(this.keys, rows);
+  }
+
+  private async openOne(row: ActionRow | undefined): Promise<ActionRow | undefined> {
+    return row === undefined ? undefined : (await this.open([row]))[0];
+  }
+
+  /** A row just written, with the personal values it was given (as JSON reads them back). */
+  private asWritten(row: ActionRow, action: NewAction): ActionRow {
+    const json = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;
+    return {
+      ...row,
+      params: json(action.params),
+      rationale: action.rationale,
+      policy: json(action.policy),
+      untrusted: json(action.untrusted ?? []),
+    };
+  }
+
+  private async sealedValues(action: NewAction, executor: string | null) {
+    const sealer = await this.sealerOf(action);
+    return sealValues(sealer, 'actions', action.id, actionValues(action, executor));
+  }
 
   /** Who runs an action inserted or moved with `status`: this replica, if it is `executing`. */
   private executorFor(status: ActionStatus): string | null {
@@ -163,11 +220,13 @@ export class ActionsRepository {
    * has already looked its idempotency key up.
    */
   async insert(trx: Transaction<GatewayDatabase>, action: NewAction): Promise<ActionRow> {
-    return trx
+    const values = await this.sealedValues(action, this.executorFor(action.status));
+    const row = await trx
       .insertInto('actions')
-      .values(actionValues(action, this.executorFor(action.status)))
+      .values(values)
       .returningAll()
       .executeTakeFirstOrThrow();
+    return this.asWritten(row, action);
   }
 
   /**
@@ -179,21 +238,23 @@ export class ActionsRepository {
     action: Omit<NewAction, 'auditEventId'>,
     within: InTransaction & { readonly eventId: string },
   ): Promise<{ created: boolean; row: ActionRow }> {
+    const values = await this.sealedValues(
+      { ...action, auditEventId: within.eventId },
+      this.executorFor(action.status),
+    );
     return withTenant(this.db, action.tenantId, async (trx) => {
       const inserted = await trx
         .insertInto('actions')
-        .values(
-          actionValues(
-            { ...action, auditEventId: within.eventId },
-            this.executorFor(action.status),
-          ),
-        )
+        .values(values)
         .onConflict((conflict) => conflict.columns(['task_id', 'idempotency_key']).doNothing())
         .returningAll()
         .executeTakeFirst();
       if (inserted !== undefined) {
         await within(trx);
-        return { created: true, row: inserted };
+        return {
+          created: true,
+          row: this.asWritten(inserted, { ...action, auditEventId: within.eventId }),
+        };
       }
       const existing = await trx
         .selectFrom('actions')
@@ -201,7 +262,7 @@ export class ActionsRepository {
         .where('task_id', '=', action.taskId)
         .where('idempotency_key', '=', action.idempotencyKey)
         .executeTakeFirstOrThrow();
-      return { created: false, row: existing };
+      return { created: false, row: (await this.openOne(existing))! };
     });
   }
 
@@ -237,20 +298,21 @@ export class ActionsRepository {
   /** Holds an allowed send in the outbox until `releaseAt`, in the caller's transaction. */
   async hold(
     trx: Transaction<GatewayDatabase>,
-    id: string,
+    action: { readonly id: string; readonly tenant_id: string; readonly user_id: string },
     from: ActionStatus,
     hold: { releaseAt: Date; result: unknown; eventId: string; now: Date },
   ): Promise<boolean> {
+    const sealer = await this.sealerOf({ tenantId: action.tenant_id, userId: action.user_id });
     const result = await trx
       .updateTable('actions')
       .set({
         status: 'scheduled',
         release_at: hold.releaseAt,
-        result: JSON.stringify(hold.result),
+        ...sealValues(sealer, 'actions', action.id, { result: JSON.stringify(hold.result) }),
         audit_event_id: hold.eventId,
         updated_at: hold.now,
       })
-      .where('id', '=', id)
+      .where('id', '=', action.id)
       .where('status', '=', from)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
@@ -278,7 +340,7 @@ export class ActionsRepository {
       .where('status', 'in', HELD);
     if (scope.taskId !== undefined) query = query.where('task_id', '=', scope.taskId);
     if (scope.userId !== undefined) query = query.where('user_id', '=', scope.userId);
-    return query.returningAll().execute();
+    return this.open(await query.returningAll().execute());
   }
 
   /** Points an action at its latest audit event, in the caller's transaction. */
@@ -290,9 +352,12 @@ export class ActionsRepository {
       .execute();
   }
 
-  /** Moves an action from `from` to its outcome, with its audit event, in one transaction. */
+  /**
+   * Moves an action from `from` to its outcome, with its audit event, in one transaction: false if
+   * it was no longer `from`.
+   */
   async finish(
-    tenantId: string,
+    owner: ActionOwner,
     id: string,
     from: ActionStatus,
     outcome: {
@@ -303,14 +368,18 @@ export class ActionsRepository {
     },
     within: InTransaction & { readonly eventId: string },
     now: Date = new Date(),
-  ): Promise<ActionRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const row = await trx
+  ): Promise<boolean> {
+    const sealer = await this.sealerOf(owner);
+    const content = sealValues(sealer, 'actions', id, {
+      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      undo_state: outcome.undoState === undefined ? null : JSON.stringify(outcome.undoState),
+    });
+    return withSettings(this.db, { 'app.tenant_id': owner.tenantId }, async (trx) => {
+      const moved = await trx
         .updateTable('actions')
         .set({
           status: outcome.status,
-          result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
-          undo_state: outcome.undoState === undefined ? null : JSON.stringify(outcome.undoState),
+          ...content,
           error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
           audit_event_id: within.eventId,
           updated_at: now,
@@ -318,10 +387,10 @@ export class ActionsRepository {
         })
         .where('id', '=', id)
         .where('status', '=', from)
-        .returningAll()
         .executeTakeFirst();
-      if (row !== undefined) await within(trx);
-      return row;
+      if (moved.numUpdatedRows === 0n) return false;
+      await within(trx);
+      return true;
     });
   }
 
@@ -374,7 +443,8 @@ export class ActionsRepository {
         )
         .returningAll()
         .execute();
-      const settled = rows.map((row) => ({
+      const opened = await this.open(rows);
+      const settled = opened.map((row) => ({
         row,
         reason:
           row.executor !== null && gone.includes(row.executor)
@@ -413,7 +483,7 @@ export class ActionsRepository {
         .returningAll()
         .executeTakeFirst();
       if (row === undefined) return undefined;
-      const settled = { row, reason: 'executor_gone' as const };
+      const settled = { row: (await this.openOne(row))!, reason: 'executor_gone' as const };
       await record(settled)(trx);
       return settled;
     });
@@ -493,9 +563,10 @@ export class ActionsRepository {
   }
 
   async get(tenantId: string, id: string): Promise<ActionRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+    const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
       trx.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst(),
     );
+    return this.openOne(row);
   }
 
   /**
@@ -554,16 +625,21 @@ export class ActionsRepository {
         join tasks t on t.id = a.task_id
         order by a.created_at desc, a.id desc
       `.execute(trx);
+      const sealers = await this.keys.readers(
+        result.rows.map((row) => personOwner(tenantId, row.user_id)),
+      );
       return result.rows.map((row) => ({
+        ...openRow(sealers.get(ownerKey(personOwner(tenantId, row.user_id)))!, 'actions', row.id, {
+          params: row.params,
+          untrusted: row.untrusted,
+          policy: row.policy,
+        }),
         id: row.id,
         taskId: row.task_id,
         userId: row.user_id,
         type: row.type,
         class: row.class,
         status: row.status,
-        params: row.params,
-        policy: row.policy,
-        untrusted: row.untrusted,
         createdAt: row.created_at,
         grant: {
           actions: row.task_actions_granted,

@@ -64,7 +64,7 @@ export class PerformAction {
         ...(approval === undefined ? {} : { approval }),
       });
       await this.actions.finish(
-        by.tenantId,
+        by,
         row.id,
         'executing',
         { status: 'completed', result, undoState: outcome.undoState },
@@ -89,7 +89,7 @@ export class PerformAction {
         error: { code: coded.code, message: coded.message },
       });
       await this.actions.finish(
-        by.tenantId,
+        by,
         row.id,
         'executing',
         { status: 'failed', error: coded.toBody() },
@@ -126,7 +126,7 @@ export class PerformAction {
       related: requestedEventId,
       ...(approval === undefined ? {} : { approval }),
     });
-    const moved = await this.actions.hold(trx, row.id, from, {
+    const moved = await this.actions.hold(trx, row, from, {
       releaseAt: sendsAt,
       result,
       eventId: held.eventId,

@@ -48,7 +48,7 @@ export class ReleaseDueSends {
           related: row.audit_event_id,
         });
         await this.actions.finish(
-          by.tenantId,
+          by,
           row.id,
           'executing',
           { status: 'completed', result: row.result, undoState: outcome.result },
@@ -58,7 +58,7 @@ export class ReleaseDueSends {
       } catch (error) {
         const coded = this.connectors.toContractError(error, definition);
         await this.actions.finish(
-          by.tenantId,
+          by,
           row.id,
           'executing',
           { status: 'failed', result: row.result, error: coded.toBody() },

@@ -115,7 +115,7 @@ export class UndoController {
     } catch (error) {
       const coded = this.connectors.toContractError(error, definition);
       await this.actions.finish(
-        tenantId,
+        { tenantId, userId: original.user_id },
         undoId,
         'executing',
         { status: 'failed', error: coded.toBody() },

@@ -1,5 +1,7 @@
 import { withSettings, type Kysely, type Selectable, type Transaction } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
+import { ownerKey, personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
+import { openRow, sealValues } from '../privacy/sealed-columns.js';
 import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 
 export type ApprovalRow = Selectable<GatewayDatabase['approvals']>;
@@ -18,6 +20,8 @@ export class ApprovalsRepository {
     private readonly db: Kysely<GatewayDatabase>,
     /** The sweeper's own role: expires approvals across tenants, and nothing else. */
     private readonly sweeper: Kysely<GatewayDatabase>,
+    /** Opens what the action waiting for approval was given and why. */
+    private readonly keys: PersonalKeys,
   ) {}
 
   /** Inside the transaction that records the action it is for. */
@@ -33,35 +37,54 @@ export class ApprovalsRepository {
       expiresAt: Date;
     },
   ): Promise<void> {
+    const sealer = await this.keys.forPerson(approval.tenantId, approval.userId);
     await trx
       .insertInto('approvals')
-      .values({
-        id: approval.id,
-        tenant_id: approval.tenantId,
-        action_id: approval.actionId,
-        user_id: approval.userId,
-        status: 'pending',
-        required: approval.required,
-        reason: approval.reason,
-        expires_at: approval.expiresAt,
-      })
+      .values(
+        sealValues(sealer, 'approvals', approval.id, {
+          id: approval.id,
+          tenant_id: approval.tenantId,
+          action_id: approval.actionId,
+          user_id: approval.userId,
+          status: 'pending' as const,
+          required: approval.required,
+          reason: approval.reason,
+          decisions: JSON.stringify([]),
+          expires_at: approval.expiresAt,
+        }),
+      )
       .execute();
   }
 
   async get(tenantId: string, id: string): Promise<ApprovalRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst(),
+    return this.openOne(
+      await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+        trx.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst(),
+      ),
     );
   }
 
   async forAction(tenantId: string, actionId: string): Promise<ApprovalRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx.selectFrom('approvals').selectAll().where('action_id', '=', actionId).executeTakeFirst(),
+    return this.openOne(
+      await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+        trx
+          .selectFrom('approvals')
+          .selectAll()
+          .where('action_id', '=', actionId)
+          .executeTakeFirst(),
+      ),
     );
   }
 
+  /** An approval as stored, its reason opened with its person's key. */
+  private async openOne<R extends ApprovalRow>(row: R | undefined): Promise<R | undefined> {
+    if (row === undefined) return undefined;
+    const sealer = await this.keys.reader(personOwner(row.tenant_id, row.user_id));
+    return openRow(sealer, 'approvals', row.id, row);
+  }
+
   async list(tenantId: string, options: { userId?: string; pendingOnly: boolean; id?: string }) {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) => {
+    const rows = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) => {
       let query = trx
         .selectFrom('approvals as p')
         .innerJoin('actions as a', 'a.id', 'p.action_id')
@@ -80,6 +103,11 @@ export class ApprovalsRepository {
       if (options.pendingOnly) query = query.where('p.status', '=', 'pending');
       if (options.id !== undefined) query = query.where('p.id', '=', options.id);
       return query.orderBy('p.created_at', 'desc').limit(200).execute();
+    });
+    const sealers = await this.keys.readers(rows.map((row) => personOwner(tenantId, row.user_id)));
+    return rows.map((row) => {
+      const sealer = sealers.get(ownerKey(personOwner(tenantId, row.user_id)))!;
+      return openRow(sealer, 'approvals', row.id, openRow(sealer, 'actions', row.action_id, row));
     });
   }
 
@@ -101,19 +129,24 @@ export class ApprovalsRepository {
     },
     now: Date,
   ): Promise<ApprovalRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const approval = await trx
+    const decided = await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+      const stored = await trx
         .selectFrom('approvals')
         .selectAll()
         .where('id', '=', id)
         .forUpdate()
         .executeTakeFirst();
-      if (approval === undefined) return undefined;
+      if (stored === undefined) return undefined;
+      // People's notes on their decisions are sealed with the person the action is for.
+      const sealer = await this.keys.forPerson(stored.tenant_id, stored.user_id);
+      const approval = openRow(sealer, 'approvals', stored.id, stored);
       const outcome = settle(approval, approval.decisions as ApprovalDecision[]);
       const updated = await trx
         .updateTable('approvals')
         .set({
-          decisions: JSON.stringify(outcome.decisions),
+          ...sealValues(sealer, 'approvals', id, {
+            decisions: JSON.stringify(outcome.decisions),
+          }),
           status: outcome.status,
           ...(outcome.status === 'pending' ? {} : { decided_at: now }),
         })
@@ -131,6 +164,7 @@ export class ApprovalsRepository {
       await outcome.within(trx);
       return updated;
     });
+    return this.openOne(decided);
   }
 
   /**

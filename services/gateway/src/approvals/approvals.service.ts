@@ -164,8 +164,9 @@ export class ApprovalsService {
               approvalId: current.id,
               approvals: next.filter((d) => d.decision === 'approve').length,
               required: current.required,
-              note,
             },
+            // The approver's own words, sealed with the key of the person the action is for.
+            ...(note === '' ? {} : { personal: { note } }),
           }),
         };
       },

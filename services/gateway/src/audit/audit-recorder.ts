@@ -3,27 +3,42 @@ import {
   AUDIT_EVENT_MAX_BYTES,
   AUDIT_EVENT_PURPOSE,
   ContractError,
+  personalFieldsContext,
   signedAuditEventSchema,
   type AuditEvent,
   type ClientContext,
+  type PersonalFieldsContent,
   type SignedAuditEvent,
 } from '@heroagent/contracts';
 import { signJson, type SigningKey } from '@heroagent/crypto';
 import { useTenant, withSettings, type Kysely, type Transaction } from '@heroagent/db';
 import { activeTraceId } from '@heroagent/telemetry';
+import type { PersonalKeys } from '../privacy/personal-keys.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 /**
  * What a part of the gateway records; the recorder adds time, source, trace and signature, and an
  * id unless the record brings one (an event that must be stored once, such as a receipt's).
+ * `rationale`, the policy's `reason` and `personal` details are sealed into the event's
+ * encrypted personal fields (the person's key if it has a `userId`, else the tenant's): the
+ * signed, chained part keeps ids, codes and counts.
  */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
-  Partial<
-    Pick<
-      AuditEvent,
-      'id' | 'userId' | 'taskId' | 'action' | 'rationale' | 'policy' | 'relatedEventId'
-    >
-  >;
+  Partial<Pick<AuditEvent, 'id' | 'userId' | 'taskId' | 'action' | 'policy' | 'relatedEventId'>> & {
+    readonly rationale?: string;
+    readonly personal?: NonNullable<PersonalFieldsContent['details']>;
+  };
+
+/**
+ * An event's id, time, trace and client, fixed when it is asked for, while the request is being
+ * served (it is sealed and signed later, in the transaction).
+ */
+interface Stamp {
+  readonly id: string;
+  readonly occurredAt: string;
+  readonly traceId: string | undefined;
+  readonly client: ClientContext | undefined;
+}
 
 /** Work done inside the transaction of a change, before it commits. */
 export type InTransaction = (trx: Transaction<GatewayDatabase>) => Promise<void>;
@@ -38,6 +53,8 @@ export class AuditRecorder {
   constructor(
     private readonly db: Kysely<GatewayDatabase>,
     private readonly signingKey: SigningKey,
+    /** The data keys that seal an event's personal fields. */
+    private readonly keys: Pick<PersonalKeys, 'forPerson' | 'forTenant'>,
     private readonly now: () => Date = () => new Date(),
     private readonly onRecorded: () => void = () => undefined,
     /** The HTTP client whose request is being served, if any (security evidence, in clear). */
@@ -49,8 +66,9 @@ export class AuditRecorder {
    * the change and its record commit together, or neither does.
    */
   within(record: AuditRecord): InTransaction & { readonly eventId: string } {
-    const signed = this.sign(record);
+    const stamp = this.stamp(record.id);
     const write: InTransaction = async (trx) => {
+      const signed = await this.sign(record, stamp);
       // Free when the change's transaction already runs as this tenant (the usual case).
       await useTenant(trx, record.tenantId);
       await trx
@@ -62,7 +80,7 @@ export class AuditRecorder {
         })
         .execute();
     };
-    return Object.assign(write, { eventId: signed.event.id });
+    return Object.assign(write, { eventId: stamp.id });
   }
 
   /** Publishes what was written (the relay also polls, so this only hastens it). */
@@ -72,7 +90,7 @@ export class AuditRecorder {
 
   /** The event of a change made elsewhere (in vault-proxy, say), in a transaction of its own. */
   async record(record: AuditRecord): Promise<SignedAuditEvent> {
-    const signed = this.sign(record);
+    const signed = await this.sign(record, this.stamp(record.id));
     await withSettings(this.db, { 'app.tenant_id': record.tenantId }, (trx) =>
       trx
         .insertInto('audit_outbox')
@@ -87,17 +105,46 @@ export class AuditRecorder {
     return signed;
   }
 
-  private sign(record: AuditRecord): SignedAuditEvent {
-    const traceId = activeTraceId();
-    const client = this.clientOf();
-    const event: AuditEvent = {
-      id: randomUUID(),
+  private stamp(id: string | undefined): Stamp {
+    return {
+      id: id ?? randomUUID(),
       occurredAt: this.now().toISOString(),
-      source: 'gateway',
-      ...record,
-      ...(traceId === undefined ? {} : { traceId }),
-      ...(client === undefined ? {} : { client }),
+      traceId: activeTraceId(),
+      client: this.clientOf(),
     };
+  }
+
+  private async sign(record: AuditRecord, stamp: Stamp): Promise<SignedAuditEvent> {
+    const { id: _id, rationale, policy, personal, ...rest } = record;
+    const event: AuditEvent = {
+      id: stamp.id,
+      occurredAt: stamp.occurredAt,
+      source: 'gateway',
+      ...rest,
+      ...(policy === undefined
+        ? {}
+        : { policy: { effect: policy.effect, policyId: policy.policyId } }),
+      ...(stamp.traceId === undefined ? {} : { traceId: stamp.traceId }),
+      ...(stamp.client === undefined ? {} : { client: stamp.client }),
+    };
+    const content: PersonalFieldsContent = {
+      ...(rationale === undefined ? {} : { rationale }),
+      ...(policy?.reason === undefined ? {} : { policyReason: policy.reason }),
+      ...(personal === undefined ? {} : { details: personal }),
+    };
+    if (Object.keys(content).length > 0) {
+      const sealer =
+        record.userId === undefined
+          ? await this.keys.forTenant(record.tenantId)
+          : await this.keys.forPerson(record.tenantId, record.userId);
+      // A person already erased has no key: what would have been theirs is not recorded at all.
+      if (!sealer.erased) {
+        event.personal = {
+          key: { scope: sealer.owner.scope, id: sealer.owner.id, version: sealer.version },
+          ciphertext: sealer.seal(personalFieldsContext(stamp.id), JSON.stringify(content)),
+        };
+      }
+    }
     const signed = signedAuditEventSchema.parse({
       event,
       signature: signJson(event, AUDIT_EVENT_PURPOSE, this.signingKey),

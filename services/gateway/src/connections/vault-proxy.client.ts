@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   acknowledgeRevocationReceipts,
+  createDataKey,
   eraseSubject,
   exchangeCode,
+  openDataKey,
+  SEALED_DATA_KEY_PURPOSE,
   issueToken,
   SEALED_TOKEN_PURPOSE,
   listConnections,
@@ -83,6 +86,33 @@ export class VaultProxyClient {
   /** Data keys destroyed now; connections queued for revocation (see the receipts). */
   erase(tenantId: string, userId?: string): Promise<RpcResponse<typeof eraseSubject>> {
     return this.signed(eraseSubject, { tenantId, ...(userId === undefined ? {} : { userId }) });
+  }
+
+  /** A new data key for a tenant or a person: its wrapped form to store, its plaintext to use. */
+  async createDataKey(
+    tenantId: string,
+    owner: { scope: 'tenant' | 'user'; id: string },
+  ): Promise<{ wrapped: string; plaintext: Buffer }> {
+    const answer = await this.signed(createDataKey, { tenantId, owner });
+    return { wrapped: answer.wrapped, plaintext: this.openDataKeyBox(answer.plaintext) };
+  }
+
+  /** A stored data key unwrapped; refused (`NOT_FOUND`) once its owner was erased. */
+  async openDataKey(
+    tenantId: string,
+    owner: { scope: 'tenant' | 'user'; id: string },
+    wrapped: string,
+  ): Promise<Buffer> {
+    const answer = await this.signed(openDataKey, { tenantId, owner, wrapped });
+    return this.openDataKeyBox(answer.plaintext);
+  }
+
+  private openDataKeyBox(box: Parameters<typeof open>[0]): Buffer {
+    return open(box, this.sealingKey, {
+      sender: 'vault-proxy',
+      recipient: 'gateway',
+      purpose: SEALED_DATA_KEY_PURPOSE,
+    });
   }
 
   private signed<C extends RpcContract>(contract: C, grant: GrantOf<C>): Promise<RpcResponse<C>> {

@@ -8,6 +8,7 @@ import {
 } from '@heroagent/contracts';
 import { AuditRecorder, type AuditRecord } from '../audit/audit-recorder.js';
 import { connectionHealth } from '../connections/connections.controller.js';
+import { PersonalKeys } from '../privacy/personal-keys.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { Cookies } from '../http/cookies.js';
 import { EdgeOf, Route, signedIn, type Edge } from '../http/route.js';
@@ -24,6 +25,7 @@ export class MyDataController {
     @Inject(PeopleRepository) private readonly people: PeopleRepository,
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
+    @Inject(PersonalKeys) private readonly keys: PersonalKeys,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
     @Inject(Cookies) private readonly cookies: Cookies,
     @Inject(MyTaskHistory) private readonly history: MyTaskHistory,
@@ -148,12 +150,16 @@ export class MyDataController {
     // in one transaction, so a closure that fails part-way can simply be run again.
     for (const { tenantId } of plan.filter((step) => step.alone)) {
       await this.people.deleteTenant(tenantId, async (trx) => {
-        await this.audit.within(closure(tenantId, true, await this.vault.erase(tenantId)))(trx);
+        const erased = await this.vault.erase(tenantId);
+        await this.keys.erase(trx, tenantId);
+        await this.audit.within(closure(tenantId, true, erased))(trx);
       });
     }
     await this.people.deletePerson(session.userId, async (trx) => {
       for (const { tenantId } of plan.filter((step) => !step.alone)) {
         const erased = await this.vault.erase(tenantId, session.userId);
+        await this.keys.erase(trx, tenantId, session.userId);
+        await this.people.deleteInvitationsOf(trx, tenantId, session);
         await this.audit.within(closure(tenantId, false, erased))(trx);
       }
     });

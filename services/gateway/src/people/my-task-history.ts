@@ -1,4 +1,6 @@
 import { withSettings, type Kysely } from '@heroagent/db';
+import { personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
+import { openRow } from '../privacy/sealed-columns.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 /** One task of a person, as their export carries it. */
@@ -33,11 +35,16 @@ export interface ExportedTask {
  * capability, an idempotency key or undo state.
  */
 export class MyTaskHistory {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    private readonly keys: PersonalKeys,
+  ) {}
 
   async of(tenantId: string, userId: string): Promise<ExportedTask[]> {
+    // Everything here is this person's, sealed with their key in this tenant.
+    const sealer = await this.keys.reader(personOwner(tenantId, userId));
     return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
-      const tasks = await trx
+      const storedTasks = await trx
         .selectFrom('tasks')
         .select([
           'id',
@@ -56,9 +63,10 @@ export class MyTaskHistory {
         .where('user_id', '=', userId)
         .orderBy('created_at', 'asc')
         .execute();
-      if (tasks.length === 0) return [];
+      if (storedTasks.length === 0) return [];
+      const tasks = storedTasks.map((task) => openRow(sealer, 'tasks', task.id, task));
       const ids = tasks.map((task) => task.id);
-      const [events, actions] = await Promise.all([
+      const [storedEvents, storedActions] = await Promise.all([
         trx
           .selectFrom('task_events')
           .select(['task_id', 'seq', 'kind', 'at', 'body'])
@@ -83,6 +91,10 @@ export class MyTaskHistory {
           .orderBy('created_at')
           .execute(),
       ]);
+      const events = storedEvents.map((event) =>
+        openRow(sealer, 'task_events', `${event.task_id}:${event.seq}`, event),
+      );
+      const actions = storedActions.map((action) => openRow(sealer, 'actions', action.id, action));
       return tasks.map((task) => ({
         id: task.id,
         title: task.title,

@@ -1,9 +1,11 @@
 import {
   sql,
+  useTenant,
   withSettings,
   withTenant,
   type Kysely,
   type Selectable,
+  type Transaction,
   type TransactionLocks,
 } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
@@ -286,6 +288,28 @@ export class PeopleRepository {
       await within?.(trx);
       await trx.deleteFrom('tenants').where('id', '=', tenantId).execute();
     });
+  }
+
+  /**
+   * In the caller's transaction: a tenant's invitations that name a person (sent to their address,
+   * or accepted by them), deleted with their account.
+   */
+  async deleteInvitationsOf(
+    trx: Transaction<GatewayDatabase>,
+    tenantId: string,
+    person: { readonly userId: string; readonly email: string },
+  ): Promise<void> {
+    await useTenant(trx, tenantId);
+    await trx
+      .deleteFrom('invitations')
+      .where('tenant_id', '=', tenantId)
+      .where((eb) =>
+        eb.or([
+          eb('accepted_by', '=', person.userId),
+          eb(eb.fn('lower', ['email']), '=', person.email.toLowerCase()),
+        ]),
+      )
+      .execute();
   }
 
   /** Deletes a person; identities, memberships and sessions go with them. */

@@ -1,4 +1,5 @@
 import type { ActivityRecord, AuditRecord } from '@heroagent/contracts';
+import type { OpenedPersonalFields } from '../privacy/personal-fields.js';
 
 type Data = AuditRecord['envelope']['event']['data'];
 
@@ -15,10 +16,19 @@ function approvalOf(data: Data): ActivityRecord['approval'] {
   return { id, approvedBy, approvals: count(data.approvals), required: count(data.required) };
 }
 
-/** One stored record as the console lists it: the event flattened, its chain links and signer. */
-export function toActivityRecord(record: AuditRecord): ActivityRecord {
+/**
+ * One stored record as the console lists it: the event flattened, its chain links and signer, and
+ * its personal fields opened (`opened`), or said erased. Events recorded before personal fields
+ * were sealed carry their rationale and reason in clear.
+ */
+export function toActivityRecord(
+  record: AuditRecord,
+  opened: OpenedPersonalFields | undefined,
+): ActivityRecord {
   const { event, signature } = record.envelope;
   const key = event.personal?.key;
+  const personal = opened === 'erased' ? undefined : opened;
+  const reason = personal?.policyReason ?? event.policy?.reason;
   return {
     seq: record.seq,
     receivedAt: record.receivedAt,
@@ -32,14 +42,24 @@ export function toActivityRecord(record: AuditRecord): ActivityRecord {
     actionId: text(event.data.actionId),
     action: event.action ?? null,
     outcome: event.outcome,
-    rationale: event.rationale ?? null,
-    policy: event.policy ?? null,
+    rationale: personal?.rationale ?? event.rationale ?? null,
+    policy:
+      event.policy === undefined
+        ? null
+        : { ...event.policy, ...(reason === undefined ? {} : { reason }) },
     approval: approvalOf(event.data),
     relatedEventId: event.relatedEventId ?? null,
     traceId: event.traceId ?? null,
     data: event.data,
     personal:
-      key === undefined ? null : { scope: key.scope, keyId: key.id, keyVersion: key.version },
+      key === undefined
+        ? null
+        : {
+            scope: key.scope,
+            keyId: key.id,
+            keyVersion: key.version,
+            erased: opened === 'erased',
+          },
     hash: record.hash,
     prevHash: record.prevHash,
     signatureKid: signature.kid,

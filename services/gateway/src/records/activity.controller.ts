@@ -1,35 +1,21 @@
 import { Controller, Inject } from '@nestjs/common';
 import { listActivity, type RouteResponse } from '@heroagent/contracts';
 import { EdgeOf, inTenant, Route, type Edge } from '../http/route.js';
-import { toActivityRecord } from './activity-view.js';
-import { AuditRecordsClient, viewerOf } from './audit-records.client.js';
+import { ActivityPages } from './activity-pages.js';
+import { viewerOf } from './audit-records.client.js';
 
 /**
  * The activity log: the tenant's audit record, newest first, filtered and searched. Audit decides
- * what the viewer sees (a member, only their own events; asking for someone else's is FORBIDDEN).
+ * what the viewer sees (a member, only their own events; asking for someone else's is FORBIDDEN);
+ * the gateway opens each record's personal fields for them.
  */
 @Controller()
 export class ActivityController {
-  constructor(@Inject(AuditRecordsClient) private readonly records: AuditRecordsClient) {}
+  constructor(@Inject(ActivityPages) private readonly pages: ActivityPages) {}
 
   @Route(listActivity)
-  async list(
-    @EdgeOf() edge: Edge<typeof listActivity>,
-  ): Promise<RouteResponse<typeof listActivity>> {
-    const session = inTenant(edge);
+  list(@EdgeOf() edge: Edge<typeof listActivity>): Promise<RouteResponse<typeof listActivity>> {
     const { cursor, limit, ...filter } = edge.input.query;
-    const page = await this.records.query(
-      {
-        viewer: viewerOf(session),
-        filter,
-        limit,
-        ...(cursor === undefined ? {} : { cursor }),
-      },
-      { cursor: 'query.cursor' },
-    );
-    return {
-      records: page.records.map(toActivityRecord),
-      nextCursor: page.nextCursor ?? null,
-    };
+    return this.pages.page(viewerOf(inTenant(edge)), { filter, cursor, limit });
   }
 }

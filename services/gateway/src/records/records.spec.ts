@@ -7,6 +7,7 @@ import {
 } from '@heroagent/contracts';
 import { createLogger } from '@heroagent/telemetry';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { PersonalKeys } from '../privacy/personal-keys.js';
 import { AuditExports } from './audit-exports.js';
 import { fromAudit, type AuditRecordsClient } from './audit-records.client.js';
 
@@ -25,6 +26,8 @@ async function read(stream: NodeJS.ReadableStream): Promise<string> {
 describe('audit exports as downloads', () => {
   const recorder = { record: vi.fn(() => Promise.resolve()) } as unknown as AuditRecorder;
   const logger = createLogger({ service: 'gateway', level: 'silent' });
+  // The JSONL bundle is passed on as audit wrote it: nothing is opened.
+  const keys = {} as PersonalKeys;
 
   it('streams every page as one file, each line ended', async () => {
     const exportPage = vi
@@ -34,6 +37,7 @@ describe('audit exports as downloads', () => {
     const exports = new AuditExports(
       { exportPage } as unknown as AuditRecordsClient,
       recorder,
+      keys,
       logger,
     );
     const file = await exports.open(viewer, 'jsonl', downloadAuditBundle);
@@ -50,6 +54,7 @@ describe('audit exports as downloads', () => {
     const exports = new AuditExports(
       { exportPage } as unknown as AuditRecordsClient,
       recorder,
+      keys,
       logger,
     );
     await expect(exports.open(viewer, 'csv', downloadAuditBundle)).rejects.toMatchObject({
@@ -65,6 +70,7 @@ describe('audit exports as downloads', () => {
     const exports = new AuditExports(
       { exportPage } as unknown as AuditRecordsClient,
       recorder,
+      keys,
       logger,
     );
     const file = await exports.open(viewer, 'jsonl', downloadAuditBundle);
@@ -72,7 +78,7 @@ describe('audit exports as downloads', () => {
   });
 
   it('is only for download routes', async () => {
-    const exports = new AuditExports({} as AuditRecordsClient, recorder, logger);
+    const exports = new AuditExports({} as AuditRecordsClient, recorder, keys, logger);
     await expect(exports.open(viewer, 'jsonl', listActivity)).rejects.toMatchObject({
       code: 'INTERNAL',
     });

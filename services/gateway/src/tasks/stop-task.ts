@@ -31,7 +31,9 @@ export class StopTask {
       userId: task.user_id,
       taskId: task.id,
       outcome: 'success',
-      data: { capabilityId: task.capability_id, reason, ...detail },
+      data: { capabilityId: task.capability_id, ...detail },
+      // Who stopped it may have said why in their own words.
+      ...(reason === '' ? {} : { personal: { reason } }),
     });
     const cancel = this.held.within(
       { taskId: task.id },
@@ -41,7 +43,7 @@ export class StopTask {
     );
     const stopped = await retryOnDeadlock(() =>
       this.tasks.stop(
-        { tenantId: task.tenant_id, taskId: task.id },
+        { tenantId: task.tenant_id, taskId: task.id, userId: task.user_id },
         by.type === 'user' ? by.id : null,
         reason,
         now,

@@ -1,6 +1,8 @@
 import type { AgentStatus, TaskEvent } from '@heroagent/contracts';
 import { withSettings, type Kysely } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
+import { personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
+import { openRow, sealValues } from '../privacy/sealed-columns.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 /** The task a report is for, as it stands when the report is stored. */
@@ -49,7 +51,11 @@ function progressOf(events: readonly TaskEvent[]): {
 
 /** Tasks' timelines as the agent reports them, in the tenant's rows only. */
 export class TaskEventsRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The people's data keys: a timeline is sealed with its task's person's key. */
+    private readonly keys: PersonalKeys,
+  ) {}
 
   /**
    * Appends a report to the timeline of the task that has this capability, in one transaction
@@ -95,18 +101,21 @@ export class TaskEventsRepository {
         .executeTakeFirstOrThrow();
       const fresh = firsts.length - Number(counted.repeated);
       if (Number(counted.total) + fresh > maxEvents) return { outcome: 'timeline-full' };
+      const sealer = await this.keys.forPerson(tenantId, task.user_id);
 
       const inserted = await trx
         .insertInto('task_events')
         .values(
-          firsts.map(({ seq, kind, at, ...body }) => ({
-            tenant_id: tenantId,
-            task_id: taskId,
-            seq,
-            kind,
-            at: new Date(at),
-            body: JSON.stringify(body),
-          })),
+          firsts.map(({ seq, kind, at, ...body }) =>
+            sealValues(sealer, 'task_events', `${taskId}:${seq}`, {
+              tenant_id: tenantId,
+              task_id: taskId,
+              seq,
+              kind,
+              at: new Date(at),
+              body: JSON.stringify(body),
+            }),
+          ),
         )
         .onConflict((conflict) => conflict.columns(['task_id', 'seq']).doNothing())
         .returning('seq')
@@ -120,7 +129,9 @@ export class TaskEventsRepository {
           .updateTable('tasks')
           .set({
             agent_status: progress.status,
-            ...(progress.summary === undefined ? {} : { summary: progress.summary }),
+            ...(progress.summary === undefined
+              ? {}
+              : sealValues(sealer, 'tasks', taskId, { summary: progress.summary })),
           })
           .where('id', '=', taskId)
           .execute();
@@ -156,15 +167,27 @@ export class TaskEventsRepository {
     after: number,
     limit: number,
   ): Promise<StoredEvent[]> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
-      trx
-        .selectFrom('task_events')
-        .select(['seq', 'kind', 'at', 'body'])
-        .where('task_id', '=', taskId)
-        .where('seq', '>', after)
-        .orderBy('seq')
-        .limit(limit)
-        .execute(),
+    const { owner, rows } = await withSettings(
+      this.db,
+      { 'app.tenant_id': tenantId },
+      async (trx) => ({
+        owner: await trx
+          .selectFrom('tasks')
+          .select('user_id')
+          .where('id', '=', taskId)
+          .executeTakeFirst(),
+        rows: await trx
+          .selectFrom('task_events')
+          .select(['seq', 'kind', 'at', 'body'])
+          .where('task_id', '=', taskId)
+          .where('seq', '>', after)
+          .orderBy('seq')
+          .limit(limit)
+          .execute(),
+      }),
     );
+    if (owner === undefined) return [];
+    const sealer = await this.keys.reader(personOwner(tenantId, owner.user_id));
+    return rows.map((row) => openRow(sealer, 'task_events', `${taskId}:${row.seq}`, row));
   }
 }

@@ -9,9 +9,21 @@ import {
   type TransactionLocks,
 } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
+import { personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
+import { openRow, sealValues } from '../privacy/sealed-columns.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
+/** A task as its repository answers it: what the person asked (and the like) opened. */
 export type TaskRow = Selectable<GatewayDatabase['tasks']>;
+
+/** A task's row (or some of its columns) as stored, its personal columns opened with its person's key. */
+export async function openTask<R extends Pick<TaskRow, 'id' | 'tenant_id' | 'user_id'>>(
+  keys: PersonalKeys,
+  stored: R,
+): Promise<R> {
+  const sealer = await keys.reader(personOwner(stored.tenant_id, stored.user_id));
+  return openRow(sealer, 'tasks', stored.id, stored);
+}
 
 /** Why a capability that verifies is still refused, if it is. */
 export type Standing = 'live' | 'stopped' | 'unknown' | 'paused' | 'expired';
@@ -34,7 +46,15 @@ export function standingOf(
 
 /** Tasks and the tenant's agent switch, in the tenant's rows only. */
 export class TasksRepository {
-  constructor(private readonly db: Kysely<GatewayDatabase>) {}
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    /** The people's data keys, which seal what they asked. */
+    private readonly keys: PersonalKeys,
+  ) {}
+
+  private async open(rows: readonly TaskRow[]): Promise<TaskRow[]> {
+    return Promise.all(rows.map((row) => openTask(this.keys, row)));
+  }
 
   async create(
     task: Omit<
@@ -55,7 +75,12 @@ export class TasksRepository {
     agentSlots?: { readonly max: number; readonly now: Date },
   ): Promise<TaskRow> {
     const locks = agentSlots === undefined ? {} : { exclusive: [agentSlotsKey(task.tenant_id)] };
-    return withTenant(
+    const sealer = await this.keys.forPerson(task.tenant_id, task.user_id);
+    const values = sealValues(sealer, 'tasks', task.id, {
+      ...task,
+      limits: JSON.stringify(task.limits),
+    });
+    const row = await withTenant(
       this.db,
       task.tenant_id,
       async (trx) => {
@@ -75,7 +100,7 @@ export class TasksRepository {
         }
         const row = await trx
           .insertInto('tasks')
-          .values({ ...task, limits: JSON.stringify(task.limits) })
+          .values(values)
           .returningAll()
           .executeTakeFirstOrThrow();
         await within(trx);
@@ -83,6 +108,7 @@ export class TasksRepository {
       },
       locks,
     );
+    return openTask(this.keys, row);
   }
 
   /** Whether a capability of this task may act now: its task running, its tenant not paused. */
@@ -99,17 +125,19 @@ export class TasksRepository {
   }
 
   async list(tenantId: string, userId?: string): Promise<TaskRow[]> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) => {
+    const rows = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) => {
       let query = trx.selectFrom('tasks').selectAll().where('tenant_id', '=', tenantId);
       if (userId !== undefined) query = query.where('user_id', '=', userId);
       return query.orderBy('created_at', 'desc').limit(200).execute();
     });
+    return this.open(rows);
   }
 
   async get(tenantId: string, taskId: string): Promise<TaskRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
+    const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, (trx) =>
       trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst(),
     );
+    return row === undefined ? undefined : openTask(this.keys, row);
   }
 
   /**
@@ -118,7 +146,7 @@ export class TasksRepository {
    * person's admission locks: see actions/admission-locks.ts).
    */
   async stop(
-    task: { readonly tenantId: string; readonly taskId: string },
+    task: { readonly tenantId: string; readonly taskId: string; readonly userId: string },
     by: string | null,
     reason: string,
     now: Date,
@@ -126,13 +154,15 @@ export class TasksRepository {
     locks: TransactionLocks,
   ): Promise<boolean> {
     const { tenantId, taskId } = task;
+    const sealer = await this.keys.forPerson(tenantId, task.userId);
+    const stopReason = sealValues(sealer, 'tasks', taskId, { stop_reason: reason }).stop_reason;
     return withTenant(
       this.db,
       tenantId,
       async (trx) => {
         const result = await trx
           .updateTable('tasks')
-          .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+          .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: stopReason })
           .where('id', '=', taskId)
           .where('status', '=', 'running')
           .executeTakeFirst();
@@ -155,13 +185,22 @@ export class TasksRepository {
     reason: string,
     now: Date,
   ): Promise<number> {
-    const result = await trx
+    const running = await trx
       .updateTable('tasks')
-      .set({ status: 'stopped', stopped_at: now, stopped_by: by, stop_reason: reason })
+      .set({ status: 'stopped', stopped_at: now, stopped_by: by })
       .where('user_id', '=', userId)
       .where('status', '=', 'running')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .returning(['id', 'tenant_id'])
+      .execute();
+    for (const task of running) {
+      const sealer = await this.keys.forPerson(task.tenant_id, userId);
+      await trx
+        .updateTable('tasks')
+        .set(sealValues(sealer, 'tasks', task.id, { stop_reason: reason }))
+        .where('id', '=', task.id)
+        .execute();
+    }
+    return running.length;
   }
 
   /**
@@ -169,7 +208,7 @@ export class TasksRepository {
    * report can arrive before the agent's answer does). The task as it is now.
    */
   async agentAccepted(tenantId: string, taskId: string): Promise<TaskRow | undefined> {
-    return withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
+    const row = await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
       await trx
         .updateTable('tasks')
         .set({ agent_status: 'running' })
@@ -178,6 +217,7 @@ export class TasksRepository {
         .execute();
       return trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
     });
+    return row === undefined ? undefined : openTask(this.keys, row);
   }
 
   /** Pauses or resumes a tenant's agents; `within` runs in the same transaction, holding `locks`. */

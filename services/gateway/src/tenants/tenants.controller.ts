@@ -18,6 +18,7 @@ import { admissionLocks } from '../actions/admission-locks.js';
 import { CancelHeldActions } from '../actions/cancel-held-actions.js';
 import { TasksRepository } from '../tasks/tasks.repository.js';
 import { AuditRecorder } from '../audit/audit-recorder.js';
+import { PersonalKeys } from '../privacy/personal-keys.js';
 import { VaultProxyClient } from '../connections/vault-proxy.client.js';
 import { EdgeOf, inTenant, Route, signedIn, type Edge } from '../http/route.js';
 import { PeopleRepository, type Member, type Role } from '../people/people.repository.js';
@@ -93,6 +94,7 @@ export class TenantsController {
     @Inject(SessionsService) private readonly sessions: SessionsService,
     @Inject(SignInService) private readonly signIn: SignInService,
     @Inject(VaultProxyClient) private readonly vault: VaultProxyClient,
+    @Inject(PersonalKeys) private readonly keys: PersonalKeys,
     @Inject(AuditRecorder) private readonly audit: AuditRecorder,
     @Inject(InvitationLinks) private readonly links: InvitationLinks,
     @Inject(TenantCreation) private readonly tenantCreation: TenantCreation,
@@ -222,6 +224,7 @@ export class TenantsController {
           now,
         )(trx);
         const erased = await this.vault.erase(session.tenant.id, userId);
+        await this.keys.erase(trx, session.tenant.id, userId);
         await this.audit.within({
           tenantId: session.tenant.id,
           name: 'member.removed',
@@ -318,6 +321,7 @@ export class TenantsController {
     // deletion commit together. A closure that fails part-way can be run again.
     await this.people.deleteTenant(session.tenant.id, async (trx) => {
       const erased = await this.vault.erase(session.tenant.id);
+      await this.keys.erase(trx, session.tenant.id);
       await this.audit.within({
         tenantId: session.tenant.id,
         name: 'tenant.closed',

@@ -24,6 +24,8 @@ import { migrations } from '../../migrations/index.js';
 import { GATEWAY_JOBS, gatewayConfigSchema } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { Housekeeping } from '../../src/housekeeping.js';
+import { openPersonalFields } from '../../src/privacy/personal-fields.js';
+import { PersonalKeys } from '../../src/privacy/personal-keys.js';
 import { TestBrowser } from '@heroagent/doubles';
 import { RoundRobinProxy } from './round-robin-proxy.js';
 import { VaultProxyDouble } from './vault-proxy-double.js';
@@ -91,6 +93,11 @@ export interface GatewayFixture {
   readonly sessionCookie: string;
   /** The signed audit events the gateway published so far. */
   auditEvents(): Promise<SignedAuditEvent[]>;
+  /**
+   * The same, each with its personal fields opened back into `rationale` and `policy.reason`
+   * (and `personal` dropped), as a viewer the gateway lets see them would read them.
+   */
+  openedAuditEvents(): Promise<SignedAuditEvent[]>;
   close(): Promise<void>;
 }
 
@@ -277,6 +284,28 @@ export async function startGatewayFixture(
         if (events.length >= info.state.messages) break;
       }
       return events;
+    },
+    async openedAuditEvents() {
+      const events = await this.auditEvents();
+      const opened = await openPersonalFields(
+        replicas[0]!.app.get(PersonalKeys),
+        events.map((signed) => signed.event),
+      );
+      return events.map((signed) => {
+        const fields = opened.get(signed.event.id);
+        const { personal: _sealed, ...event } = signed.event;
+        if (fields === undefined || fields === 'erased') return { ...signed, event };
+        return {
+          ...signed,
+          event: {
+            ...event,
+            ...(fields.rationale === undefined ? {} : { rationale: fields.rationale }),
+            ...(event.policy === undefined || fields.policyReason === undefined
+              ? {}
+              : { policy: { ...event.policy, reason: fields.policyReason } }),
+          },
+        };
+      });
     },
     async close() {
       await proxy?.close();

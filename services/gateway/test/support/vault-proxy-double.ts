@@ -4,6 +4,9 @@ import {
   acknowledgeRevocationReceipts,
   ContractError,
   connectionSchema,
+  createDataKey,
+  openDataKey,
+  SEALED_DATA_KEY_PURPOSE,
   eraseSubject,
   exchangeCode,
   GOOGLE_SCOPE_BUNDLES,
@@ -18,8 +21,12 @@ import {
 } from '@heroagent/contracts';
 import {
   fromBase64Url,
+  generateDataKey,
+  keyRing,
   seal,
+  unwrapDataKey,
   verifyJson,
+  wrapDataKey,
   type JsonValue,
   type SigningKey,
 } from '@heroagent/crypto';
@@ -61,6 +68,8 @@ export class VaultProxyDouble {
   /** Called for each token issued, to register it with a provider double. */
   onIssue: (token: string, scopes: string[], connection: Connection) => void = () => undefined;
   down = false;
+  /** Key-encryption keys by owner (`<tenant>/<scope>/<id>`), as the embedded store keeps them. */
+  readonly keyEncryptionKeys = new Map<string, Buffer>();
   /** Google's token endpoint cannot be reached from vault-proxy. */
   providerDown = false;
 
@@ -114,10 +123,18 @@ export class VaultProxyDouble {
       double.connections.set(found.id, revoking);
       return { connection: revoking, revocation };
     });
+    double.serve(createDataKey, (grant) => double.createDataKey(grant));
+    double.serve(openDataKey, (grant) => double.openDataKey(grant));
     double.serve(eraseSubject, (grant) => {
       const tenantId = String(grant.tenantId);
       const userId = grant.userId as string | undefined;
       double.erased.push({ tenantId, userId });
+      for (const owner of [...double.keyEncryptionKeys.keys()]) {
+        const [tenant, scope, id] = owner.split('/');
+        if (tenant === tenantId && (userId === undefined || (scope === 'user' && id === userId))) {
+          double.keyEncryptionKeys.delete(owner);
+        }
+      }
       let revocationsQueued = 0;
       for (const connection of [...double.connections.values()]) {
         if (connection.tenantId !== tenantId) continue;
@@ -298,6 +315,39 @@ export class VaultProxyDouble {
       scopes,
       expiresAt: new Date(Date.now() + 300_000).toISOString(),
     };
+  }
+
+  private createDataKey(grant: Record<string, unknown>) {
+    const owner = grant.owner as { scope: 'tenant' | 'user'; id: string };
+    const name = `${String(grant.tenantId)}/${owner.scope}/${owner.id}`;
+    let kek = this.keyEncryptionKeys.get(name);
+    if (kek === undefined) {
+      kek = generateDataKey();
+      this.keyEncryptionKeys.set(name, kek);
+    }
+    const plaintext = generateDataKey();
+    return {
+      key: { ...owner, version: 1 },
+      wrapped: wrapDataKey(plaintext, keyRing(new Map([[1, kek]])), name),
+      plaintext: this.toGateway(plaintext),
+    };
+  }
+
+  private openDataKey(grant: Record<string, unknown>) {
+    const owner = grant.owner as { scope: 'tenant' | 'user'; id: string };
+    const name = `${String(grant.tenantId)}/${owner.scope}/${owner.id}`;
+    const kek = this.keyEncryptionKeys.get(name);
+    if (kek === undefined) throw new ContractError('NOT_FOUND', 'no key for this owner');
+    const key = unwrapDataKey(String(grant.wrapped), keyRing(new Map([[1, kek]])), name);
+    return { plaintext: this.toGateway(key) };
+  }
+
+  private toGateway(dataKey: Buffer) {
+    return seal(dataKey, this.gatewaySealingPublicKey, {
+      sender: 'vault-proxy',
+      recipient: 'gateway',
+      purpose: SEALED_DATA_KEY_PURPOSE,
+    });
   }
 
   private serve<C extends RpcContract>(

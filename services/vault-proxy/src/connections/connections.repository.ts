@@ -34,6 +34,10 @@ const COLUMNS = [
   'revoked_at',
 ] as const;
 
+
+/** What an erased person's connection shows as its account while its revocation is pending. */
+export const ERASED_ACCOUNT = '[erased]';
+
 /** A connection as stored, with its view for callers. */
 export interface StoredConnection {
   readonly row: Row;
@@ -153,7 +157,8 @@ export class ConnectionsRepository {
 
   /**
    * In one transaction: the connection becomes `revoking` (no token is issued for it any more, on
-   * any replica: every issue reads its row) and its revocation is queued.
+   * any replica: every issue reads its row) and its revocation is queued. For an erasure, the
+   * account's address goes at once too: only the sealed token waits for the provider.
    */
   async beginRevocation(
     connection: StoredConnection,
@@ -164,7 +169,11 @@ export class ConnectionsRepository {
     return withTenant(this.db, row.tenant_id, async (trx) => {
       const updated = await trx
         .updateTable('connections')
-        .set({ status: 'revoking', updated_at: new Date() })
+        .set({
+          status: 'revoking',
+          updated_at: new Date(),
+          ...(reason === 'disconnect' ? {} : { account: ERASED_ACCOUNT }),
+        })
         .where('tenant_id', '=', row.tenant_id)
         .where('id', '=', row.id)
         .returning(COLUMNS)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkpointLine, eventLine, headerLine, keyLine } from '@heroagent/audit-chain';
 import type {
+  AuditRecord,
   exportAuditBundle,
   RpcRequest,
   SignedAuditEvent,
@@ -11,7 +12,6 @@ import type { KeyRegistry } from '../../keys/key-registry.js';
 import type { RecordsRepository, StoredEvent } from '../../store/records.repository.js';
 import { requireWholeTenant } from '../access.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { csvHeader, csvRow } from './csv.js';
 
 // Pages stay well under NATS's default 1 MiB payload limit.
 const PAGE_BYTES = 512 * 1024;
@@ -23,7 +23,8 @@ const cursorSchema = z.strictObject({
 /**
  * `audit.records.export`: the tenant's record, page by page. JSONL is the verifiable bundle: the
  * export first signs a checkpoint over everything stored, so the bundle ends covered by one and
- * no tail can be cut off unnoticed. CSV is for people and spreadsheets, and proves nothing.
+ * no tail can be cut off unnoticed. `records` are for the gateway to render for people (CSV), with
+ * the personal fields it alone can open; they prove nothing.
  */
 export class ExportBundle {
   constructor(
@@ -49,8 +50,6 @@ export class ExportBundle {
           headerLine({ tenantId, exportedAt: new Date().toISOString(), events: treeSize }),
         );
         for (const key of await this.keys.all()) lines.push(keyLine(key));
-      } else {
-        lines.push(csvHeader());
       }
     } else {
       position = decodeCursor(request.cursor, cursorSchema);
@@ -71,15 +70,7 @@ export class ExportBundle {
       const checkpoints = await this.records.checkpointsBetween(tenantId, position.a, upTo);
       lines.push(...interleave(page, checkpoints));
     } else {
-      for (const event of page)
-        lines.push(
-          csvRow(
-            event.seq,
-            event.receivedAt,
-            JSON.parse(event.envelope) as SignedAuditEvent,
-            event.hash,
-          ),
-        );
+      for (const event of page) lines.push(JSON.stringify(recordOf(event)));
     }
     return {
       lines,
@@ -92,6 +83,17 @@ export class ExportBundle {
     await this.checkpointer.checkpoint(tenantId);
     return (await this.records.latestCheckpoints(tenantId, 1))[0]?.checkpoint.treeSize ?? 0;
   }
+}
+
+/** A stored event as `auditRecordSchema` has it. */
+function recordOf(event: StoredEvent): AuditRecord {
+  return {
+    seq: event.seq,
+    prevHash: event.prevHash.toString('hex'),
+    hash: event.hash.toString('hex'),
+    receivedAt: event.receivedAt.toISOString(),
+    envelope: JSON.parse(event.envelope) as SignedAuditEvent,
+  };
 }
 
 function* interleave(

@@ -1,4 +1,5 @@
-import type { SignedAuditEvent } from '@heroagent/contracts';
+import type { AuditRecord } from '@heroagent/contracts';
+import type { OpenedPersonalFields } from '../privacy/personal-fields.js';
 
 const COLUMNS = [
   'seq',
@@ -21,6 +22,7 @@ const COLUMNS = [
   'trace_id',
   'data',
   'personal_fields_key',
+  'personal_fields',
   'hash',
 ] as const;
 
@@ -40,20 +42,20 @@ export function csvHeader(): string {
   return COLUMNS.join(',');
 }
 
-/** One event as a CSV row. Personal fields stay encrypted; only the key that can open them is named. */
-export function csvRow(
-  seq: number,
-  receivedAt: Date,
-  envelope: SignedAuditEvent,
-  hash: Buffer,
-): string {
-  const { event } = envelope;
+/**
+ * One record as a CSV row, its personal fields as opened for the viewer (`opened`): the rationale
+ * and policy reason in their columns, other personal details as JSON, or `erased` once their key
+ * is gone. Events recorded before personal fields were sealed carry them in clear.
+ */
+export function csvRow(record: AuditRecord, opened: OpenedPersonalFields | undefined): string {
+  const { event } = record.envelope;
   const key = event.personal?.key;
+  const personal = opened === 'erased' ? undefined : opened;
   return [
-    seq,
+    record.seq,
     event.id,
     event.occurredAt,
-    receivedAt.toISOString(),
+    record.receivedAt,
     event.name,
     event.source,
     event.actor.type,
@@ -62,15 +64,20 @@ export function csvRow(
     event.taskId,
     event.action,
     event.outcome,
-    event.rationale,
+    personal?.rationale ?? event.rationale,
     event.policy?.effect,
     event.policy?.policyId,
-    event.policy?.reason,
+    personal?.policyReason ?? event.policy?.reason,
     event.relatedEventId,
     event.traceId,
     JSON.stringify(event.data),
     key === undefined ? undefined : `${key.scope}:${key.id}:v${key.version}`,
-    hash.toString('hex'),
+    opened === 'erased'
+      ? 'erased'
+      : personal?.details === undefined
+        ? undefined
+        : JSON.stringify(personal.details),
+    record.hash,
   ]
     .map(csvCell)
     .join(',');
