@@ -19,16 +19,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { executeAction, type RpcRequestInput } from '@heroagent/contracts';
 import {
-  exportEd25519PublicKey,
   exportEd25519Seed,
   exportX25519PrivateKey,
-  exportX25519PublicKey,
   generateSealingKey,
   generateSigningKey,
   toBase64Url,
 } from '@heroagent/crypto';
 import { createTestDatabase } from '@heroagent/db/testing';
-import { GmailDouble, OidcProviderDouble, TestBrowser, VaultDouble } from '@heroagent/doubles';
+import { GmailDouble, OidcProviderDouble, TestBrowser } from '@heroagent/doubles';
 import {
   GATEWAY_JOBS,
   gatewayConfigSchema,
@@ -39,11 +37,7 @@ import {
 import { ContractClient, natsEnvSchema, parseConfig } from '@heroagent/service';
 import { freePort, startNatsServer } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
-import {
-  migrations as vaultProxyMigrations,
-  startVaultProxy,
-  vaultProxyConfigSchema,
-} from '@heroagent/vault-proxy';
+import { startBenchVaultProxy, startMountedVault } from './vault-proxy-bench.js';
 import { loadBenchConfig } from './config.js';
 import { ECHO_PAYLOAD, RAW_ECHO_SUBJECT } from './nats-echo.js';
 import { formatCount, formatMicros, formatRatio, printMachine, printTable } from './report.js';
@@ -66,18 +60,7 @@ const raw = await connect({ servers: nats.url });
 const streams = await jetstreamManager(raw);
 await streams.streams.add({ name: STREAM, subjects: ['audit.events.*'] });
 const database = await createTestDatabase();
-const vault = await VaultDouble.start();
-const root = { 'X-Vault-Token': vault.rootToken, 'content-type': 'application/json' };
-await fetch(`${vault.address}/v1/sys/mounts/heroagent-kv`, {
-  method: 'POST',
-  headers: root,
-  body: JSON.stringify({ type: 'kv', options: { version: '2' } }),
-});
-await fetch(`${vault.address}/v1/sys/mounts/heroagent-transit`, {
-  method: 'POST',
-  headers: root,
-  body: JSON.stringify({ type: 'transit' }),
-});
+const vault = await startMountedVault();
 
 // ---- Provider doubles: OIDC (sign-in, connect, refresh) and Gmail ---------------------------------
 const port = await freePort();
@@ -103,36 +86,19 @@ const tokenRelay = await startTokenRelay(provider.tokenUrl, (accessToken) =>
 // ---- The services, with distinct keys ------------------------------------------------------------
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
-const vaultProxyDb = await database.provisionService('vault_proxy');
-await vaultProxyDb.migrate(vaultProxyMigrations);
-const vaultProxy = await startVaultProxy(
-  vaultProxyConfigSchema.parse({
-    HEROAGENT_ENV: 'production',
-    // Loopback only: production's plaintext refusals, each waived by its own setting.
-    DATABASE_ALLOW_PLAINTEXT: 'true',
-    NATS_ALLOW_PLAINTEXT: 'true',
-    VAULT_ALLOW_HTTP: 'true',
-    DATABASE_URL: vaultProxyDb.runtimeUrl,
-    DATABASE_SCHEMA: 'vault_proxy',
-    NATS_URL: nats.url,
-    SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    GATEWAY_VERIFY_KEYS: JSON.stringify([
-      {
-        kid: gatewaySigning.kid,
-        publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)),
-      },
-    ]),
-    GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
-    VAULT_ADDR: vault.address,
-    VAULT_TOKEN: vault.rootToken,
+const vaultProxy = await startBenchVaultProxy({
+  database,
+  natsUrl: nats.url,
+  vault,
+  gateway: { signing: gatewaySigning, sealing: gatewaySealing },
+  google: {
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
     OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
     OAUTH_GOOGLE_ISSUER: provider.issuer,
     OAUTH_GOOGLE_TOKEN_URL: tokenRelay.url,
     OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl,
-  }),
-  silent('vault-proxy'),
-);
+  },
+});
 const gatewayDb = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
 await gatewayDb.migrate(gatewayMigrations);
 const gateway = await startGateway(

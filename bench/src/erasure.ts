@@ -8,17 +8,15 @@
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  exportEd25519PublicKey,
   exportEd25519Seed,
   exportX25519PrivateKey,
-  exportX25519PublicKey,
   generateSealingKey,
   generateSigningKey,
   toBase64Url,
 } from '@heroagent/crypto';
 import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { createTestDatabase } from '@heroagent/db/testing';
-import { OidcProviderDouble, TestBrowser, VaultDouble } from '@heroagent/doubles';
+import { OidcProviderDouble, TestBrowser } from '@heroagent/doubles';
 import {
   GATEWAY_JOBS,
   gatewayConfigSchema,
@@ -29,11 +27,7 @@ import {
 } from '@heroagent/gateway';
 import { freePort, startNatsServer } from '@heroagent/service/testing';
 import { createLogger } from '@heroagent/telemetry';
-import {
-  migrations as vaultProxyMigrations,
-  startVaultProxy,
-  vaultProxyConfigSchema,
-} from '@heroagent/vault-proxy';
+import { startBenchVaultProxy, startMountedVault } from './vault-proxy-bench.js';
 import { formatCount, formatRatio, printMachine, printTable } from './report.js';
 
 const ACTIONS = Number(process.env.BENCH_ERASURE_ACTIONS ?? 10_000);
@@ -43,18 +37,7 @@ printMachine(`closing an account: ${formatCount(ACTIONS)} actions against none`)
 
 const nats = await startNatsServer();
 const database = await createTestDatabase();
-const vault = await VaultDouble.start();
-const root = { 'X-Vault-Token': vault.rootToken, 'content-type': 'application/json' };
-for (const [path, body] of [
-  ['heroagent-kv', { type: 'kv', options: { version: '2' } }],
-  ['heroagent-transit', { type: 'transit' }],
-] as const) {
-  await fetch(`${vault.address}/v1/sys/mounts/${path}`, {
-    method: 'POST',
-    headers: root,
-    body: JSON.stringify(body),
-  });
-}
+const vault = await startMountedVault();
 const port = await freePort();
 const origin = `http://127.0.0.1:${port}`;
 const provider = await OidcProviderDouble.start({
@@ -63,27 +46,12 @@ const provider = await OidcProviderDouble.start({
 
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
-const vaultProxyDb = await database.provisionService('vault_proxy');
-await vaultProxyDb.migrate(vaultProxyMigrations);
-const vaultProxy = await startVaultProxy(
-  vaultProxyConfigSchema.parse({
-    HEROAGENT_ENV: 'test',
-    DATABASE_URL: vaultProxyDb.runtimeUrl,
-    DATABASE_SCHEMA: 'vault_proxy',
-    NATS_URL: nats.url,
-    SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    GATEWAY_VERIFY_KEYS: JSON.stringify([
-      {
-        kid: gatewaySigning.kid,
-        publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)),
-      },
-    ]),
-    GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
-    VAULT_ADDR: vault.address,
-    VAULT_TOKEN: vault.rootToken,
-  }),
-  silent('vault-proxy'),
-);
+const vaultProxy = await startBenchVaultProxy({
+  database,
+  natsUrl: nats.url,
+  vault,
+  gateway: { signing: gatewaySigning, sealing: gatewaySealing },
+});
 const gatewayDb = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
 await gatewayDb.migrate(gatewayMigrations);
 const gateway = await startGateway(

@@ -12,22 +12,17 @@ import {
   type RpcContract,
 } from '@heroagent/contracts';
 import {
-  exportEd25519PublicKey,
-  exportEd25519Seed,
-  exportX25519PublicKey,
   generateSealingKey,
   generateSigningKey,
   open,
   signJson,
-  toBase64Url,
   type JsonValue,
 } from '@heroagent/crypto';
 import { createTestDatabase } from '@heroagent/db/testing';
-import { OAuthProviderDouble, VaultDouble } from '@heroagent/doubles';
+import { OAuthProviderDouble } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema, parseConfig } from '@heroagent/service';
 import { startNatsServer } from '@heroagent/service/testing';
-import { createLogger } from '@heroagent/telemetry';
-import { migrations, startVaultProxy, vaultProxyConfigSchema } from '@heroagent/vault-proxy';
+import { startBenchVaultProxy, startMountedVault } from './vault-proxy-bench.js';
 import { loadBenchConfig } from './config.js';
 import { formatCount, formatMicros, printMachine, printTable } from './report.js';
 import { summarize } from './stats.js';
@@ -40,53 +35,25 @@ const throughputRequests = Math.min(config.throughputRequests, 4_000);
 
 printMachine('vault.tokens.issue: a cached token, and a refresh against the OAuth double');
 
-const vault = await VaultDouble.start();
-const root = { 'X-Vault-Token': vault.rootToken, 'content-type': 'application/json' };
-await fetch(`${vault.address}/v1/sys/mounts/heroagent-kv`, {
-  method: 'POST',
-  headers: root,
-  body: JSON.stringify({ type: 'kv', options: { version: '2' } }),
-});
-await fetch(`${vault.address}/v1/sys/mounts/heroagent-transit`, {
-  method: 'POST',
-  headers: root,
-  body: JSON.stringify({ type: 'transit' }),
-});
+const vault = await startMountedVault();
 const provider = await OAuthProviderDouble.start();
 const nats = await startNatsServer();
 const database = await createTestDatabase();
-const service = await database.provisionService('vault_proxy');
-await service.migrate(migrations);
 const gatewaySigning = generateSigningKey();
 const gatewaySealing = generateSealingKey();
-const vaultProxy = await startVaultProxy(
-  vaultProxyConfigSchema.parse({
-    HEROAGENT_ENV: 'production',
-    // Loopback only: production's plaintext refusals, each waived by its own setting.
-    DATABASE_ALLOW_PLAINTEXT: 'true',
-    NATS_ALLOW_PLAINTEXT: 'true',
-    VAULT_ALLOW_HTTP: 'true',
-    DATABASE_URL: service.runtimeUrl,
-    DATABASE_SCHEMA: 'vault_proxy',
-    NATS_URL: nats.url,
-    SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(generateSigningKey().privateKey)),
-    GATEWAY_VERIFY_KEYS: JSON.stringify([
-      {
-        kid: gatewaySigning.kid,
-        publicKey: toBase64Url(exportEd25519PublicKey(gatewaySigning.publicKey)),
-      },
-    ]),
-    GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
-    VAULT_ADDR: vault.address,
-    VAULT_TOKEN: vault.rootToken,
+const vaultProxy = await startBenchVaultProxy({
+  database,
+  natsUrl: nats.url,
+  vault,
+  gateway: { signing: gatewaySigning, sealing: gatewaySealing },
+  google: {
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
     OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
     OAUTH_GOOGLE_ISSUER: provider.issuer,
     OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
     OAUTH_GOOGLE_REVOKE_URL: provider.revokeUrl,
-  }),
-  createLogger({ service: 'vault-proxy', level: 'silent' }),
-);
+  },
+});
 const client = ContractClient.create(
   parseConfig(natsEnvSchema, { NATS_URL: nats.url, NATS_REQUEST_TIMEOUT_MS: '20000' }),
   'gateway',

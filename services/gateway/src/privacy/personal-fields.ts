@@ -4,7 +4,7 @@ import {
   type AuditEvent,
   type PersonalFieldsContent,
 } from '@heroagent/contracts';
-import type { PersonalKeys } from './personal-keys.js';
+import { ownerKey, type KeyOwner, type PersonalKeys } from './personal-keys.js';
 
 /** An event's personal fields as a viewer gets them: opened, or erased with their owner's key. */
 export type OpenedPersonalFields = PersonalFieldsContent | 'erased';
@@ -19,17 +19,16 @@ export async function openPersonalFields(
   events: readonly AuditEvent[],
 ): Promise<Map<string, OpenedPersonalFields>> {
   const sealed = events.filter((event) => event.personal !== undefined);
-  const sealers = await keys.readers(
-    sealed.map((event) => ({
-      tenantId: event.tenantId,
-      scope: event.personal!.key.scope,
-      id: event.personal!.key.id,
-    })),
-  );
+  const ownerOf = (event: AuditEvent): KeyOwner => ({
+    tenantId: event.tenantId,
+    scope: event.personal!.key.scope,
+    id: event.personal!.key.id,
+  });
+  const sealers = await keys.readers(sealed.map(ownerOf));
   const opened = new Map<string, OpenedPersonalFields>();
   for (const event of sealed) {
-    const { key, ciphertext } = event.personal!;
-    const sealer = sealers.get(`${event.tenantId}/${key.scope}/${key.id}`)!;
+    const sealer = sealers.get(ownerKey(ownerOf(event)))!;
+    const { ciphertext } = event.personal!;
     const text = sealer.open(personalFieldsContext(event.id), ciphertext);
     opened.set(
       event.id,
