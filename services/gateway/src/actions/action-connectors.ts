@@ -22,7 +22,7 @@ export class ActionConnectors {
 
   /** A token for the first of the action's scopes the connection was granted. */
   async tokenFor(definition: ActionDefinition, by: ActingFor): Promise<string> {
-    let last: ContractError | undefined;
+    let refused = false;
     for (const scope of definition.scopes) {
       try {
         const { token } = await this.vault.accessToken({
@@ -34,13 +34,20 @@ export class ActionConnectors {
         return token;
       } catch (error) {
         if (error instanceof ContractError && error.code === 'SCOPE_NOT_GRANTED') {
-          last = error;
+          refused = true;
           continue;
         }
         throw error;
       }
     }
-    throw last ?? new ContractError('SCOPE_NOT_GRANTED', 'the connection lacks the scope needed');
+    // Every scope that would do was refused: name them all, so the person knows what to grant.
+    const needed = definition.scopes.join(' or ');
+    throw new ContractError(
+      'SCOPE_NOT_GRANTED',
+      refused
+        ? `${definition.type} needs a scope the person did not grant: ${needed}`
+        : `${definition.type} needs a scope: ${needed}`,
+    );
   }
 
   toContractError(error: unknown, definition: ActionDefinition): ContractError {
