@@ -54,6 +54,11 @@ export const activityRecordSchema = z.object({
   /** Event-specific details exactly as recorded. */
   data: z.record(z.string(), z.json()),
   /**
+   * The event's other personal details (a provider's error message, a stop reason, an approver's
+   * note), opened by the gateway for this viewer; null when there are none or they were erased.
+   */
+  details: z.record(z.string(), z.json()).nullable(),
+  /**
    * Which data key seals the event's personal fields (the rationale and policy reason above are
    * opened from them by the gateway for this viewer), and whether it was erased — then they read
    * as null.

@@ -9,6 +9,8 @@ import {
 import type { TestBrowser } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { ActionExecutor } from '../src/actions/action-executor.js';
+import { openPersonalFields } from '../src/privacy/personal-fields.js';
+import { PersonalKeys } from '../src/privacy/personal-keys.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
 
@@ -240,7 +242,15 @@ describe('actions against the Gmail and Calendar doubles', () => {
     const failed = (await fixture.auditEvents()).filter(
       (e) => e.event.tenantId === tenantId && e.event.name === 'action.failed',
     );
-    expect(failed.at(-1)?.event.data.error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    // The code in clear; the provider's message (which may repeat what it was sent) sealed.
+    expect(failed.at(-1)?.event.data.error).toEqual({ code: 'PROVIDER_UNAVAILABLE' });
+    expect(failed.at(-1)?.event.personal).toBeDefined();
+    const opened = await openPersonalFields(fixture.gateway.app.get(PersonalKeys), [
+      failed.at(-1)!.event,
+    ]);
+    expect(opened.get(failed.at(-1)!.event.id)).toMatchObject({
+      details: { errorMessage: expect.stringMatching(/./) as unknown },
+    });
   });
 
   const undo = (actionId: string) => fixture.call(owner, 'POST', `/v1/actions/${actionId}/undo`);

@@ -69,9 +69,11 @@ export function actionEvent(
       ...(what.approval === undefined
         ? {}
         : { approvalId: what.approval.id, approvedBy: [...what.approval.approvedBy] }),
-      ...(what.error === undefined ? {} : { error: what.error }),
+      ...(what.error === undefined ? {} : { error: { code: what.error.code } }),
       ...(what.untrustedParams === undefined ? {} : { untrustedParams: [...what.untrustedParams] }),
     },
+    // A provider's message may repeat what it was sent (an address it refused): sealed.
+    ...(what.error === undefined ? {} : { personal: { errorMessage: what.error.message } }),
   });
 }
 

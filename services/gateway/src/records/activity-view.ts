@@ -51,6 +51,7 @@ export function toActivityRecord(
     relatedEventId: event.relatedEventId ?? null,
     traceId: event.traceId ?? null,
     data: event.data,
+    details: personal?.details ?? null,
     personal:
       key === undefined
         ? null
