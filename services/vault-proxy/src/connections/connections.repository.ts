@@ -34,7 +34,6 @@ const COLUMNS = [
   'revoked_at',
 ] as const;
 
-
 /** What an erased person's connection shows as its account while its revocation is pending. */
 export const ERASED_ACCOUNT = '[erased]';
 
