@@ -47,6 +47,7 @@ export {
   executeActionRequestSchema,
   executeActionResponseSchema,
 } from './gateway-actions.js';
+export { gatewayKeysErased } from './gateway-keys.js';
 export {
   issueToken,
   tokenGrantRequestSchema,

@@ -10,6 +10,7 @@ const TENANT = randomUUID();
 const SUBJECTS = {
   'gateway.actions.*': 'gateway.actions.execute',
   'gateway.tasks.report': 'gateway.tasks.report',
+  'gateway.keys.erased': 'gateway.keys.erased',
   'gateway.* (other)': 'gateway.health.get',
   'agent.*': 'agent.tasks.start',
   'vault.*': 'vault.tokens.issue',
@@ -50,7 +51,14 @@ type SubjectClass = keyof typeof SUBJECTS;
 
 /** What each identity may publish; everything else is refused. */
 const PUBLISH: Record<NatsIdentity, readonly SubjectClass[]> = {
-  gateway: ['agent.*', 'vault.*', 'audit.* requests', 'audit.health.get', '_INBOX.agent'],
+  gateway: [
+    'agent.*',
+    'vault.*',
+    'audit.* requests',
+    'audit.health.get',
+    '_INBOX.agent',
+    'gateway.keys.erased',
+  ],
   'gateway-relay': ['audit.events.*'],
   agent: ['gateway.actions.*', 'gateway.tasks.report'],
   'vault-proxy': [],
@@ -69,7 +77,13 @@ const PUBLISH: Record<NatsIdentity, readonly SubjectClass[]> = {
 
 /** What each identity may subscribe to; everything else is refused. */
 const SUBSCRIBE: Record<NatsIdentity, readonly SubjectClass[]> = {
-  gateway: ['gateway.actions.*', 'gateway.tasks.report', 'gateway.* (other)', '_INBOX.gateway'],
+  gateway: [
+    'gateway.actions.*',
+    'gateway.tasks.report',
+    'gateway.keys.erased',
+    'gateway.* (other)',
+    '_INBOX.gateway',
+  ],
   'gateway-relay': ['_INBOX.gateway-relay'],
   agent: ['agent.*', '_INBOX.agent'],
   'vault-proxy': ['vault.*', '_INBOX.vault-proxy'],

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Strategy } from 'passport';
-import { healthContracts, type SignInProvider } from '@heroagent/contracts';
+import { gatewayKeysErased, healthContracts, type SignInProvider } from '@heroagent/contracts';
 import type { Kysely } from '@heroagent/db';
 import {
   ContractClient,
@@ -143,7 +143,9 @@ export class AppModule {
     const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
     const vault = new VaultProxyClient(runtime.client, config.signingKey, config.sealingKey);
-    const keys = new PersonalKeys(db, vault, PERSONAL_KEYS);
+    const keys = new PersonalKeys(db, vault, PERSONAL_KEYS, (erased) =>
+      runtime.client.publish(gatewayKeysErased, erased),
+    );
     const audit = new AuditRecorder(
       db,
       config.signingKey,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { gatewayKeysErased } from '@heroagent/contracts';
 import {
   ContractClient,
   databaseTlsFrom,
@@ -22,6 +23,7 @@ import { AppModule } from './app.module.js';
 import { GATEWAY_JOBS, type GatewayConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
 import { PublicOrigin } from './http/public-origin.js';
+import { PersonalKeys } from './privacy/personal-keys.js';
 import { ReadinessService } from './probes/readiness.service.js';
 
 /** A running gateway: its HTTP address, and how to stop it. */
@@ -122,6 +124,11 @@ export async function startGateway(
     inheritAppConfig: true,
   });
   await client.connect();
+  // Another replica's erasure: this one forgets its copies of the erased keys at once.
+  const keys = app.get(PersonalKeys);
+  const stopForgetting = await client.subscribe(gatewayKeysErased, (erased) => {
+    keys.forget(erased.tenantId, erased.userId);
+  });
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
@@ -152,6 +159,7 @@ export async function startGateway(
     lease,
     async close() {
       await health?.close();
+      stopForgetting();
       await app.close();
       await client.close();
       // After everything this replica was running has finished or stopped.

@@ -67,6 +67,8 @@ describe('personal data keys across replicas', () => {
 
   it('reads what an erased key sealed as erased, on every replica, and seals nothing more with it', async () => {
     const before: Sealer = await keysOf(0).forPerson(tenantId, userId);
+    // The other replica holds its own copy of the key.
+    await keysOf(1).forPerson(tenantId, userId);
     const sealed = before.seal(cell, 'Lunch with Sam');
     await erase(keysOf(0));
     const reader = await keysOf(0).reader({ tenantId, scope: 'user', id: userId });
@@ -75,9 +77,13 @@ describe('personal data keys across replicas', () => {
     expect(() => reader.seal(cell, 'more')).toThrow(
       expect.objectContaining({ code: 'FORBIDDEN' }) as Error,
     );
-    // The other replica still held the key: once its copy ages out it reads erased too.
-    keysOf(1).forget(tenantId, userId);
-    const elsewhere = await keysOf(1).reader({ tenantId, scope: 'user', id: userId });
+    // The other replica held a copy: the erasure's announcement (gateway.keys.erased) makes it
+    // forget it at once, not when it ages out a minute later.
+    let elsewhere = await keysOf(1).reader({ tenantId, scope: 'user', id: userId });
+    for (let attempt = 0; attempt < 50 && !elsewhere.erased; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      elsewhere = await keysOf(1).reader({ tenantId, scope: 'user', id: userId });
+    }
     expect(elsewhere.open(cell, sealed)).toBe(ERASED);
   });
 

@@ -103,8 +103,9 @@ interface CachedRing {
  * The data keys of tenants and of the people in them, as this replica uses them. A key is made
  * the first time its owner has something to seal: vault-proxy generates it and wraps it with the
  * owner's key-encryption key; only the wrapped form is stored here (`data_keys`). Unwrapped keys
- * stay in this process's memory for `ttlMs` at most, so an erasure made through another replica
- * is honoured here within that time (and at once through this one, which forgets the key).
+ * stay in this process's memory for `ttlMs` at most. An erasure is forgotten at once by the
+ * replica that made it and by every other that hears its announcement, and within `ttlMs` by one
+ * that did not.
  */
 export class PersonalKeys {
   private readonly cache = new Map<string, CachedRing>();
@@ -114,6 +115,11 @@ export class PersonalKeys {
     private readonly db: Kysely<GatewayDatabase>,
     private readonly vault: Pick<VaultProxyClient, 'createDataKey' | 'openDataKey'>,
     private readonly options: { readonly ttlMs: number; readonly maxCached: number },
+    /** Tells the other replicas of an erasure (`gateway.keys.erased`), so they forget at once. */
+    private readonly announce: (erased: {
+      tenantId: string;
+      userId?: string;
+    }) => Promise<void> = () => Promise.resolve(),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -159,6 +165,11 @@ export class PersonalKeys {
       query = query.where('scope', '=', 'user').where('owner_id', '=', userId);
     await query.execute();
     this.forget(tenantId, userId);
+    // Forgetting early is harmless (the key-encryption key is gone already), so this need not wait
+    // for the commit; lost, the other replicas' copies age out within `ttlMs`.
+    await this.announce(userId === undefined ? { tenantId } : { tenantId, userId }).catch(
+      () => undefined,
+    );
   }
 
   /** Forgets cached keys of a person in a tenant, or of the whole tenant. */
