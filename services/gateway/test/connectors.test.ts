@@ -245,9 +245,11 @@ describe('actions against the Gmail and Calendar doubles', () => {
     // The code in clear; the provider's message (which may repeat what it was sent) sealed.
     expect(failed.at(-1)?.event.data.error).toEqual({ code: 'PROVIDER_UNAVAILABLE' });
     expect(failed.at(-1)?.event.personal).toBeDefined();
-    const opened = await openPersonalFields(fixture.gateway.app.get(PersonalKeys), [
-      failed.at(-1)!.event,
-    ]);
+    const opened = await openPersonalFields(
+      fixture.gateway.app.get(PersonalKeys),
+      [failed.at(-1)!.event],
+      tenantId,
+    );
     expect(opened.get(failed.at(-1)!.event.id)).toMatchObject({
       details: { errorMessage: expect.stringMatching(/./) as unknown },
     });

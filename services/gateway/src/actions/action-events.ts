@@ -103,6 +103,8 @@ export function cancelledEvent(
     action: row.type,
     outcome: 'failure',
     relatedEventId: row.audit_event_id,
-    data: { actionId: row.id, code: error.code, reason: error.message },
+    data: { actionId: row.id, code: error.code },
+    // Why it may no longer go can quote a policy's reason, which may name someone: sealed.
+    personal: { reason: error.message },
   });
 }

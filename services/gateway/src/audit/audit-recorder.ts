@@ -137,7 +137,8 @@ export class AuditRecorder {
         record.userId === undefined
           ? await this.keys.forTenant(record.tenantId)
           : await this.keys.forPerson(record.tenantId, record.userId);
-      // A person already erased has no key: what would have been theirs is not recorded at all.
+      // A sealer without a key (erased while this event was made) seals nothing: the words go
+      // unrecorded. (A person's later event makes them a new key: what the old one sealed stays gone.)
       if (!sealer.erased) {
         event.personal = {
           key: { scope: sealer.owner.scope, id: sealer.owner.id, version: sealer.version },

@@ -17,8 +17,12 @@ export type OpenedPersonalFields = PersonalFieldsContent | 'erased';
 export async function openPersonalFields(
   keys: PersonalKeys,
   events: readonly AuditEvent[],
+  /** The viewer's tenant: an event of another (audit answering wrongly) is never opened. */
+  tenantId: string,
 ): Promise<Map<string, OpenedPersonalFields>> {
-  const sealed = events.filter((event) => event.personal !== undefined);
+  const sealed = events.filter(
+    (event) => event.personal !== undefined && event.tenantId === tenantId,
+  );
   const ownerOf = (event: AuditEvent): KeyOwner => ({
     tenantId: event.tenantId,
     scope: event.personal!.key.scope,

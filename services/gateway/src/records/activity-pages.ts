@@ -52,7 +52,10 @@ export class ActivityPages {
         { viewer, filter, limit: query.limit, ...cursorOf(query.cursor) },
         { cursor: 'query.cursor' },
       );
-      return { records: await this.open(page.records), nextCursor: page.nextCursor ?? null };
+      return {
+        records: await this.open(viewer, page.records),
+        nextCursor: page.nextCursor ?? null,
+      };
     }
     return this.search(viewer, filter, q.toLowerCase(), query);
   }
@@ -72,7 +75,7 @@ export class ActivityPages {
         { cursor: 'query.cursor' },
       );
       const fresh = answer.records.filter((record) => after === undefined || record.seq < after);
-      const opened = await this.open(fresh);
+      const opened = await this.open(viewer, fresh);
       for (const record of opened) {
         scanned += 1;
         after = record.seq;
@@ -96,10 +99,11 @@ export class ActivityPages {
     return { records: matched, nextCursor: encodeSearchCursor({ page, after }) };
   }
 
-  private async open(records: readonly AuditRecord[]): Promise<ActivityRecord[]> {
+  private async open(viewer: Viewer, records: readonly AuditRecord[]): Promise<ActivityRecord[]> {
     const opened = await openPersonalFields(
       this.keys,
       records.map((record) => record.envelope.event),
+      viewer.tenantId,
     );
     return records.map((record) => toActivityRecord(record, opened.get(record.envelope.event.id)));
   }

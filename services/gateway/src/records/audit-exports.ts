@@ -74,7 +74,7 @@ export class AuditExports {
     if (format === 'csv') yield csvHeader() + ending;
     let page = first;
     for (;;) {
-      const lines = format === 'csv' ? await this.csvLines(page.lines) : page.lines;
+      const lines = format === 'csv' ? await this.csvLines(viewer, page.lines) : page.lines;
       if (lines.length > 0) yield lines.map((line) => line + ending).join('');
       if (page.nextCursor === undefined) return;
       page = await this.records.exportPage({
@@ -85,11 +85,12 @@ export class AuditExports {
     }
   }
 
-  private async csvLines(lines: readonly string[]): Promise<string[]> {
+  private async csvLines(viewer: Viewer, lines: readonly string[]): Promise<string[]> {
     const records = lines.map((line) => auditRecordSchema.parse(JSON.parse(line)));
     const opened = await openPersonalFields(
       this.keys,
       records.map((record) => record.envelope.event),
+      viewer.tenantId,
     );
     return records.map((record) => csvRow(record, opened.get(record.envelope.event.id)));
   }

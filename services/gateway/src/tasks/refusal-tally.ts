@@ -171,12 +171,13 @@ export class RefusalTally {
         ...(entry.rationale === undefined ? {} : { rationale: entry.rationale }),
         data: {
           code: entry.code,
-          reason: entry.reason,
           requestedAction: entry.requestedAction,
           capabilityId: entry.capabilityId,
           attempts: repeated?.attempts ?? 1,
           ...(repeated === undefined ? {} : { from: repeated.from, until: repeated.until }),
         },
+        // A refusal's message may name what was refused (the addresses a task may not write to).
+        personal: { reason: entry.reason },
       });
     } catch (error) {
       this.logger.error({ err: String(error) }, 'could not record a refused capability');

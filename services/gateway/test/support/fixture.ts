@@ -24,7 +24,10 @@ import { migrations } from '../../migrations/index.js';
 import { GATEWAY_JOBS, gatewayConfigSchema } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { Housekeeping } from '../../src/housekeeping.js';
-import { openPersonalFields } from '../../src/privacy/personal-fields.js';
+import {
+  openPersonalFields,
+  type OpenedPersonalFields,
+} from '../../src/privacy/personal-fields.js';
 import { PersonalKeys } from '../../src/privacy/personal-keys.js';
 import { TestBrowser } from '@heroagent/doubles';
 import { RoundRobinProxy } from './round-robin-proxy.js';
@@ -287,10 +290,16 @@ export async function startGatewayFixture(
     },
     async openedAuditEvents() {
       const events = await this.auditEvents();
-      const opened = await openPersonalFields(
-        replicas[0]!.app.get(PersonalKeys),
-        events.map((signed) => signed.event),
-      );
+      // Each tenant's events opened as a viewer of that tenant would have them opened.
+      const opened = new Map<string, OpenedPersonalFields>();
+      for (const tenantId of new Set(events.map((signed) => signed.event.tenantId))) {
+        const ofTenant = await openPersonalFields(
+          replicas[0]!.app.get(PersonalKeys),
+          events.map((signed) => signed.event),
+          tenantId,
+        );
+        for (const [id, fields] of ofTenant) opened.set(id, fields);
+      }
       return events.map((signed) => {
         const fields = opened.get(signed.event.id);
         const { personal: _sealed, ...event } = signed.event;
