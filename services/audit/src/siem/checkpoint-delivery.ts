@@ -6,7 +6,7 @@ import { assertWebhookEndpoint, postCheckpoint, webhookRequest } from './checkpo
 import { toCheckpointLogRecord } from './checkpoint-records.js';
 import type { HeaderVault } from './header-vault.js';
 import type { SiemRepository, StoredDestination } from './siem.repository.js';
-import { backoffMs } from './siem.streamer.js';
+import { deferDestination } from './siem.streamer.js';
 
 /** How a delivery sends: OTLP through the streamer's exporter, or a webhook POST. */
 export interface CheckpointSender {
@@ -93,26 +93,12 @@ export class CheckpointDelivery {
     if (through > destination.checkpoints_through)
       await this.siem.markCheckpointsDelivered(tenantId, destination.id, through);
     if (!outcome.delivered) {
-      const failures = destination.failures + 1;
-      const retryIn = backoffMs(failures);
-      await this.siem.markFailed(
-        tenantId,
-        destination.id,
-        failures,
-        new Date(Date.now() + retryIn),
-        outcome.error ?? 'delivery failed',
-      );
-      this.logger.warn(
-        {
-          code: 'AUDIT_CHECKPOINT_DELIVERY_FAILED',
-          tenantId,
-          destination: destination.id,
-          failures,
-          retryInMs: retryIn,
-          error: outcome.error,
-        },
-        'a destination did not accept signed checkpoints; retrying later',
-      );
+      await deferDestination(this.siem, this.logger, tenantId, destination, {
+        error: outcome.error,
+        fallback: 'delivery failed',
+        code: 'AUDIT_CHECKPOINT_DELIVERY_FAILED',
+        message: 'a destination did not accept signed checkpoints; retrying later',
+      });
     }
   }
 }

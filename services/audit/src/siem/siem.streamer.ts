@@ -28,6 +28,44 @@ export function backoffMs(failures: number, random = Math.random()): number {
 }
 
 /**
+ * A destination that refused what was sent: its failure counted, its next try put off by
+ * `backoffMs`, and a warning logged under `code`. The one path for events and checkpoints alike.
+ */
+export async function deferDestination(
+  siem: Pick<SiemRepository, 'markFailed'>,
+  logger: Logger,
+  tenantId: string,
+  destination: Pick<StoredDestination, 'id' | 'failures'>,
+  failure: {
+    readonly error: string | undefined;
+    readonly fallback: string;
+    readonly code: string;
+    readonly message: string;
+  },
+): Promise<void> {
+  const failures = destination.failures + 1;
+  const retryIn = backoffMs(failures);
+  await siem.markFailed(
+    tenantId,
+    destination.id,
+    failures,
+    new Date(Date.now() + retryIn),
+    failure.error ?? failure.fallback,
+  );
+  logger.warn(
+    {
+      code: failure.code,
+      tenantId,
+      destination: destination.id,
+      failures,
+      retryInMs: retryIn,
+      error: failure.error,
+    },
+    failure.message,
+  );
+}
+
+/**
  * Streams each tenant's audit records to its SIEM destinations as OpenTelemetry logs over
  * OTLP/HTTP (JSON or protobuf), in chain order. A destination's cursor (`exported_through_seq`)
  * advances only after the receiver accepted a batch, so a restart resends at most the batch in
@@ -180,26 +218,12 @@ export class SiemStreamer {
       if (batch.length === 0) return through;
       const outcome = await this.send(destination, batch);
       if (!outcome.delivered) {
-        const failures = destination.failures + 1;
-        const retryIn = backoffMs(failures);
-        await this.siem.markFailed(
-          tenantId,
-          destination.id,
-          failures,
-          new Date(Date.now() + retryIn),
-          outcome.error ?? 'export failed',
-        );
-        this.logger.warn(
-          {
-            code: 'AUDIT_SIEM_EXPORT_FAILED',
-            tenantId,
-            destination: destination.id,
-            failures,
-            retryInMs: retryIn,
-            error: outcome.error,
-          },
-          'SIEM destination did not accept the records; retrying later',
-        );
+        await deferDestination(this.siem, this.logger, tenantId, destination, {
+          error: outcome.error,
+          fallback: 'export failed',
+          code: 'AUDIT_SIEM_EXPORT_FAILED',
+          message: 'SIEM destination did not accept the records; retrying later',
+        });
         return undefined;
       }
       await this.siem.markDelivered(tenantId, destination.id, last);
