@@ -5,6 +5,9 @@ import {
   decryptValue,
   encryptValue,
   generateDataKey,
+  keyedDigest,
+  keyedDigestMatches,
+  keyedDigestVersion,
   keyRing,
   rewrapValue,
   unwrapDataKey,
@@ -100,5 +103,50 @@ describe('envelope encryption', () => {
     expectCode(() => keyRing(new Map([[1, Buffer.alloc(16)]])), 'INVALID_KEY');
     expectCode(() => keyRing(new Map([[0, v1]])), 'INVALID_KEY');
     expectCode(() => keyRing(new Map([[1, v1]]), 3), 'INVALID_KEY');
+  });
+});
+
+describe('keyed digests', () => {
+  const v1 = generateDataKey();
+  const ringV1 = keyRing(new Map([[1, v1]]));
+  const ringV2 = keyRing(
+    new Map([
+      [1, v1],
+      [2, generateDataKey()],
+    ]),
+  );
+  const value = Buffer.from('{"to":"sam@example.com"}');
+
+  it('is the same for the same value, key and context, and differs otherwise', () => {
+    const digest = keyedDigest(value, ringV1, 'row:1');
+    expect(digest).toHaveLength(36);
+    expect(keyedDigestVersion(digest)).toBe(1);
+    expect(keyedDigest(value, ringV1, 'row:1')).toEqual(digest);
+    expect(keyedDigest(value, ringV1, 'row:2')).not.toEqual(digest);
+    expect(keyedDigest(Buffer.from('{"to":"sam@example.org"}'), ringV1, 'row:1')).not.toEqual(
+      digest,
+    );
+    expect(keyedDigest(value, keyRing(new Map([[1, generateDataKey()]])), 'row:1')).not.toEqual(
+      digest,
+    );
+  });
+
+  it('is not a plain hash of the value, so a guess cannot be confirmed without the key', async () => {
+    const { createHash } = await import('node:crypto');
+    const digest = keyedDigest(value, ringV1, 'row:1');
+    expect(digest.subarray(4)).not.toEqual(createHash('sha256').update(value).digest());
+  });
+
+  it('matches under the version that made it, after the ring moved on', () => {
+    const digest = keyedDigest(value, ringV1, 'row:1');
+    expect(keyedDigestMatches(digest, value, ringV2, 'row:1')).toBe(true);
+    expect(keyedDigestMatches(digest, Buffer.from('other'), ringV2, 'row:1')).toBe(false);
+    expect(keyedDigestMatches(digest, value, ringV2, 'row:2')).toBe(false);
+  });
+
+  it('refuses a digest of another shape, or of a version the ring lacks', () => {
+    expectCode(() => keyedDigestVersion(Buffer.alloc(32)), 'MALFORMED_CIPHERTEXT');
+    const fromV2 = keyedDigest(value, ringV2, 'row:1');
+    expectCode(() => keyedDigestMatches(fromV2, value, ringV1, 'row:1'), 'DECRYPTION_FAILED');
   });
 });

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
 
@@ -69,6 +76,53 @@ export function rewrapValue(ciphertext: string, ring: KeyRing, context: string):
   const { prefix, version } = parse(ciphertext.split('.')[0] ?? '', ciphertext);
   if (version === ring.currentVersion) return ciphertext;
   return aeadSeal(prefix, ring, aeadOpen(prefix, ring, ciphertext, context), context);
+}
+
+const DIGEST_INFO = 'heroagent/keyed-digest/v1';
+
+/**
+ * A keyed digest of `data` in `context`: HMAC-SHA-256 under a key derived (HKDF) from the ring's
+ * current data key, so equal values give equal digests under one key, while whoever lacks the key
+ * cannot confirm a guess of a small value (as they could against a plain hash). The result is the
+ * key version (4 bytes, big-endian) and the 32-byte MAC.
+ */
+export function keyedDigest(data: Uint8Array, ring: KeyRing, context: string): Buffer {
+  const key = ring.keys.get(ring.currentVersion);
+  if (key === undefined) throw new CryptoError('INVALID_KEY', 'the current key is missing');
+  const version = Buffer.alloc(4);
+  version.writeUInt32BE(ring.currentVersion);
+  return Buffer.concat([version, mac(key, ring.currentVersion, data, context)]);
+}
+
+/** The key version a {@link keyedDigest} was made with. */
+export function keyedDigestVersion(digest: Uint8Array): number {
+  if (digest.byteLength !== 36) {
+    throw new CryptoError('MALFORMED_CIPHERTEXT', 'not a HeroAgent keyed digest');
+  }
+  return Buffer.from(digest).readUInt32BE(0);
+}
+
+/** Whether `digest` is the {@link keyedDigest} of `data` in `context` (in constant time). */
+export function keyedDigestMatches(
+  digest: Uint8Array,
+  data: Uint8Array,
+  ring: KeyRing,
+  context: string,
+): boolean {
+  const version = keyedDigestVersion(digest);
+  const key = ring.keys.get(version);
+  if (key === undefined) {
+    throw new CryptoError('DECRYPTION_FAILED', `no key with version ${version} in the ring`);
+  }
+  return timingSafeEqual(Buffer.from(digest).subarray(4), mac(key, version, data, context));
+}
+
+function mac(key: Uint8Array, version: number, data: Uint8Array, context: string): Buffer {
+  const derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), DIGEST_INFO, 32));
+  return createHmac('sha256', derived)
+    .update(associatedData('had1', version, context))
+    .update(data)
+    .digest();
 }
 
 function aeadSeal(prefix: string, ring: KeyRing, plaintext: Uint8Array, context: string): string {

@@ -39,6 +39,9 @@ export {
   unwrapDataKey,
   ciphertextKeyVersion,
   rewrapValue,
+  keyedDigest,
+  keyedDigestMatches,
+  keyedDigestVersion,
   type KeyRing,
 } from './envelope.js';
 export { sha256Hex, sha256 } from './hash.js';

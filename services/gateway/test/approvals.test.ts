@@ -222,6 +222,51 @@ describe('approvals', () => {
     });
   });
 
+  it('keeps an approver’s note under their own key: it is erased with them, not with the action', async () => {
+    const owner = await setUp();
+    const answer = pending(
+      await agent.request(executeAction, {
+        capability: owner.capability,
+        action: 'purchase.create',
+        params: PURCHASE,
+        idempotencyKey: `key-${randomUUID()}`,
+        rationale: 'The team needs the book.',
+      }),
+    );
+    const email = person('approver').email;
+    const { token } = (await (
+      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', { email, role: 'admin' })
+    ).json()) as { token: string };
+    const admin = await fixture.signIn(
+      { sub: `sub-${email}`, email, name: 'Approver' },
+      { invitation: token },
+    );
+    const approved = await fixture.call(
+      admin.browser,
+      'POST',
+      `/v1/approvals/${answer.approvalId}/approve`,
+      { note: 'Checked the price with finance' },
+    );
+    expect(((await approved.json()) as ApprovalView).status).toBe('pending');
+    const noteOf = async () =>
+      ((await approvals(owner.browser)).find((shown) => shown.id === answer.approvalId) as
+        (ApprovalView & { decisions: { note: string }[] }) | undefined)!.decisions[0]!.note;
+    expect(await noteOf()).toBe('Checked the price with finance');
+    const removed = await fixture.call(
+      owner.browser,
+      'DELETE',
+      `/v1/tenant/members/${admin.session.user.id}`,
+    );
+    expect(removed.status).toBe(204);
+    // The approval and the action stay the owner's; the approver's words went with them.
+    expect(await noteOf()).toBe('[erased]');
+    expect(
+      await agent.request(getAction, { capability: owner.capability, actionId: answer.actionId }),
+    ).toMatchObject({
+      status: 'pending_approval',
+    });
+  });
+
   it('expires approvals nobody decided in time, and records it', async () => {
     const { browser, capability, session } = await setUp();
     const answer = pending(await draft(capability, 'Too late'));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { VaultProxyClient } from '../src/connections/vault-proxy.client.js';
 import { ERASED, PersonalKeys, type Sealer } from '../src/privacy/personal-keys.js';
+import type { GatewayDatabase } from '../src/store-tables.js';
 import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
 
@@ -105,5 +106,42 @@ describe('personal data keys across replicas', () => {
     );
     // The refusal dropped the stale copy: the next read takes the new key.
     expect((await keysOf(1).forPerson(tenantId, userId)).open(cell, sealed)).toBe('Newer');
+  });
+
+  it('keeps no key that was being unwrapped when it was erased', async () => {
+    const vault = fixture.gateway.app.get(VaultProxyClient);
+    const made = await keysOf(0).forPerson(tenantId, userId);
+    const sealed = made.seal(cell, 'Lunch with Sam');
+    // A replica whose unwrap came back from vault-proxy just before the erasure, and is slow to
+    // hand the key on.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let unwrapped!: () => void;
+    const unwrapping = new Promise<void>((resolve) => (unwrapped = resolve));
+    let first = true;
+    const slow = new PersonalKeys(
+      admin as unknown as Kysely<GatewayDatabase>,
+      {
+        createDataKey: (...args) => vault.createDataKey(...args),
+        openDataKey: async (...args) => {
+          const key = await vault.openDataKey(...args);
+          if (first) {
+            first = false;
+            unwrapped();
+            await held;
+          }
+          return key;
+        },
+      },
+      { ttlMs: 60_000, maxCached: 100 },
+    );
+    const reading = slow.reader({ tenantId, scope: 'user', id: userId });
+    await unwrapping;
+    await erase(slow);
+    release();
+    expect((await reading).open(cell, sealed)).toBe(ERASED);
+    expect((await slow.reader({ tenantId, scope: 'user', id: userId })).open(cell, sealed)).toBe(
+      ERASED,
+    );
   });
 });

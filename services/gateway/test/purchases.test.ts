@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeAction, type RpcResponse } from '@heroagent/contracts';
+import { executeAction, getAction, type RpcResponse } from '@heroagent/contracts';
+import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { MerchantDouble } from '@heroagent/doubles';
 import { ContractClient, natsEnvSchema } from '@heroagent/service';
 import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
@@ -11,6 +12,7 @@ describe('purchases through a merchant connector', () => {
   let merchant: MerchantDouble;
   let fixture: GatewayFixture;
   let agent: ContractClient;
+  let admin: Kysely<unknown>;
 
   async function setUp(
     limits: Record<string, unknown> = { spend: { maxMinor: 50_000, currency: 'EUR' } },
@@ -62,8 +64,13 @@ describe('purchases through a merchant connector', () => {
     });
     agent = ContractClient.create(natsEnvSchema.parse({ NATS_URL: fixture.nats.url }), 'agent');
     await agent.connect();
+    admin = createDatabase<unknown>({
+      connectionString: fixture.database.adminUrl,
+      applicationName: 'purchases-test',
+    });
   });
   afterAll(async () => {
+    await admin?.destroy();
     await agent?.close();
     await fixture?.close();
     await merchant?.close();
@@ -152,7 +159,18 @@ describe('purchases through a merchant connector', () => {
       {},
     );
     expect(approved.status).toBe(502);
-    expect(await approved.json()).toMatchObject({ code: 'UPSTREAM_FAILED' });
+    const refused = (await approved.json()) as { code: string; message: string };
+    expect(refused.code).toBe('UPSTREAM_FAILED');
+    // At rest, the error's code stays in clear and the merchant's words are sealed; the agent
+    // reads them back opened.
+    const stored = await sql<{ error: unknown }>`
+      select error from gateway.actions where id = ${answer.actionId}`.execute(admin);
+    expect(stored.rows[0]!.error).toEqual({
+      code: 'UPSTREAM_FAILED',
+      sealed: expect.stringMatching(/^hae1\./) as string,
+    });
+    const read = await agent.request(getAction, { capability, actionId: answer.actionId });
+    expect(read.error).toEqual({ code: 'UPSTREAM_FAILED', message: refused.message });
     const bought = pending(await buy(capability, 999));
     await fixture.call(owner.browser, 'POST', `/v1/approvals/${bought.approvalId}/approve`, {});
     const undo = await fixture.call(owner.browser, 'POST', `/v1/actions/${bought.actionId}/undo`);

@@ -105,6 +105,8 @@ describe('a person’s data at rest, and after their account is closed', { timeo
       title: 'Answer Sam',
       actions: ['gmail.messages.search', 'gmail.messages.read', 'gmail.drafts.create'],
       connectionId: platform.connectionId,
+      // The one address the person allows: in their limits, sealed like their words.
+      limits: { recipients: [SAM] },
       request: `Draft a yes to ${SAM} about the walk (${MARKERS.request}).`,
     });
     expect(started.status).toBe(201);

@@ -4,7 +4,8 @@ import type { Grant } from '../policy/admission.js';
 import type { GatewayDatabase } from '../store-tables.js';
 import { standingOf, type Standing } from '../tasks/tasks.repository.js';
 import { admissionLocks, PersonQueue } from './admission-locks.js';
-import type { PersonalKeys } from '../privacy/personal-keys.js';
+import { ERASED, personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
+import { openRow } from '../privacy/sealed-columns.js';
 import {
   countsQuery,
   openActions,
@@ -175,6 +176,13 @@ export class ActionAdmissionRepository {
       left join tasks task on task.id = ${taskId} and task.capability_id = ${capabilityId}
     `.execute(trx);
     const row = result.rows[0]!;
+    // The person's limits (the addresses they allow) are sealed with their key, warmed above.
+    // Once it is erased the task grants nothing (it was stopped with the erasure).
+    const sealer = await this.keys.reader(personOwner(tenantId, userId));
+    const limits =
+      row.granted_actions === null
+        ? undefined
+        : openRow(sealer, 'tasks', taskId, { limits: row.granted_limits }).limits;
     return {
       standing: standingOf(row.task_status, row.agents_paused, {
         expiresAt: row.task_expires_at,
@@ -184,11 +192,11 @@ export class ActionAdmissionRepository {
       counts: toActionCounts(row),
       policyText: row.policy_text ?? '',
       grant:
-        row.granted_actions === null
+        row.granted_actions === null || limits === undefined || limits === ERASED
           ? undefined
           : {
               actions: row.granted_actions,
-              limits: capabilityLimitsSchema.parse(row.granted_limits),
+              limits: capabilityLimitsSchema.parse(limits),
               connectionId: row.granted_connection_id ?? undefined,
             },
     };

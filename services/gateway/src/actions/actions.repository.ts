@@ -32,7 +32,11 @@ export interface NewAction {
   readonly type: string;
   readonly class: ActionRow['class'];
   readonly idempotencyKey: string;
-  readonly requestHash: Buffer;
+  /**
+   * What makes a repeat of the request the same request (its canonical text): kept only as a
+   * digest keyed with the person's data key, which its idempotency check compares.
+   */
+  readonly requestKey: string;
   readonly params: unknown;
   readonly rationale: string;
   readonly status: ActionStatus;
@@ -71,7 +75,6 @@ function actionValues(action: NewAction, executor: string | null) {
     type: action.type,
     class: action.class,
     idempotency_key: action.idempotencyKey,
-    request_hash: action.requestHash,
     params: JSON.stringify(action.params),
     rationale: action.rationale,
     status: action.status,
@@ -83,6 +86,11 @@ function actionValues(action: NewAction, executor: string | null) {
     untrusted: JSON.stringify(action.untrusted ?? []),
     executor,
   };
+}
+
+/** The context of an action's request digest. */
+function requestKeyContext(id: string): string {
+  return `gateway.actions.request_hash:${id}`;
 }
 
 /** Actions as stored, their personal columns opened with their people's keys (each fetched once). */
@@ -207,7 +215,22 @@ export class ActionsRepository {
 
   private async sealedValues(action: NewAction, executor: string | null) {
     const sealer = await this.sealerOf(action);
-    return sealValues(sealer, 'actions', action.id, actionValues(action, executor));
+    return {
+      ...sealValues(sealer, 'actions', action.id, actionValues(action, executor)),
+      request_hash: sealer.digest(requestKeyContext(action.id), action.requestKey),
+    };
+  }
+
+  /**
+   * Whether a repeat (same task and idempotency key) asks what the stored action asked. Once the
+   * person's key is erased nothing can be compared: a conflict.
+   */
+  async sameRequest(
+    row: Pick<ActionRow, 'id' | 'tenant_id' | 'user_id' | 'request_hash'>,
+    requestKey: string,
+  ): Promise<boolean> {
+    const sealer = await this.keys.reader(personOwner(row.tenant_id, row.user_id));
+    return sealer.digestMatches(requestKeyContext(row.id), requestKey, row.request_hash) === true;
   }
 
   /** Who runs an action inserted or moved with `status`: this replica, if it is `executing`. */
@@ -268,28 +291,39 @@ export class ActionsRepository {
 
   /**
    * Moves an action from `from` to `to` in the caller's transaction (its latest audit event, and
-   * for an ending its error, with it): false if it was no longer `from` — someone else moved it.
-   * Moved to `executing`, it records this replica as its executor.
+   * for an ending its error, sealed, with it): false if it was no longer `from` — someone else
+   * moved it. Moved to `executing`, it records this replica as its executor.
    */
   async move(
     trx: Transaction<GatewayDatabase>,
-    id: string,
+    action: { readonly id: string; readonly tenant_id: string; readonly user_id: string },
     from: ActionStatus,
     to: ActionStatus,
     change: { eventId?: string; error?: unknown; now: Date },
   ): Promise<boolean> {
     const ends = to === 'cancelled' || to === 'failed' || to === 'completed';
+    const error =
+      change.error === undefined
+        ? {}
+        : sealValues(
+            await this.sealerOf({ tenantId: action.tenant_id, userId: action.user_id }),
+            'actions',
+            action.id,
+            {
+              error: JSON.stringify(change.error),
+            },
+          );
     const result = await trx
       .updateTable('actions')
       .set({
         status: to,
         updated_at: change.now,
         ...(change.eventId === undefined ? {} : { audit_event_id: change.eventId }),
-        ...(change.error === undefined ? {} : { error: JSON.stringify(change.error) }),
+        ...error,
         ...(ends ? { completed_at: change.now } : {}),
         ...(to === 'executing' ? { executor: this.executorFor(to) } : {}),
       })
-      .where('id', '=', id)
+      .where('id', '=', action.id)
       .where('status', '=', from)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
@@ -321,7 +355,8 @@ export class ActionsRepository {
   /**
    * Cancels, in the caller's transaction, every held action (waiting for a person, approved and
    * not yet run, or a send in its window) of a task, of a person, or of the whole tenant the
-   * transaction runs as; answers those it cancelled.
+   * transaction runs as; answers those it cancelled. The error is the gateway's own words (why
+   * they were cancelled), kept in clear.
    */
   async cancelHeld(
     trx: Transaction<GatewayDatabase>,
@@ -373,6 +408,8 @@ export class ActionsRepository {
     const content = sealValues(sealer, 'actions', id, {
       result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
       undo_state: outcome.undoState === undefined ? null : JSON.stringify(outcome.undoState),
+      // A provider's message may repeat what it was sent.
+      error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
     });
     return withSettings(this.db, { 'app.tenant_id': owner.tenantId }, async (trx) => {
       const moved = await trx
@@ -380,7 +417,6 @@ export class ActionsRepository {
         .set({
           status: outcome.status,
           ...content,
-          error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
           audit_event_id: within.eventId,
           updated_at: now,
           completed_at: now,
@@ -628,26 +664,30 @@ export class ActionsRepository {
       const sealers = await this.keys.readers(
         result.rows.map((row) => personOwner(tenantId, row.user_id)),
       );
-      return result.rows.map((row) => ({
-        ...openRow(sealers.get(ownerKey(personOwner(tenantId, row.user_id)))!, 'actions', row.id, {
-          params: row.params,
-          untrusted: row.untrusted,
-          policy: row.policy,
-        }),
-        id: row.id,
-        taskId: row.task_id,
-        userId: row.user_id,
-        type: row.type,
-        class: row.class,
-        status: row.status,
-        createdAt: row.created_at,
-        grant: {
-          actions: row.task_actions_granted,
-          limits: row.task_limits,
-          connectionId: row.task_connection_id ?? undefined,
-        },
-        counts: toActionCounts(row),
-      }));
+      return result.rows.map((row) => {
+        const sealer = sealers.get(ownerKey(personOwner(tenantId, row.user_id)))!;
+        const task = openRow(sealer, 'tasks', row.task_id, { limits: row.task_limits });
+        return {
+          ...openRow(sealer, 'actions', row.id, {
+            params: row.params,
+            untrusted: row.untrusted,
+            policy: row.policy,
+          }),
+          id: row.id,
+          taskId: row.task_id,
+          userId: row.user_id,
+          type: row.type,
+          class: row.class,
+          status: row.status,
+          createdAt: row.created_at,
+          grant: {
+            actions: row.task_actions_granted,
+            limits: task.limits,
+            connectionId: row.task_connection_id ?? undefined,
+          },
+          counts: toActionCounts(row),
+        };
+      });
     });
   }
 }

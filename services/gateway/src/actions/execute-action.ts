@@ -22,7 +22,7 @@ import { actionEvent, actingFor } from './action-events.js';
 import type { ActionRow, ActionsRepository } from './actions.repository.js';
 import type { PerformAction } from './perform-action.js';
 import type { TaskContentRepository } from './task-content.repository.js';
-import { requestHash, type ReplayAction } from './replay-action.js';
+import { requestKey, type ReplayAction } from './replay-action.js';
 
 type Request = RpcRequest<typeof executeAction>;
 type Response = RpcResponse<typeof executeAction>;
@@ -203,7 +203,7 @@ export class ExecuteAction {
       type: admission.definition.type,
       class: admission.definition.class,
       idempotencyKey: request.idempotencyKey,
-      requestHash: requestHash(request, claims),
+      requestKey: requestKey(request, claims),
       params: admission.params,
       rationale: request.rationale,
       status,

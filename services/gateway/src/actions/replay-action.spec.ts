@@ -5,7 +5,7 @@ import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import type { ActionRow, ActionsRepository, SettledAction } from './actions.repository.js';
 import type { FailStaleActions } from './fail-stale-actions.js';
 import { outcomeUnknownError } from './outcome-unknown.js';
-import { ReplayAction, requestHash } from './replay-action.js';
+import { ReplayAction, requestKey } from './replay-action.js';
 
 const claims = { tenantId: randomUUID(), connectionId: randomUUID() } as CapabilityClaims;
 const request = {
@@ -22,7 +22,6 @@ function row(status: ActionRow['status'], extra: Partial<ActionRow> = {}): Actio
     id: 'action-1',
     tenant_id: claims.tenantId,
     status,
-    request_hash: requestHash(request, claims),
     audit_event_id: 'event-1',
     result: null,
     error: null,
@@ -41,6 +40,8 @@ const settledRow = row('failed', { error: outcomeUnknownError('executor_gone') }
 function replay(options: { reads: ActionRow[]; goneAt?: number; waitMs: number }) {
   const asked = { gets: 0, looks: 0 };
   const actions = {
+    sameRequest: (_row: ActionRow, key: string) =>
+      Promise.resolve(key === requestKey(request, claims)),
     get: () => {
       asked.gets += 1;
       return Promise.resolve(options.reads[Math.min(asked.gets, options.reads.length) - 1]);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   actionDefinition,
   ContractError,
@@ -33,7 +32,7 @@ export class ReplayAction {
   ) {}
 
   async execute(row: ActionRow, request: Request, claims: CapabilityClaims): Promise<Response> {
-    if (!row.request_hash.equals(requestHash(request, claims))) {
+    if (!(await this.actions.sameRequest(row, requestKey(request, claims)))) {
       throw new ContractError(
         'IDEMPOTENCY_CONFLICT',
         'this idempotency key was used for a different request in this task',
@@ -112,14 +111,10 @@ export class ReplayAction {
 }
 
 /** What makes two requests the same request: the action, its parameters and the account. */
-export function requestHash(request: Request, claims: CapabilityClaims): Buffer {
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        action: request.action,
-        params: request.params as JsonValue,
-        connectionId: claims.connectionId ?? null,
-      }),
-    )
-    .digest();
+export function requestKey(request: Request, claims: CapabilityClaims): string {
+  return canonicalJson({
+    action: request.action,
+    params: request.params as JsonValue,
+    connectionId: claims.connectionId ?? null,
+  });
 }

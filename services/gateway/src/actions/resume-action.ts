@@ -91,7 +91,7 @@ export class ResumeAction {
         if (!resumption.proceed) {
           const error = { code: resumption.refusal.code, message: resumption.refusal.message };
           const event = cancelledEvent(this.audit, row, { type: 'service', id: 'gateway' }, error);
-          await this.actions.move(trx, row.id, from, 'cancelled', {
+          await this.actions.move(trx, row, from, 'cancelled', {
             eventId: event.eventId,
             error,
             now,
@@ -121,7 +121,7 @@ export class ResumeAction {
           );
           return { kind: 'held', response };
         }
-        await this.actions.move(trx, row.id, from, 'executing', { now });
+        await this.actions.move(trx, row, from, 'executing', { now });
         return {
           kind: 'run',
           row: { ...row, status: 'executing' },

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import {
   actionDefinition,
@@ -90,7 +90,7 @@ export class UndoController {
         type: original.type,
         class: original.class,
         idempotencyKey: `undo:${original.id}`,
-        requestHash: createHash('sha256').update(`undo:${original.id}`).digest(),
+        requestKey: `undo:${original.id}`,
         params: { undoes: original.id },
         rationale: `Undo requested by ${session.userId}.`,
         status: 'executing',

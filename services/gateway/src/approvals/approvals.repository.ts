@@ -1,7 +1,7 @@
 import { withSettings, type Kysely, type Selectable, type Transaction } from '@heroagent/db';
 import type { InTransaction } from '../audit/audit-recorder.js';
 import { ownerKey, personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
-import { openRow, sealValues } from '../privacy/sealed-columns.js';
+import { ERASED_TEXT, openRow, sealValues } from '../privacy/sealed-columns.js';
 import type { ActionStatus, GatewayDatabase } from '../store-tables.js';
 
 export type ApprovalRow = Selectable<GatewayDatabase['approvals']>;
@@ -11,7 +11,13 @@ export interface ApprovalDecision {
   readonly userId: string;
   readonly decision: 'approve' | 'deny';
   readonly at: string;
+  /** Their note, in their own words: sealed with their key inside the sealed decisions. */
   readonly note: string;
+}
+
+/** The context of one approver's note on one approval. */
+function noteContext(approvalId: string, userId: string): string {
+  return `gateway.approvals.note:${approvalId}:${userId}`;
 }
 
 /** Approvals waiting for people, and what they decided. */
@@ -76,11 +82,42 @@ export class ApprovalsRepository {
     );
   }
 
-  /** An approval as stored, its reason opened with its person's key. */
+  /** An approval as stored, its reason opened with its person's key, notes with their writers'. */
   private async openOne<R extends ApprovalRow>(row: R | undefined): Promise<R | undefined> {
     if (row === undefined) return undefined;
     const sealer = await this.keys.reader(personOwner(row.tenant_id, row.user_id));
-    return openRow(sealer, 'approvals', row.id, row);
+    return (await this.openNotes([openRow(sealer, 'approvals', row.id, row)]))[0];
+  }
+
+  /**
+   * Approvals whose decisions are opened (with the key of the person the action is for), their
+   * notes opened with each approver's own key: an approver's erasure erases their notes.
+   */
+  private async openNotes<R extends Pick<ApprovalRow, 'id' | 'tenant_id' | 'decisions'>>(
+    rows: readonly R[],
+  ): Promise<R[]> {
+    const decisionsOf = (row: R) =>
+      Array.isArray(row.decisions) ? (row.decisions as ApprovalDecision[]) : [];
+    const writers = await this.keys.readers(
+      rows.flatMap((row) =>
+        decisionsOf(row)
+          .filter((decision) => decision.note !== '')
+          .map((decision) => personOwner(row.tenant_id, decision.userId)),
+      ),
+    );
+    return rows.map((row) =>
+      Array.isArray(row.decisions)
+        ? {
+            ...row,
+            decisions: decisionsOf(row).map((decision) => {
+              if (decision.note === '') return decision;
+              const writer = writers.get(ownerKey(personOwner(row.tenant_id, decision.userId)))!;
+              const note = writer.open(noteContext(row.id, decision.userId), decision.note);
+              return { ...decision, note: typeof note === 'string' ? note : ERASED_TEXT };
+            }),
+          }
+        : row,
+    );
   }
 
   async list(tenantId: string, options: { userId?: string; pendingOnly: boolean; id?: string }) {
@@ -105,19 +142,23 @@ export class ApprovalsRepository {
       return query.orderBy('p.created_at', 'desc').limit(200).execute();
     });
     const sealers = await this.keys.readers(rows.map((row) => personOwner(tenantId, row.user_id)));
-    return rows.map((row) => {
-      const sealer = sealers.get(ownerKey(personOwner(tenantId, row.user_id)))!;
-      return openRow(sealer, 'approvals', row.id, openRow(sealer, 'actions', row.action_id, row));
-    });
+    return this.openNotes(
+      rows.map((row) => {
+        const sealer = sealers.get(ownerKey(personOwner(tenantId, row.user_id)))!;
+        return openRow(sealer, 'approvals', row.id, openRow(sealer, 'actions', row.action_id, row));
+      }),
+    );
   }
 
   /**
-   * Adds one person's decision under a lock on the approval, then lets `settle` say what follows
-   * (the approval's and the action's new states, and the audit event), all in one transaction.
+   * Adds one person's decision (`decider`'s) under a lock on the approval, then lets `settle` say
+   * what follows (the approval's and the action's new states, and the audit event), all in one
+   * transaction. The decider's note is sealed with their own key; earlier notes stay as sealed.
    */
   async decide(
     tenantId: string,
     id: string,
+    decider: string,
     settle: (
       approval: ApprovalRow,
       decisions: ApprovalDecision[],
@@ -129,6 +170,8 @@ export class ApprovalsRepository {
     },
     now: Date,
   ): Promise<ApprovalRow | undefined> {
+    // The decider's key before the lock: a miss asks vault-proxy, never while others wait.
+    const writer = await this.keys.forPerson(tenantId, decider);
     const decided = await withSettings(this.db, { 'app.tenant_id': tenantId }, async (trx) => {
       const stored = await trx
         .selectFrom('approvals')
@@ -137,16 +180,25 @@ export class ApprovalsRepository {
         .forUpdate()
         .executeTakeFirst();
       if (stored === undefined) return undefined;
-      // People's notes on their decisions are sealed with the person the action is for.
       const sealer = await this.keys.forPerson(stored.tenant_id, stored.user_id);
       const approval = openRow(sealer, 'approvals', stored.id, stored);
-      const outcome = settle(approval, approval.decisions as ApprovalDecision[]);
+      const sealedNotes = new Map(
+        (approval.decisions as ApprovalDecision[]).map((earlier) => [earlier.userId, earlier.note]),
+      );
+      const [opened] = await this.openNotes([approval]);
+      const outcome = settle(opened!, opened!.decisions as ApprovalDecision[]);
+      const decisions = outcome.decisions.map((decision) => ({
+        ...decision,
+        note:
+          sealedNotes.get(decision.userId) ??
+          (decision.note === '' || decision.userId !== decider
+            ? ''
+            : writer.seal(noteContext(id, decider), decision.note)),
+      }));
       const updated = await trx
         .updateTable('approvals')
         .set({
-          ...sealValues(sealer, 'approvals', id, {
-            decisions: JSON.stringify(outcome.decisions),
-          }),
+          ...sealValues(sealer, 'approvals', id, { decisions: JSON.stringify(decisions) }),
           status: outcome.status,
           ...(outcome.status === 'pending' ? {} : { decided_at: now }),
         })

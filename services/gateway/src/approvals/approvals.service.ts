@@ -124,6 +124,7 @@ export class ApprovalsService {
     const updated = await this.approvals.decide(
       session.tenant.id,
       approval.id,
+      session.userId,
       (current, decisions) => {
         if (current.status !== 'pending') {
           throw new ContractError('CONFLICT', `the approval is already ${current.status}`);
@@ -165,8 +166,8 @@ export class ApprovalsService {
               approvals: next.filter((d) => d.decision === 'approve').length,
               required: current.required,
             },
-            // The approver's own words, sealed with the key of the person the action is for.
-            ...(note === '' ? {} : { personal: { note } }),
+            // The approver's own words, sealed with their key: erased with them.
+            ...(note === '' ? {} : { personal: { note }, personalOf: session.userId }),
           }),
         };
       },

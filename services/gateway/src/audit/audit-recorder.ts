@@ -20,13 +20,15 @@ import type { GatewayDatabase } from '../store-tables.js';
  * What a part of the gateway records; the recorder adds time, source, trace and signature, and an
  * id unless the record brings one (an event that must be stored once, such as a receipt's).
  * `rationale`, the policy's `reason` and `personal` details are sealed into the event's
- * encrypted personal fields (the person's key if it has a `userId`, else the tenant's): the
+ * encrypted personal fields (the key of `personalOf`, else of `userId`, else the tenant's): the
  * signed, chained part keeps ids, codes and counts.
  */
 export type AuditRecord = Pick<AuditEvent, 'tenantId' | 'name' | 'actor' | 'outcome' | 'data'> &
   Partial<Pick<AuditEvent, 'id' | 'userId' | 'taskId' | 'action' | 'policy' | 'relatedEventId'>> & {
     readonly rationale?: string;
     readonly personal?: NonNullable<PersonalFieldsContent['details']>;
+    /** Whose words the personal fields are, when not `userId`'s (an approver's note). */
+    readonly personalOf?: string;
   };
 
 /**
@@ -115,7 +117,7 @@ export class AuditRecorder {
   }
 
   private async sign(record: AuditRecord, stamp: Stamp): Promise<SignedAuditEvent> {
-    const { id: _id, rationale, policy, personal, ...rest } = record;
+    const { id: _id, rationale, policy, personal, personalOf, ...rest } = record;
     const event: AuditEvent = {
       id: stamp.id,
       occurredAt: stamp.occurredAt,
@@ -133,10 +135,11 @@ export class AuditRecorder {
       ...(personal === undefined ? {} : { details: personal }),
     };
     if (Object.keys(content).length > 0) {
+      const writer = personalOf ?? record.userId;
       const sealer =
-        record.userId === undefined
+        writer === undefined
           ? await this.keys.forTenant(record.tenantId)
-          : await this.keys.forPerson(record.tenantId, record.userId);
+          : await this.keys.forPerson(record.tenantId, writer);
       // A sealer without a key (erased while this event was made) seals nothing: the words go
       // unrecorded. (A person's later event makes them a new key: what the old one sealed stays gone.)
       if (!sealer.erased) {

@@ -4,6 +4,9 @@ import {
   CryptoError,
   decryptValue,
   encryptValue,
+  keyedDigest,
+  keyedDigestMatches,
+  keyedDigestVersion,
   keyRing,
   type KeyRing,
 } from '@heroagent/crypto';
@@ -82,6 +85,36 @@ export class Sealer {
     }
   }
 
+  /**
+   * A keyed digest of a text (privacy/…: what makes two requests the same), so whoever reads the
+   * database without the key cannot confirm a guess of it.
+   */
+  digest(context: string, text: string): Buffer {
+    if (this.ring === undefined) {
+      throw new ContractError('FORBIDDEN', 'this person’s data was erased: nothing more is kept');
+    }
+    return keyedDigest(Buffer.from(text, 'utf8'), this.ring, context);
+  }
+
+  /** Whether `digest` is the digest of `text`; ERASED once the key that made it is gone. */
+  digestMatches(context: string, text: string, digest: Uint8Array): boolean | Erased {
+    if (this.ring === undefined) return ERASED;
+    try {
+      const version = keyedDigestVersion(digest);
+      if (version > this.ring.currentVersion) {
+        this.stale();
+        throw new ContractError('CONFLICT', 'a newer key made this: try again');
+      }
+      if (!this.ring.keys.has(version)) return ERASED;
+      return keyedDigestMatches(digest, Buffer.from(text, 'utf8'), this.ring, context);
+    } catch (error) {
+      if (error instanceof CryptoError) {
+        throw new ContractError('INTERNAL', `a keyed digest does not check (${error.code})`);
+      }
+      throw error;
+    }
+  }
+
   openJson(context: string, ciphertext: unknown): unknown {
     if (typeof ciphertext !== 'string') {
       throw new ContractError(
@@ -110,6 +143,8 @@ interface CachedRing {
 export class PersonalKeys {
   private readonly cache = new Map<string, CachedRing>();
   private readonly loading = new Map<string, Promise<KeyRing | undefined>>();
+  /** Per tenant, how many times its keys were forgotten: a load that saw one begin is not kept. */
+  private readonly forgotten = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<GatewayDatabase>,
@@ -172,13 +207,18 @@ export class PersonalKeys {
     );
   }
 
-  /** Forgets cached keys of a person in a tenant, or of the whole tenant. */
+  /**
+   * Forgets cached keys of a person in a tenant, or of the whole tenant, and any load of them
+   * under way: a key unwrapped just before an erasure is neither kept nor handed out.
+   */
   forget(tenantId: string, userId?: string): void {
-    for (const key of this.cache.keys()) {
+    const matches = (key: string) => {
       const [tenant, scope, id] = key.split('/');
-      if (tenant !== tenantId) continue;
-      if (userId === undefined || (scope === 'user' && id === userId)) this.cache.delete(key);
-    }
+      return tenant === tenantId && (userId === undefined || (scope === 'user' && id === userId));
+    };
+    for (const key of this.cache.keys()) if (matches(key)) this.cache.delete(key);
+    for (const flight of this.loading.keys()) if (matches(flight)) this.loading.delete(flight);
+    this.forgotten.set(tenantId, (this.forgotten.get(tenantId) ?? 0) + 1);
   }
 
   private async sealer(owner: KeyOwner, create: boolean): Promise<Sealer> {
@@ -191,15 +231,28 @@ export class PersonalKeys {
     ) {
       return new Sealer(owner, cached.ring, () => this.cache.delete(key));
     }
+    for (;;) {
+      const seen = this.forgotten.get(owner.tenantId);
+      const ring = await this.flight(key, owner, create);
+      // Forgotten while it loaded (an erasure here or announced): what it read may be erased.
+      if (this.forgotten.get(owner.tenantId) !== seen) continue;
+      this.remember(key, ring);
+      return new Sealer(owner, ring, () => this.cache.delete(key));
+    }
+  }
+
+  /** One load of an owner's key at a time on this replica, whoever asks. */
+  private flight(key: string, owner: KeyOwner, create: boolean): Promise<KeyRing | undefined> {
     const flight = `${key}/${create ? 'create' : 'read'}`;
     let pending = this.loading.get(flight);
     if (pending === undefined) {
-      pending = this.load(owner, create).finally(() => this.loading.delete(flight));
+      const started: Promise<KeyRing | undefined> = this.load(owner, create).finally(() => {
+        if (this.loading.get(flight) === started) this.loading.delete(flight);
+      });
+      pending = started;
       this.loading.set(flight, pending);
     }
-    const ring = await pending;
-    this.remember(key, ring);
-    return new Sealer(owner, ring, () => this.cache.delete(key));
+    return pending;
   }
 
   private async load(owner: KeyOwner, create: boolean): Promise<KeyRing | undefined> {

@@ -1,24 +1,32 @@
-import type { Sealer } from './personal-keys.js';
+import { ERASED, type Sealer } from './personal-keys.js';
 
 /** What a sealed text column reads as once its owner's key was erased. */
 export const ERASED_TEXT = '[erased]';
 
 /**
  * The gateway's columns that hold a person's words or content, sealed with that person's data key
- * (privacy/personal-keys.ts): what they asked, what the agent reported and why it acted, what an
- * action was given and what it brought back. Text columns hold the ciphertext; JSON columns hold
- * it as a JSON string, so their type is unchanged. A policy's reason is sealed too: it may name
- * what it is about (an address found in a mail). Everything else in these tables is ids, codes,
- * counts, amounts and times.
+ * (privacy/personal-keys.ts): what they asked and allowed, what the agent reported and why it
+ * acted, what an action was given and what it brought back, and why it failed. Text columns hold
+ * the ciphertext; JSON columns hold it as a JSON string, so their type is unchanged. A policy's
+ * reason is sealed too: it may name what it is about (an address found in a mail). A coded
+ * column is a JSON error whose `code` stays in clear and whose whole value is sealed beside it
+ * (`sealed`): a provider's message may repeat what it was sent. An error the gateway words itself
+ * (a sweep's, a stop's) is written in clear, without `sealed`. Everything else in these tables is
+ * ids, codes, counts, amounts and times.
  */
 export const SEALED_COLUMNS = {
-  tasks: { text: ['title', 'request', 'summary', 'account', 'stop_reason'], json: [] },
-  task_events: { text: [], json: ['body'] },
+  tasks: {
+    text: ['title', 'request', 'summary', 'account', 'stop_reason'],
+    json: ['limits'],
+    coded: [],
+  },
+  task_events: { text: [], json: ['body'], coded: [] },
   actions: {
     text: ['rationale'],
     json: ['params', 'result', 'undo_state', 'untrusted', 'policy'],
+    coded: ['error'],
   },
-  approvals: { text: ['reason'], json: ['decisions'] },
+  approvals: { text: ['reason'], json: ['decisions'], coded: [] },
 } as const;
 
 type SealedTable = keyof typeof SEALED_COLUMNS;
@@ -50,6 +58,16 @@ export function sealValues<T extends SealedTable, V extends Record<string, unkno
     const value = values[column];
     if (typeof value === 'string') {
       sealed[column] = JSON.stringify(sealer.seal(cell(table, column, row), value));
+    }
+  }
+  for (const column of columns.coded as readonly string[]) {
+    const value = values[column];
+    if (typeof value === 'string') {
+      const { code } = JSON.parse(value) as { code?: unknown };
+      sealed[column] = JSON.stringify({
+        code: typeof code === 'string' ? code : 'INTERNAL',
+        sealed: sealer.seal(cell(table, column, row), value),
+      });
     }
   }
   return sealed as V;
@@ -90,6 +108,13 @@ export function openRow<T extends SealedTable, R extends Record<string, unknown>
     const value = stored[column];
     if (value !== null && value !== undefined) {
       opened[column] = sealer.openJson(cell(table, column, row), value);
+    }
+  }
+  for (const column of columns.coded as readonly string[]) {
+    const value = stored[column] as { code?: unknown; sealed?: unknown } | null | undefined;
+    if (typeof value?.sealed === 'string') {
+      const error = sealer.openJson(cell(table, column, row), value.sealed);
+      opened[column] = error === ERASED ? { code: value.code, message: ERASED_TEXT } : error;
     }
   }
   return opened as R;

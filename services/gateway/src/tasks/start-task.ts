@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   actionDefinition,
   ContractError,
+  type CapabilityLimits,
   type RouteInput,
   type startTask,
 } from '@heroagent/contracts';
@@ -104,9 +105,11 @@ export class StartTask {
             ? { requestAsked: chosen.derived.map((derived) => derived.action) }
             : {}),
           connectionId: connectionId ?? null,
-          limits,
+          limits: limitsInClear(limits),
           expiresAt: claims.expiresAt,
         },
+        // The addresses a person allows are theirs to erase: sealed, only their count in clear.
+        ...(limits.recipients === undefined ? {} : { personal: { recipients: limits.recipients } }),
       }),
       request === undefined ? undefined : { max: this.agentTasksPerTenant, now },
     );
@@ -115,4 +118,9 @@ export class StartTask {
     const handed = await this.agent.start({ ...row, request: row.request }, token);
     return { task: handed, capability: token };
   }
+}
+
+/** A task's limits as its signed record states them: the allowed addresses only counted. */
+function limitsInClear({ recipients, ...rest }: CapabilityLimits) {
+  return recipients === undefined ? rest : { ...rest, recipients: recipients.length };
 }
