@@ -4,7 +4,11 @@ import { ContractError } from '@heroagent/contracts';
 import { TestBrowser } from '@heroagent/doubles';
 import { hashSecret } from '../src/sessions/secrets.js';
 import { runStrategy } from '../src/sign-in/run-strategy.js';
-import { SIGN_IN_FAILURES_PER_WINDOW, SignInFailures } from '../src/sign-in/sign-in-failures.js';
+import {
+  SIGN_IN_FAILURES_PER_INVITATION,
+  SIGN_IN_FAILURES_PER_WINDOW,
+  SignInFailures,
+} from '../src/sign-in/sign-in-failures.js';
 import { SignInProviders } from '../src/sign-in/sign-in.controller.js';
 import { leavesTheApi, startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
@@ -412,7 +416,12 @@ describe('sign-up by invitation only', () => {
         actor: { type: 'user', id: 'anonymous' },
         outcome: 'failure',
         client: { ip: browser.address, userAgent: 'node' },
-        data: { provider: 'google', code: 'FORBIDDEN', failuresInWindow: 1 },
+        data: {
+          provider: 'google',
+          code: 'FORBIDDEN',
+          failuresInWindow: 1,
+          failuresOfInvitation: 1,
+        },
       },
     ]);
     expect(JSON.stringify(failed)).not.toContain('impostor');
@@ -434,29 +443,44 @@ describe('refused sign-ins in a tenant record, bounded', () => {
   });
   afterAll(() => fixture?.close());
 
-  it(`records at most ${SIGN_IN_FAILURES_PER_WINDOW} refusals a window per tenant, however many come`, async () => {
+  it(`records at most ${SIGN_IN_FAILURES_PER_WINDOW} refusals a window per tenant and ${SIGN_IN_FAILURES_PER_INVITATION} per invitation, however many come`, async () => {
     const owner = await fixture.signIn(person('owner'));
     const tenantId = owner.session.tenant!.id;
-    const { token } = (await (
-      await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', {
-        email: person('guest').email,
-        role: 'member',
-      })
-    ).json()) as { token: string };
-    // Someone holding the invitation fails again and again, on every replica at once.
+    const invite = async (name: string) =>
+      (
+        (await (
+          await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', {
+            email: person(name).email,
+            role: 'member',
+          })
+        ).json()) as { id: string; token: string }
+      ).token;
     const failures = fixture.gateway.app.get(SignInFailures);
     const refusal = new ContractError('FORBIDDEN', 'the invitation is for another email address');
-    await Promise.all(
-      Array.from({ length: SIGN_IN_FAILURES_PER_WINDOW + 15 }, () =>
-        failures.note(refusal, {
-          provider: 'google',
-          invitationHash: hashSecret(token),
-        }),
-      ),
+    const fail = (token: string, times: number) =>
+      Promise.all(
+        Array.from({ length: times }, () =>
+          failures.note(refusal, { provider: 'google', invitationHash: hashSecret(token) }),
+        ),
+      );
+    const recordedNow = async () =>
+      (await fixture.auditEvents())
+        .map(({ event }) => event)
+        .filter((event) => event.tenantId === tenantId && event.name === 'session.sign_in_failed');
+    // Someone holding one invitation fails again and again, on every replica at once: their
+    // link's share is used up, the tenant's is not.
+    await fail(await invite('guest'), SIGN_IN_FAILURES_PER_WINDOW + 15);
+    const ofOne = await recordedNow();
+    expect(ofOne).toHaveLength(SIGN_IN_FAILURES_PER_INVITATION);
+    expect(
+      ofOne.filter((event) => event.data.furtherFailuresOfInvitationLoggedOnly === true),
+    ).toHaveLength(1);
+    // Others' refusals are still recorded, until the tenant's bound.
+    const others = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => invite(`other-${index}`)),
     );
-    const recorded = (await fixture.auditEvents())
-      .map(({ event }) => event)
-      .filter((event) => event.tenantId === tenantId && event.name === 'session.sign_in_failed');
+    await Promise.all(others.map((token) => fail(token, SIGN_IN_FAILURES_PER_INVITATION)));
+    const recorded = await recordedNow();
     expect(recorded).toHaveLength(SIGN_IN_FAILURES_PER_WINDOW);
     expect(
       recorded.map((event) => event.data.failuresInWindow).sort((a, b) => Number(a) - Number(b)),
@@ -467,11 +491,14 @@ describe('refused sign-ins in a tenant record, bounded', () => {
     // Outside a request there is no client to name.
     expect(recorded.every((event) => event.client === undefined)).toBe(true);
     // Every one is logged, recorded or not.
+    const tried = SIGN_IN_FAILURES_PER_WINDOW + 15 + 8 * SIGN_IN_FAILURES_PER_INVITATION;
     const logged = fixture.logs
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => line.msg === 'sign-in refused' && line.tenantId === tenantId);
-    expect(logged).toHaveLength(SIGN_IN_FAILURES_PER_WINDOW + 15);
-    expect(logged.filter((line) => line.recorded === false)).toHaveLength(15);
+    expect(logged).toHaveLength(tried);
+    expect(logged.filter((line) => line.recorded === false)).toHaveLength(
+      tried - SIGN_IN_FAILURES_PER_WINDOW,
+    );
   });
 });
 

@@ -13,7 +13,7 @@ import {
 import { signJson, type SigningKey } from '@heroagent/crypto';
 import { useTenant, withSettings, type Kysely, type Transaction } from '@heroagent/db';
 import { activeTraceId } from '@heroagent/telemetry';
-import type { PersonalKeys } from '../privacy/personal-keys.js';
+import type { PersonalKeys, Sealer } from '../privacy/personal-keys.js';
 import type { GatewayDatabase } from '../store-tables.js';
 
 /**
@@ -69,8 +69,12 @@ export class AuditRecorder {
    */
   within(record: AuditRecord): InTransaction & { readonly eventId: string } {
     const stamp = this.stamp(record.id);
+    // The key that seals its personal fields is fetched now, before the change's transaction
+    // takes its locks: a miss asks vault-proxy, never while others wait on those locks.
+    const sealing = this.sealerFor(record);
+    sealing.catch(() => undefined);
     const write: InTransaction = async (trx) => {
-      const signed = await this.sign(record, stamp);
+      const signed = this.sign(record, stamp, await sealing);
       // Free when the change's transaction already runs as this tenant (the usual case).
       await useTenant(trx, record.tenantId);
       await trx
@@ -92,7 +96,7 @@ export class AuditRecorder {
 
   /** The event of a change made elsewhere (in vault-proxy, say), in a transaction of its own. */
   async record(record: AuditRecord): Promise<SignedAuditEvent> {
-    const signed = await this.sign(record, this.stamp(record.id));
+    const signed = this.sign(record, this.stamp(record.id), await this.sealerFor(record));
     await withSettings(this.db, { 'app.tenant_id': record.tenantId }, (trx) =>
       trx
         .insertInto('audit_outbox')
@@ -116,8 +120,21 @@ export class AuditRecorder {
     };
   }
 
-  private async sign(record: AuditRecord, stamp: Stamp): Promise<SignedAuditEvent> {
-    const { id: _id, rationale, policy, personal, personalOf, ...rest } = record;
+  /** The sealer of a record's personal fields, if it has any. */
+  private async sealerFor(record: AuditRecord): Promise<Sealer | undefined> {
+    const personal =
+      record.rationale !== undefined ||
+      record.policy?.reason !== undefined ||
+      record.personal !== undefined;
+    if (!personal) return undefined;
+    const writer = record.personalOf ?? record.userId;
+    return writer === undefined
+      ? this.keys.forTenant(record.tenantId)
+      : this.keys.forPerson(record.tenantId, writer);
+  }
+
+  private sign(record: AuditRecord, stamp: Stamp, sealer: Sealer | undefined): SignedAuditEvent {
+    const { id: _id, rationale, policy, personal, personalOf: _of, ...rest } = record;
     const event: AuditEvent = {
       id: stamp.id,
       occurredAt: stamp.occurredAt,
@@ -134,12 +151,7 @@ export class AuditRecorder {
       ...(policy?.reason === undefined ? {} : { policyReason: policy.reason }),
       ...(personal === undefined ? {} : { details: personal }),
     };
-    if (Object.keys(content).length > 0) {
-      const writer = personalOf ?? record.userId;
-      const sealer =
-        writer === undefined
-          ? await this.keys.forTenant(record.tenantId)
-          : await this.keys.forPerson(record.tenantId, writer);
+    if (Object.keys(content).length > 0 && sealer !== undefined) {
       // A sealer without a key (erased while this event was made) seals nothing: the words go
       // unrecorded. (A person's later event makes them a new key: what the old one sealed stays gone.)
       if (!sealer.erased) {
