@@ -10,11 +10,16 @@ export interface RequestPath {
   readonly enter?: () => Promise<void> | void;
   /** Runs after each of this path's turns, untimed. */
   readonly leave?: () => Promise<void> | void;
+  /** This path's sequential requests, instead of the plan's (e.g. more for a fast path). */
+  readonly requests?: number;
+  /** This path's requests for throughput, instead of the plan's. */
+  readonly throughputRequests?: number;
 }
 
 /** How much to measure. Counts are split evenly over the rounds. */
 export interface InterleavedPlan {
-  readonly expected: unknown;
+  /** What every path must answer; without it, each path's call checks its own answers. */
+  readonly expected?: unknown;
   readonly warmup: number;
   readonly requests: number;
   readonly throughputRequests: number;
@@ -41,14 +46,14 @@ export async function measureInterleaved(
 ): Promise<PathResult[]> {
   const latencies = paths.map((): number[] => []);
   const seconds = paths.map(() => 0);
-  const perRound = {
-    sequential: Math.ceil(plan.requests / plan.rounds),
-    concurrent: Math.ceil(plan.throughputRequests / plan.rounds),
-  };
+  const perRound = paths.map((path) => ({
+    sequential: Math.ceil((path.requests ?? plan.requests) / plan.rounds),
+    concurrent: Math.ceil((path.throughputRequests ?? plan.throughputRequests) / plan.rounds),
+  }));
   for (const path of paths) {
     await inTurn(path, async () => {
       const answer = await path.call();
-      if (!isDeepStrictEqual(answer, plan.expected)) {
+      if ('expected' in plan && !isDeepStrictEqual(answer, plan.expected)) {
         throw new Error(`${path.name} answered ${JSON.stringify(answer)}, not the request`);
       }
       await warmUp(path.call, plan.warmup);
@@ -60,19 +65,16 @@ export async function measureInterleaved(
       const index = (round + turn) % paths.length;
       const path = paths[index]!;
       await inTurn(path, async () => {
-        latencies[index]!.push(...(await sequentialLatencies(path.call, perRound.sequential)));
-        seconds[index]! += await concurrentSeconds(
-          path.call,
-          perRound.concurrent,
-          plan.concurrency,
-        );
+        const { sequential, concurrent } = perRound[index]!;
+        latencies[index]!.push(...(await sequentialLatencies(path.call, sequential)));
+        seconds[index]! += await concurrentSeconds(path.call, concurrent, plan.concurrency);
       });
     }
   }
   return paths.map((path, index) => ({
     name: path.name,
     latency: summarize(latencies[index]!),
-    perSecond: (perRound.concurrent * plan.rounds) / seconds[index]!,
+    perSecond: (perRound[index]!.concurrent * plan.rounds) / seconds[index]!,
   }));
 }
 

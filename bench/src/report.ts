@@ -1,21 +1,28 @@
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 
-/** Prints what a reader needs to judge the figures that follow: the machine and its noise. */
-export function printMachine(title: string): void {
-  const cpuList = cpus();
-  const load = loadavg()
+const loadAverage = () =>
+  loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+
+/**
+ * Prints what a reader needs to judge the figures that follow: the machine and its noise. The
+ * load average (1, 5 and 15 minutes) is printed now and again when the process exits, however the
+ * bench ends, so a run's figures always come with the load at both ends.
+ */
+export function printMachine(title: string): void {
+  const cpuList = cpus();
   console.log(`\n== ${title} ==`);
   console.log(
-    `node ${process.version} (${process.platform}-${process.arch}), ${cpuList.length} CPUs` +
-      ` (${cpuList[0]?.model.trim() ?? 'unknown model'}), ${Math.round(totalmem() / 2 ** 30)} GiB,` +
-      ` load average ${load}`,
+    `node ${process.version} (${process.platform}-${process.arch}, kernel ${release()}),` +
+      ` ${cpuList.length} CPUs (${cpuList[0]?.model.trim() ?? 'unknown model'}),` +
+      ` ${Math.round(totalmem() / 2 ** 30)} GiB, load average at the start ${loadAverage()}`,
   );
   console.log(
     'NOTE: a shared, noisy machine (other jobs run beside this one). Compare figures within one' +
       ' run; absolute numbers vary from run to run.',
   );
+  process.once('exit', () => console.log(`\nload average at the end ${loadAverage()}`));
 }
 
 /** Prints rows as a table: the first column left-aligned, the others right-aligned. */

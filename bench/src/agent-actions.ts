@@ -1,0 +1,90 @@
+// The calls the action benches time: an agent's action through the gateway, and the same provider
+// work made directly with the gateway's own connector. Every call checks its answer, so a refused
+// or failed action can never print a fast figure.
+import { randomUUID } from 'node:crypto';
+import {
+  createDraft,
+  executeAction,
+  searchMessages,
+  type RpcRequestInput,
+  type RpcResponse,
+} from '@heroagent/contracts';
+import { INVOICES, MAILBOX, type ActionPlatform } from './action-platform.js';
+
+/** The read: the person's invoices. */
+const SEARCH = { query: 'subject:Invoice' };
+/** The write: a draft to the person's own mailbox (a recipient they need not name). */
+const DRAFT = {
+  to: [MAILBOX.email],
+  subject: 'Payments this week',
+  body: 'Five bills are waiting in the inbox.',
+};
+
+/** One kind of action, called through the gateway and directly. */
+export interface ActionKind {
+  readonly type: string;
+  /** The agent calls gateway.actions.execute (round-robin over the people). */
+  readonly action: () => Promise<unknown>;
+  /** The gateway's connector called from this process with an access token. */
+  readonly direct: () => Promise<unknown>;
+}
+
+/** The read (gmail.messages.search) and the allowed write (gmail.drafts.create). */
+export function actionKinds(platform: ActionPlatform): {
+  readonly read: ActionKind;
+  readonly write: ActionKind;
+} {
+  // Each type goes round the people on its own, so N calls of one type reach each person once.
+  const calls = new Map<string, number>();
+  const execute = async (type: string, params: object) => {
+    const call = calls.get(type) ?? 0;
+    calls.set(type, call + 1);
+    const capability = platform.capabilities[call % platform.capabilities.length]!;
+    const answer: RpcResponse<typeof executeAction> = await platform.agent.request(executeAction, {
+      capability,
+      action: type,
+      // The contract types params per action at run time; statically they are an open record.
+      params: params as Record<string, never>,
+      idempotencyKey: `bench-${randomUUID()}`,
+      rationale: 'Looking after the invoices the person asked about.',
+    } satisfies RpcRequestInput<typeof executeAction>);
+    if (answer.status !== 'completed') throw new Error(`${type} is ${answer.status}`);
+    return answer.result;
+  };
+  // Parsed by the catalog's schema, as the gateway hands them to the connector.
+  const direct = async (type: string, params: unknown) =>
+    (
+      await platform.gmailConnector.execute({
+        actionId: randomUUID(),
+        type,
+        params,
+        accessToken: platform.latestAccessToken(),
+      })
+    ).result;
+  const searchParams = searchMessages.params.parse(SEARCH);
+  const draftParams = createDraft.params.parse(DRAFT);
+  return {
+    read: {
+      type: searchMessages.type,
+      action: async () => expectInvoices(await execute(searchMessages.type, SEARCH)),
+      direct: async () => expectInvoices(await direct(searchMessages.type, searchParams)),
+    },
+    write: {
+      type: createDraft.type,
+      action: async () => expectDraft(await execute(createDraft.type, DRAFT)),
+      direct: async () => expectDraft(await direct(createDraft.type, draftParams)),
+    },
+  };
+}
+
+function expectInvoices(result: unknown): unknown {
+  const found = (result as { messages?: unknown[] } | undefined)?.messages?.length;
+  if (found !== INVOICES) throw new Error(`the search found ${found}, not ${INVOICES} messages`);
+  return result;
+}
+
+function expectDraft(result: unknown): unknown {
+  const id = (result as { draftId?: unknown } | undefined)?.draftId;
+  if (typeof id !== 'string' || id === '') throw new Error(`no draft: ${JSON.stringify(result)}`);
+  return result;
+}
