@@ -54,7 +54,11 @@ export function judgeAction({ raw, direct, action }: ActionFigures): ActionVerdi
     p50: action.latency.p50 - direct.latency.p50,
     p99: action.latency.p99 - direct.latency.p99,
   };
-  const atMost = (value: number, goal: number): GoalVerdict => ({ value, goal, met: value <= goal });
+  const atMost = (value: number, goal: number): GoalVerdict => ({
+    value,
+    goal,
+    met: value <= goal,
+  });
   const share = action.perSecond / raw.perSecond;
   return {
     overhead,

@@ -42,7 +42,11 @@ const GOOGLE_SCOPES = [
 /** The audit stream the gateway's relay publishes into. */
 export const AUDIT_STREAM = 'BENCH_GATEWAY_AUDIT';
 /** The connected mailbox: every person's agent reads it and writes drafts in it. */
-export const MAILBOX = { sub: 'sub-bench-mailbox', email: 'mailbox@bench.example', name: 'Mailbox' };
+export const MAILBOX = {
+  sub: 'sub-bench-mailbox',
+  email: 'mailbox@bench.example',
+  name: 'Mailbox',
+};
 /** Messages in the mailbox that the search finds. */
 export const INVOICES = 5;
 // A tenant permit without `@approval` for reversible actions, as an admin writes one: a draft
@@ -168,7 +172,7 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
         body: JSON.stringify(body),
       });
       if (!answer.ok) throw new Error(`${email}: ${path}: ${answer.status} ${await answer.text()}`);
-      return answer.json() as Promise<unknown>;
+      return answer.json();
     };
     await post('/v1/tenant/policy', { expectedVersion: 0, text: WRITES_ALLOWED });
     const listed = await browser.fetch(`${origin}/v1/connections`);
