@@ -1,7 +1,9 @@
 // The platform an action runs on, started in this process for bench:action-roundtrip and
 // bench:action-profile: nats-server with JetStream, Postgres, the Vault double, the real
 // vault-proxy and gateway, the OIDC and Gmail doubles, and people who each signed in, connected the
-// mailbox, let their agents write drafts without approval and started a task.
+// mailbox, let their agents write drafts without approval and started two tasks: one that searches
+// and one that writes drafts. Apart, because deciding a write reads back and opens everything its
+// task's reads returned (provenance), so a write in a task of hundreds of reads costs more.
 //
 // Tokens: the account is connected through the gateway's real sign-in and connect flows against
 // the OIDC provider double, so vault-proxy holds a refresh token that double issued and refreshes
@@ -69,8 +71,10 @@ export interface ActionPlatform {
   /** The agent's client: it calls gateway.actions.execute. */
   readonly agent: ContractClient;
   readonly gateway: RunningGateway;
-  /** One capability per person, each for a task that may search and write drafts. */
-  readonly capabilities: readonly string[];
+  /** Each person's two tasks' capabilities, in the same order: one to search, one to draft. */
+  readonly capabilities: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /** How many people the actions are spread over. */
+  readonly people: number;
   /** The gateway's own Gmail connector, the one its actions call. */
   readonly gmailConnector: GatewayConnector;
   readonly tokenRelay: TokenRelay;
@@ -153,7 +157,7 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
   // ---- People, each with a tenant, its policy, the mailbox and a task, through the HTTP API ------
   const toThePage = (location: URL) =>
     location.origin === origin && !location.pathname.startsWith('/v1/');
-  const startTask = async (person: number): Promise<string> => {
+  const startTasks = async (person: number) => {
     const browser = new TestBrowser();
     const email = `owner${person}@bench.example`;
     provider.nextUser({ sub: `sub-bench-owner-${person}`, email, name: `Owner ${person}` });
@@ -181,16 +185,24 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
     };
     const connection = connections.find((candidate) => candidate.account === MAILBOX.email);
     if (connection === undefined) throw new Error(`${email}: the Google connection was not made`);
-    const task = (await post('/v1/tasks', {
-      title: 'Find invoices and draft a note about them',
-      actions: ['gmail.messages.search', 'gmail.drafts.create'],
-      connectionId: connection.id,
-    })) as { capability: string };
-    return task.capability;
+    const task = async (title: string, action: string) =>
+      (
+        (await post('/v1/tasks', { title, actions: [action], connectionId: connection.id })) as {
+          capability: string;
+        }
+      ).capability;
+    return {
+      read: await task('Find the invoices', 'gmail.messages.search'),
+      write: await task('Draft a note about the bills', 'gmail.drafts.create'),
+    };
   };
-  const capabilities: string[] = [];
+  const capabilities = { read: [] as string[], write: [] as string[] };
   const people = Math.ceil(actions / ACTIONS_PER_PERSON);
-  for (let person = 1; person <= people; person += 1) capabilities.push(await startTask(person));
+  for (let person = 1; person <= people; person += 1) {
+    const tasks = await startTasks(person);
+    capabilities.read.push(tasks.read);
+    capabilities.write.push(tasks.write);
+  }
 
   const agent = ContractClient.create(
     parseConfig(natsEnvSchema, { NATS_URL: nats.url, NATS_REQUEST_TIMEOUT_MS: '20000' }),
@@ -205,6 +217,7 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
     agent,
     gateway,
     capabilities,
+    people,
     gmailConnector: gatewayConnectorFor(gateway, 'gmail.messages.search'),
     tokenRelay,
     latestAccessToken() {

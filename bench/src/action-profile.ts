@@ -35,7 +35,8 @@ const session = new Session();
 try {
   const { read, write } = actionKinds(platform);
   const kinds = [read, write];
-  for (const _ of platform.capabilities) for (const kind of kinds) await kind.action();
+  for (let person = 0; person < platform.people; person += 1)
+    for (const kind of kinds) await kind.action();
   for (const kind of kinds) await warmUp(kind.action, warmup);
 
   session.connect();
@@ -61,7 +62,7 @@ try {
     `profiled: ${formatCount(actions)} actions (${kinds.map((kind) => kind.type).join(', ')}:` +
       ` ${formatCount(requests)} one at a time, then ${formatCount(throughputRequests)} with` +
       ` ${config.concurrency} in flight, each) after ${formatCount(warmup)} warm-up each, over` +
-      ` ${platform.capabilities.length} people; ${formatCount(summary.samples)} samples every` +
+      ` ${platform.people} people; ${formatCount(summary.samples)} samples every` +
       ` ${SAMPLING_INTERVAL} µs`,
   );
   console.log(`written to ${file.pathname} (git-ignored)`);

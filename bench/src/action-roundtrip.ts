@@ -47,7 +47,7 @@ try {
   };
   const { read, write } = actionKinds(platform);
   // One untimed read and write per person first: vault-proxy gets each connection's tokens here.
-  for (const _ of platform.capabilities) {
+  for (let person = 0; person < platform.people; person += 1) {
     await read.action();
     await write.action();
   }
@@ -79,8 +79,8 @@ try {
       ` (${formatCount(config.requests)} raw) after ${formatCount(warmup)} warm-up; throughput:` +
       ` ${formatCount(throughputRequests)} requests per action path` +
       ` (${formatCount(config.throughputRequests)} raw), ${concurrency} in flight; all paths in` +
-      ` ${rounds} interleaved rounds; actions round-robin over ${platform.capabilities.length}` +
-      ' people (tenants), each with its own task and connection\n',
+      ` ${rounds} interleaved rounds; actions round-robin over ${platform.people}` +
+      ' people (tenants), each with a search task and a draft task on the connected mailbox\n',
   );
   const [raw, readDirect, readAction, writeDirect, writeAction] = await measureInterleaved(
     paths,

@@ -34,12 +34,10 @@ export function actionKinds(platform: ActionPlatform): {
   readonly read: ActionKind;
   readonly write: ActionKind;
 } {
-  // Each type goes round the people on its own, so N calls of one type reach each person once.
-  const calls = new Map<string, number>();
-  const execute = async (type: string, params: object) => {
-    const call = calls.get(type) ?? 0;
-    calls.set(type, call + 1);
-    const capability = platform.capabilities[call % platform.capabilities.length]!;
+  // Each kind goes round the people on its own, so N calls of one kind reach each person once.
+  const calls = { read: 0, write: 0 };
+  const execute = async (kind: 'read' | 'write', type: string, params: object) => {
+    const capability = platform.capabilities[kind][calls[kind]++ % platform.people]!;
     const answer: RpcResponse<typeof executeAction> = await platform.agent.request(executeAction, {
       capability,
       action: type,
@@ -66,12 +64,12 @@ export function actionKinds(platform: ActionPlatform): {
   return {
     read: {
       type: searchMessages.type,
-      action: async () => expectInvoices(await execute(searchMessages.type, SEARCH)),
+      action: async () => expectInvoices(await execute('read', searchMessages.type, SEARCH)),
       direct: async () => expectInvoices(await direct(searchMessages.type, searchParams)),
     },
     write: {
       type: createDraft.type,
-      action: async () => expectDraft(await execute(createDraft.type, DRAFT)),
+      action: async () => expectDraft(await execute('write', createDraft.type, DRAFT)),
       direct: async () => expectDraft(await direct(createDraft.type, draftParams)),
     },
   };
