@@ -14,28 +14,15 @@
 import 'reflect-metadata';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import {
-  exportEd25519Seed,
-  exportX25519PrivateKey,
-  generateSealingKey,
-  generateSigningKey,
-  toBase64Url,
-} from '@heroagent/crypto';
 import { createTestDatabase } from '@heroagent/db/testing';
 import { GmailDouble, OidcProviderDouble, TestBrowser } from '@heroagent/doubles';
-import {
-  GATEWAY_JOBS,
-  gatewayConfigSchema,
-  migrations as gatewayMigrations,
-  startGateway,
-  type RunningGateway,
-} from '@heroagent/gateway';
+import type { RunningGateway } from '@heroagent/gateway';
 import { ContractClient, natsEnvSchema, parseConfig } from '@heroagent/service';
 import { freePort, startNatsServer } from '@heroagent/service/testing';
-import { createLogger } from '@heroagent/telemetry';
+import { startBenchGateway } from './gateway-bench.js';
 import { gatewayConnectorFor, type GatewayConnector } from './gateway-connector.js';
 import { startTokenRelay, type TokenRelay } from './token-relay.js';
-import { startBenchVaultProxy, startMountedVault } from './vault-proxy-bench.js';
+import { startMountedVault } from './vault-proxy-bench.js';
 
 const GOOGLE_SCOPES = [
   'https://www.googleapis.com/auth/gmail.readonly',
@@ -85,7 +72,6 @@ export interface ActionPlatform {
 
 /** Starts everything, with enough people for `actions` actions; see the file's comment. */
 export async function startActionPlatform(actions: number): Promise<ActionPlatform> {
-  const silent = (service: string) => createLogger({ service, level: 'silent' });
   // ---- Infrastructure: nats-server with JetStream, Postgres, Vault double ----------------------
   const nats = await startNatsServer({ jetstream: true });
   const raw = await connect({ servers: nats.url });
@@ -116,14 +102,12 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
     latest = accessToken;
   });
 
-  // ---- The services, with distinct keys --------------------------------------------------------
-  const gatewaySigning = generateSigningKey();
-  const gatewaySealing = generateSealingKey();
-  const vaultProxy = await startBenchVaultProxy({
+  // ---- The services ----------------------------------------------------------------------------
+  const services = await startBenchGateway({
     database,
     natsUrl: nats.url,
     vault,
-    gateway: { signing: gatewaySigning, sealing: gatewaySealing },
+    port,
     google: {
       OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
       OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
@@ -131,28 +115,15 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
       OAUTH_GOOGLE_TOKEN_URL: tokenRelay.url,
       OAUTH_GOOGLE_REVOKE_URL: provider.revocationUrl,
     },
-  });
-  const gatewayDb = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
-  await gatewayDb.migrate(gatewayMigrations);
-  const gateway = await startGateway(
-    gatewayConfigSchema.parse({
-      HEROAGENT_ENV: 'test',
-      DATABASE_URL: gatewayDb.runtimeUrl,
-      DATABASE_RELAY_URL: gatewayDb.jobUrls.relay,
-      DATABASE_SWEEPER_URL: gatewayDb.jobUrls.sweeper,
-      NATS_URL: nats.url,
+    gateway: {
       NATS_REQUEST_TIMEOUT_MS: '20000',
-      HTTP_PORT: String(port),
-      PUBLIC_URL: origin,
-      SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(gatewaySigning.privateKey)),
-      SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(gatewaySealing.privateKey)),
       OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
       OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
       GMAIL_API_ROOT_URL: gmail.rootUrl,
       HTTP_TRUST_PROXY_HOPS: '1',
-    }),
-    silent('gateway'),
-  );
+    },
+  });
+  const { gateway } = services;
 
   // ---- People, each with a tenant, its policy, the mailbox and a task, through the HTTP API ------
   const toThePage = (location: URL) =>
@@ -226,8 +197,7 @@ export async function startActionPlatform(actions: number): Promise<ActionPlatfo
     },
     async close() {
       await agent.close();
-      await gateway.close();
-      await vaultProxy.close();
+      await services.close();
       await raw.close();
       await nats.stop();
       await database.drop();

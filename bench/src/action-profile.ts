@@ -3,8 +3,8 @@
 // on for the measured phase only — the reads and writes, one at a time and then 32 in flight —
 // through the inspector (node:inspector/promises). It writes the .cpuprofile (open it in Chrome's
 // DevTools or speedscope) and prints the self time by package or area of this repository, by
-// file and by function. Postgres and nats-server are other processes: what this process did not
-// spend on the CPU is its idle time, set beside its CPU time and the wall time.
+// file and by function, and which of our functions the time was spent for. Postgres and
+// nats-server are other processes: while this one waits on them its main thread is idle.
 //
 //   pnpm --filter @heroagent/bench build
 //   pnpm --filter @heroagent/bench bench:action-profile   # BENCH_ACTION_REQUESTS etc. as usual
@@ -67,18 +67,17 @@ try {
   );
   console.log(`written to ${file.pathname} (git-ignored)`);
   const ms = (micros: number) => (micros / 1_000).toFixed(0);
+  const cpuMs = (cpu.user + cpu.system) / 1_000;
   console.log(
-    `
-this process: ${ms(wallMs * 1_000)} ms wall, ${ms(cpu.user + cpu.system)} ms CPU on all its` +
-      ` threads (${((cpu.user + cpu.system) / (wallMs * 1_000)).toFixed(2)} cores); the main` +
-      ` thread was busy ${ms(summary.busyMicros)} ms of ${ms(summary.sampledMicros)} ms sampled` +
-      ` (${share(summary.busyMicros / summary.sampledMicros)}), or` +
-      ` ${(summary.busyMicros / 1_000 / actions).toFixed(2)} ms per action; the rest it waited` +
-      ' on Postgres, nats-server and the other threads (libuv, GC)',
+    `\nthis process: ${ms(wallMs * 1_000)} ms wall, ${cpuMs.toFixed(0)} ms CPU on all its threads` +
+      ` (${(cpuMs / wallMs).toFixed(2)} cores), ${(cpuMs / actions).toFixed(2)} ms CPU per action` +
+      ` (gateway, vault-proxy, the doubles and the agent's client together). Its main thread was` +
+      ` not idle for ${ms(summary.busyMicros)} of ${ms(summary.sampledMicros)} ms sampled` +
+      ` (${share(summary.busyMicros / summary.sampledMicros)}; on a loaded machine that includes` +
+      ' time the OS gave other processes); idle, it waited on Postgres, nats-server and I/O.',
   );
   const table = (title: string, rows: readonly SelfTime[], withArea: boolean) => {
-    console.log(`
-${title}`);
+    console.log(`\n${title}`);
     printTable(
       [
         withArea ? 'function or file' : 'package or area',
@@ -104,6 +103,12 @@ ${title}`);
   );
   table(`the ${TOP} files with the most self time:`, summary.files, true);
   table(`the ${TOP} functions with the most self time:`, summary.functions, true);
+  table(
+    `the ${TOP} functions of this repository the time was spent for (each sample charged to the` +
+      ' innermost services/* or libs/* frame on its stack, in whatever library it ran):',
+    summary.repositoryCallers,
+    true,
+  );
 } finally {
   session.disconnect();
   await platform.close();

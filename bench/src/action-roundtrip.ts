@@ -14,6 +14,7 @@ import { AUDIT_STREAM, INVOICES, startActionPlatform } from './action-platform.j
 import { printActionRun } from './action-report.js';
 import { measureSealing } from './action-sealing.js';
 import { actionKinds } from './agent-actions.js';
+import { countHttpClientErrors } from './http-client-errors.js';
 import { loadBenchConfig } from './config.js';
 import { measureInterleaved, type RequestPath } from './interleaved.js';
 import { ECHO_PAYLOAD, RAW_ECHO_SUBJECT } from './nats-echo.js';
@@ -28,6 +29,7 @@ printMachine('an action through the gateway vs its provider work vs raw NATS req
 
 // Per action path: one check, its warm-up and its timed requests; then the sealing run of reads.
 const actions = 2 * (1 + warmup + requests + throughputRequests) + requests;
+const httpErrors = countHttpClientErrors();
 const platform = await startActionPlatform(actions);
 const responder = await connect({ servers: platform.natsUrl });
 try {
@@ -109,9 +111,14 @@ try {
     `token refreshes at the provider during the measured rounds: ${refreshesDuring}` +
       ` (${platform.tokenRelay.refreshes} in all; vault-proxy served its cached token);` +
       ` audit events in the JetStream stream so far: ${formatCount(auditMessages)}` +
-      ` (the relay publishes behind the answers)`,
+      ` (the relay publishes behind the answers); HTTP requests failed in this process:` +
+      ` ${httpErrors.describe()}`,
   );
+} catch (error) {
+  console.error(`HTTP requests failed in this process: ${httpErrors.describe()}`);
+  throw error;
 } finally {
+  httpErrors.stop();
   await responder.close();
   await platform.close();
 }

@@ -97,6 +97,15 @@ describe('summarizeProfile', () => {
       ['(idle)', 50],
       ['execute (services/gateway/dist/src/a.js:10)', 20],
     ]);
+    // pg's query ran for the gateway's execute: both charged to execute; idle to no one.
+    expect(summary.repositoryCallers).toEqual([
+      {
+        name: 'execute (services/gateway/dist/src/a.js:10)',
+        area: 'services/gateway',
+        micros: 90,
+        share: 90 / 140,
+      },
+    ]);
     expect(summary.files[0]).toEqual({
       name: 'pg/lib/client.js',
       area: 'pg',
@@ -136,6 +145,12 @@ describe('summarizeProfile', () => {
       { nodes: profile.nodes, startTime: 0, endTime: 0 },
       { root: ROOT, top: 5 },
     );
-    expect(empty).toMatchObject({ sampledMicros: 0, busyMicros: 0, areas: [], functions: [] });
+    expect(empty).toMatchObject({
+      sampledMicros: 0,
+      busyMicros: 0,
+      areas: [],
+      functions: [],
+      repositoryCallers: [],
+    });
   });
 });

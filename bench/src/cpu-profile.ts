@@ -40,6 +40,12 @@ export interface ProfileSummary {
   readonly areas: readonly SelfTime[];
   readonly files: readonly SelfTime[];
   readonly functions: readonly SelfTime[];
+  /**
+   * Each sample charged to the innermost function of this repository on its stack (services/*,
+   * libs/*, apps/*), whatever library or built-in it was in: which of our code the time is spent
+   * for. Samples with no such frame (idle, GC, callbacks of a library's own) are left out.
+   */
+  readonly repositoryCallers: readonly SelfTime[];
 }
 
 /** Where a script is, read from its URL: the package or area of this repository it belongs to. */
@@ -104,6 +110,11 @@ export function summarizeProfile(
   }
   const sampledMicros = [...selfMicros.values()].reduce((sum, micros) => sum + micros, 0);
 
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  }
+  const callers = new Map<string, { area: string; micros: number }>();
   const areas = new Map<string, number>();
   const files = new Map<string, { area: string; micros: number }>();
   const functions = new Map<string, { area: string; micros: number }>();
@@ -125,6 +136,8 @@ export function summarizeProfile(
     add(files, file, owner.area, micros);
     const where = url === '' ? '' : ` (${file}:${lineNumber + 1})`;
     add(functions, `${functionName || '(anonymous)'}${where}`, owner.area, micros);
+    const caller = repositoryFrame(id, nodes, parents, options.root);
+    if (caller !== undefined) add(callers, caller.name, caller.area, micros);
   }
 
   const share = (micros: number) => (sampledMicros === 0 ? 0 : micros / sampledMicros);
@@ -143,5 +156,26 @@ export function summarizeProfile(
     ),
     files: ranked(files, options.top),
     functions: ranked(functions, options.top),
+    repositoryCallers: ranked(callers, options.top),
   };
+}
+
+const REPOSITORY_AREA = /^(services|libs|apps)\//;
+
+/** The innermost frame of this repository's code on a node's stack, named as in the tables. */
+function repositoryFrame(
+  id: number,
+  nodes: ReadonlyMap<number, CpuProfileNode>,
+  parents: ReadonlyMap<number, number>,
+  root: string,
+): { name: string; area: string } | undefined {
+  for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+    const { functionName, url, lineNumber } = nodes.get(at)!.callFrame;
+    const owner = ownerOf(url, functionName, root);
+    if (REPOSITORY_AREA.test(owner.area)) {
+      const name = `${functionName || '(anonymous)'} (${owner.area}/${owner.file}:${lineNumber + 1})`;
+      return { name, area: owner.area };
+    }
+  }
+  return undefined;
 }

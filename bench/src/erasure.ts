@@ -7,31 +7,16 @@
 // through the agent's path would measure the action path, not the erasure.
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  exportEd25519Seed,
-  exportX25519PrivateKey,
-  generateSealingKey,
-  generateSigningKey,
-  toBase64Url,
-} from '@heroagent/crypto';
 import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { createTestDatabase } from '@heroagent/db/testing';
 import { OidcProviderDouble, TestBrowser } from '@heroagent/doubles';
-import {
-  GATEWAY_JOBS,
-  gatewayConfigSchema,
-  migrations as gatewayMigrations,
-  PersonalKeys,
-  sealValues,
-  startGateway,
-} from '@heroagent/gateway';
+import { PersonalKeys, sealValues } from '@heroagent/gateway';
 import { freePort, startNatsServer } from '@heroagent/service/testing';
-import { createLogger } from '@heroagent/telemetry';
-import { startBenchVaultProxy, startMountedVault } from './vault-proxy-bench.js';
+import { startBenchGateway } from './gateway-bench.js';
+import { startMountedVault } from './vault-proxy-bench.js';
 import { formatCount, formatRatio, printMachine, printTable } from './report.js';
 
 const ACTIONS = Number(process.env.BENCH_ERASURE_ACTIONS ?? 10_000);
-const silent = (service: string) => createLogger({ service, level: 'silent' });
 
 printMachine(`closing an account: ${formatCount(ACTIONS)} actions against none`);
 
@@ -44,33 +29,17 @@ const provider = await OidcProviderDouble.start({
   redirectUris: [`${origin}/v1/auth/oidc/callback`],
 });
 
-const gatewaySigning = generateSigningKey();
-const gatewaySealing = generateSealingKey();
-const vaultProxy = await startBenchVaultProxy({
+const { gateway, ...services } = await startBenchGateway({
   database,
   natsUrl: nats.url,
   vault,
-  gateway: { signing: gatewaySigning, sealing: gatewaySealing },
-});
-const gatewayDb = await database.provisionService('gateway', { jobs: GATEWAY_JOBS });
-await gatewayDb.migrate(gatewayMigrations);
-const gateway = await startGateway(
-  gatewayConfigSchema.parse({
-    HEROAGENT_ENV: 'test',
-    DATABASE_URL: gatewayDb.runtimeUrl,
-    DATABASE_RELAY_URL: gatewayDb.jobUrls.relay,
-    DATABASE_SWEEPER_URL: gatewayDb.jobUrls.sweeper,
-    NATS_URL: nats.url,
-    HTTP_PORT: String(port),
-    PUBLIC_URL: origin,
-    SERVICE_SIGNING_KEY: toBase64Url(exportEd25519Seed(gatewaySigning.privateKey)),
-    SERVICE_SEALING_KEY: toBase64Url(exportX25519PrivateKey(gatewaySealing.privateKey)),
+  port,
+  gateway: {
     OIDC_ISSUER: provider.issuer,
     OIDC_CLIENT_ID: provider.clientId,
     OIDC_CLIENT_SECRET: provider.clientSecret,
-  }),
-  silent('gateway'),
-);
+  },
+});
 const admin: Kysely<unknown> = createDatabase({
   connectionString: database.adminUrl,
   schema: 'gateway',
@@ -223,8 +192,7 @@ console.log(
 );
 
 await admin.destroy();
-await gateway.close();
-await vaultProxy.close();
+await services.close();
 await nats.stop();
 await database.drop();
 await provider.close();
