@@ -17,15 +17,19 @@ class InputError extends Error {}
 
 type SignedCheckpoint = ReturnType<typeof parseKeptCheckpoint>;
 
-async function readKept(path: string): Promise<SignedCheckpoint> {
-  let text: string;
+/** A file's text, or an input error naming why it cannot be read. */
+async function readText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     throw new InputError(
       `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
     );
   }
+}
+
+async function readKept(path: string): Promise<SignedCheckpoint> {
+  const text = await readText(path);
   try {
     return parseKeptCheckpoint(text);
   } catch (error) {
@@ -93,15 +97,7 @@ function numbered(signed: SignedCheckpoint): string {
 
 /** A saved answer of GET /v1/integrity/consistency?from=<kept size>. */
 async function savedAnswer(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
-    );
-  }
-  return parsedOrText(text);
+  return parsedOrText(await readText(path));
 }
 
 /**
@@ -147,14 +143,7 @@ function parsedOrText(text: string): unknown {
 }
 
 async function sessionCookie(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    throw new InputError(
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
-    );
-  }
+  const text = (await readText(path)).trim();
   if (!/^[A-Za-z0-9_.-]{1,100}=[^;\s]{1,4096}$/.test(text))
     throw new InputError(`${path} does not hold one cookie as name=value`);
   return text;

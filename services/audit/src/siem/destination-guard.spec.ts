@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { issueCa } from '@heroagent/service/certificates';
 import { postCheckpoint } from './checkpoint-webhook.js';
-import { DestinationGuard, type Resolver } from './destination-guard.js';
+import { DestinationGuard, type CheckedEndpoint, type Resolver } from './destination-guard.js';
 import { exportLogRecords } from './otlp-export.js';
 import { backoffMs } from './siem.streamer.js';
 
@@ -80,6 +80,10 @@ async function untrustedCertificate(): Promise<{ cert: string; key: string }> {
   }
 }
 
+/** An OTLP/JSON export (of no records: the request is what is looked at). */
+const otlpExport = (guard: DestinationGuard, checked: CheckedEndpoint, timeoutMs: number) =>
+  exportLogRecords(guard, checked, { encoding: 'json', headers: {}, timeoutMs, records: [] });
+
 const checkpointPost = { body: '{}', signature: 't=1, kid=k, ed25519=x' };
 
 describe('SIEM destination guard', () => {
@@ -150,12 +154,7 @@ describe('SIEM destination guard', () => {
       const resolve = publicThenLoopback();
       const guard = new DestinationGuard(false, resolve);
       const checked = await guard.check(`http://collector.test:${loopback.port}/v1/logs`);
-      const outcome = await exportLogRecords(guard, checked, {
-        encoding: 'json',
-        headers: {},
-        timeoutMs: 1_000,
-        records: [],
-      });
+      const outcome = await otlpExport(guard, checked, 1_000);
       expect(outcome.delivered).toBe(false);
       expect(resolve.asked).toEqual(['collector.test']);
       expect(loopback.connections).toEqual([]);
@@ -198,12 +197,7 @@ describe('SIEM destination guard', () => {
       delivered: false,
       error: 'the webhook answered 307',
     });
-    const otlp = await exportLogRecords(guard, webhook, {
-      encoding: 'json',
-      headers: {},
-      timeoutMs: 5_000,
-      records: [],
-    });
+    const otlp = await otlpExport(guard, webhook, 5_000);
     expect(otlp.delivered).toBe(false);
     expect(redirecting.requests).toHaveLength(2);
     expect(elsewhere.requests).toEqual([]);
