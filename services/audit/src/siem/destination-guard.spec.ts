@@ -41,6 +41,7 @@ async function receiver(
   server: HttpServer,
   status: number,
   headers: Record<string, string> = {},
+  at: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
 ): Promise<Receiver> {
   const connections: string[] = [];
   const requests: string[] = [];
@@ -50,7 +51,7 @@ async function receiver(
     request.resume();
     request.on('end', () => response.writeHead(status, headers).end());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(at.port, at.host, resolve));
   const running = {
     port: (server.address() as AddressInfo).port,
     connections,
@@ -134,30 +135,39 @@ describe('SIEM destination guard', () => {
     await expect(guard.check('not a url')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
-  describe('a name that answers public to the check and loopback to the send (DNS rebinding)', () => {
-    // The public address is where the send must go; nothing listens for it here, so it fails.
-    const publicThenLoopback = () => rebinding(['192.0.3.1'], ['127.0.0.1']);
+  describe('a name that answers one address to the check and another to the send (DNS rebinding)', () => {
+    // Both answers are loopback, so nothing leaves the machine: the check is told 127.0.0.2 (allowed
+    // here, as private networks are), a second lookup would say 127.0.0.1. A server listens on each,
+    // on the same port: only the checked one may ever be reached.
+    const checkedThenOther = () => rebinding(['127.0.0.2'], ['127.0.0.1']);
+    const pair = async (make: () => HttpServer, status: number) => {
+      const other = await receiver(make(), status);
+      const checked = await receiver(make(), status, {}, { host: '127.0.0.2', port: other.port });
+      return { other, checked, port: other.port };
+    };
 
-    it('a webhook POST never reaches the loopback server', async () => {
-      const loopback = await receiver(createHttpsServer(await untrustedCertificate()), 204);
-      const resolve = publicThenLoopback();
-      const guard = new DestinationGuard(false, resolve);
-      const checked = await guard.check(`https://collector.test:${loopback.port}/hook`);
-      const outcome = await postCheckpoint(guard, checked, {}, checkpointPost, 1_000);
-      expect(outcome.delivered).toBe(false);
+    it('a webhook POST goes to the checked address, never to what a second lookup says', async () => {
+      const tls = await untrustedCertificate();
+      const servers = await pair(() => createHttpsServer(tls), 204);
+      const resolve = checkedThenOther();
+      const guard = new DestinationGuard(true, resolve);
+      const checked = await guard.check(`https://collector.test:${servers.port}/hook`);
+      await postCheckpoint(guard, checked, {}, checkpointPost, 5_000);
       expect(resolve.asked).toEqual(['collector.test']);
-      expect(loopback.connections).toEqual([]);
+      expect(servers.checked.connections).toEqual(['tcp']);
+      expect(servers.other.connections).toEqual([]);
     });
 
-    it('an OTLP export never reaches the loopback server', async () => {
-      const loopback = await receiver(createHttpServer(), 200);
-      const resolve = publicThenLoopback();
-      const guard = new DestinationGuard(false, resolve);
-      const checked = await guard.check(`http://collector.test:${loopback.port}/v1/logs`);
-      const outcome = await otlpExport(guard, checked, 1_000);
-      expect(outcome.delivered).toBe(false);
+    it('an OTLP export goes to the checked address, never to what a second lookup says', async () => {
+      const servers = await pair(() => createHttpServer(), 200);
+      const resolve = checkedThenOther();
+      const guard = new DestinationGuard(true, resolve);
+      const checked = await guard.check(`http://collector.test:${servers.port}/v1/logs`);
+      const outcome = await otlpExport(guard, checked, 5_000);
+      expect(outcome.delivered).toBe(true);
       expect(resolve.asked).toEqual(['collector.test']);
-      expect(loopback.connections).toEqual([]);
+      expect(servers.checked.requests).toHaveLength(1);
+      expect(servers.other.connections).toEqual([]);
     });
   });
 
