@@ -205,7 +205,8 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
     pollMs: env.REVOCATION_POLL_MS,
     // One attempt: the wait for the refresh lock, the provider call, the secrets store.
     leaseMs:
-      env.REVOCATION_LEASE_MS ?? refreshWaitMs(env.OAUTH_TIMEOUT_MS) + env.OAUTH_TIMEOUT_MS + 30_000,
+      env.REVOCATION_LEASE_MS ??
+      refreshWaitMs(env.OAUTH_TIMEOUT_MS) + env.OAUTH_TIMEOUT_MS + 30_000,
     retryBaseMs: env.REVOCATION_RETRY_BASE_MS,
     retryMaxMs: env.REVOCATION_RETRY_MAX_MS,
   },

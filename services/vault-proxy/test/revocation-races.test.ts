@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listConnections, revokeConnection, type Connection } from '@heroagent/contracts';
 import { createDatabase, sql, withTenant, type Kysely } from '@heroagent/db';
 import type { RunningService } from '@heroagent/service';
+import { RevocationsRepository } from '../src/revocations/revocations.repository.js';
 import type { VaultProxyDatabase } from '../src/store-tables.js';
 import { HoldingProxy } from './doubles/holding-proxy.js';
 import { GMAIL_READ, startVaultProxyFixture, type VaultProxyFixture } from './fixture.js';
@@ -186,5 +187,56 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
     });
     expect(fixture.provider.issuedAccessTokens).toContain(token.accessToken);
     expect(completions(laterRevocation!)).toBe(1);
+  });
+
+  it('an attempt that lost its claim neither completes, nor retries, the revocation, and a later grant is not its grant', async () => {
+    const tenantId = randomUUID();
+    const userId = randomUUID();
+    const email = 'cut-off@example.com';
+    const { connectionId } = await fixture.connect({
+      tenantId,
+      userId,
+      scopes: [GMAIL_READ],
+      email,
+    });
+    const [revocationId] = await queuedAndDue(tenantId, [connectionId]);
+    // Two replicas' repositories: the first is cut off from the database past its lease.
+    const cutOff = new RevocationsRepository(db);
+    const other = new RevocationsRepository(db);
+    const due = (await cutOff.nextDue(50))!;
+    const stale = (await cutOff.claim(due, 50))!;
+    expect(await other.claim(due, 50)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = (await other.claim(due, 60_000))!;
+    expect(current.claim).not.toBe(stale.claim);
+    const receipt = { providerStatus: 200, providerAnswer: 'revoked' } as const;
+    expect(await other.complete(current, receipt)).toMatchObject({ id: revocationId, attempts: 3 });
+    expect(await other.complete(current, receipt)).toBeUndefined();
+    // The person connects the account again; the cut-off attempt comes back.
+    await fixture.connect({ tenantId, userId, scopes: [GMAIL_READ], email });
+    const [connected] = await withTenant(db, tenantId, (trx) =>
+      trx
+        .selectFrom('connections')
+        .select(['status', 'secret_id'])
+        .where('id', '=', connectionId)
+        .execute(),
+    );
+    expect(connected).toMatchObject({ status: 'active' });
+    expect(connected!.secret_id).not.toBe(stale.secret_id);
+    expect(
+      await cutOff.complete(stale, { providerStatus: 400, providerAnswer: 'already_invalid' }),
+    ).toBeUndefined();
+    await cutOff.retryLater(stale, 1000, 'late');
+    expect((await connections(tenantId))[0]).toMatchObject({ status: 'active' });
+    const [revocation] = await withTenant(db, tenantId, (trx) =>
+      trx.selectFrom('revocations').selectAll().where('id', '=', revocationId!).execute(),
+    );
+    expect(revocation).toMatchObject({
+      provider_answer: 'revoked',
+      provider_status: 200,
+      last_error: null,
+      attempts: 3,
+    });
+    expect(await cutOff.nextDue(50)).toBeUndefined();
   });
 });

@@ -59,12 +59,10 @@ describe('vault-proxy: writers racing a revocation', { timeout: 60_000 }, () => 
     const old = await fixture.connect({ tenantId, userId, scopes: [GMAIL_READ], email });
     // The person connects the account again; its new refresh token is on its way to Vault...
     vault.holdNext('POST', /\/data\/tenants\/.+\/connections\//);
-    const exchanged = fixture
-      .connect({ tenantId, userId, scopes: [GMAIL_READ], email })
-      .then(
-        (answer) => ({ answer }),
-        (error: unknown) => ({ error }),
-      );
+    const exchanged = fixture.connect({ tenantId, userId, scopes: [GMAIL_READ], email }).then(
+      (answer) => ({ answer }),
+      (error: unknown) => ({ error }),
+    );
     await vault.holding(1);
     // ...when a disconnect of it arrives.
     let revokeAnswered = false;
@@ -116,12 +114,10 @@ describe('vault-proxy: writers racing a revocation', { timeout: 60_000 }, () => 
     // The person removed access at Google: the refresh will be refused, slowly.
     fixture.provider.invalidate(refreshToken);
     google.holdNext('POST', /^\/token/);
-    const issued = fixture
-      .token({ tenantId, userId, connectionId, scopes: [GMAIL_READ] })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const issued = fixture.token({ tenantId, userId, connectionId, scopes: [GMAIL_READ] }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await google.holding(1);
     fixture.provider.revocationDown = true;
     try {
