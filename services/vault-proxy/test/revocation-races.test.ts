@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listConnections, revokeConnection, type Connection } from '@heroagent/contracts';
-import { createDatabase, sql, withTenant, type Kysely } from '@heroagent/db';
-import type { RunningService } from '@heroagent/service';
+import { createDatabase, withTenant, type Kysely } from '@heroagent/db';
 import { RevocationsRepository } from '../src/revocations/revocations.repository.js';
 import type { VaultProxyDatabase } from '../src/store-tables.js';
 import { HoldingProxy } from './doubles/holding-proxy.js';
 import { GMAIL_READ, startVaultProxyFixture, type VaultProxyFixture } from './fixture.js';
+import { LockWatch, until } from './races.js';
 
 const LEASE_MS = 300;
 const REVOKE = /^\/revoke/;
@@ -19,7 +19,7 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
   let fixture: VaultProxyFixture;
   let google: HoldingProxy;
   let db: Kysely<VaultProxyDatabase>;
-  let admin: Kysely<unknown>;
+  let locks: LockWatch;
 
   beforeAll(async () => {
     google = await HoldingProxy.start();
@@ -34,15 +34,11 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
       applicationName: 'vault-proxy-race-test',
       maxConnections: 2,
     });
-    admin = createDatabase({
-      connectionString: fixture.database.adminUrl,
-      applicationName: 'vault-proxy-race-admin',
-      maxConnections: 1,
-    });
+    locks = new LockWatch(fixture.database.adminUrl);
   });
   afterAll(async () => {
     await db?.destroy();
-    await admin?.destroy();
+    await locks?.close();
     await fixture?.close();
     await google?.close();
   });
@@ -50,24 +46,6 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
   async function connections(tenantId: string): Promise<Connection[]> {
     return (await fixture.client.request(listConnections, { tenantId })).connections;
   }
-
-  async function until<T>(check: () => Promise<T | undefined | false>): Promise<T> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error('gave up waiting');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  /** Some session of the test database waits for a lock (a replica at a connection's lock). */
-  const waitingForLock = async () => {
-    const { rows } = await sql<{ waiting: number }>`
-      select count(*)::int as waiting from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`.execute(admin);
-    return rows[0]!.waiting > 0;
-  };
 
   /**
    * Revokes these connections while the provider's revocation endpoint is down (each attempt
@@ -128,7 +106,7 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
     // The provider is slower than the lease: another replica looks, and finds it due again.
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
     const second = await fixture.startReplica({ REVOCATION_POLL_MS: '100' });
-    await until(waitingForLock);
+    await until(() => locks.waiting());
     google.release();
     await until(async () => (await connections(tenantId))[0]?.status === 'revoked');
     await first.close();
@@ -161,7 +139,7 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
     await google.holding(1);
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
     // Another replica finishes the second revocation (it gives up on the first's lock quickly).
-    let second: RunningService | undefined = await fixture.startReplica({
+    const second = await fixture.startReplica({
       REVOCATION_POLL_MS: '100',
       OAUTH_TIMEOUT_MS: '100',
     });
@@ -171,7 +149,6 @@ describe('vault-proxy: revocation workers racing across replicas', { timeout: 60
     const again = await fixture.connect({ tenantId, userId, scopes: [GMAIL_READ], email });
     expect(again.connectionId).toBe(later.connectionId);
     await second.close();
-    second = undefined;
     google.release();
     await until(async () => (await byId(slow.connectionId))?.status === 'revoked');
     await first.close();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listConnections, revokeConnection, type Connection } from '@heroagent/contracts';
-import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { HoldingProxy } from './doubles/holding-proxy.js';
 import { GMAIL_READ, MOUNTS, startVaultProxyFixture, type VaultProxyFixture } from './fixture.js';
+import { LockWatch, until } from './races.js';
 
 /**
  * What else writes a connection while its revocation is pending — a code exchange for the same
@@ -13,20 +13,16 @@ describe('vault-proxy: writers racing a revocation', { timeout: 60_000 }, () => 
   let fixture: VaultProxyFixture;
   let google: HoldingProxy;
   let vault: HoldingProxy;
-  let admin: Kysely<unknown>;
+  let locks: LockWatch;
 
   beforeAll(async () => {
     google = await HoldingProxy.start();
     vault = await HoldingProxy.start();
     fixture = await startVaultProxyFixture({}, { provider: google, vault });
-    admin = createDatabase({
-      connectionString: fixture.database.adminUrl,
-      applicationName: 'vault-proxy-writers-admin',
-      maxConnections: 1,
-    });
+    locks = new LockWatch(fixture.database.adminUrl);
   });
   afterAll(async () => {
-    await admin?.destroy();
+    await locks?.close();
     await fixture?.close();
     await google?.close();
     await vault?.close();
@@ -36,21 +32,6 @@ describe('vault-proxy: writers racing a revocation', { timeout: 60_000 }, () => 
     const { connections } = await fixture.client.request(listConnections, { tenantId });
     return connections.find((found) => found.id === id);
   }
-
-  async function until(check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('gave up waiting');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  const waitingForLock = async () => {
-    const { rows } = await sql<{ waiting: number }>`
-      select count(*)::int as waiting from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`.execute(admin);
-    return rows[0]!.waiting > 0;
-  };
 
   it('a code exchange for an account whose revocation is queued meanwhile does not make it active again', async () => {
     const tenantId = randomUUID();
@@ -74,7 +55,7 @@ describe('vault-proxy: writers racing a revocation', { timeout: 60_000 }, () => 
       .finally(() => {
         revokeAnswered = true;
       });
-    await until(async () => revokeAnswered || (await waitingForLock()));
+    await until(async () => revokeAnswered || (await locks.waiting()));
     vault.release();
     const outcome = await exchanged;
     await revoked;
