@@ -120,7 +120,7 @@ describe('personal data keys across replicas', () => {
     const unwrapping = new Promise<void>((resolve) => (unwrapped = resolve));
     let first = true;
     const slow = new PersonalKeys(
-      admin as unknown as Kysely<GatewayDatabase>,
+      admin,
       {
         createDataKey: (...args) => vault.createDataKey(...args),
         openDataKey: async (...args) => {
