@@ -45,7 +45,7 @@ describe('admission_reads and finish_action', { timeout: 60_000 }, () => {
       maxConnections: 2,
     });
 
-  const insertAction = (t: typeof a, status: string, key = randomUUID()) => {
+  const insertAction = (t: typeof a, status: string, key: string = randomUUID()) => {
     const id = randomUUID();
     return sql`insert into gateway.actions (id, tenant_id, task_id, user_id, capability_id, type,
         class, idempotency_key, request_hash, params, rationale, status, policy, audit_event_id)
