@@ -16,7 +16,7 @@ interface Reads {
 }
 
 /**
- * The two SQL functions of an action's path (migration 20261207000000), attacked directly as the
+ * The two SQL functions of an action's path (migration 20261206040000), attacked directly as the
  * runtime role: missing arguments, another tenant's rows, a second finish, and a read racing a
  * commit it must see because it runs after the admission locks. Rows are set up as the superuser.
  */

@@ -212,7 +212,7 @@ type ReadsRow = CountsRow & {
 
 /**
  * The call that reads, in one statement, the task's standing and grant, the pause, the role, the
- * policy, the counts and the action the idempotency key names (migration 20261207000000). It is
+ * policy, the counts and the action the idempotency key names (migration 20261206040000). It is
  * VOLATILE: called after the locks in the statement that takes them, it reads what committed
  * before they were granted.
  */
