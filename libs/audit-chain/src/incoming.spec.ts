@@ -83,6 +83,15 @@ describe('checking incoming audit events', () => {
       () => message(signedTestEvent(gatewayKey, tenantId, { source: 'vault-proxy' })),
       'KEY_SERVICE_MISMATCH',
     ],
+    [
+      // No RFC 8785 form: it must be refused like any malformed event, never fail the batch.
+      'an event with a lone surrogate',
+      () => {
+        const envelope = signedTestEvent(gatewayKey, tenantId);
+        return message({ ...envelope, event: { ...envelope.event, rationale: 'x\ud800' } });
+      },
+      'MALFORMED',
+    ],
     ['a retired key', () => message(signedTestEvent(retiredKey, tenantId)), 'KEY_NOT_VALID'],
     [
       'a key used before its time',

@@ -1,11 +1,7 @@
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
-import {
-  AUDIT_EVENT_PURPOSE,
-  signedAuditEventSchema,
-  type ServiceName,
-} from '@heroagent/contracts';
-import { canonicalJson, ed25519PublicKeyFromRaw, fromBase64Url } from '@heroagent/crypto';
-import { leafHash } from './hashing.js';
+import { signedAuditEventSchema, type ServiceName } from '@heroagent/contracts';
+import { CryptoError, ed25519PublicKeyFromRaw, fromBase64Url } from '@heroagent/crypto';
+import { leafHash, signedEventForms, type SignedEventForms } from './hashing.js';
 
 /** Why an incoming event is quarantined instead of chained. */
 export type QuarantineReason =
@@ -153,14 +149,21 @@ export class IncomingChecker {
         ...ids,
       };
     }
-    // The event is canonicalised once: the signed bytes (RFC 8785 form of { alg, kid, payload,
-    // purpose }) and the chained envelope ({ event, signature }) both embed it, keys in order.
-    const canonicalEvent = canonicalJson(event);
-    const signed = Buffer.from(
-      `{"alg":"Ed25519","kid":${JSON.stringify(signature.kid)},"payload":${canonicalEvent},` +
-        `"purpose":${JSON.stringify(AUDIT_EVENT_PURPOSE)}}`,
-      'utf8',
-    );
+    let forms: SignedEventForms;
+    try {
+      forms = signedEventForms(parsed.data);
+    } catch (error) {
+      // A lone surrogate has no RFC 8785 form: refused like any malformed event, so that one
+      // message can never fail (and endlessly redeliver) the whole batch.
+      if (!(error instanceof CryptoError)) throw error;
+      return {
+        ok: false,
+        reason: 'MALFORMED',
+        detail: 'the event has no canonical JSON form',
+        ...ids,
+      };
+    }
+    const { canonical, signed } = forms;
     const sig = fromBase64Url(signature.sig);
     if (sig?.length !== 64 || !verifySignature(null, signed, compiled.publicKey, sig)) {
       return {
@@ -170,7 +173,6 @@ export class IncomingChecker {
         ...ids,
       };
     }
-    const canonical = `{"event":${canonicalEvent},"signature":${canonicalJson(signature)}}`;
     return {
       ok: true,
       canonical,

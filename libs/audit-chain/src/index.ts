@@ -59,8 +59,10 @@ export {
 } from './incoming.js';
 export { VerifierPool } from './verifier-pool.js';
 export {
-  checkConsistencyAnswer,
+  checkConsistency,
   parseKeptCheckpoint,
+  type NextConsistencyPage,
+  type WitnessOptions,
   type WitnessReport,
   type WitnessProblemCode,
 } from './witness.js';

@@ -109,6 +109,15 @@ describe('offline bundle verification', () => {
       });
     });
 
+    it('an event with no canonical form (a lone surrogate) is a coded problem, not a crash', async () => {
+      const lines = parse(original);
+      lines[indexOfEvent(lines, 7)]!.envelope!.event.rationale = 'x\ud800';
+      expect(await verify(write(lines))).toMatchObject({
+        ok: false,
+        firstProblem: { seq: 7, code: 'MALFORMED_LINE' },
+      });
+    });
+
     it('changing the signature, the sequence number or a stated hash', async () => {
       const signature = parse(original);
       const sig = signature[indexOfEvent(signature, 3)]!.envelope!.signature;

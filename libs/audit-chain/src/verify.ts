@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import {
   AUDIT_CHECKPOINT_PURPOSE,
-  AUDIT_EVENT_PURPOSE,
   type Checkpoint,
   type SignedCheckpoint,
   type VerificationReport,
@@ -10,6 +9,7 @@ import {
   CryptoError,
   ed25519Fingerprint,
   ed25519PublicKeyFromRaw,
+  ed25519Verify,
   fromBase64Url,
   verifyJson,
 } from '@heroagent/crypto';
@@ -21,7 +21,7 @@ import {
   type BundleKey,
 } from './bundle.js';
 import { linkTo, type CheckpointLink } from './chain.js';
-import { GENESIS_HASH, canonicalEnvelope, chainHash, leafHash } from './hashing.js';
+import { GENESIS_HASH, linkHashes, signedEventForms, type SignedEventForms } from './hashing.js';
 import { MerkleFrontier } from './merkle.js';
 
 /** Why a bundle (or a stored record) does not verify. */
@@ -260,9 +260,20 @@ export class BundleVerifier {
         message: `event ${seq} does not follow event ${seq - 1}`,
       });
     }
-    const canonical = canonicalEnvelope(record.envelope);
-    const hash = chainHash(this.lastHash, canonical);
-    if (hash.toString('hex') !== record.hash) {
+    let forms: SignedEventForms;
+    try {
+      forms = signedEventForms(record.envelope);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      return this.fail({
+        line,
+        seq,
+        code: 'MALFORMED_LINE',
+        message: `event ${seq} has no canonical JSON form`,
+      });
+    }
+    const link = linkHashes(this.lastHash, forms.canonical);
+    if (link.hash.toString('hex') !== record.hash) {
       return this.fail({
         line,
         seq,
@@ -287,17 +298,20 @@ export class BundleVerifier {
         message: `event id ${event.id} appears twice`,
       });
     }
-    const problem = this.checkEventSignature(record);
+    const problem = this.checkEventSignature(record, forms.signed);
     if (problem !== undefined) return this.fail({ line, seq, ...problem });
     this.eventIds.add(event.id);
-    this.lastHash = hash;
-    this.frontier.append(leafHash(canonical));
+    this.lastHash = link.hash;
+    this.frontier.append(link.leafHash);
     this.events = seq;
     this.checkSinceRoot(line);
     this.settlePending();
   }
 
-  private checkEventSignature(record: BundleEvent): Omit<Problem, 'line' | 'seq'> | undefined {
+  private checkEventSignature(
+    record: BundleEvent,
+    signed: Buffer,
+  ): Omit<Problem, 'line' | 'seq'> | undefined {
     const { event, signature } = record.envelope;
     const key = this.keys.get(signature.kid);
     if (key === undefined)
@@ -318,16 +332,13 @@ export class BundleVerifier {
         message: `key ${key.line.kid} was not valid when event ${record.seq} occurred`,
       };
     }
-    try {
-      verifyJson(event, AUDIT_EVENT_PURPOSE, signature, () => key.publicKey);
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof CryptoError)) throw error;
-      return {
-        code: 'SIGNATURE_INVALID',
-        message: `the signature of event ${record.seq} does not verify`,
-      };
-    }
+    // The schema admits only Ed25519 signatures; the signed bytes were built with the hash input.
+    const sig = fromBase64Url(signature.sig);
+    if (sig !== undefined && ed25519Verify(signed, sig, key.publicKey)) return undefined;
+    return {
+      code: 'SIGNATURE_INVALID',
+      message: `the signature of event ${record.seq} does not verify`,
+    };
   }
 
   private onCheckpoint(line: number, signed: BundleCheckpoint): void {

@@ -4,6 +4,8 @@ import {
   consistencyAnswerSchema,
   signedCheckpointSchema,
   type Checkpoint,
+  type CheckpointV2,
+  type ConsistencyAnswer,
   type SignedCheckpoint,
 } from '@heroagent/contracts';
 import {
@@ -13,25 +15,10 @@ import {
   fromBase64Url,
   verifyJson,
 } from '@heroagent/crypto';
-import { linkTo } from './chain.js';
 import { verifyConsistency } from './merkle.js';
+import { Refusal, SequenceWalker, type WitnessProblemCode } from './witness-sequence.js';
 
-/** Why a consistency answer does not prove the record extends a kept checkpoint. */
-export type WitnessProblemCode =
-  | 'MALFORMED_ANSWER'
-  | 'TENANT_MISMATCH'
-  | 'SINCE_KEY_NOT_TRUSTED'
-  | 'SINCE_SIGNATURE_INVALID'
-  | 'AUDIT_KEY_NOT_TRUSTED'
-  | 'CHECKPOINT_SIGNATURE_INVALID'
-  | 'SINCE_TRUNCATED'
-  | 'SINCE_NOT_EXTENDED'
-  | 'CONSISTENCY_PROOF_INVALID'
-  | 'CHECKPOINT_FORK'
-  | 'CHECKPOINT_GAP'
-  | 'CHECKPOINT_CHAIN_BROKEN'
-  | 'CHECKPOINT_OUT_OF_ORDER'
-  | 'SEQUENCE_INCOMPLETE';
+export type { WitnessProblemCode } from './witness-sequence.js';
 
 /** What checking a consistency answer against a kept checkpoint found. */
 export interface WitnessReport {
@@ -43,15 +30,6 @@ export interface WitnessReport {
   /** Checkpoints whose links were followed from the kept one to the latest. */
   readonly linked: number;
   readonly firstProblem?: { readonly code: WitnessProblemCode; readonly message: string };
-}
-
-class Refusal extends Error {
-  constructor(
-    readonly code: WitnessProblemCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -85,67 +63,143 @@ export function parseKeptCheckpoint(text: string): SignedCheckpoint {
 
 const numberOf = (checkpoint: Checkpoint) => (checkpoint.v === 2 ? checkpoint.index : null);
 
+/** How far a witness pages, and how old a latest checkpoint it accepts. */
+export interface WitnessOptions {
+  /** The most pages of checkpoints fetched before the server is deemed never to end. */
+  readonly maxPages: number;
+  /** The oldest the latest checkpoint may be (they are signed at least hourly), and now. */
+  readonly freshness?: { readonly maxAgeMs: number; readonly now: Date };
+}
+
+/**
+ * Where a consistency answer's further pages come from: the answer again, with its sequence
+ * starting at checkpoint number `sequenceFrom`; undefined when no further page can be had.
+ */
+export type NextConsistencyPage = (sequenceFrom: number) => Promise<unknown>;
+
 /**
  * Checks, as a witness, an answer of `GET /v1/integrity/consistency?from=<kept size>` against a
  * checkpoint kept earlier, trusting only audit keys whose fingerprints are pinned: every
  * checkpoint's signature; that the latest is not smaller than the kept one; the RFC 9162
  * consistency proof from the kept root to the latest root; that the server's own checkpoint of
  * the kept size has the kept root and its checkpoint of the kept number is the kept one (else two
- * signed histories exist: a fork); and that the checkpoints from the kept one to the latest are
- * numbered without a gap, each linked to the one before by digest.
+ * signed histories exist: a fork); that the checkpoints from the kept one to the latest are
+ * numbered without a gap, each linked to the one before by digest, fetching further pages
+ * (`next`) while the server says the sequence is incomplete, at most `maxPages`; and that the
+ * latest checkpoint is fresh (a server cannot freeze the witness's view at an old one).
  */
-export function checkConsistencyAnswer(
+export async function checkConsistency(
   kept: SignedCheckpoint,
   answer: unknown,
+  next: NextConsistencyPage,
   trustedAuditKeys: ReadonlySet<string>,
-): WitnessReport {
+  options: WitnessOptions,
+): Promise<WitnessReport> {
   const from = { treeSize: kept.checkpoint.treeSize, index: numberOf(kept.checkpoint) };
   let to: WitnessReport['to'];
-  let linked = 0;
+  let walker: SequenceWalker | undefined;
   try {
-    const parsed = consistencyAnswerSchema.safeParse(answer);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Refusal(
-        'MALFORMED_ANSWER',
-        `not a consistency answer: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
-      );
-    }
-    const { first, second, proof, sequence, sequenceComplete, auditKeys } = parsed.data;
-    to = { treeSize: second.checkpoint.treeSize, index: numberOf(second.checkpoint) };
-    const keys = new Map<string, KeyObject>();
-    for (const key of auditKeys) {
-      const raw = fromBase64Url(key.publicKey);
-      if (raw === undefined || raw.length !== 32) continue;
-      const publicKey = ed25519PublicKeyFromRaw(raw);
-      if (trustedAuditKeys.has(ed25519Fingerprint(publicKey))) keys.set(key.kid, publicKey);
-    }
+    let page = parseAnswer(answer);
+    to = { treeSize: page.second.checkpoint.treeSize, index: numberOf(page.second.checkpoint) };
     checkSignature(
       kept,
-      keys,
+      trustedKeys(page, trustedAuditKeys),
       'SINCE_KEY_NOT_TRUSTED',
       'SINCE_SIGNATURE_INVALID',
       'the kept checkpoint',
     );
-    const tenantId = kept.checkpoint.tenantId;
-    for (const signed of [second, ...(first === null ? [] : [first]), ...sequence]) {
-      const name = `checkpoint ${numberOf(signed.checkpoint) ?? signed.checkpoint.treeSize}`;
-      checkSignature(signed, keys, 'AUDIT_KEY_NOT_TRUSTED', 'CHECKPOINT_SIGNATURE_INVALID', name);
-      if (signed.checkpoint.tenantId !== tenantId)
-        throw new Refusal('TENANT_MISMATCH', `${name} belongs to another tenant`);
+    checkPage(kept.checkpoint, page, trustedAuditKeys);
+    // A version 1 checkpoint has no number: the proof is all that can be checked from it.
+    if (kept.checkpoint.v === 2 && page.second.checkpoint.v === 2) {
+      walker = new SequenceWalker(kept.checkpoint);
+      walker.start(page.sequence);
+      for (let pages = 1; !page.sequenceComplete; pages += 1) {
+        if (pages >= options.maxPages) {
+          throw new Refusal(
+            'SEQUENCE_UNENDING',
+            `the server's checkpoints did not end within ${options.maxPages} pages`,
+          );
+        }
+        const more = await next(walker.last);
+        if (more === undefined) {
+          throw new Refusal(
+            'SEQUENCE_INCOMPLETE',
+            `the server listed checkpoints through number ${walker.last} only: fetch the rest from the gateway, or verify an export with --since`,
+          );
+        }
+        page = parseAnswer(more);
+        to = { treeSize: page.second.checkpoint.treeSize, index: numberOf(page.second.checkpoint) };
+        checkPage(kept.checkpoint, page, trustedAuditKeys);
+        walker.continue(page.sequence, page.sequenceComplete);
+      }
+      walker.finish(page.second.checkpoint as CheckpointV2);
     }
-    checkExtension(kept.checkpoint, first?.checkpoint ?? null, second.checkpoint, proof);
-    linked = checkSequence(kept.checkpoint, second.checkpoint, sequence, sequenceComplete);
-    return { ok: true, from, to, linked };
+    if (options.freshness !== undefined) checkFresh(page.second.checkpoint, options.freshness);
+    return { ok: true, from, to, linked: walker?.linked ?? 0 };
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     return {
       ok: false,
       from,
       ...(to === undefined ? {} : { to }),
-      linked,
+      linked: walker?.linked ?? 0,
       firstProblem: { code: error.code, message: error.message },
     };
+  }
+}
+
+function parseAnswer(answer: unknown): ConsistencyAnswer {
+  const parsed = consistencyAnswerSchema.safeParse(answer);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Refusal(
+      'MALFORMED_ANSWER',
+      `not a consistency answer: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    );
+  }
+  return parsed.data;
+}
+
+/** The answer's keys whose fingerprints the witness pinned, by key id. */
+function trustedKeys(
+  page: ConsistencyAnswer,
+  trustedAuditKeys: ReadonlySet<string>,
+): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  for (const key of page.auditKeys) {
+    const raw = fromBase64Url(key.publicKey);
+    if (raw === undefined || raw.length !== 32) continue;
+    const publicKey = ed25519PublicKeyFromRaw(raw);
+    if (trustedAuditKeys.has(ed25519Fingerprint(publicKey))) keys.set(key.kid, publicKey);
+  }
+  return keys;
+}
+
+/** Every checkpoint of one page signed by a pinned key, of the kept tenant; its proof holds. */
+function checkPage(
+  kept: Checkpoint,
+  page: ConsistencyAnswer,
+  trustedAuditKeys: ReadonlySet<string>,
+): void {
+  const keys = trustedKeys(page, trustedAuditKeys);
+  const { first, second, proof, sequence } = page;
+  for (const signed of [second, ...(first === null ? [] : [first]), ...sequence]) {
+    const name = `checkpoint ${numberOf(signed.checkpoint) ?? signed.checkpoint.treeSize}`;
+    checkSignature(signed, keys, 'AUDIT_KEY_NOT_TRUSTED', 'CHECKPOINT_SIGNATURE_INVALID', name);
+    if (signed.checkpoint.tenantId !== kept.tenantId)
+      throw new Refusal('TENANT_MISMATCH', `${name} belongs to another tenant`);
+  }
+  checkExtension(kept, first?.checkpoint ?? null, second.checkpoint, proof);
+}
+
+/** The latest checkpoint is no older than the bound: else the view may be frozen in the past. */
+function checkFresh(latest: Checkpoint, freshness: NonNullable<WitnessOptions['freshness']>) {
+  const ageMs = freshness.now.getTime() - Date.parse(latest.timestamp);
+  if (ageMs > freshness.maxAgeMs) {
+    throw new Refusal(
+      'LATEST_CHECKPOINT_STALE',
+      `the latest checkpoint the server gave (number ${numberOf(latest) ?? '-'}, signed ${latest.timestamp}) is ${Math.floor(ageMs / 60_000)} minutes old, more than the ${Math.floor(freshness.maxAgeMs / 60_000)} allowed: checkpoints are signed at least hourly, so the server may be showing an old view`,
+    );
   }
 }
 
@@ -202,78 +256,4 @@ function checkExtension(
       `the proof does not show the tree of ${second.treeSize} events extends the kept tree of ${kept.treeSize}: a lying proof or a rewritten history`,
     );
   }
-}
-
-/** Follows the numbered checkpoints from the kept one to the latest; returns how many it linked. */
-function checkSequence(
-  kept: Checkpoint,
-  second: Checkpoint,
-  sequence: readonly SignedCheckpoint[],
-  complete: boolean,
-): number {
-  // A version 1 checkpoint has no number: the proof above is all that can be checked from it.
-  if (kept.v !== 2 || second.v !== 2) return 0;
-  const start = sequence.findIndex(({ checkpoint }) => numberOf(checkpoint) === kept.index);
-  if (start === -1) {
-    throw new Refusal(
-      'CHECKPOINT_GAP',
-      `the server's checkpoints do not include number ${kept.index}, the kept one`,
-    );
-  }
-  let previous = sequence[start]!.checkpoint;
-  if (linkTo(previous).digest !== linkTo(kept).digest) {
-    throw new Refusal(
-      'CHECKPOINT_FORK',
-      `the server's checkpoint number ${kept.index} differs from the kept one: two signed versions of it exist`,
-    );
-  }
-  let linked = 0;
-  for (const { checkpoint } of sequence.slice(start + 1)) {
-    const expected = (numberOf(previous) ?? 0) + 1;
-    if (checkpoint.v !== 2 || checkpoint.index > expected)
-      throw new Refusal('CHECKPOINT_GAP', `checkpoint number ${expected} is missing`);
-    if (checkpoint.index < expected)
-      throw new Refusal(
-        'CHECKPOINT_OUT_OF_ORDER',
-        `checkpoint number ${checkpoint.index} is out of order`,
-      );
-    const link = linkTo(previous);
-    const { previous: named } = checkpoint;
-    if (
-      named === null ||
-      named.index !== link.index ||
-      named.treeSize !== link.treeSize ||
-      named.rootHash !== link.rootHash ||
-      named.digest !== link.digest
-    ) {
-      throw new Refusal(
-        'CHECKPOINT_CHAIN_BROKEN',
-        `checkpoint number ${checkpoint.index} does not link to number ${link.index}`,
-      );
-    }
-    if (
-      checkpoint.treeSize < previous.treeSize ||
-      Date.parse(checkpoint.timestamp) < Date.parse(previous.timestamp)
-    ) {
-      throw new Refusal(
-        'CHECKPOINT_OUT_OF_ORDER',
-        `checkpoint number ${checkpoint.index} is smaller or older than number ${link.index}`,
-      );
-    }
-    previous = checkpoint;
-    linked += 1;
-  }
-  if (!complete) {
-    throw new Refusal(
-      'SEQUENCE_INCOMPLETE',
-      `the server listed checkpoints through number ${numberOf(previous)} only: verify an export with --since instead`,
-    );
-  }
-  if (linkTo(previous).digest !== linkTo(second).digest) {
-    throw new Refusal(
-      'CHECKPOINT_CHAIN_BROKEN',
-      `the checkpoints end at number ${numberOf(previous)}, not at the latest (number ${second.index})`,
-    );
-  }
-  return linked;
 }

@@ -192,9 +192,9 @@ export const consistencyAnswerSchema = z.object({
   second: signedCheckpointSchema,
   proof: z.array(hex32),
   /**
-   * The checkpoints by number, from the first one of at least `first` events through `second`
-   * (at most {@link CONSISTENCY_SEQUENCE_LIMIT}, the oldest first; `sequenceComplete` says
-   * whether it reaches `second`).
+   * The checkpoints by number, from the first one of at least `first` events (or number
+   * `sequenceFrom`, when asked) through `second` (at most {@link CONSISTENCY_SEQUENCE_LIMIT}, the
+   * oldest first; `sequenceComplete` says whether it reaches `second`).
    */
   sequence: z.array(signedCheckpointSchema).max(CONSISTENCY_SEQUENCE_LIMIT),
   sequenceComplete: z.boolean(),
@@ -215,6 +215,8 @@ export const proveConsistency = defineRpc({
     viewer: viewerSchema,
     first: z.number().int().positive(),
     second: z.number().int().positive().optional(),
+    /** The checkpoint number the sequence starts at (default: the first of `first` events or more). */
+    sequenceFrom: z.number().int().positive().optional(),
   }),
   response: consistencyAnswerSchema,
   errors: [...VIEWER_ERRORS],

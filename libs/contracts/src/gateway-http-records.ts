@@ -189,10 +189,15 @@ export const getConsistency = defineRoute({
   method: 'GET',
   path: '/v1/integrity/consistency',
   summary:
-    "An RFC 6962/9162 consistency proof that the tenant's tree at a signed checkpoint (`to`, the latest by default) extends its tree of `from` events (the size of a checkpoint you kept), with the checkpoints signed in between: `pnpm audit:verify --since <kept checkpoint> --consistency <this answer>` checks it offline.",
+    "An RFC 6962/9162 consistency proof that the tenant's tree at a signed checkpoint (`to`, the latest by default) extends its tree of `from` events (the size of a checkpoint you kept), with the checkpoints signed in between (at most 500; `sequenceFrom=<number>` lists them from that checkpoint number, for the next page): `pnpm audit:verify --since <kept checkpoint> --consistency <this answer>` checks it offline.",
   access: overseers,
   query: z
-    .strictObject({ from: treeSizeQuery, to: treeSizeQuery.optional() })
+    .strictObject({
+      from: treeSizeQuery,
+      to: treeSizeQuery.optional(),
+      /** The checkpoint number the sequence starts at: the next page of a long one. */
+      sequenceFrom: treeSizeQuery.optional(),
+    })
     .refine((query) => query.to === undefined || query.from <= query.to, {
       path: ['to'],
       message: 'must not be smaller than from',

@@ -32,7 +32,8 @@ export const taskViewSchema = z.object({
   actions: z.array(z.string()),
   scope: z.enum(TASK_SCOPES),
   connectionId: connectionIdSchema.nullable(),
-  limits: capabilityLimitsSchema,
+  /** Null once the person's data key was erased: the addresses they allowed went with it. */
+  limits: capabilityLimitsSchema.nullable(),
   status: z.enum(['running', 'stopped', 'expired']),
   createdAt: timestampSchema,
   expiresAt: timestampSchema,

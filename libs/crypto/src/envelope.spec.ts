@@ -41,6 +41,24 @@ describe('envelope encryption', () => {
     );
   });
 
+  it('never repeats a nonce, across many values (nonces are drawn a page at a time)', () => {
+    const nonces = new Set<string>();
+    const count = 2_000; // several pages of nonces
+    for (let index = 0; index < count; index += 1) {
+      nonces.add(encryptValue(plaintext, ringV1, context).split('.')[2]!);
+    }
+    expect(nonces.size).toBe(count);
+  });
+
+  it('opens nothing with another key of the same version (a key is never confused with another)', () => {
+    const ciphertext = encryptValue(plaintext, ringV1, context);
+    const other = keyRing(new Map([[1, generateDataKey()]]));
+    expectCode(() => decryptValue(ciphertext, other, context), 'DECRYPTION_FAILED');
+    expect(
+      keyedDigestMatches(keyedDigest(plaintext, ringV1, context), plaintext, other, context),
+    ).toBe(false);
+  });
+
   it('decrypts old versions after rotation and rewraps them to the current one', () => {
     const old = encryptValue(plaintext, ringV1, context);
     expect(decryptValue(old, ringV2, context)).toEqual(plaintext);

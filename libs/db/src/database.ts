@@ -69,5 +69,9 @@ export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
   // by the pool and replaced at the next query, where a lasting failure surfaces. Unheard, the
   // pool's 'error' event would end the process instead.
   pool.on('error', () => undefined);
+  // One ended while checked out (a transaction waiting between statements) emits 'error' on the
+  // client itself, which would end the process; its holder's next statement fails instead, and
+  // the pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -1,6 +1,7 @@
 export { createDatabase, postgresSsl, type DatabaseOptions, type DatabaseTls } from './database.js';
 export {
   withTenant,
+  withTenantReading,
   withSettings,
   retryOnDeadlock,
   useTenant,

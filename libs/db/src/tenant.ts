@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { DatabaseError } from './errors.js';
 import { advisoryLockKey } from './session-lock.js';
 
@@ -22,30 +22,41 @@ export async function withTenant<DB, T>(
   fn: (trx: Transaction<DB>) => Promise<T>,
   locks: TransactionLocks = {},
 ): Promise<T> {
+  return withTenantReading(db, tenantId, locks, undefined, (trx) => fn(trx));
+}
+
+/**
+ * `withTenant` with locks, and one more expression read in the same statement after the locks
+ * are granted: `fn` gets its value. For a read that must see what committed before the locks, the
+ * expression must be a call to a VOLATILE function (its queries take their own snapshots; a plain
+ * subquery would read the statement's snapshot, taken before it waited for the locks).
+ */
+export async function withTenantReading<DB, T, R>(
+  db: Kysely<DB>,
+  tenantId: string,
+  locks: TransactionLocks,
+  first: RawBuilder<R> | undefined,
+  fn: (trx: Transaction<DB>, first: R | undefined) => Promise<T>,
+): Promise<T> {
   if (!UUID.test(tenantId)) {
     throw new DatabaseError('INVALID_TENANT_ID', 'a tenant id is a UUID');
   }
   const shared = [...new Set(locks.shared ?? [])].sort();
   const exclusive = [...new Set(locks.exclusive ?? [])].sort();
-  if (shared.length + exclusive.length === 0) {
-    return db.transaction().execute(async (trx) => {
-      await useTenant(trx, tenantId);
-      return fn(trx);
-    });
-  }
   const tenant = tenantId.toLowerCase();
   return db.transaction().execute(async (trx) => {
-    // One round trip: the tenant, then the locks, shared before exclusive, each kind in key order.
-    // Postgres evaluates a select list from left to right, so every transaction that follows this
-    // order takes its locks in the same order.
+    // One round trip: the tenant, then the locks, shared before exclusive, each kind in key order,
+    // then `first`. Postgres evaluates a select list from left to right, so every transaction
+    // that follows this order takes its locks in the same order, and `first` runs after them.
     const calls = [
       sql`set_config(${TENANT_SETTING}, ${tenant}, true)`,
       ...shared.map((key) => sql`pg_advisory_xact_lock_shared(${advisoryLockKey(key)})`),
       ...exclusive.map((key) => sql`pg_advisory_xact_lock(${advisoryLockKey(key)})`),
+      ...(first === undefined ? [] : [sql`(${first}) as first`]),
     ];
-    await sql`select ${sql.join(calls)}`.execute(trx);
+    const { rows } = await sql<{ first?: R }>`select ${sql.join(calls)}`.execute(trx);
     tenantOfTransaction.set(trx, tenant);
-    return fn(trx);
+    return fn(trx, rows[0]?.first);
   });
 }
 

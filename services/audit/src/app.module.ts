@@ -15,7 +15,8 @@ import { QueryRecords } from './records/usecases/query-records.js';
 import { VerifyChain } from './records/usecases/verify-chain.js';
 import { CheckpointDelivery } from './siem/checkpoint-delivery.js';
 import { HeaderVault } from './siem/header-vault.js';
-import { SiemHandler, SiemSettings } from './siem/siem.handler.js';
+import { DestinationGuard } from './siem/destination-guard.js';
+import { SiemHandler } from './siem/siem.handler.js';
 import { SiemRepository } from './siem/siem.repository.js';
 import { SiemStreamer } from './siem/siem.streamer.js';
 import { ChainRepository } from './store/chain.repository.js';
@@ -34,19 +35,17 @@ export class AppModule {
     const checkpointer = new Checkpointer(db, config.signingKey, config.checkpoints, logger);
     const siem = new SiemRepository(db);
     const vault = new HeaderVault(config.secretsKey);
+    const guard = new DestinationGuard(config.siem.allowPrivateNetworks);
     const delivery = new CheckpointDelivery(
       siem,
       records,
       vault,
       config.signingKey,
-      {
-        batchSize: config.siem.batchSize,
-        timeoutMs: config.siem.timeoutMs,
-        allowPrivateNetworks: config.siem.allowPrivateNetworks,
-      },
+      guard,
+      { batchSize: config.siem.batchSize, timeoutMs: config.siem.timeoutMs },
       logger,
     );
-    const streamer = new SiemStreamer(siem, records, vault, config.siem, logger, delivery);
+    const streamer = new SiemStreamer(siem, records, vault, guard, config.siem, logger, delivery);
     const ingest = new IngestLifecycle(config, keys, chain, checkpointer, streamer, logger);
     const value = <T>(provide: abstract new (...args: never[]) => T, useValue: T) => ({
       provide,
@@ -66,7 +65,7 @@ export class AppModule {
         value(SiemRepository, siem),
         value(HeaderVault, vault),
         value(SiemStreamer, streamer),
-        value(SiemSettings, new SiemSettings(config.siem.allowPrivateNetworks)),
+        value(DestinationGuard, guard),
         value(Checkpointer, checkpointer),
         value(QueryRecords, new QueryRecords(records)),
         value(ExportBundle, new ExportBundle(records, keys, checkpointer)),

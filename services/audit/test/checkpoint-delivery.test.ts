@@ -214,7 +214,7 @@ describe('signed checkpoints leave the operator (SIEM and webhook)', { timeout: 
         kind: 'webhook',
         endpoint,
       });
-    await expect(configure('http://witness.example/hook')).rejects.toMatchObject({
+    await expect(configure('http://10.0.0.5/hook')).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
       message: 'a webhook must be https',
     });

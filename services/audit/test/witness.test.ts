@@ -165,6 +165,35 @@ describe('witnessed checkpoints (real Postgres and JetStream)', { timeout: 60_00
     expect(to3.sequence.at(-1)).toEqual(to3.second);
   });
 
+  it('lists the sequence from a checkpoint number on: the next page of a long one', async () => {
+    const all = await stored(tenantId);
+    const latest = all.at(-1)!.checkpoint;
+    expect(latest.v).toBe(2);
+    const number = latest.v === 2 ? latest.index : 0;
+    const page = await fixture.client.request(proveConsistency, {
+      viewer: viewer(tenantId),
+      first: 1,
+      sequenceFrom: 2,
+    });
+    expect(page.sequence).toEqual(
+      all.filter(({ checkpoint }) => checkpoint.v === 2 && checkpoint.index >= 2),
+    );
+    expect(page.sequenceComplete).toBe(true);
+    const last = await fixture.client.request(proveConsistency, {
+      viewer: viewer(tenantId),
+      first: 1,
+      sequenceFrom: number,
+    });
+    expect(last.sequence).toEqual([all.at(-1)]);
+    await expect(
+      fixture.client.request(proveConsistency, {
+        viewer: viewer(tenantId),
+        first: 1,
+        sequenceFrom: number + 1,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST', issues: [{ path: 'sequenceFrom' }] });
+  });
+
   it('refuses bad sizes with a code, members, and sizes never checkpointed', async () => {
     const ask = (request: Record<string, unknown>, role: 'auditor' | 'member' = 'auditor') =>
       fixture.client.request(proveConsistency, {
@@ -181,6 +210,7 @@ describe('witnessed checkpoints (real Postgres and JetStream)', { timeout: 60_00
     await invalid({ first: '2' }, 'first');
     await invalid({ first: 4, second: 3 }, 'first');
     await invalid({ first: 6 }, 'first');
+    await invalid({ first: 1, sequenceFrom: 0 }, 'sequenceFrom');
     await expect(ask({ first: 1 }, 'member')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(ask({ first: 1, second: 4 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(

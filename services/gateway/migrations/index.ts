@@ -13,6 +13,7 @@ import * as createHttpRateLimits from './20261205200000_create_http_rate_limits.
 import * as recordActionExecutors from './20261205210000_record_action_executors.js';
 import * as createDataKeys from './20261206000000_create_data_keys.js';
 import * as indexUndoneActions from './20261206010000_index_undone_actions.js';
+import * as admitAndFinishActionsInOneStatement from './20261206040000_admit_and_finish_actions_in_one_statement.js';
 
 /**
  * The gateway's migrations, by name. Each is frozen once merged: it takes `Kysely<any>` and never
@@ -33,4 +34,5 @@ export const migrations: MigrationSet = {
   '20261205210000_record_action_executors': recordActionExecutors,
   '20261206000000_create_data_keys': createDataKeys,
   '20261206010000_index_undone_actions': indexUndoneActions,
+  '20261206040000_admit_and_finish_actions_in_one_statement': admitAndFinishActionsInOneStatement,
 };

@@ -25,6 +25,8 @@ import { AgentClient } from './agent/agent.client.js';
 import { AgentSettingsController } from './agent/agent-settings.controller.js';
 import { AgentSettingsRepository } from './agent/agent-settings.repository.js';
 import { ActionsHandler } from './actions/actions.handler.js';
+import { ActionReplayRepository } from './actions/action-replay.repository.js';
+import { ActionSweepsRepository } from './actions/action-sweeps.repository.js';
 import { ActionsRepository } from './actions/actions.repository.js';
 import { ExecuteAction } from './actions/execute-action.js';
 import type { ExecutorLease } from './actions/executor-lease.js';
@@ -175,7 +177,8 @@ export class AppModule {
     const tasks = new TasksRepository(db, keys);
     const capabilities = new Capabilities(config.signingKey);
     const policies = new PoliciesRepository(db);
-    const actions = new ActionsRepository(db, sweeperDb, runtime.lease, keys);
+    const actions = new ActionsRepository(db, runtime.lease, keys);
+    const sweeps = new ActionSweepsRepository(db, sweeperDb, keys);
     // One engine: actions are decided with it, and the simulator replays exactly that.
     const engine = new PolicyEngine();
     const approvals = new ApprovalsRepository(db, sweeperDb, keys);
@@ -204,7 +207,7 @@ export class AppModule {
     const admission = new ActionAdmissionRepository(db, keys);
     const resumeAction = new ResumeAction(admission, actions, engine, performAction, audit);
     const cancelHeld = new CancelHeldActions(actions, approvals, audit);
-    const failStaleActions = new FailStaleActions(actions, audit);
+    const failStaleActions = new FailStaleActions(sweeps, audit);
     const stopTask = new StopTask(tasks, cancelHeld, audit);
     const executeAction = new ExecuteAction(
       gate,
@@ -219,7 +222,7 @@ export class AppModule {
       new TaskContentRepository(keys),
     );
     const getAction = new GetAction(gate, actions, approvals);
-    const releaseDueSends = new ReleaseDueSends(actions, resumeAction, connectors, audit);
+    const releaseDueSends = new ReleaseDueSends(actions, sweeps, resumeAction, connectors, audit);
     const agent = new AgentClient(runtime.client);
     const agentSettings = new AgentSettingsRepository(db);
     const taskEvents = new TaskEventsRepository(db, keys);
@@ -276,7 +279,10 @@ export class AppModule {
       [CancelHeldActions, cancelHeld],
       [TaskReports, new TaskReports(capabilities, gate, taskEvents, audit)],
       [PoliciesRepository, policies],
-      [SimulatePolicy, new SimulatePolicy(actions, policies, people, engine)],
+      [
+        SimulatePolicy,
+        new SimulatePolicy(new ActionReplayRepository(db, keys), policies, people, engine),
+      ],
       [Capabilities, capabilities],
       [CapabilityGate, gate],
       [ExecuteAction, executeAction],

@@ -65,6 +65,15 @@ describe('approvals', () => {
       rationale: 'The person asked me to write to Ada.',
     });
 
+  const buy = (capability: string) =>
+    agent.request(executeAction, {
+      capability,
+      action: 'purchase.create',
+      params: PURCHASE,
+      idempotencyKey: `key-${randomUUID()}`,
+      rationale: 'The team needs the book.',
+    });
+
   const pending = (answer: RpcResponse<typeof executeAction>) => {
     if (answer.status !== 'pending_approval')
       throw new Error(`expected pending, got ${answer.status}`);
@@ -191,15 +200,7 @@ describe('approvals', () => {
 
   it('needs a second, different person for a purchase over the threshold', async () => {
     const owner = await setUp();
-    const answer = pending(
-      await agent.request(executeAction, {
-        capability: owner.capability,
-        action: 'purchase.create',
-        params: PURCHASE,
-        idempotencyKey: `key-${randomUUID()}`,
-        rationale: 'The team needs the book.',
-      }),
-    );
+    const answer = pending(await buy(owner.capability));
     const [shown] = await approvals(owner.browser);
     expect(shown).toMatchObject({ required: 2, policyId: 'default-approve-irreversible' });
     expect(shown!.undo).toMatch(/^cannot be undone/);
@@ -224,15 +225,7 @@ describe('approvals', () => {
 
   it('keeps an approver’s note under their own key: it is erased with them, not with the action', async () => {
     const owner = await setUp();
-    const answer = pending(
-      await agent.request(executeAction, {
-        capability: owner.capability,
-        action: 'purchase.create',
-        params: PURCHASE,
-        idempotencyKey: `key-${randomUUID()}`,
-        rationale: 'The team needs the book.',
-      }),
-    );
+    const answer = pending(await buy(owner.capability));
     const email = person('approver').email;
     const { token } = (await (
       await fixture.call(owner.browser, 'POST', '/v1/tenant/invitations', { email, role: 'admin' })

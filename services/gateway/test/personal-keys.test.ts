@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, sql, type Kysely } from '@heroagent/db';
 import { VaultProxyClient } from '../src/connections/vault-proxy.client.js';
 import { ERASED, PersonalKeys, type Sealer } from '../src/privacy/personal-keys.js';
-import type { GatewayDatabase } from '../src/store-tables.js';
 import { startGatewayFixture, type GatewayFixture } from './support/fixture.js';
 import { person } from './support/people.js';
 
@@ -120,7 +119,7 @@ describe('personal data keys across replicas', () => {
     const unwrapping = new Promise<void>((resolve) => (unwrapped = resolve));
     let first = true;
     const slow = new PersonalKeys(
-      admin as unknown as Kysely<GatewayDatabase>,
+      admin,
       {
         createDataKey: (...args) => vault.createDataKey(...args),
         openDataKey: async (...args) => {

@@ -369,6 +369,8 @@ describe('the audit record over HTTP (activity, integrity, exports, SIEM) with t
         ['from=2&to=1', 'query.to'],
         ['from=1&extra=1', 'query'],
         [`from=${size + 1}`, 'query.from'],
+        ['from=1&sequenceFrom=0', 'query.sequenceFrom'],
+        ['from=1&sequenceFrom=9999999', 'query.sequenceFrom'],
       ] as const) {
         const refused = await call(auditor, 'GET', `/v1/integrity/consistency?${query}`);
         expect({ query, status: refused.status }).toEqual({ query, status: 400 });

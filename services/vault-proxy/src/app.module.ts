@@ -65,14 +65,12 @@ export class AppModule {
     const connections = new ConnectionsRepository(db);
     const oauth = new OAuthClient(config.providers, config.oauthTimeoutMs);
     const sealing = new GatewaySealing(config.gateway.sealingPublicKey);
-    // A waiter outlasts the provider call of the replica before it, and a little more.
-    const refreshWaitMs = 2 * config.oauthTimeoutMs + 5_000;
     const tokens = new TokenService(
       connections,
       secrets,
       oauth,
       new RefreshLocks(db),
-      { ...config.tokens, refreshWaitMs },
+      { ...config.tokens, refreshWaitMs: config.refreshWaitMs },
       logger,
     );
     const revocations = new RevocationsRepository(db);
@@ -81,8 +79,7 @@ export class AppModule {
       secrets,
       oauth,
       tokens,
-      // One attempt: the wait for the refresh lock, the provider call, the secrets store.
-      { ...config.revocations, leaseMs: refreshWaitMs + config.oauthTimeoutMs + 30_000 },
+      config.revocations,
       logger,
     );
     const revoke = new RevokeConnection(grants, connections, revocations, tokens, worker);

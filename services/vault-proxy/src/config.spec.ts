@@ -74,7 +74,20 @@ describe('vault-proxy’s OAuth and revocation settings', () => {
       REVOCATION_RETRY_BASE_MS: '2000',
       REVOCATION_RETRY_MAX_MS: '60000',
     });
-    expect(config.revocations).toEqual({ pollMs: 10_000, retryBaseMs: 2000, retryMaxMs: 60_000 });
+    // The lease, by default, outlasts one attempt: the lock wait, the provider call, 30 s more.
+    expect(config.revocations).toEqual({
+      pollMs: 10_000,
+      retryBaseMs: 2000,
+      retryMaxMs: 60_000,
+      leaseMs: 25_000 + 10_000 + 30_000,
+    });
+    expect(
+      vaultProxyConfigSchema.parse({
+        ...base,
+        VAULT_ADDR: 'http://127.0.0.1:8200',
+        REVOCATION_LEASE_MS: '5000',
+      }).revocations.leaseMs,
+    ).toBe(5000);
     expect(
       issues({
         VAULT_ADDR: 'http://127.0.0.1:8200',
@@ -84,6 +97,9 @@ describe('vault-proxy’s OAuth and revocation settings', () => {
     ).toEqual(['REVOCATION_RETRY_MAX_MS: must not be less than REVOCATION_RETRY_BASE_MS']);
     expect(issues({ VAULT_ADDR: 'http://127.0.0.1:8200', REVOCATION_POLL_MS: '0' })).toEqual([
       expect.stringMatching(/^REVOCATION_POLL_MS: /),
+    ]);
+    expect(issues({ VAULT_ADDR: 'http://127.0.0.1:8200', REVOCATION_LEASE_MS: '10' })).toEqual([
+      expect.stringMatching(/^REVOCATION_LEASE_MS: /),
     ]);
   });
 

@@ -87,6 +87,11 @@ const envSchema = z
     /** Backoff of a revocation the provider did not confirm: first delay, and the longest. */
     REVOCATION_RETRY_BASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     REVOCATION_RETRY_MAX_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
+    /**
+     * How long a revocation claimed by a replica that stopped answering is left before another
+     * takes it over (default: longer than one attempt can take).
+     */
+    REVOCATION_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).optional(),
     /** A cached access token is refreshed once it has less than this left. */
     TOKEN_REFRESH_MARGIN_S: z.coerce.number().int().min(10).max(1800).default(120),
     /** How far a signed request's time may be from ours. */
@@ -194,14 +199,24 @@ export const vaultProxyConfigSchema = envSchema.transform((env) => ({
     },
   },
   oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
+  // A waiter for a connection's refresh lock outlasts the provider call of the one before it.
+  refreshWaitMs: refreshWaitMs(env.OAUTH_TIMEOUT_MS),
   revocations: {
     pollMs: env.REVOCATION_POLL_MS,
+    // One attempt: the wait for the refresh lock, the provider call, the secrets store.
+    leaseMs:
+      env.REVOCATION_LEASE_MS ??
+      refreshWaitMs(env.OAUTH_TIMEOUT_MS) + env.OAUTH_TIMEOUT_MS + 30_000,
     retryBaseMs: env.REVOCATION_RETRY_BASE_MS,
     retryMaxMs: env.REVOCATION_RETRY_MAX_MS,
   },
   tokens: { refreshMarginMs: env.TOKEN_REFRESH_MARGIN_S * 1000 },
   requestMaxSkewMs: env.REQUEST_MAX_SKEW_S * 1000,
 }));
+function refreshWaitMs(oauthTimeoutMs: number): number {
+  return 2 * oauthTimeoutMs + 5_000;
+}
+
 export type VaultProxyConfig = z.output<typeof vaultProxyConfigSchema>;
 
 /** Reads the environment once; a bad variable stops the process with its name. */

@@ -12,6 +12,8 @@ export interface VaultProxyDatabase {
     scopes: string[];
     status: 'active' | 'needs_consent' | 'revoking' | 'revoked';
     secret_version: Generated<number>;
+    /** Where the current grant's refresh token is kept (see the bind_revocations migration). */
+    secret_id: string;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
     last_used_at: Date | null;
@@ -41,6 +43,10 @@ export interface VaultProxyDatabase {
     provider: string;
     scopes: string[];
     reason: 'disconnect' | 'erase_person' | 'erase_tenant';
+    /** The grant's secret this revocation revokes and deletes. */
+    secret_id: string;
+    /** The attempt holding it: only that one may retry or complete it. */
+    claim: string | null;
     requested_at: Generated<Date>;
     attempts: Generated<number>;
     next_attempt_at: Generated<Date>;

@@ -37,6 +37,7 @@ import { vaultProxyConfigSchema } from '../src/config.js';
 import { startVaultProxy } from '../src/vault-proxy.js';
 import { OAuthProviderDouble } from '@heroagent/doubles';
 import { VaultDouble } from '@heroagent/doubles';
+import type { HoldingProxy } from './doubles/holding-proxy.js';
 
 export const MOUNTS = { kv: 'heroagent-kv', transit: 'heroagent-transit' };
 export const GMAIL_READ = 'https://www.googleapis.com/auth/gmail.readonly';
@@ -104,10 +105,18 @@ export interface VaultProxyFixture {
   close(): Promise<void>;
 }
 
+/** Proxies that vault-proxy reaches Vault or the provider through (so a test can hold a call). */
+export interface FixtureProxies {
+  readonly vault?: HoldingProxy;
+  readonly provider?: HoldingProxy;
+}
+
 export async function startVaultProxyFixture(
   extraEnv: Record<string, string> = {},
+  proxies: FixtureProxies = {},
 ): Promise<VaultProxyFixture> {
   const vault = await VaultDouble.start();
+  if (proxies.vault !== undefined) proxies.vault.target = vault.address;
   const root = await VaultConnection.connect(
     {
       address: vault.address,
@@ -131,6 +140,9 @@ export async function startVaultProxyFixture(
   ]);
   const vaultProxyToken = vault.issueToken(['vault-proxy'], { ttlSeconds: 3600 });
   const provider = await OAuthProviderDouble.start();
+  const providerUrl = (url: string) =>
+    proxies.provider === undefined ? url : `${proxies.provider.url}${new URL(url).pathname}`;
+  if (proxies.provider !== undefined) proxies.provider.target = new URL(provider.tokenUrl).origin;
   // No permissions on this server: a sniffer sees every message, to prove no secret crosses in clear.
   const nats = await startNatsServer();
   const database = await createTestDatabase();
@@ -172,14 +184,14 @@ export async function startVaultProxyFixture(
       },
     ]),
     GATEWAY_SEALING_PUBLIC_KEY: toBase64Url(exportX25519PublicKey(gatewaySealing.publicKey)),
-    VAULT_ADDR: vault.address,
+    VAULT_ADDR: proxies.vault?.url ?? vault.address,
     VAULT_TOKEN: vaultProxyToken,
     VAULT_KV_MOUNT: MOUNTS.kv,
     VAULT_TRANSIT_MOUNT: MOUNTS.transit,
     OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
     OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-    OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
-    OAUTH_GOOGLE_REVOKE_URL: provider.revokeUrl,
+    OAUTH_GOOGLE_TOKEN_URL: providerUrl(provider.tokenUrl),
+    OAUTH_GOOGLE_REVOKE_URL: providerUrl(provider.revokeUrl),
     OAUTH_GOOGLE_ISSUER: provider.issuer,
     REVOCATION_POLL_MS: '100',
     REVOCATION_RETRY_BASE_MS: '200',

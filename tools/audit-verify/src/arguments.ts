@@ -8,12 +8,17 @@ export interface VerifyArguments {
   readonly json: boolean;
   /** A checkpoint kept earlier, which the bundle or the consistency answer must extend. */
   readonly since: string | undefined;
+  /** The oldest the latest checkpoint of a consistency answer may be, in seconds. */
+  readonly maxAgeSeconds: number;
   /** Where the consistency answer comes from, when there is no bundle. */
   readonly consistency:
     | { readonly kind: 'file'; readonly path: string }
     | { readonly kind: 'gateway'; readonly url: URL; readonly sessionFile: string }
     | undefined;
 }
+
+/** The default --max-age: the hourly checkpoint, plus half an hour for the checkpointer and clocks. */
+export const DEFAULT_MAX_AGE_S = 5400;
 
 /** A command line that cannot be run; the message says what is wrong and how to fix it. */
 export class UsageError extends Error {
@@ -38,6 +43,9 @@ consistency proof, and the checkpoints signed since, each linked to the one befo
   --consistency <file>      a saved answer of GET /v1/integrity/consistency?from=<kept size>
   --gateway <url>           fetch that answer from the gateway (https; http only to loopback)
   --session-file <file>     the gateway session cookie (name=value) to fetch it with
+  --max-age <seconds>       the oldest the answer's latest checkpoint may be (default ${DEFAULT_MAX_AGE_S}: audit
+                            signs one at least hourly, so an older one means a frozen view); raise it
+                            to check an answer saved long ago
   --no-pin                  check internal consistency only: a bundle rewritten whole, keys included,
                             would pass. Use only to inspect a bundle, never to accept one
   --allow-uncovered-tail    accept events after the last checkpoint (an export always ends with one)
@@ -63,6 +71,7 @@ export function parseArguments(argv: readonly string[]): VerifyArguments {
   let consistencyFile: string | undefined;
   let gateway: string | undefined;
   let sessionFile: string | undefined;
+  let maxAgeSeconds: number | undefined;
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     if (argument === '--trust') {
@@ -83,6 +92,11 @@ export function parseArguments(argv: readonly string[]): VerifyArguments {
       gateway = valueOf(argv, ++index, 'the gateway URL');
     } else if (argument === '--session-file') {
       sessionFile = valueOf(argv, ++index, 'the file holding the session cookie');
+    } else if (argument === '--max-age') {
+      const value = valueOf(argv, ++index, 'a number of seconds');
+      if (!/^[1-9][0-9]{0,8}$/.test(value))
+        throw new UsageError(`--max-age needs a whole number of seconds, not "${value}"`);
+      maxAgeSeconds = Number(value);
     } else if (argument === '--no-pin') {
       pinned = false;
     } else if (argument === '--allow-uncovered-tail') {
@@ -119,7 +133,18 @@ export function parseArguments(argv: readonly string[]): VerifyArguments {
     throw new UsageError(
       '--since needs a pinned audit key (--trust): an unpinned check proves nothing',
     );
-  return { bundle, trusted, pinned, requireCoveredTail, json, since, consistency };
+  if (maxAgeSeconds !== undefined && consistency === undefined)
+    throw new UsageError('--max-age goes with --consistency or --gateway');
+  return {
+    bundle,
+    trusted,
+    pinned,
+    requireCoveredTail,
+    json,
+    since,
+    maxAgeSeconds: maxAgeSeconds ?? DEFAULT_MAX_AGE_S,
+    consistency,
+  };
 }
 
 function consistencySource(

@@ -2,32 +2,34 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import {
-  checkConsistencyAnswer,
-  parseKeptCheckpoint,
-  verifyBundleLines,
-} from '@heroagent/audit-chain';
+import { checkConsistency, parseKeptCheckpoint, verifyBundleLines } from '@heroagent/audit-chain';
 import { USAGE, UsageError, parseArguments, type VerifyArguments } from './arguments.js';
 
 const EXIT_VERIFIED = 0;
 const EXIT_NOT_VERIFIED = 1;
 const EXIT_USAGE = 2;
 const FETCH_TIMEOUT_MS = 30_000;
+/** Pages of checkpoints fetched at most (500 each: half a million, decades of hourly ones). */
+const MAX_PAGES = 1000;
 
 /** Input the verifier cannot use (a file it cannot read, a gateway that does not answer). */
 class InputError extends Error {}
 
 type SignedCheckpoint = ReturnType<typeof parseKeptCheckpoint>;
 
-async function readKept(path: string): Promise<SignedCheckpoint> {
-  let text: string;
+/** A file's text, or an input error naming why it cannot be read. */
+async function readText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     throw new InputError(
       `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
     );
   }
+}
+
+async function readKept(path: string): Promise<SignedCheckpoint> {
+  const text = await readText(path);
   try {
     return parseKeptCheckpoint(text);
   } catch (error) {
@@ -93,43 +95,45 @@ function numbered(signed: SignedCheckpoint): string {
   return signed.checkpoint.v === 2 ? ` (checkpoint number ${signed.checkpoint.index})` : '';
 }
 
-/** The answer of GET /v1/integrity/consistency?from=<kept size>, from a file or the gateway. */
-async function consistencyAnswer(
-  source: NonNullable<VerifyArguments['consistency']>,
+/** A saved answer of GET /v1/integrity/consistency?from=<kept size>. */
+async function savedAnswer(path: string): Promise<unknown> {
+  return parsedOrText(await readText(path));
+}
+
+/**
+ * GET /v1/integrity/consistency?from=<kept size> from the gateway; with `sequenceFrom`, the page
+ * of checkpoints from that number on.
+ */
+async function gatewayAnswer(
+  source: { readonly url: URL; readonly cookie: string },
   kept: SignedCheckpoint,
+  sequenceFrom: number | undefined,
 ): Promise<unknown> {
-  let text: string;
-  if (source.kind === 'file') {
-    try {
-      text = await readFile(source.path, 'utf8');
-    } catch (error) {
-      throw new InputError(
-        `cannot read ${source.path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
-      );
-    }
-  } else {
-    const cookie = await sessionCookie(source.sessionFile);
-    const url = new URL('/v1/integrity/consistency', source.url);
-    url.searchParams.set('from', String(kept.checkpoint.treeSize));
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { cookie, accept: 'application/json' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new InputError(
-        `the gateway at ${source.url.origin} did not answer (${(error as Error).message})`,
-      );
-    }
-    text = await response.text();
-    if (response.status !== 200) {
-      throw new InputError(
-        `the gateway answered ${response.status}: ${text.slice(0, 300).replace(/\s+/g, ' ')}`,
-      );
-    }
+  const url = new URL('/v1/integrity/consistency', source.url);
+  url.searchParams.set('from', String(kept.checkpoint.treeSize));
+  if (sequenceFrom !== undefined) url.searchParams.set('sequenceFrom', String(sequenceFrom));
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { cookie: source.cookie, accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new InputError(
+      `the gateway at ${source.url.origin} did not answer (${(error as Error).message})`,
+    );
   }
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new InputError(
+      `the gateway answered ${response.status}: ${text.slice(0, 300).replace(/\s+/g, ' ')}`,
+    );
+  }
+  return parsedOrText(text);
+}
+
+function parsedOrText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -139,14 +143,7 @@ async function consistencyAnswer(
 }
 
 async function sessionCookie(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    throw new InputError(
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'READ_FAILED'})`,
-    );
-  }
+  const text = (await readText(path)).trim();
   if (!/^[A-Za-z0-9_.-]{1,100}=[^;\s]{1,4096}$/.test(text))
     throw new InputError(`${path} does not hold one cookie as name=value`);
   return text;
@@ -154,8 +151,22 @@ async function sessionCookie(path: string): Promise<string> {
 
 async function verifyConsistencyOnly(args: VerifyArguments): Promise<number> {
   const kept = await readKept(args.since!);
-  const answer = await consistencyAnswer(args.consistency!, kept);
-  const report = checkConsistencyAnswer(kept, answer, args.trusted);
+  const source = args.consistency!;
+  let first: unknown;
+  let next: (sequenceFrom: number) => Promise<unknown>;
+  if (source.kind === 'file') {
+    first = await savedAnswer(source.path);
+    // A saved answer is one page: the rest is only at the gateway.
+    next = () => Promise.resolve(undefined);
+  } else {
+    const gateway = { url: source.url, cookie: await sessionCookie(source.sessionFile) };
+    first = await gatewayAnswer(gateway, kept, undefined);
+    next = (sequenceFrom) => gatewayAnswer(gateway, kept, sequenceFrom);
+  }
+  const report = await checkConsistency(kept, first, next, args.trusted, {
+    maxPages: MAX_PAGES,
+    freshness: { maxAgeMs: args.maxAgeSeconds * 1000, now: new Date() },
+  });
   if (args.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else if (report.ok) {

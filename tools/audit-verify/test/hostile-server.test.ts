@@ -1,7 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,12 +7,11 @@ import {
   generateSigningKey,
   toBase64Url,
 } from '@heroagent/crypto';
+import { COOKIE, FakeGateway, type ConsistencyQuery } from './fake-gateway.js';
 import { runCli } from './run-cli.js';
 import { WitnessHistory, resigned } from './witness-history.js';
 
 type Answer = ReturnType<WitnessHistory['answer']>;
-
-const COOKIE = 'heroagent_session=witness-session-secret';
 
 /**
  * A gateway that lies. The witness kept checkpoint number 2 (4 events); since then the tenant
@@ -34,54 +30,18 @@ describe('pnpm audit:verify --since --gateway against a hostile server', () => {
     .sign()
     .sign();
   const kept = history.checkpoints[1]!;
-  let answer: (from: number) => { status: number; body: unknown } = () => ({
-    status: 500,
-    body: {},
-  });
-  const requests: { url: string; cookie: string | undefined }[] = [];
-  let server: Server;
-  let base: string;
-  let dir: string;
-  let keptFile: string;
-  let sessionFile: string;
+  let gateway: FakeGateway;
 
-  const honest = (): Answer => history.answer(kept.checkpoint.treeSize);
-  const serve = (change: (body: Answer) => unknown, status = 200) => {
-    answer = () => ({ status, body: change(honest()) });
-  };
-  const witness = (extra: string[] = []) =>
-    runCli([
-      '--since',
-      keptFile,
-      '--trust',
-      trust,
-      '--gateway',
-      base,
-      '--session-file',
-      sessionFile,
-      ...extra,
-    ]);
+  const honest = (query?: ConsistencyQuery): Answer =>
+    history.answer(kept.checkpoint.treeSize, query?.sequenceFrom);
+  const serve = (change: (body: Answer) => unknown, status = 200) =>
+    gateway.serve((query) => change(honest(query)), status);
+  const witness = (extra: string[] = []) => gateway.witness(trust, extra);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'audit-verify-hostile-'));
-    keptFile = join(dir, 'kept.json');
-    await writeFile(keptFile, JSON.stringify(kept));
-    sessionFile = join(dir, 'session');
-    await writeFile(sessionFile, `${COOKIE}\n`);
-    server = createServer((request, response) => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      requests.push({ url: url.pathname + url.search, cookie: request.headers.cookie });
-      const { status, body } = answer(Number(url.searchParams.get('from')));
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(typeof body === 'string' ? body : JSON.stringify(body));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    gateway = await FakeGateway.start(kept);
   });
-  afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => gateway?.close());
 
   it('accepts an honest answer, asking from the kept size with the session cookie', async () => {
     serve((body) => body);
@@ -91,28 +51,22 @@ describe('pnpm audit:verify --since --gateway against a hostile server', () => {
     expect(result.stdout).toContain(
       'VERIFIED: the tree of 7 events (checkpoint number 4) extends the kept tree of 4 events (checkpoint number 2); 2 later checkpoints linked without a gap',
     );
-    expect(requests.at(-1)).toEqual({ url: '/v1/integrity/consistency?from=4', cookie: COOKIE });
+    expect(gateway.requests.at(-1)).toEqual({
+      url: '/v1/integrity/consistency?from=4',
+      cookie: COOKIE,
+    });
   });
 
   it('accepts an idle record: the kept tree re-signed since, with an empty proof', async () => {
-    const idleKept = join(dir, 'idle-kept.json');
+    const idleKept = join(gateway.dir, 'idle-kept.json');
     await writeFile(idleKept, JSON.stringify(history.checkpoints[2]));
-    answer = () => ({ status: 200, body: history.answer(7) });
-    const result = await runCli([
-      '--since',
-      idleKept,
-      '--trust',
-      trust,
-      '--gateway',
-      base,
-      '--session-file',
-      sessionFile,
-    ]);
+    gateway.serve(() => history.answer(7));
+    const result = await gateway.witness(trust, [], idleKept);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
       'the tree of 7 events (checkpoint number 4) extends the kept tree of 7 events (checkpoint number 3); 1 later checkpoint linked',
     );
-    expect(requests.at(-1)?.url).toBe('/v1/integrity/consistency?from=7');
+    expect(gateway.requests.at(-1)?.url).toBe('/v1/integrity/consistency?from=7');
   });
 
   const other = generateSigningKey();
@@ -191,9 +145,9 @@ describe('pnpm audit:verify --since --gateway against a hostile server', () => {
       'CHECKPOINT_CHAIN_BROKEN',
     ],
     [
-      'an incomplete sequence, said so',
+      'a sequence said to be incomplete whose next page goes no further',
       (b) => ({ ...b, sequenceComplete: false }),
-      'SEQUENCE_INCOMPLETE',
+      'SEQUENCE_UNENDING',
     ],
     [
       'a truncated tree: the latest checkpoint behind the kept one',
@@ -281,13 +235,19 @@ describe('pnpm audit:verify --since --gateway against a hostile server', () => {
   });
 
   it('checks a saved answer file the same way', async () => {
-    const file = join(dir, 'answer.json');
+    const file = join(gateway.dir, 'answer.json');
+    const check = () =>
+      runCli(['--since', gateway.keptFile, '--trust', trust, '--consistency', file]);
     await writeFile(file, JSON.stringify(honest()));
-    const ok = await runCli(['--since', keptFile, '--trust', trust, '--consistency', file]);
-    expect(ok.code).toBe(0);
+    expect((await check()).code).toBe(0);
     await writeFile(file, JSON.stringify({ ...honest(), proof: [] }));
-    const lying = await runCli(['--since', keptFile, '--trust', trust, '--consistency', file]);
+    const lying = await check();
     expect(lying.code).toBe(1);
     expect(lying.stdout).toContain('CONSISTENCY_PROOF_INVALID');
+    // A saved answer is one page: one that says more follow cannot be completed from the file.
+    await writeFile(file, JSON.stringify({ ...honest(), sequenceComplete: false }));
+    const incomplete = await check();
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stdout).toContain('SEQUENCE_INCOMPLETE');
   });
 });

@@ -55,7 +55,11 @@ describe('pnpm audit:verify --since with a bundle', () => {
       () =>
         history.bundle([
           history.checkpoints[0]!,
-          resigned(kept, { timestamp: '2026-12-01T05:00:00.000Z' }, audit),
+          resigned(
+            kept,
+            { timestamp: new Date(Date.parse(kept.checkpoint.timestamp) + 500).toISOString() },
+            audit,
+          ),
         ]),
       'CHECKPOINT_FORK',
     ],

@@ -30,14 +30,17 @@ export class WitnessHistory {
   readonly checkpoints: SignedCheckpoint[] = [];
   readonly tenantId: string;
   private readonly chain: TenantChain;
-  private minute = 0;
+  private clock: number;
 
+  /** Its clock starts at `start` (an hour ago: the checkpoints it signs are fresh) and moves on a second a step. */
   constructor(
     readonly audit: SigningKey,
     tenantId: string = randomUUID(),
+    start = new Date(Date.now() - 3_600_000),
   ) {
     this.tenantId = tenantId;
     this.chain = new TenantChain(tenantId);
+    this.clock = start.getTime();
   }
 
   /** Appends `count` events. */
@@ -49,10 +52,12 @@ export class WitnessHistory {
     return this;
   }
 
-  /** Signs a checkpoint (re-signing an unchanged tree, as an idle tenant's hourly one). */
-  sign(): this {
-    this.minute += 60;
-    this.checkpoints.push(this.chain.checkpoint(this.audit, this.at(), { resign: true })!);
+  /** Signs `count` checkpoints (re-signing an unchanged tree, as an idle tenant's hourly one). */
+  sign(count = 1): this {
+    for (let index = 0; index < count; index += 1) {
+      this.clock += 1000;
+      this.checkpoints.push(this.chain.checkpoint(this.audit, this.at(), { resign: true })!);
+    }
     return this;
   }
 
@@ -76,20 +81,27 @@ export class WitnessHistory {
     ];
   }
 
-  /** What GET /v1/integrity/consistency?from=<size> answers, honestly. */
-  answer(from: number) {
+  /**
+   * What GET /v1/integrity/consistency?from=<size>[&sequenceFrom=<number>] answers, honestly,
+   * listing at most `limit` checkpoints (the gateway's page is 500).
+   */
+  answer(from: number, sequenceFrom?: number, limit = 500) {
     const second = this.checkpoints.at(-1)!;
     const leaves = this.records
       .slice(0, second.checkpoint.treeSize)
       .map((record) => record.leafHash);
     const ofSize = this.checkpoints.filter(({ checkpoint }) => checkpoint.treeSize === from);
-    const start = this.checkpoints.findIndex(({ checkpoint }) => checkpoint.treeSize >= from);
+    const start =
+      sequenceFrom === undefined
+        ? this.checkpoints.findIndex(({ checkpoint }) => checkpoint.treeSize >= from)
+        : sequenceFrom - 1;
+    const sequence = this.checkpoints.slice(start, start + limit);
     return {
       first: ofSize.at(-1) ?? null,
       second,
       proof: consistencyProof(leaves, from).map((hash) => hash.toString('hex')),
-      sequence: this.checkpoints.slice(start),
-      sequenceComplete: true,
+      sequence,
+      sequenceComplete: sequence.at(-1) === second,
       auditKeys: [
         {
           kid: this.audit.kid,
@@ -101,7 +113,7 @@ export class WitnessHistory {
   }
 
   private at(): Date {
-    return new Date(Date.UTC(2026, 11, 1, 0, this.minute));
+    return new Date(this.clock);
   }
 }
 

@@ -3,6 +3,7 @@ import type { SigningKey } from '@heroagent/crypto';
 import type { Logger } from '@heroagent/telemetry';
 import type { RecordsRepository } from '../store/records.repository.js';
 import { assertWebhookEndpoint, postCheckpoint, webhookRequest } from './checkpoint-webhook.js';
+import type { CheckedEndpoint, DestinationGuard } from './destination-guard.js';
 import { toCheckpointLogRecord } from './checkpoint-records.js';
 import type { HeaderVault } from './header-vault.js';
 import type { SiemRepository, StoredDestination } from './siem.repository.js';
@@ -30,11 +31,8 @@ export class CheckpointDelivery {
     private readonly records: RecordsRepository,
     private readonly vault: HeaderVault,
     private readonly key: SigningKey,
-    private readonly options: {
-      batchSize: number;
-      timeoutMs: number;
-      allowPrivateNetworks: boolean;
-    },
+    private readonly guard: DestinationGuard,
+    private readonly options: { batchSize: number; timeoutMs: number },
     private readonly logger: Logger,
   ) {}
 
@@ -60,9 +58,10 @@ export class CheckpointDelivery {
       if (outcome.delivered) through = pending.at(-1)!.index;
     } else {
       let headers: Record<string, string> | undefined;
+      let checked: CheckedEndpoint | undefined;
       try {
         // Again before sending: the name may resolve elsewhere than when it was configured.
-        await assertWebhookEndpoint(destination.endpoint, this.options.allowPrivateNetworks);
+        checked = await assertWebhookEndpoint(this.guard, destination.endpoint);
       } catch (error) {
         outcome = {
           delivered: false,
@@ -81,7 +80,8 @@ export class CheckpointDelivery {
       for (const { index, signed } of headers === undefined ? [] : pending) {
         const request = webhookRequest(destination.id, signed, this.key, new Date());
         outcome = await postCheckpoint(
-          destination.endpoint,
+          this.guard,
+          checked!,
           headers!,
           request,
           this.options.timeoutMs,

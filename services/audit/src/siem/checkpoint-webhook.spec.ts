@@ -9,6 +9,17 @@ import {
   type SigningKey,
 } from '@heroagent/crypto';
 import { assertWebhookEndpoint, webhookRequest } from './checkpoint-webhook.js';
+import { DestinationGuard } from './destination-guard.js';
+
+const publicOnly = new DestinationGuard(false);
+const privateAllowed = new DestinationGuard(true);
+/** A name resolving to loopback and a private address together. */
+const mixed = new DestinationGuard(true, () =>
+  Promise.resolve([
+    { address: '127.0.0.1', family: 4 },
+    { address: '10.0.0.5', family: 4 },
+  ]),
+);
 
 function signedCheckpoint(key: SigningKey): SignedCheckpoint {
   const checkpoint = {
@@ -26,22 +37,31 @@ function signedCheckpoint(key: SigningKey): SignedCheckpoint {
 
 describe('checkpoint webhooks', () => {
   it('are https; plain http only to loopback, and only where private networks are allowed', async () => {
-    await expect(assertWebhookEndpoint('https://8.8.8.8/hook', false)).resolves.toBeUndefined();
-    await expect(assertWebhookEndpoint('http://8.8.8.8/hook', false)).rejects.toMatchObject({
+    await expect(assertWebhookEndpoint(publicOnly, 'https://8.8.8.8/hook')).resolves.toMatchObject({
+      host: '8.8.8.8',
+    });
+    await expect(assertWebhookEndpoint(publicOnly, 'http://8.8.8.8/hook')).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
       message: 'a webhook must be https',
     });
-    await expect(assertWebhookEndpoint('http://127.0.0.1:9/hook', true)).resolves.toBeUndefined();
-    await expect(assertWebhookEndpoint('http://10.0.0.5/hook', true)).rejects.toMatchObject({
+    await expect(
+      assertWebhookEndpoint(privateAllowed, 'http://127.0.0.1:9/hook'),
+    ).resolves.toMatchObject({ host: '127.0.0.1' });
+    await expect(
+      assertWebhookEndpoint(privateAllowed, 'http://10.0.0.5/hook'),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    // Loopback by address, not by name: every address the name has must be loopback.
+    await expect(assertWebhookEndpoint(mixed, 'http://localhost:9/hook')).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
+      message: 'a webhook must be https',
     });
     // The network guard of every destination: no private, loopback or metadata addresses.
     for (const endpoint of ['https://127.0.0.1/hook', 'https://169.254.169.254/latest'])
-      await expect(assertWebhookEndpoint(endpoint, false)).rejects.toMatchObject({
+      await expect(assertWebhookEndpoint(publicOnly, endpoint)).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
     await expect(
-      assertWebhookEndpoint('https://user:secret@8.8.8.8/hook', false),
+      assertWebhookEndpoint(publicOnly, 'https://user:secret@8.8.8.8/hook'),
     ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });
 

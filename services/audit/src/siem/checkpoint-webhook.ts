@@ -1,6 +1,9 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ContractError, type SignedCheckpoint } from '@heroagent/contracts';
 import { canonicalJson, ed25519Sign, toBase64Url, type SigningKey } from '@heroagent/crypto';
-import { assertEndpointAllowed } from './destination-guard.js';
+import type { CheckedEndpoint, DestinationGuard } from './destination-guard.js';
+import { isLoopbackAddress } from './special-addresses.js';
 
 /** What a webhook's signature covers, before the timestamp, destination id and body. */
 export const WEBHOOK_SIGNATURE_CONTEXT = 'heroagent.audit.webhook.v1';
@@ -10,21 +13,21 @@ export const WEBHOOK_SIGNATURE_HEADER = 'heroagent-signature';
 
 /**
  * A webhook is HTTPS, checked against the same network guard as every destination. Plain HTTP
- * only where the operator lets tenants reach private networks, and only to a loopback host (a
- * receiver beside a development deployment, or a test).
+ * only where the operator lets tenants reach private networks, and only to a host whose every
+ * address is loopback (a receiver beside a development deployment, or a test).
  */
 export async function assertWebhookEndpoint(
+  guard: DestinationGuard,
   endpoint: string,
-  allowPrivate: boolean,
-): Promise<void> {
-  await assertEndpointAllowed(endpoint, allowPrivate);
-  const url = new URL(endpoint);
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(allowPrivate && loopback)) {
+): Promise<CheckedEndpoint> {
+  const checked = await guard.check(endpoint);
+  const loopback = checked.addresses.every(({ address }) => isLoopbackAddress(address));
+  if (checked.url.protocol !== 'https:' && !(guard.allowPrivateNetworks && loopback)) {
     throw new ContractError('INVALID_REQUEST', 'a webhook must be https', [
       { path: 'endpoint', message: 'not https' },
     ]);
   }
+  return checked;
 }
 
 /**
@@ -55,33 +58,47 @@ export function webhookRequest(
   return { body, signature: `t=${t}, kid=${key.kid}, ed25519=${sig}` };
 }
 
-/** POSTs one checkpoint; resolves whether the receiver answered 2xx, and why not. */
-export async function postCheckpoint(
-  endpoint: string,
+/**
+ * POSTs one checkpoint to the addresses the endpoint was checked at; resolves whether the
+ * receiver answered 2xx, and why not. A redirect is not followed: it is a refusal.
+ */
+export function postCheckpoint(
+  guard: DestinationGuard,
+  checked: CheckedEndpoint,
   headers: Readonly<Record<string, string>>,
   request: { body: string; signature: string },
   timeoutMs: number,
 ): Promise<{ delivered: boolean; error?: string }> {
-  try {
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: {
-        ...headers,
-        'content-type': 'application/json',
-        [WEBHOOK_SIGNATURE_HEADER]: request.signature,
+  const send = checked.url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const failed = (error: Error) =>
+      resolve({ delivered: false, error: `the webhook did not answer: ${error.message}` });
+    const outgoing = send(
+      checked.url,
+      {
+        agent: false,
+        lookup: guard.lookupFor(checked),
+        method: 'POST',
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(request.body),
+          [WEBHOOK_SIGNATURE_HEADER]: request.signature,
+        },
+        timeout: timeoutMs,
       },
-      body: request.body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.body?.cancel();
-    return response.ok
-      ? { delivered: true }
-      : { delivered: false, error: `the webhook answered ${response.status}` };
-  } catch (error) {
-    return {
-      delivered: false,
-      error: `the webhook did not answer: ${error instanceof Error ? error.message : 'unknown error'}`,
-    };
-  }
+      (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        resolve(
+          status >= 200 && status < 300
+            ? { delivered: true }
+            : { delivered: false, error: `the webhook answered ${status}` },
+        );
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    outgoing.on('error', failed);
+    outgoing.end(request.body);
+  });
 }

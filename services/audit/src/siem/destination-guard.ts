@@ -1,42 +1,100 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { lookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import { ContractError } from '@heroagent/contracts';
+import { isPrivateAddress } from './special-addresses.js';
 
-// Loopback, private, link-local (cloud metadata), carrier-grade NAT, unique-local and unspecified.
-const PRIVATE_V4 = [
-  /^127\./,
-  /^10\./,
-  /^192\.168\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^169\.254\./,
-  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
-  /^0\./,
-];
-const PRIVATE_V6 = [
-  /^::1$/,
-  /^::$/,
-  /^f[cd]/i,
-  /^fe[89ab]/i,
-  /^::ffff:(127|10|192\.168|169\.254)\./i,
-];
+/** Every address a host name resolves to. */
+export type Resolver = (host: string) => Promise<readonly LookupAddress[]>;
 
-/** True for an address a tenant must not make the audit service call (its own network). */
-export function isPrivateAddress(address: string): boolean {
-  const version = isIP(address);
-  if (version === 4) return PRIVATE_V4.some((pattern) => pattern.test(address));
-  if (version === 6) return PRIVATE_V6.some((pattern) => pattern.test(address));
-  return true;
+const systemResolver: Resolver = (host) =>
+  new Promise((resolve, reject) =>
+    lookup(host, { all: true, order: 'verbatim' }, (error, addresses) =>
+      error ? reject(error) : resolve(addresses),
+    ),
+  );
+
+/** An endpoint that passed the guard, with the addresses it was checked at: the only ones used. */
+export interface CheckedEndpoint {
+  readonly url: URL;
+  /** The host name without IPv6 brackets. */
+  readonly host: string;
+  readonly addresses: readonly LookupAddress[];
 }
 
 /**
- * Refuses SIEM endpoints in the service's own network unless the operator allows them: a tenant
- * admin must not be able to aim the audit service at internal services or cloud metadata. Checked
- * when a destination is configured and again (after DNS resolution) before each export.
+ * Answers the checked addresses for the checked host, and nothing for any other name: a
+ * connection goes where the guard looked, however the name resolves by then (DNS rebinding).
+ * TLS still names the host (SNI, certificate check), since the URL keeps it.
  */
-export async function assertEndpointAllowed(
-  endpoint: string,
-  allowPrivate: boolean,
-): Promise<void> {
+function pinnedLookup(checked: CheckedEndpoint): LookupFunction {
+  return (hostname, options, callback) => {
+    const family = { 4: 4, 6: 6, IPv4: 4, IPv6: 6 }[options.family ?? 0] ?? 0;
+    const addresses = checked.addresses.filter((entry) => family === 0 || entry.family === family);
+    if (hostname !== checked.host || addresses.length === 0) {
+      const error: NodeJS.ErrnoException = new Error(`${hostname} is not the checked host`);
+      error.code = 'ENOTFOUND';
+      callback(error, '', 0);
+    } else if (options.all === true) {
+      callback(null, [...addresses]);
+    } else {
+      callback(null, addresses[0]!.address, addresses[0]!.family);
+    }
+  };
+}
+
+/**
+ * Refuses SIEM and webhook endpoints in the service's own network unless the operator allows
+ * them: a tenant admin must not be able to aim the audit service at internal services or cloud
+ * metadata. Checked when a destination is configured and again before each send, at every
+ * address the name resolves to; the send then connects only to those addresses
+ * ({@link lookupFor}), so a name cannot answer one address to the check and another to
+ * the connection.
+ */
+export class DestinationGuard {
+  private readonly resolve: Resolver;
+
+  constructor(
+    readonly allowPrivateNetworks: boolean,
+    resolve?: Resolver,
+  ) {
+    this.resolve = resolve ?? systemResolver;
+  }
+
+  async check(endpoint: string): Promise<CheckedEndpoint> {
+    const url = parseEndpoint(endpoint);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    let addresses: readonly LookupAddress[];
+    try {
+      const version = isIP(host);
+      addresses = version === 0 ? await this.resolve(host) : [{ address: host, family: version }];
+    } catch {
+      addresses = [];
+    }
+    if (addresses.length === 0) {
+      throw new ContractError('INVALID_REQUEST', `the endpoint host ${host} does not resolve`, [
+        { path: 'endpoint', message: 'unresolvable' },
+      ]);
+    }
+    if (!this.allowPrivateNetworks && addresses.some(({ address }) => isPrivateAddress(address))) {
+      throw new ContractError(
+        'FORBIDDEN',
+        `the endpoint ${host} is in a private network, which this deployment does not allow`,
+      );
+    }
+    return { url, host, addresses };
+  }
+
+  /**
+   * The `lookup` for node's http(s) agent or request that sends to `checked`: connections go to
+   * a checked address only. Give it to a fresh agent, never a pooled one (whose sockets may
+   * have been opened for an earlier check).
+   */
+  lookupFor(checked: CheckedEndpoint): LookupFunction {
+    return pinnedLookup(checked);
+  }
+}
+
+function parseEndpoint(endpoint: string): URL {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -55,22 +113,5 @@ export async function assertEndpointAllowed(
       { path: 'endpoint', message: 'credentials in URL' },
     ]);
   }
-  if (allowPrivate) return;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
-  try {
-    addresses = isIP(host)
-      ? [host]
-      : (await lookup(host, { all: true })).map((entry) => entry.address);
-  } catch {
-    throw new ContractError('INVALID_REQUEST', `the endpoint host ${host} does not resolve`, [
-      { path: 'endpoint', message: 'unresolvable' },
-    ]);
-  }
-  if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
-    throw new ContractError(
-      'FORBIDDEN',
-      `the endpoint ${host} is in a private network, which this deployment does not allow`,
-    );
-  }
+  return url;
 }

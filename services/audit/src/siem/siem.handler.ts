@@ -11,16 +11,11 @@ import {
 import { RpcHandler } from '@heroagent/service';
 import { requireAdministrator, requireWholeTenant } from '../records/access.js';
 import { assertWebhookEndpoint } from './checkpoint-webhook.js';
-import { assertEndpointAllowed } from './destination-guard.js';
+import { DestinationGuard } from './destination-guard.js';
 import { HeaderVault } from './header-vault.js';
 import { SiemRepository, type StoredDestination } from './siem.repository.js';
 import { SiemStreamer } from './siem.streamer.js';
 import { toLogRecord } from './log-records.js';
-
-/** Settings the SIEM handlers need beyond their collaborators. */
-export class SiemSettings {
-  constructor(readonly allowPrivateNetworks: boolean) {}
-}
 
 /** A destination as its tenant sees it: header names, never their values. */
 function toView(row: StoredDestination): SiemDestination {
@@ -46,16 +41,15 @@ export class SiemHandler {
     @Inject(SiemRepository) private readonly siem: SiemRepository,
     @Inject(HeaderVault) private readonly vault: HeaderVault,
     @Inject(SiemStreamer) private readonly streamer: SiemStreamer,
-    @Inject(SiemSettings) private readonly settings: SiemSettings,
+    @Inject(DestinationGuard) private readonly guard: DestinationGuard,
   ) {}
 
   @RpcHandler(configureSiemDestination)
   async configure(request: RpcRequest<typeof configureSiemDestination>): Promise<SiemDestination> {
     const { viewer } = request;
     requireAdministrator(viewer, 'configure SIEM destinations');
-    if (request.kind === 'webhook')
-      await assertWebhookEndpoint(request.endpoint, this.settings.allowPrivateNetworks);
-    else await assertEndpointAllowed(request.endpoint, this.settings.allowPrivateNetworks);
+    if (request.kind === 'webhook') await assertWebhookEndpoint(this.guard, request.endpoint);
+    else await this.guard.check(request.endpoint);
     const saved = await this.siem.save(viewer.tenantId, {
       ...(request.id === undefined ? {} : { id: request.id }),
       name: request.name,

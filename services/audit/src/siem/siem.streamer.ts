@@ -1,14 +1,12 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SignedAuditEvent } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
 import type { RecordsRepository } from '../store/records.repository.js';
 import type { CheckpointDelivery } from './checkpoint-delivery.js';
-import { assertEndpointAllowed } from './destination-guard.js';
+import type { CheckedEndpoint, DestinationGuard } from './destination-guard.js';
 import type { HeaderVault } from './header-vault.js';
 import { toLogRecord } from './log-records.js';
+import { exportLogRecords } from './otlp-export.js';
 import type { SiemRepository, StoredDestination } from './siem.repository.js';
 
 /** How the streamer sends. */
@@ -16,7 +14,6 @@ export interface StreamerOptions {
   readonly batchSize: number;
   readonly pollMs: number;
   readonly timeoutMs: number;
-  readonly allowPrivateNetworks: boolean;
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -82,6 +79,7 @@ export class SiemStreamer {
     private readonly siem: SiemRepository,
     private readonly records: RecordsRepository,
     private readonly vault: HeaderVault,
+    private readonly guard: DestinationGuard,
     private readonly options: StreamerOptions,
     private readonly logger: Logger,
     private readonly checkpoints: CheckpointDelivery,
@@ -102,8 +100,9 @@ export class SiemStreamer {
     destination: StoredDestination,
     records: ReadableLogRecord[],
   ): Promise<{ delivered: boolean; error?: string }> {
+    let checked: CheckedEndpoint;
     try {
-      await assertEndpointAllowed(destination.endpoint, this.options.allowPrivateNetworks);
+      checked = await this.guard.check(destination.endpoint);
     } catch (error) {
       return {
         delivered: false,
@@ -123,26 +122,12 @@ export class SiemStreamer {
         error: 'the destination headers cannot be decrypted (was AUDIT_SECRETS_KEY changed?)',
       };
     }
-    const config = {
-      url: destination.endpoint,
+    return exportLogRecords(this.guard, checked, {
+      encoding: destination.encoding,
       headers,
-      timeoutMillis: this.options.timeoutMs,
-      keepAlive: false,
-    };
-    const exporter =
-      destination.encoding === 'json'
-        ? new JsonLogExporter(config)
-        : new ProtobufLogExporter(config);
-    try {
-      const result = await new Promise<ExportResult>((resolve) =>
-        exporter.export(records, resolve),
-      );
-      return result.code === ExportResultCode.SUCCESS
-        ? { delivered: true }
-        : { delivered: false, error: result.error?.message ?? 'the receiver refused the records' };
-    } finally {
-      await exporter.shutdown();
-    }
+      timeoutMs: this.options.timeoutMs,
+      records,
+    });
   }
 
   private async run(): Promise<void> {

@@ -1,6 +1,7 @@
 import {
   GENESIS_HASH,
   TenantChain,
+  type ChainHead,
   type EventColumns,
   type QuarantineReason,
 } from '@heroagent/audit-chain';
@@ -248,29 +249,15 @@ export class ChainRepository {
         outcome: columns.outcome,
       });
     }
+    const next = chain.head;
     for (let offset = 0; offset < rows.length; offset += INSERT_CHUNK) {
       const chunk = rows.slice(offset, offset + INSERT_CHUNK);
-      const inserted = await trx
-        .insertInto('events')
-        .values(chunk)
-        .onConflict((conflict) => conflict.columns(['tenant_id', 'event_id']).doNothing())
-        .returning('seq')
-        .execute();
+      const inserted =
+        offset + INSERT_CHUNK < rows.length
+          ? (await insertEvents(trx, chunk).execute()).length
+          : await appendAndMoveHead(trx, tenantId, chunk, next);
       // An id already stored: the sequence numbers after it would have a gap. Redo carefully.
-      if (inserted.length !== chunk.length) throw new DuplicateSeen();
-    }
-    const next = chain.head;
-    if (rows.length > 0) {
-      await trx
-        .updateTable('chain_heads')
-        .set({
-          seq: next.seq,
-          hash: next.hash,
-          frontier: next.frontier.serialize(),
-          updated_at: new Date(),
-        })
-        .where('tenant_id', '=', tenantId)
-        .execute();
+      if (inserted !== chunk.length) throw new DuplicateSeen();
     }
     return { appended: rows.length, duplicates, conflicts, seq: next.seq };
   }
@@ -310,4 +297,44 @@ function quarantine(
     detail,
     payload: Buffer.from(event.canonical, 'utf8'),
   };
+}
+
+/** Inserts events, skipping ids already stored; returns the sequence numbers it did insert. */
+function insertEvents(trx: Transaction<AuditDatabase>, rows: readonly AuditDatabase['events'][]) {
+  return trx
+    .insertInto('events')
+    .values(rows)
+    .onConflict((conflict) => conflict.columns(['tenant_id', 'event_id']).doNothing())
+    .returning('seq');
+}
+
+/**
+ * The chain append in one statement (one round trip per tenant per batch): the last events in,
+ * and the head moved to `next`. Returns how many of `rows` were inserted; when an id was already
+ * stored that is fewer, and the caller rolls the whole transaction back, head move included.
+ */
+async function appendAndMoveHead(
+  trx: Transaction<AuditDatabase>,
+  tenantId: string,
+  rows: readonly AuditDatabase['events'][],
+  next: ChainHead,
+): Promise<number> {
+  const moved = await trx
+    .with('appended', () => insertEvents(trx, rows))
+    .updateTable('chain_heads')
+    .set({
+      seq: next.seq,
+      hash: next.hash,
+      frontier: next.frontier.serialize(),
+      updated_at: new Date(),
+    })
+    .where('tenant_id', '=', tenantId)
+    .returning((eb) =>
+      eb
+        .selectFrom('appended')
+        .select((counted) => counted.fn.countAll<string>().as('inserted'))
+        .as('inserted'),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(moved.inserted);
 }

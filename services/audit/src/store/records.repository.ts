@@ -146,12 +146,12 @@ export class RecordsRepository {
   }
 
   /**
-   * The checkpoints by number from the first one of at least `fromSize` events through `last`,
-   * the oldest `limit` of them.
+   * The checkpoints by number from the first one of at least `start.size` events (or from number
+   * `start.number`) through `last`, the oldest `limit` of them.
    */
   async checkpointSequence(
     tenantId: string,
-    fromSize: number,
+    start: { readonly size: number } | { readonly number: number },
     last: SignedCheckpoint,
     limit: number,
   ): Promise<SignedCheckpoint[]> {
@@ -175,11 +175,13 @@ export class RecordsRepository {
         .select(['payload', 'kid', 'signature'])
         .where('tenant_id', '=', tenantId)
         .where('checkpoint_index', '>=', (eb) =>
-          eb
-            .selectFrom('checkpoints')
-            .select((inner) => inner.fn.min('checkpoint_index').as('first'))
-            .where('tenant_id', '=', tenantId)
-            .where('tree_size', '>=', fromSize),
+          'number' in start
+            ? eb.val(start.number)
+            : eb
+                .selectFrom('checkpoints')
+                .select((inner) => inner.fn.min('checkpoint_index').as('first'))
+                .where('tenant_id', '=', tenantId)
+                .where('tree_size', '>=', start.size),
         )
         .where('checkpoint_index', '<=', through)
         .orderBy('checkpoint_index')

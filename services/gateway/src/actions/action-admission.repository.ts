@@ -1,4 +1,11 @@
-import { sql, withTenant, type Kysely, type Transaction } from '@heroagent/db';
+import {
+  sql,
+  withTenant,
+  withTenantReading,
+  type Kysely,
+  type RawBuilder,
+  type Transaction,
+} from '@heroagent/db';
 import { capabilityLimitsSchema } from '@heroagent/contracts';
 import type { Grant } from '../policy/admission.js';
 import type { GatewayDatabase } from '../store-tables.js';
@@ -7,13 +14,14 @@ import { admissionLocks, PersonQueue } from './admission-locks.js';
 import { ERASED, personOwner, type PersonalKeys } from '../privacy/personal-keys.js';
 import { openRow } from '../privacy/sealed-columns.js';
 import {
-  countsQuery,
-  openActions,
+  COUNTED,
+  countWindows,
+  SPENDING,
   toActionCounts,
   type ActionCounts,
-  type ActionRow,
   type CountsRow,
-} from './actions.repository.js';
+} from './action-counts.js';
+import { openActions, type ActionRow } from './actions.repository.js';
 
 /** Everything the decision on an action reads, as of one moment of one tenant. */
 export interface AdmissionReads {
@@ -72,23 +80,29 @@ export class ActionAdmissionRepository {
     return this.requests.run(scope.tenantId, scope.userId, async () => {
       // The person's key, before any lock: a miss asks vault-proxy, never while others wait.
       await this.keys.forPerson(scope.tenantId, scope.userId);
-      return withTenant(
+      // One round trip: the locks, then (after them) the reads and the idempotency key's action.
+      return withTenantReading(
         this.db,
         scope.tenantId,
-        async (trx) => {
-          const stored = await trx
-            .selectFrom('actions')
-            .selectAll()
-            .where('task_id', '=', scope.taskId)
-            .where('idempotency_key', '=', scope.idempotencyKey)
-            .executeTakeFirst();
-          const earlier =
-            stored === undefined ? undefined : (await openActions(this.keys, [stored]))[0];
-          return decide(trx, await this.reads(trx, scope), earlier);
-        },
         admissionLocks(scope.tenantId, scope.userId),
+        readsOf(scope),
+        async (trx, read) => {
+          const earlier =
+            read?.earlier_id == null ? undefined : await this.earlier(trx, read.earlier_id);
+          return decide(trx, await this.opened(read!, scope), earlier);
+        },
       );
     });
+  }
+
+  /** The action a retry's idempotency key names (a retry: its row is read only then). */
+  private async earlier(trx: Trx, id: string): Promise<ActionRow> {
+    const stored = await trx
+      .selectFrom('actions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    return (await openActions(this.keys, [stored]))[0]!;
   }
 
   /**
@@ -120,7 +134,7 @@ export class ActionAdmissionRepository {
             .executeTakeFirst();
           if (stored === undefined || stored.user_id !== held.userId) return decide(trx, undefined);
           const row = (await openActions(this.keys, [stored]))[0]!;
-          const reads = await this.reads(trx, {
+          const ask = {
             tenantId: row.tenant_id,
             userId: row.user_id,
             taskId: row.task_id,
@@ -129,7 +143,11 @@ export class ActionAdmissionRepository {
             currency: row.currency ?? undefined,
             now,
             excluding: row.id,
-          });
+          };
+          const { rows } = await sql<{ read: ReadsRow }>`select ${readsOf(ask)} as read`.execute(
+            trx,
+          );
+          const reads = await this.opened(rows[0]!.read, ask);
           // A person approved it (a send approved, then held in its window): that approval stands.
           const approval = await trx
             .selectFrom('approvals')
@@ -143,39 +161,9 @@ export class ActionAdmissionRepository {
     });
   }
 
-  /** One statement: the task's standing, the role, the policy and the counts. */
-  private async reads(
-    trx: Trx,
-    ask: Omit<AdmissionScope, 'idempotencyKey'> & { readonly excluding?: string },
-  ): Promise<AdmissionReads> {
-    const { tenantId, userId, taskId, capabilityId } = ask;
-    const counts = countsQuery(ask);
-    const result = await sql<
-      CountsRow & {
-        task_status: string | null;
-        task_expires_at: Date | null;
-        granted_actions: string[] | null;
-        granted_limits: unknown;
-        granted_connection_id: string | null;
-        agents_paused: boolean | null;
-        role: AdmissionReads['role'] | null;
-        policy_text: string | null;
-      }
-    >`
-      select
-        task.status as task_status,
-        task.expires_at as task_expires_at,
-        task.actions as granted_actions,
-        task.limits as granted_limits,
-        task.connection_id as granted_connection_id,
-        (select agents_paused from tenant_controls where tenant_id = ${tenantId}) as agents_paused,
-        (select role from memberships where tenant_id = ${tenantId} and user_id = ${userId}) as role,
-        (select text from tenant_policies where tenant_id = ${tenantId} order by version desc limit 1) as policy_text,
-        counts.*
-      from (${counts}) counts
-      left join tasks task on task.id = ${taskId} and task.capability_id = ${capabilityId}
-    `.execute(trx);
-    const row = result.rows[0]!;
+  /** The reads as `admission_reads` answers them, the task's limits opened. */
+  private async opened(row: ReadsRow, ask: ReadsAsk): Promise<AdmissionReads> {
+    const { tenantId, userId, taskId } = ask;
     // The person's limits (the addresses they allow) are sealed with their key, warmed above.
     // Once it is erased the task grants nothing (it was stopped with the erasure).
     const sealer = await this.keys.reader(personOwner(tenantId, userId));
@@ -185,7 +173,7 @@ export class ActionAdmissionRepository {
         : openRow(sealer, 'tasks', taskId, { limits: row.granted_limits }).limits;
     return {
       standing: standingOf(row.task_status, row.agents_paused, {
-        expiresAt: row.task_expires_at,
+        expiresAt: row.task_expires_at === null ? null : new Date(row.task_expires_at),
         now: ask.now,
       }),
       role: row.role ?? undefined,
@@ -201,4 +189,38 @@ export class ActionAdmissionRepository {
             },
     };
   }
+}
+
+type ReadsAsk = Omit<AdmissionScope, 'idempotencyKey'> & {
+  readonly idempotencyKey?: string;
+  /** An action not to count (the held one being checked again). */
+  readonly excluding?: string;
+};
+
+/** What `admission_reads` answers (JSON: a time as text). */
+type ReadsRow = CountsRow & {
+  earlier_id: string | null;
+  task_status: string | null;
+  task_expires_at: string | null;
+  granted_actions: string[] | null;
+  granted_limits: unknown;
+  granted_connection_id: string | null;
+  agents_paused: boolean | null;
+  role: AdmissionReads['role'] | null;
+  policy_text: string | null;
+};
+
+/**
+ * The call that reads, in one statement, the task's standing and grant, the pause, the role, the
+ * policy, the counts and the action the idempotency key names (migration 20261206040000). It is
+ * VOLATILE: called after the locks in the statement that takes them, it reads what committed
+ * before they were granted.
+ */
+function readsOf(ask: ReadsAsk): RawBuilder<ReadsRow> {
+  const { hourAgo, dayAgo, today } = countWindows(ask.now);
+  return sql<ReadsRow>`admission_reads(${ask.tenantId}::uuid, ${ask.userId}::uuid,
+    ${ask.taskId}::uuid, ${ask.capabilityId}::uuid, ${ask.idempotencyKey ?? null}::text,
+    ${ask.type}::text, ${ask.currency ?? null}::text, ${hourAgo}::timestamptz,
+    ${dayAgo}::timestamptz, ${today}::timestamptz, ${ask.excluding ?? null}::uuid,
+    ${COUNTED}::text[], ${SPENDING}::text[])`;
 }

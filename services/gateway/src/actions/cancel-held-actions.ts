@@ -1,7 +1,8 @@
 import type { AuditRecorder, InTransaction } from '../audit/audit-recorder.js';
 import type { ApprovalsRepository } from '../approvals/approvals.repository.js';
 import { cancelledEvent } from './action-events.js';
-import { HELD, type ActionsRepository } from './actions.repository.js';
+import { HELD } from './action-counts.js';
+import type { ActionsRepository } from './actions.repository.js';
 
 /** Why held actions were cancelled: the code an agent or approver sees, and a sentence. */
 export interface CancelReason {

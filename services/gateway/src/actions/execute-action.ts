@@ -193,26 +193,29 @@ export class ExecuteAction {
       ...(approvalId === undefined ? {} : { approvalId }),
       untrustedParams: untrusted.map((value) => value.param),
     });
-    const row = await this.actions.insert(trx, {
-      id,
-      tenantId: claims.tenantId,
-      taskId: claims.taskId,
-      userId: claims.userId,
-      connectionId: claims.connectionId ?? null,
-      capabilityId: claims.id,
-      type: admission.definition.type,
-      class: admission.definition.class,
-      idempotencyKey: request.idempotencyKey,
-      requestKey: requestKey(request, claims),
-      params: admission.params,
-      rationale: request.rationale,
-      status,
-      policy: decision,
-      untrusted,
-      auditEventId: event.eventId,
-      ...(facts.amount === undefined ? {} : { amount: facts.amount }),
-    });
-    await event(trx);
+    const row = await this.actions.insert(
+      trx,
+      {
+        id,
+        tenantId: claims.tenantId,
+        taskId: claims.taskId,
+        userId: claims.userId,
+        connectionId: claims.connectionId ?? null,
+        capabilityId: claims.id,
+        type: admission.definition.type,
+        class: admission.definition.class,
+        idempotencyKey: request.idempotencyKey,
+        requestKey: requestKey(request, claims),
+        params: admission.params,
+        rationale: request.rationale,
+        status,
+        policy: decision,
+        untrusted,
+        auditEventId: event.eventId,
+        ...(facts.amount === undefined ? {} : { amount: facts.amount }),
+      },
+      event,
+    );
     if (decision.effect === 'deny') return { kind: 'denied', decision };
     if (approvalId !== undefined) {
       await this.approvals.insert(trx, {

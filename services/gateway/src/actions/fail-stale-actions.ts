@@ -1,5 +1,5 @@
 import type { AuditRecorder, InTransaction } from '../audit/audit-recorder.js';
-import type { ActionsRepository, SettledAction } from './actions.repository.js';
+import type { ActionSweepsRepository, SettledAction } from './action-sweeps.repository.js';
 import { STALE_AFTER_MS, type OutcomeUnknownReason } from './outcome-unknown.js';
 
 const REASONS: Record<OutcomeUnknownReason, string> = {
@@ -17,7 +17,7 @@ const REASONS: Record<OutcomeUnknownReason, string> = {
  */
 export class FailStaleActions {
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionSweepsRepository,
     private readonly audit: AuditRecorder,
     private readonly now: () => Date = () => new Date(),
   ) {}

@@ -2,6 +2,7 @@ import { ContractError } from '@heroagent/contracts';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { ActionConnectors } from './action-connectors.js';
 import { actionEvent } from './action-events.js';
+import type { ActionSweepsRepository } from './action-sweeps.repository.js';
 import type { ActionsRepository } from './actions.repository.js';
 import type { ResumeAction } from './resume-action.js';
 
@@ -13,6 +14,7 @@ import type { ResumeAction } from './resume-action.js';
 export class ReleaseDueSends {
   constructor(
     private readonly actions: ActionsRepository,
+    private readonly sweeps: ActionSweepsRepository,
     private readonly resume: ResumeAction,
     private readonly connectors: ActionConnectors,
     private readonly audit: AuditRecorder,
@@ -20,7 +22,7 @@ export class ReleaseDueSends {
   ) {}
 
   async execute(now: Date = this.now()): Promise<number> {
-    const due = await this.actions.dueSends(now, 50);
+    const due = await this.sweeps.dueSends(now, 50);
     let released = 0;
     for (const send of due) {
       const resumed = await this.resume.execute(

@@ -153,7 +153,8 @@ export class ApprovalsRepository {
   /**
    * Adds one person's decision (`decider`'s) under a lock on the approval, then lets `settle` say
    * what follows (the approval's and the action's new states, and the audit event), all in one
-   * transaction. The decider's note is sealed with their own key; earlier notes stay as sealed.
+   * transaction. The decider's note is sealed with their own key; `settle` sees earlier notes
+   * sealed, as they stay.
    */
   async decide(
     tenantId: string,
@@ -182,11 +183,11 @@ export class ApprovalsRepository {
       if (stored === undefined) return undefined;
       const sealer = await this.keys.forPerson(stored.tenant_id, stored.user_id);
       const approval = openRow(sealer, 'approvals', stored.id, stored);
+      // Earlier notes stay sealed as they are (what decides needs none of them).
       const sealedNotes = new Map(
         (approval.decisions as ApprovalDecision[]).map((earlier) => [earlier.userId, earlier.note]),
       );
-      const [opened] = await this.openNotes([approval]);
-      const outcome = settle(opened!, opened!.decisions as ApprovalDecision[]);
+      const outcome = settle(approval, approval.decisions as ApprovalDecision[]);
       const decisions = outcome.decisions.map((decision) => ({
         ...decision,
         note:

@@ -45,6 +45,23 @@ interface Stamp {
 /** Work done inside the transaction of a change, before it commits. */
 export type InTransaction = (trx: Transaction<GatewayDatabase>) => Promise<void>;
 
+/** An event's row in the outbox, signed and sealed. */
+export interface OutboxRow {
+  readonly id: string;
+  readonly tenant_id: string;
+  /** The signed event, as JSON text. */
+  readonly envelope: string;
+}
+
+/**
+ * The event of a change: written by calling it in the change's transaction, or — by a statement
+ * that writes the change and its event together, in one round trip — as its `outboxRow()`.
+ */
+export type RecordedChange = InTransaction & {
+  readonly eventId: string;
+  readonly outboxRow: () => Promise<OutboxRow>;
+};
+
 /**
  * Records audit events through the gateway's outbox: each event is signed with the gateway's key
  * when it happens and stored in Postgres, and the relay publishes it to JetStream
@@ -67,26 +84,23 @@ export class AuditRecorder {
    * The event of a change made in the gateway's own database, written in the same transaction:
    * the change and its record commit together, or neither does.
    */
-  within(record: AuditRecord): InTransaction & { readonly eventId: string } {
+  within(record: AuditRecord): RecordedChange {
     const stamp = this.stamp(record.id);
     // The key that seals its personal fields is fetched now, before the change's transaction
     // takes its locks: a miss asks vault-proxy, never while others wait on those locks.
     const sealing = this.sealerFor(record);
     sealing.catch(() => undefined);
-    const write: InTransaction = async (trx) => {
+    const outboxRow = async (): Promise<OutboxRow> => {
       const signed = this.sign(record, stamp, await sealing);
+      return { id: signed.event.id, tenant_id: record.tenantId, envelope: JSON.stringify(signed) };
+    };
+    const write: InTransaction = async (trx) => {
+      const row = await outboxRow();
       // Free when the change's transaction already runs as this tenant (the usual case).
       await useTenant(trx, record.tenantId);
-      await trx
-        .insertInto('audit_outbox')
-        .values({
-          id: signed.event.id,
-          tenant_id: record.tenantId,
-          envelope: JSON.stringify(signed),
-        })
-        .execute();
+      await trx.insertInto('audit_outbox').values(row).execute();
     };
-    return Object.assign(write, { eventId: stamp.id });
+    return Object.assign(write, { eventId: stamp.id, outboxRow });
   }
 
   /** Publishes what was written (the relay also polls, so this only hastens it). */

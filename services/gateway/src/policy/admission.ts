@@ -5,7 +5,7 @@ import {
   type ActionFacts,
   type CapabilityLimits,
 } from '@heroagent/contracts';
-import type { ActionCounts } from '../actions/actions.repository.js';
+import type { ActionCounts } from '../actions/action-counts.js';
 import type { Role } from '../people/people.repository.js';
 import type { Standing } from '../tasks/tasks.repository.js';
 import { exceedsLimits } from './capability-limits.js';

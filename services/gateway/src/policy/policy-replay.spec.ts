@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ReplayableAction } from '../actions/actions.repository.js';
+import type { ReplayableAction } from '../actions/action-replay.repository.js';
 import { PolicyEngine } from './policy-engine.js';
 import { NOT_A_MEMBER_POLICY_ID, replayAction, summarise } from './policy-replay.js';
 

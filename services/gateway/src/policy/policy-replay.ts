@@ -8,7 +8,7 @@ import {
   type PolicySimulationResult,
   type SimulatedDecision,
 } from '@heroagent/contracts';
-import type { ReplayableAction } from '../actions/actions.repository.js';
+import type { ReplayableAction } from '../actions/action-replay.repository.js';
 import { decideAdmission, type Admission } from './admission.js';
 import { untrustedValuesOf } from './untrusted-input.js';
 import type { Role } from '../people/people.repository.js';

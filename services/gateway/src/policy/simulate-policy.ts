@@ -1,5 +1,5 @@
 import { ContractError, type PolicySimulation } from '@heroagent/contracts';
-import type { ActionsRepository } from '../actions/actions.repository.js';
+import type { ActionReplayRepository } from '../actions/action-replay.repository.js';
 import type { PeopleRepository, Role } from '../people/people.repository.js';
 import type { PoliciesRepository } from './policies.repository.js';
 import { PolicyEngine } from './policy-engine.js';
@@ -21,7 +21,7 @@ export const SIMULATION_ASSUMPTIONS: readonly string[] = [
  */
 export class SimulatePolicy {
   constructor(
-    private readonly actions: Pick<ActionsRepository, 'recentForReplay'>,
+    private readonly actions: Pick<ActionReplayRepository, 'recentForReplay'>,
     private readonly policies: Pick<PoliciesRepository, 'current'>,
     private readonly people: Pick<PeopleRepository, 'roleOf'>,
     private readonly engine: PolicyEngine,

@@ -55,11 +55,21 @@ export class AuditRecordsClient {
   }
 
   /** Audit's sizes are the request's `from` and `to`. */
-  consistency(viewer: Viewer, from: number, to: number | undefined) {
+  consistency(
+    viewer: Viewer,
+    from: number,
+    to: number | undefined,
+    sequenceFrom: number | undefined,
+  ) {
     return this.ask(
       proveConsistency,
-      { viewer, first: from, ...(to === undefined ? {} : { second: to }) },
-      { first: 'query.from', second: 'query.to' },
+      {
+        viewer,
+        first: from,
+        ...(to === undefined ? {} : { second: to }),
+        ...(sequenceFrom === undefined ? {} : { sequenceFrom }),
+      },
+      { first: 'query.from', second: 'query.to', sequenceFrom: 'query.sequenceFrom' },
       // The proof reads the tree's leaves: as long as an export page can take.
       EXPORT_PAGE_TIMEOUT_MS,
     );

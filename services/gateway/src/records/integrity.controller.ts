@@ -79,8 +79,8 @@ export class IntegrityController {
   consistency(
     @EdgeOf() edge: Edge<typeof getConsistency>,
   ): Promise<RouteResponse<typeof getConsistency>> {
-    const { from, to } = edge.input.query;
-    return this.records.consistency(viewerOf(inTenant(edge)), from, to);
+    const { from, to, sequenceFrom } = edge.input.query;
+    return this.records.consistency(viewerOf(inTenant(edge)), from, to, sequenceFrom);
   }
 
   @Route(verifyIntegrity)

@@ -13,6 +13,7 @@ import {
   type RouteResponse,
 } from '@heroagent/contracts';
 import { EdgeOf, inTenant, Route, type Edge, managesTenant } from '../http/route.js';
+import { ERASED } from '../privacy/personal-keys.js';
 import { AgentHandOff } from './agent-hand-off.js';
 import { chooseActions } from './derive-actions.js';
 import { StartTask } from './start-task.js';
@@ -28,7 +29,7 @@ function taskView(row: TaskRow, now: Date) {
     actions: row.actions,
     scope: row.scope,
     connectionId: row.connection_id,
-    limits: capabilityLimitsSchema.parse(row.limits),
+    limits: row.limits === ERASED ? null : capabilityLimitsSchema.parse(row.limits),
     status: row.status === 'running' && row.expires_at <= now ? ('expired' as const) : row.status,
     createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Connection, Revocation } from '@heroagent/contracts';
 import { sql, withTenant, type Kysely } from '@heroagent/db';
 import type { RevocationsRepository } from '../revocations/revocations.repository.js';
+import type { SecretRef } from '../secrets/secrets-backend.js';
 import type { VaultProxyDatabase } from '../store-tables.js';
 
 type Row = Pick<
@@ -14,6 +16,7 @@ type Row = Pick<
   | 'status'
   | 'last_used_at'
   | 'revoked_at'
+  | 'secret_id'
 > & {
   created_at: Date;
   /** The stored refresh token's version when the grant was last stored (re-consent raises it). */
@@ -29,6 +32,7 @@ const COLUMNS = [
   'scopes',
   'status',
   'secret_version',
+  'secret_id',
   'created_at',
   'last_used_at',
   'revoked_at',
@@ -36,6 +40,16 @@ const COLUMNS = [
 
 /** What an erased person's connection shows as its account while its revocation is pending. */
 export const ERASED_ACCOUNT = '[erased]';
+
+/** Where a connection's current grant keeps its refresh token. */
+export function grantSecret(row: Pick<Row, 'tenant_id' | 'secret_id'>): SecretRef {
+  return { tenantId: row.tenant_id, connectionId: row.secret_id };
+}
+
+/** What storing a new grant did: stored it, or refused it while the account is being revoked. */
+export type StoredGrant =
+  | { readonly outcome: 'stored'; readonly connection: StoredConnection; readonly created: boolean }
+  | { readonly outcome: 'revoking' };
 
 /** A connection as stored, with its view for callers. */
 export interface StoredConnection {
@@ -68,7 +82,7 @@ export class ConnectionsRepository {
   /** One connection, in one round trip (see the connection_of function), under RLS. */
   async get(tenantId: string, id: string): Promise<StoredConnection | undefined> {
     const { rows } = await sql<Row>`
-      select id, tenant_id, user_id, provider, account, scopes, status, secret_version, created_at, last_used_at, revoked_at
+      select id, tenant_id, user_id, provider, account, scopes, status, secret_version, secret_id, created_at, last_used_at, revoked_at
       from connection_of(${tenantId}, ${id})`.execute(this.db);
     return rows[0] === undefined ? undefined : toStored(rows[0]);
   }
@@ -82,76 +96,99 @@ export class ConnectionsRepository {
     return rows.map(toStored);
   }
 
-  /** Creates the connection, or updates it with new scopes after re-consent (reactivating it). */
-  async upsert(connection: {
-    id: string;
-    tenantId: string;
-    userId: string;
-    provider: string;
-    account: string;
-    scopes: string[];
-    secretVersion: number;
-  }): Promise<StoredConnection | undefined> {
+  /**
+   * Stores a grant of an account: a new connection, or the account's connection with its new
+   * scopes after re-consent (reactivated), `store` writing the refresh token meanwhile. The row is
+   * locked throughout, so a revocation asked meanwhile waits and then revokes this grant; one
+   * already pending refuses it (revoking the old token at Google would end the new grant too).
+   * A grant after a finished revocation is kept under a new secret id: the old revocation's work
+   * can reach only the old grant's.
+   */
+  async storeGrant(
+    grant: {
+      tenantId: string;
+      userId: string;
+      provider: string;
+      account: string;
+      scopes: string[];
+    },
+    store: (secret: SecretRef) => Promise<number>,
+  ): Promise<StoredGrant> {
+    const { tenantId } = grant;
     await this.db
       .insertInto('tenants')
-      .values({ tenant_id: connection.tenantId })
+      .values({ tenant_id: tenantId })
       .onConflict((conflict) => conflict.column('tenant_id').doNothing())
       .execute();
-    const row = await withTenant(this.db, connection.tenantId, (trx) =>
-      trx
-        .insertInto('connections')
-        .values({
-          id: connection.id,
-          tenant_id: connection.tenantId,
-          user_id: connection.userId,
-          provider: connection.provider,
-          account: connection.account,
-          scopes: connection.scopes,
-          status: 'active',
-          secret_version: connection.secretVersion,
-          last_used_at: null,
-          revoked_at: null,
-        })
-        .onConflict((conflict) =>
-          conflict
-            .column('id')
-            .doUpdateSet({
-              scopes: connection.scopes,
-              account: connection.account,
-              status: 'active',
-              secret_version: connection.secretVersion,
-              revoked_at: null,
-              updated_at: new Date(),
-            })
-            // A connection is never moved to another person or provider.
-            .where('connections.user_id', '=', connection.userId)
-            .where('connections.provider', '=', connection.provider),
-        )
-        .returning(COLUMNS)
-        .executeTakeFirst(),
-    );
-    return row === undefined ? undefined : toStored(row);
+    return withTenant(this.db, tenantId, async (trx) => {
+      const existing = await trx
+        .selectFrom('connections')
+        .select(COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', grant.userId)
+        .where('provider', '=', grant.provider)
+        .where('account', '=', grant.account)
+        .orderBy('created_at')
+        .forUpdate()
+        .executeTakeFirst();
+      if (existing?.status === 'revoking') return { outcome: 'revoking' };
+      const id = existing?.id ?? randomUUID();
+      const secretId =
+        existing === undefined
+          ? id
+          : existing.status === 'revoked'
+            ? randomUUID()
+            : existing.secret_id;
+      const secretVersion = await store({ tenantId, connectionId: secretId });
+      const granted = {
+        account: grant.account,
+        scopes: grant.scopes,
+        status: 'active' as const,
+        secret_id: secretId,
+        secret_version: secretVersion,
+        revoked_at: null,
+      };
+      const row =
+        existing === undefined
+          ? await trx
+              .insertInto('connections')
+              .values({
+                id,
+                tenant_id: tenantId,
+                user_id: grant.userId,
+                provider: grant.provider,
+                last_used_at: null,
+                ...granted,
+              })
+              .returning(COLUMNS)
+              .executeTakeFirstOrThrow()
+          : await trx
+              .updateTable('connections')
+              .set({ ...granted, updated_at: new Date() })
+              .where('tenant_id', '=', tenantId)
+              .where('id', '=', id)
+              .returning(COLUMNS)
+              .executeTakeFirstOrThrow();
+      return { outcome: 'stored', connection: toStored(row), created: existing === undefined };
+    });
   }
 
-  async setStatus(
-    tenantId: string,
-    id: string,
-    status: Row['status'],
-  ): Promise<StoredConnection | undefined> {
-    const row = await withTenant(this.db, tenantId, (trx) =>
+  /**
+   * The provider refused the grant this row was read with: `needs_consent`, unless the connection
+   * is being revoked or was re-consented meanwhile (a refresh's outcome never overrides those).
+   */
+  async markNeedsConsent(row: Row): Promise<void> {
+    await withTenant(this.db, row.tenant_id, (trx) =>
       trx
         .updateTable('connections')
-        .set({
-          status,
-          updated_at: new Date(),
-          ...(status === 'revoked' ? { revoked_at: new Date() } : {}),
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .returning(COLUMNS)
-        .executeTakeFirst(),
+        .set({ status: 'needs_consent', updated_at: new Date() })
+        .where('tenant_id', '=', row.tenant_id)
+        .where('id', '=', row.id)
+        .where('status', 'in', ['active', 'needs_consent'])
+        .where('secret_id', '=', row.secret_id)
+        .where('secret_version', '=', row.secret_version)
+        .execute(),
     );
-    return row === undefined ? undefined : toStored(row);
   }
 
   /**
@@ -181,6 +218,7 @@ export class ConnectionsRepository {
         tenant_id: row.tenant_id,
         user_id: row.user_id,
         connection_id: row.id,
+        secret_id: updated.secret_id,
         provider: row.provider,
         scopes: row.scopes,
         reason,

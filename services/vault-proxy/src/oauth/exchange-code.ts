@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ContractError,
   exchangeCode,
@@ -80,39 +79,30 @@ export class ExchangeCode {
     if (!requestedScopes.some((scope) => granted.includes(scope))) {
       throw new ContractError('OAUTH_DENIED', 'none of the requested permissions was granted');
     }
-    const existing = (await this.connections.list(tenantId, userId)).find(
-      (connection) =>
-        connection.row.provider === grant.provider && connection.row.account === claims.email,
+    const refreshToken = exchanged.refreshToken;
+    const stored = await this.connections.storeGrant(
+      {
+        tenantId,
+        userId,
+        provider: grant.provider,
+        account: claims.email,
+        scopes: [...new Set(granted)].sort(),
+      },
+      (secret) => fromSecrets(() => this.secrets.putRefreshToken(secret, refreshToken)),
     );
-    if (existing?.row.status === 'revoking') {
+    if (stored.outcome === 'revoking') {
       // Revoking the old token at Google would end the new grant too: wait for the receipt.
       throw new ContractError(
         'CONFLICT',
         'this account is still being disconnected: connect it again once that is done',
       );
     }
-    const connectionId = existing?.row.id ?? randomUUID();
-    const ref = { tenantId, connectionId };
-    const version = await fromSecrets(() =>
-      this.secrets.putRefreshToken(ref, exchanged.refreshToken!),
-    );
-    const stored = await this.connections.upsert({
-      id: connectionId,
-      tenantId,
-      userId,
-      provider: grant.provider,
-      account: claims.email,
-      scopes: [...new Set(granted)].sort(),
-      secretVersion: version,
-    });
-    if (stored === undefined) {
-      throw new ContractError('CONFLICT', 'this connection belongs to another person or provider');
-    }
-    this.tokens.drop(connectionId);
+    const { connection, created } = stored;
+    this.tokens.drop(connection.row.id);
     return {
       identity,
       grantedScopes: exchanged.scopes,
-      connection: { connection: stored.view, created: existing === undefined },
+      connection: { connection: connection.view, created },
     };
   }
 

@@ -4,6 +4,7 @@ import type { SecretsBackend } from '../secrets/secrets-backend.js';
 import type { TokenService } from '../tokens/token-service.js';
 import type {
   ClaimedRevocation,
+  DueRevocation,
   RevocationResult,
   RevocationsRepository,
 } from './revocations.repository.js';
@@ -13,7 +14,10 @@ export interface RevocationWorkerOptions {
   readonly pollMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
-  /** How long a claimed revocation is this replica's: longer than one attempt can take. */
+  /**
+   * How long a claimed revocation is left to a replica that stopped answering before another
+   * takes it over (the connection's lock, not the lease, keeps two attempts apart).
+   */
   readonly leaseMs: number;
 }
 
@@ -31,14 +35,15 @@ export function retryDelayMs(
   return ceiling / 2 + (random() * ceiling) / 2;
 }
 
-const BATCH = 10;
-
 /**
- * Works through the revocation queue on every replica (rows claimed with SKIP LOCKED and a
- * lease): asks the provider to revoke the stored refresh token, as the only user of it across
- * replicas (the connection's refresh lock). Until the provider confirms, or says the token is
- * already dead, the sealed token stays stored and the revocation is retried with backoff; then
- * every stored version is deleted, the cached tokens dropped and the receipt written.
+ * Works through the revocation queue on every replica, one revocation at a time: picks the one
+ * due first (SKIP LOCKED), takes the connection's refresh lock (so it is the only user of the
+ * refresh token across replicas, and the only attempt at this revocation), claims it there (a
+ * claim id and a lease that start now), and asks the provider to revoke the refresh token of the
+ * grant the revocation was queued for. Until the provider confirms, or says the token is already
+ * dead, the sealed token stays stored and the revocation is retried with backoff; then every
+ * stored version of that grant's secret is deleted, the cached tokens dropped and the receipt
+ * written — by the attempt holding the claim only, once.
  */
 export class RevocationWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -91,19 +96,29 @@ export class RevocationWorker {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      const due = await this.revocations.claimDue(BATCH, this.options.leaseMs);
-      for (const revocation of due) await this.attempt(revocation);
-      if (due.length < BATCH) return;
+    while (!this.stopped) {
+      const due = await this.revocations.nextDue(this.options.leaseMs);
+      if (due === undefined) return;
+      try {
+        await this.tokens.exclusively(due.connectionId, () => this.attempt(due));
+      } catch (error) {
+        // The lock was not had (another replica holds the connection), or the attempt's own
+        // bookkeeping failed: the work comes due again after the lease.
+        this.logger.warn(
+          { err: error, revocationId: due.revocationId, connectionId: due.connectionId },
+          'a revocation attempt did not run to its end: it comes due again',
+        );
+      }
     }
   }
 
-  private async attempt(revocation: ClaimedRevocation): Promise<void> {
+  /** Holding the connection's lock: one attempt, if the revocation is still due and unfinished. */
+  private async attempt(due: DueRevocation): Promise<void> {
+    const revocation = await this.revocations.claim(due, this.options.leaseMs);
+    if (revocation === undefined) return;
     let answer: RevocationAnswer | RevocationResult;
     try {
-      answer = await this.tokens.exclusively(revocation.connection_id, () =>
-        this.revokeHeld(revocation),
-      );
+      answer = await this.revokeHeld(revocation);
     } catch (error) {
       answer = {
         outcome: 'failed',
@@ -132,6 +147,13 @@ export class RevocationWorker {
       return;
     }
     const receipt = await this.revocations.complete(revocation, answer);
+    if (receipt === undefined) {
+      this.logger.warn(
+        { code: 'REVOCATION_CLAIM_LOST', revocationId: revocation.id },
+        "another replica took this revocation over: this attempt's outcome is not recorded",
+      );
+      return;
+    }
     this.logger.info(
       {
         revocationId: receipt.id,
@@ -153,7 +175,8 @@ export class RevocationWorker {
   private async revokeHeld(
     revocation: ClaimedRevocation,
   ): Promise<RevocationAnswer | RevocationResult> {
-    const ref = { tenantId: revocation.tenant_id, connectionId: revocation.connection_id };
+    // The grant this revocation was queued for, whatever the connection holds now.
+    const ref = { tenantId: revocation.tenant_id, connectionId: revocation.secret_id };
     const refreshToken = await this.secrets.getRefreshToken(ref);
     let result: RevocationResult;
     if (refreshToken === undefined) {

@@ -15,6 +15,8 @@ const COLUMNS = [
   'tenant_id',
   'user_id',
   'connection_id',
+  'secret_id',
+  'claim',
   'provider',
   'scopes',
   'reason',
@@ -50,8 +52,15 @@ export function revocationView(row: Row): Revocation {
   };
 }
 
-/** A revocation the worker claimed: nobody else tries it until its lease runs out. */
-export type ClaimedRevocation = Row;
+/** Revocation work that is due: which revocation, of which tenant and connection. */
+export interface DueRevocation {
+  readonly revocationId: string;
+  readonly tenantId: string;
+  readonly connectionId: string;
+}
+
+/** A revocation claimed by one attempt (its `claim`): nobody else tries it until its lease ends. */
+export type ClaimedRevocation = Row & { claim: string };
 
 /** What the provider finally said. */
 export interface RevocationResult {
@@ -62,10 +71,12 @@ export interface RevocationResult {
 /**
  * Revocations and their receipts (`revocations`, under row-level security like every table with
  * tenant data), and the work across tenants (`revocation_work`: which revocation of which tenant
- * is due when, or waits to be reported). A connection has at most one revocation pending. The
- * workers claim due work with `for update skip locked` and a lease (moved past the longest an
- * attempt takes), so replicas never try the same one at once and a replica that dies mid-attempt
- * leaves it to the others when the lease runs out. Everything else runs as the tenant.
+ * is due when, or waits to be reported). A connection has at most one revocation pending. A
+ * worker picks due work one revocation at a time (`for update skip locked`, its due time moved by
+ * the lease), then, holding the connection's lock, claims it: a new claim id and a lease from
+ * then, only while it is unfinished and due. Retrying and completing name that claim, so an
+ * attempt that lost its claim (its replica was cut off past the lease and another took over)
+ * changes nothing, and a revocation completes once. Everything else runs as the tenant.
  */
 export class RevocationsRepository {
   constructor(private readonly db: Kysely<VaultProxyDatabase>) {}
@@ -79,7 +90,7 @@ export class RevocationsRepository {
     trx: Transaction<VaultProxyDatabase>,
     revocation: Pick<
       Row,
-      'tenant_id' | 'user_id' | 'connection_id' | 'provider' | 'scopes' | 'reason'
+      'tenant_id' | 'user_id' | 'connection_id' | 'secret_id' | 'provider' | 'scopes' | 'reason'
     >,
   ): Promise<Revocation> {
     const row = await trx
@@ -87,6 +98,7 @@ export class RevocationsRepository {
       .values({
         id: randomUUID(),
         ...revocation,
+        claim: null,
         last_error: null,
         completed_at: null,
         provider_status: null,
@@ -131,53 +143,83 @@ export class RevocationsRepository {
     return new Map(rows.map((row) => [row.connection_id, revocationView(row)]));
   }
 
-  /** Claims up to `limit` due revocations for `leaseMs`, each counted as one more attempt. */
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimedRevocation[]> {
-    const lease = `${leaseMs} milliseconds`;
-    const { rows: claimed } = await sql<{ revocation_id: string; tenant_id: string }>`
-      update revocation_work set due_at = now() + ${lease}::interval
-      where revocation_id in (
+  /**
+   * The revocation due first, if any, its work put off by `leaseMs` so other replicas look at
+   * others meanwhile. Only a hint: {@link claim} decides.
+   */
+  async nextDue(leaseMs: number): Promise<DueRevocation | undefined> {
+    const { rows } = await sql<{ revocation_id: string; tenant_id: string }>`
+      update revocation_work set due_at = now() + ${`${leaseMs} milliseconds`}::interval
+      where revocation_id = (
         select revocation_id from revocation_work
         where stage = 'revoke' and due_at <= now()
         order by due_at
-        limit ${limit}
+        limit 1
         for update skip locked)
       returning revocation_id, tenant_id`.execute(this.db);
-    const revocations: ClaimedRevocation[] = [];
-    for (const work of claimed) {
-      const row = await withTenant(this.db, work.tenant_id, (trx) =>
-        trx
-          .updateTable('revocations')
-          .set((eb) => ({
-            attempts: eb('attempts', '+', 1),
-            next_attempt_at: sql<Date>`now() + ${lease}::interval`,
-          }))
-          .where('id', '=', work.revocation_id)
-          .where('completed_at', 'is', null)
-          .returning(COLUMNS)
-          .executeTakeFirst(),
-      );
-      if (row !== undefined) revocations.push(row);
-    }
-    return revocations;
+    const work = rows[0];
+    if (work === undefined) return undefined;
+    const row = await withTenant(this.db, work.tenant_id, (trx) =>
+      trx
+        .selectFrom('revocations')
+        .select('connection_id')
+        .where('id', '=', work.revocation_id)
+        .executeTakeFirst(),
+    );
+    return row === undefined
+      ? undefined
+      : {
+          revocationId: work.revocation_id,
+          tenantId: work.tenant_id,
+          connectionId: row.connection_id,
+        };
   }
 
-  /** The provider did not confirm: try again after `delayMs`, saying why. */
-  async retryLater(revocation: ClaimedRevocation, delayMs: number, error: string): Promise<void> {
-    const delay = `${Math.round(delayMs)} milliseconds`;
-    await withTenant(this.db, revocation.tenant_id, async (trx) => {
-      await trx
+  /**
+   * Claims a due, unfinished revocation for one attempt (counted) and `leaseMs`; undefined when
+   * it finished or is not due (another replica got to it first).
+   */
+  async claim(due: DueRevocation, leaseMs: number): Promise<ClaimedRevocation | undefined> {
+    const lease = sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval`;
+    return withTenant(this.db, due.tenantId, async (trx) => {
+      const row = await trx
         .updateTable('revocations')
-        .set({
-          next_attempt_at: sql<Date>`now() + ${delay}::interval`,
-          last_error: error.slice(0, 300),
-        })
-        .where('id', '=', revocation.id)
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          next_attempt_at: lease,
+          claim: randomUUID(),
+        }))
+        .where('id', '=', due.revocationId)
         .where('completed_at', 'is', null)
-        .execute();
+        .where('next_attempt_at', '<=', sql<Date>`now()`)
+        .returning(COLUMNS)
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
       await trx
         .updateTable('revocation_work')
-        .set({ due_at: sql<Date>`now() + ${delay}::interval` })
+        .set({ due_at: lease })
+        .where('revocation_id', '=', row.id)
+        .where('stage', '=', 'revoke')
+        .execute();
+      return { ...row, claim: row.claim! };
+    });
+  }
+
+  /** The provider did not confirm: try again after `delayMs`, saying why (if still claimed). */
+  async retryLater(revocation: ClaimedRevocation, delayMs: number, error: string): Promise<void> {
+    const due = sql<Date>`now() + ${`${Math.round(delayMs)} milliseconds`}::interval`;
+    await withTenant(this.db, revocation.tenant_id, async (trx) => {
+      const retried = await trx
+        .updateTable('revocations')
+        .set({ next_attempt_at: due, last_error: error.slice(0, 300), claim: null })
+        .where('id', '=', revocation.id)
+        .where('claim', '=', revocation.claim)
+        .where('completed_at', 'is', null)
+        .executeTakeFirst();
+      if (retried.numUpdatedRows === 0n) return;
+      await trx
+        .updateTable('revocation_work')
+        .set({ due_at: due })
         .where('revocation_id', '=', revocation.id)
         .where('stage', '=', 'revoke')
         .execute();
@@ -185,11 +227,15 @@ export class RevocationsRepository {
   }
 
   /**
-   * The provider confirmed (or had nothing to revoke): the receipt is written and waits to be
-   * reported, and the connection is `revoked`, or deleted when its person or tenant is erased, in
-   * one transaction.
+   * The provider confirmed (or had nothing to revoke), and this attempt still holds the claim:
+   * the receipt is written and waits to be reported, and the connection — while it still holds
+   * the revoked grant — is `revoked`, or deleted when its person or tenant is erased, in one
+   * transaction. Undefined, and nothing written, when the claim was lost or it completed already.
    */
-  async complete(revocation: ClaimedRevocation, result: RevocationResult): Promise<Revocation> {
+  async complete(
+    revocation: ClaimedRevocation,
+    result: RevocationResult,
+  ): Promise<Revocation | undefined> {
     return withTenant(this.db, revocation.tenant_id, async (trx) => {
       const row = await trx
         .updateTable('revocations')
@@ -198,27 +244,36 @@ export class RevocationsRepository {
           provider_status: result.providerStatus,
           provider_answer: result.providerAnswer,
           last_error: null,
+          claim: null,
         })
         .where('id', '=', revocation.id)
+        .where('claim', '=', revocation.claim)
+        .where('completed_at', 'is', null)
         .returning(COLUMNS)
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
       await trx
         .updateTable('revocation_work')
         .set({ stage: 'report', due_at: new Date() })
         .where('revocation_id', '=', revocation.id)
         .execute();
+      // Only while the connection still holds the revoked grant, revocation pending.
       if (row.reason === 'disconnect') {
         await trx
           .updateTable('connections')
           .set({ status: 'revoked', revoked_at: new Date(), updated_at: new Date() })
           .where('tenant_id', '=', revocation.tenant_id)
           .where('id', '=', revocation.connection_id)
+          .where('status', '=', 'revoking')
+          .where('secret_id', '=', revocation.secret_id)
           .execute();
       } else {
         await trx
           .deleteFrom('connections')
           .where('tenant_id', '=', revocation.tenant_id)
           .where('id', '=', revocation.connection_id)
+          .where('status', '=', 'revoking')
+          .where('secret_id', '=', revocation.secret_id)
           .execute();
       }
       return revocationView(row);

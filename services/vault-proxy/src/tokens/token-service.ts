@@ -1,8 +1,9 @@
 import { ContractError } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
-import type {
-  ConnectionsRepository,
-  StoredConnection,
+import {
+  grantSecret,
+  type ConnectionsRepository,
+  type StoredConnection,
 } from '../connections/connections.repository.js';
 import { OAuthError, type OAuthClient } from '../oauth/oauth-client.js';
 import type { SecretsBackend } from '../secrets/secrets-backend.js';
@@ -149,10 +150,10 @@ export class TokenService {
 
   private async refresh(connection: StoredConnection, scopes: string[]): Promise<CachedToken> {
     const { row } = connection;
-    const ref = { tenantId: row.tenant_id, connectionId: row.id };
+    const ref = grantSecret(row);
     const refreshToken = await fromSecrets(() => this.secrets.getRefreshToken(ref));
     if (refreshToken === undefined) {
-      await this.connections.setStatus(row.tenant_id, row.id, 'needs_consent');
+      await this.connections.markNeedsConsent(row);
       throw new ContractError(
         'CONNECTION_BROKEN',
         'no refresh token is stored for this connection: the person must connect again',
@@ -167,7 +168,7 @@ export class TokenService {
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       if (error.failure === 'invalid_grant') {
-        await this.connections.setStatus(row.tenant_id, row.id, 'needs_consent');
+        await this.connections.markNeedsConsent(row);
         this.drop(row.id);
         this.logger.warn(
           { code: 'CONNECTION_BROKEN', tenantId: row.tenant_id, connectionId: row.id },
@@ -212,5 +213,6 @@ export class TokenService {
 
 /** Cache keys start with the connection id (see TokenCache.dropConnection), then its grant. */
 function cacheKey(connection: StoredConnection, scopes: readonly string[]): string {
-  return `${connection.row.id} v${connection.row.secret_version} ${scopes.join(' ')}`;
+  const { row } = connection;
+  return `${row.id} ${row.secret_id} v${row.secret_version} ${scopes.join(' ')}`;
 }

@@ -11,7 +11,8 @@ import { requireWholeTenant } from '../access.js';
 
 /**
  * `audit.proofs.consistency`: an RFC 9162 proof that a signed checkpoint (the latest by default)
- * extends the tree of `first` events, and the checkpoints signed from there to it.
+ * extends the tree of `first` events, and the checkpoints signed from there to it (or from number
+ * `sequenceFrom`: the next page of a sequence longer than one answer holds).
  */
 export class ProveConsistency {
   constructor(
@@ -45,10 +46,26 @@ export class ProveConsistency {
         [{ path: 'first', message: `is larger than the tree (${size})` }],
       );
     }
+    const through = second.checkpoint.v === 2 ? second.checkpoint.index : undefined;
+    if (
+      request.sequenceFrom !== undefined &&
+      (through === undefined || request.sequenceFrom > through)
+    ) {
+      throw new ContractError(
+        'INVALID_REQUEST',
+        `the sequence ends at checkpoint number ${through ?? '(none)'}`,
+        [{ path: 'sequenceFrom', message: `is beyond the latest checkpoint's number` }],
+      );
+    }
     const [older, leaves, sequence, keys] = await Promise.all([
       this.records.checkpoint(viewer.tenantId, first, true),
       this.records.leafHashes(viewer.tenantId, size),
-      this.records.checkpointSequence(viewer.tenantId, first, second, CONSISTENCY_SEQUENCE_LIMIT),
+      this.records.checkpointSequence(
+        viewer.tenantId,
+        request.sequenceFrom === undefined ? { size: first } : { number: request.sequenceFrom },
+        second,
+        CONSISTENCY_SEQUENCE_LIMIT,
+      ),
       this.keys.all(),
     ]);
     const last = sequence.at(-1)?.checkpoint;
