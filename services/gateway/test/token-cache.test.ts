@@ -22,7 +22,7 @@ describe('access tokens kept by two gateway replicas', { timeout: 60_000 }, () =
   });
   afterAll(() => fixture?.close());
 
-  function connection(tenantId = randomUUID(), userId = randomUUID()): Connection {
+  function connection(tenantId: string = randomUUID(), userId: string = randomUUID()): Connection {
     return fixture.vault.add({
       tenantId,
       userId,

@@ -40,6 +40,7 @@ describe('vault-proxy: connection changes and replays', { timeout: 60_000 }, () 
     const db = createDatabase({
       connectionString: fixture.runtimeUrl,
       schema: 'vault_proxy',
+      applicationName: 'vault-proxy-replay-check',
       maxConnections: 1,
     });
     try {
