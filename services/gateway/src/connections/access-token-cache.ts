@@ -97,6 +97,12 @@ export class AccessTokenCache {
       if (entry.connectionId === connectionId) this.entries.delete(key);
   }
 
+  /** Forgets every token (this replica may have missed changes). */
+  clear(): void {
+    this.changes += 1;
+    this.entries.clear();
+  }
+
   private evict(now: number): void {
     const max = this.options.maxEntries ?? 10_000;
     if (this.entries.size <= max) return;

@@ -47,8 +47,13 @@ export class VaultProxyClient {
   async accessToken(grant: TokenFor & { scopes: string[] }): Promise<AccessToken> {
     if (this.tokens.get(grant) !== undefined) {
       // vault-proxy flushes a change to the NATS server before it answers the call that made it,
-      // so one round trip to the server brings any change already made here first.
-      await this.client.ping();
+      // so one round trip to the server brings any change already made here first. Without that
+      // round trip this replica may have missed changes: it forgets every token, and asks.
+      const heard = await this.client.ping().then(
+        () => true,
+        () => false,
+      );
+      if (!heard) this.tokens.clear();
       const kept = this.tokens.get(grant);
       if (kept !== undefined) return kept;
     }
