@@ -136,6 +136,8 @@ export async function startGateway(
   const stopDropping = await client.subscribe(vaultConnectionsChanged, (changed) => {
     accessTokens.drop(changed.connectionId);
   });
+  // Changes published while this replica's connection is down are lost to it: it forgets all.
+  const stopForgettingOnLoss = await client.onDisconnect(() => accessTokens.clear());
   await client.ping();
   accessTokens.hearing();
   await app.startAllMicroservices();
@@ -170,6 +172,7 @@ export async function startGateway(
       await health?.close();
       stopForgetting();
       stopDropping();
+      stopForgettingOnLoss();
       await app.close();
       await client.close();
       // After everything this replica was running has finished or stopped.
