@@ -53,6 +53,8 @@ export {
   tokenGrantRequestSchema,
   TOKEN_REQUEST_PURPOSE,
   SEALED_TOKEN_PURPOSE,
+  CONNECTION_CHANGES,
+  vaultConnectionsChanged,
   type TokenGrantRequest,
 } from './vault-tokens.js';
 export {

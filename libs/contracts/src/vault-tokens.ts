@@ -8,7 +8,7 @@ import {
   timestampSchema,
   userIdSchema,
 } from './common.js';
-import { defineRpc } from './define.js';
+import { defineEvent, defineRpc } from './define.js';
 
 /** What the gateway asks for: an access token for one connection, limited to some scopes. */
 export const tokenGrantRequestSchema = z.strictObject({
@@ -16,7 +16,10 @@ export const tokenGrantRequestSchema = z.strictObject({
   userId: userIdSchema,
   connectionId: connectionIdSchema,
   scopes: z.array(oauthScopeSchema).min(1).max(32),
-  /** Unique per request; vault-proxy refuses a request id it has already answered (replay). */
+  /**
+   * Unique per request. vault-proxy does not record it: within the skew window a replay gets only
+   * another answer sealed to the gateway (see its GrantVerifier); past it, FORBIDDEN.
+   */
   requestId: z.uuid(),
   issuedAt: timestampSchema,
 });
@@ -56,4 +59,26 @@ export const issueToken = defineRpc({
   ],
   callers: ['gateway'],
   description: 'The gateway asks vault-proxy for a sealed, short-lived access token.',
+});
+
+/** Why a connection's tokens may no longer be served from any cache. */
+export const CONNECTION_CHANGES = ['revoked', 'erased', 'regranted', 'broken'] as const;
+
+/**
+ * `vault.connections.changed`: vault-proxy tells every gateway replica that a connection's access
+ * tokens may no longer be served from a cache: it is being revoked or erased, its grant was
+ * replaced (re-consent), or the provider refused its refresh token. vault-proxy publishes it, and
+ * flushes it to the NATS server, before it answers the call that made the change; only
+ * vault-proxy may publish it (deploy/nats). A lost event costs at most the gateway cache's
+ * maximum age (`TOKEN_CACHE_MAX_AGE_S`).
+ */
+export const vaultConnectionsChanged = defineEvent({
+  subjectPattern: 'vault.connections.changed',
+  payload: z.strictObject({
+    tenantId: tenantIdSchema,
+    connectionId: connectionIdSchema,
+    change: z.enum(CONNECTION_CHANGES),
+  }),
+  description:
+    "A connection's cached access tokens must go: every gateway replica drops them at once.",
 });

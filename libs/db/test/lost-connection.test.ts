@@ -33,7 +33,7 @@ describe('a connection the server ends while it is checked out (real Postgres)',
         // A failover, a restart or an operator ends the session between two statements (say,
         // while the transaction waits on a provider).
         await sql`select pg_terminate_backend(${pid})`.execute(admin);
-        for (let gone = false; !gone; ) {
+        for (let gone = false; !gone;) {
           const { rows: alive } = await sql<{ n: number }>`
             select count(*)::int as n from pg_stat_activity where pid = ${pid}`.execute(admin);
           gone = alive[0]!.n === 0;

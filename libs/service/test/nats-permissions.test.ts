@@ -14,6 +14,7 @@ const SUBJECTS = {
   'gateway.* (other)': 'gateway.health.get',
   'agent.*': 'agent.tasks.start',
   'vault.*': 'vault.tokens.issue',
+  'vault.connections.changed': 'vault.connections.changed',
   'audit.events.*': `audit.events.${TENANT}`,
   'audit.* requests': 'audit.records.query',
   'audit.health.get': 'audit.health.get',
@@ -61,7 +62,8 @@ const PUBLISH: Record<NatsIdentity, readonly SubjectClass[]> = {
   ],
   'gateway-relay': ['audit.events.*'],
   agent: ['gateway.actions.*', 'gateway.tasks.report'],
-  'vault-proxy': [],
+  // The one event only vault-proxy may publish: a forged change from anyone else is refused.
+  'vault-proxy': ['vault.connections.changed'],
   audit: ['stream info', 'consumer info', 'consumer next', 'ack'],
   provisioner: [
     '$JS.API.INFO',
@@ -83,10 +85,11 @@ const SUBSCRIBE: Record<NatsIdentity, readonly SubjectClass[]> = {
     'gateway.keys.erased',
     'gateway.* (other)',
     '_INBOX.gateway',
+    'vault.connections.changed',
   ],
   'gateway-relay': ['_INBOX.gateway-relay'],
   agent: ['agent.*', '_INBOX.agent'],
-  'vault-proxy': ['vault.*', '_INBOX.vault-proxy'],
+  'vault-proxy': ['vault.*', 'vault.connections.changed', '_INBOX.vault-proxy'],
   audit: ['audit.* requests', 'audit.health.get', '_INBOX.audit'],
   provisioner: ['_INBOX.provisioner'],
 };

@@ -44,6 +44,7 @@ import { AuditRelay } from './audit/audit-relay.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionsController } from './connections/connections.controller.js';
 import { RecordRevocationReceipts } from './connections/record-revocation-receipts.js';
+import { AccessTokenCache } from './connections/access-token-cache.js';
 import { VaultProxyClient } from './connections/vault-proxy.client.js';
 import { CalendarConnector } from './connectors/calendar.connector.js';
 import { GmailConnector } from './connectors/gmail.connector.js';
@@ -144,7 +145,13 @@ export class AppModule {
     const sessions = new SessionsService(new SessionsRepository(db, sweeperDb), config.sessions);
     const rateLimits = new RateLimitsRepository(db);
     const relay = new AuditRelay(relayDb, config.relayNats, logger);
-    const vault = new VaultProxyClient(runtime.client, config.signingKey, config.sealingKey);
+    const accessTokens = new AccessTokenCache(config.tokenCache);
+    const vault = new VaultProxyClient(
+      runtime.client,
+      config.signingKey,
+      config.sealingKey,
+      accessTokens,
+    );
     const keys = new PersonalKeys(db, vault, PERSONAL_KEYS, (erased) =>
       runtime.client.publish(gatewayKeysErased, erased),
     );
@@ -262,6 +269,7 @@ export class AppModule {
       [SignInService, new SignInService(people, invitations, config.signUp, audit)],
       [SignInFailures, new SignInFailures(invitations, rateLimits, audit, logger)],
       [VaultProxyClient, vault],
+      [AccessTokenCache, accessTokens],
       [PersonalKeys, keys],
       [InvitationLinks, new InvitationLinks(origin, () => [...strategies.keys()][0] ?? 'google')],
       [TenantCreation, new TenantCreation(config.signUp)],

@@ -142,6 +142,14 @@ const envSchema = z
      * timeout for the request. (A first attempt whose replica is gone is settled at once.)
      */
     ACTION_RETRY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+    /**
+     * The longest this replica keeps an access token it opened, whatever the token's expiry: the
+     * bound on how long a lost `vault.connections.changed` event can matter. 0 keeps none (every
+     * call asks vault-proxy).
+     */
+    TOKEN_CACHE_MAX_AGE_S: z.coerce.number().int().min(0).max(3_600).default(60),
+    /** A kept access token with less than this left before its real expiry is not used. */
+    TOKEN_CACHE_MARGIN_S: z.coerce.number().int().min(0).max(1_800).default(60),
     /** Longest wait for a provider API call. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     /**
@@ -389,6 +397,10 @@ export const gatewayConfigSchema = envSchema.transform((env) => {
     oauthTimeoutMs: env.OAUTH_TIMEOUT_MS,
     sendWindowMs: env.SEND_UNDO_WINDOW_S * 1000,
     retryWaitMs: env.ACTION_RETRY_WAIT_MS,
+    tokenCache: {
+      maxAgeMs: env.TOKEN_CACHE_MAX_AGE_S * 1000,
+      marginMs: env.TOKEN_CACHE_MARGIN_S * 1000,
+    },
     agentTasksPerTenant: env.AGENT_TASKS_PER_TENANT,
     merchants: env.MERCHANTS,
     approvals: {

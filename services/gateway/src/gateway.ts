@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { gatewayKeysErased } from '@heroagent/contracts';
+import { gatewayKeysErased, vaultConnectionsChanged } from '@heroagent/contracts';
 import {
   ContractClient,
   databaseTlsFrom,
@@ -20,6 +20,7 @@ import type { Logger } from '@heroagent/telemetry';
 import { migrations } from '../migrations/index.js';
 import { ExecutorLease } from './actions/executor-lease.js';
 import { AppModule } from './app.module.js';
+import { AccessTokenCache } from './connections/access-token-cache.js';
 import { GATEWAY_JOBS, type GatewayConfig } from './config.js';
 import { configureHttp } from './http/configure-http.js';
 import { PublicOrigin } from './http/public-origin.js';
@@ -129,6 +130,16 @@ export async function startGateway(
   const stopForgetting = await client.subscribe(gatewayKeysErased, (erased) => {
     keys.forget(erased.tenantId, erased.userId);
   });
+  // A connection vault-proxy changed: no replica serves its kept tokens again. Tokens are kept
+  // only from now on, when this replica hears every change.
+  const accessTokens = app.get(AccessTokenCache);
+  const stopDropping = await client.subscribe(vaultConnectionsChanged, (changed) => {
+    accessTokens.drop(changed.connectionId);
+  });
+  // Changes published while this replica's connection is down are lost to it: it forgets all.
+  const stopForgettingOnLoss = await client.onDisconnect(() => accessTokens.clear());
+  await client.ping();
+  accessTokens.hearing();
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
@@ -160,6 +171,8 @@ export async function startGateway(
     async close() {
       await health?.close();
       stopForgetting();
+      stopDropping();
+      stopForgettingOnLoss();
       await app.close();
       await client.close();
       // After everything this replica was running has finished or stopped.

@@ -6,9 +6,15 @@ import {
 } from '@nestjs/common';
 import { healthContracts } from '@heroagent/contracts';
 import type { Kysely } from '@heroagent/db';
-import { HealthModule, postgresIndicator, type ServiceRuntime } from '@heroagent/service';
+import {
+  ContractClient,
+  HealthModule,
+  postgresIndicator,
+  type ServiceRuntime,
+} from '@heroagent/service';
 import type { Logger } from '@heroagent/telemetry';
 import type { VaultProxyConfig } from './config.js';
+import { NatsConnectionChanges } from './connections/connection-changes.js';
 import { ConnectionsRepository } from './connections/connections.repository.js';
 import { EraseSubject } from './connections/erase-subject.js';
 import { ListConnections } from './connections/list-connections.js';
@@ -30,18 +36,21 @@ import { VaultHandler } from './vault.handler.js';
 
 /**
  * Starts the secrets backend and then the revocation worker with the app; stops the worker and
- * housekeeping, then closes the backend, when the app stops.
+ * housekeeping, then closes the backend and the NATS client it announces changes on, when the
+ * app stops.
  */
 class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly secrets: SecretsBackend,
     private readonly worker: RevocationWorker,
     private readonly timer: NodeJS.Timeout,
+    private readonly announcer: ContractClient,
     private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.secrets.start?.(this.logger);
+    await this.announcer.connect();
     this.worker.start();
   }
 
@@ -49,6 +58,7 @@ class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
     clearInterval(this.timer);
     await this.worker.stop();
     await this.secrets.close();
+    await this.announcer.close();
   }
 }
 
@@ -65,11 +75,14 @@ export class AppModule {
     const connections = new ConnectionsRepository(db);
     const oauth = new OAuthClient(config.providers, config.oauthTimeoutMs);
     const sealing = new GatewaySealing(config.gateway.sealingPublicKey);
+    // Publishes `vault.connections.changed` to the gateway's replicas (its handlers only answer).
+    const announcer = ContractClient.create(config.nats, 'vault-proxy');
     const tokens = new TokenService(
       connections,
       secrets,
       oauth,
       new RefreshLocks(db),
+      new NatsConnectionChanges(announcer),
       { ...config.tokens, refreshWaitMs: config.refreshWaitMs },
       logger,
     );
@@ -116,7 +129,10 @@ export class AppModule {
         value(EraseSubject, new EraseSubject(grants, secrets, connections, revoke)),
         value(RevocationReceipts, new RevocationReceipts(grants, revocations)),
         value(DataKeys, new DataKeys(grants, secrets, sealing)),
-        { provide: Housekeeping, useValue: new Housekeeping(secrets, worker, prune, logger) },
+        {
+          provide: Housekeeping,
+          useValue: new Housekeeping(secrets, worker, prune, announcer, logger),
+        },
       ],
     };
   }

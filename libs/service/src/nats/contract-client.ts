@@ -131,6 +131,25 @@ export class ContractClient {
     return () => subscription.unsubscribe();
   }
 
+  /**
+   * Calls `listener` each time the connection to the NATS server is lost: what is published
+   * until it is back is not heard here. Answers how to stop.
+   */
+  async onDisconnect(listener: () => void): Promise<() => void> {
+    await this.proxy.connect();
+    const connection = this.proxy.unwrap<NatsConnection>();
+    let listening = true;
+    void (async () => {
+      for await (const status of connection.status()) {
+        if (!listening) return;
+        if (status.type === 'disconnect') listener();
+      }
+    })();
+    return () => {
+      listening = false;
+    };
+  }
+
   /** Round-trips a PING to the NATS server; rejects when it is unreachable. */
   async ping(): Promise<void> {
     await this.proxy.connect();

@@ -19,6 +19,7 @@ import {
 } from '@heroagent/contracts';
 import { open, signJson, type SealingKey, type SigningKey } from '@heroagent/crypto';
 import type { ContractClient } from '@heroagent/service';
+import type { AccessToken, AccessTokenCache, TokenFor } from './access-token-cache.js';
 
 type GrantOf<C extends RpcContract> = Omit<
   RpcRequestInput<C> extends { grant: infer G } ? G : never,
@@ -35,25 +36,37 @@ export class VaultProxyClient {
     private readonly client: ContractClient,
     private readonly signingKey: SigningKey,
     private readonly sealingKey: SealingKey,
+    private readonly tokens: AccessTokenCache,
   ) {}
 
   /**
-   * A short-lived access token for one connection and scopes, opened from the box vault-proxy
-   * sealed it in. It lives in memory for the one call it is for, and is never logged or stored.
+   * A short-lived access token for one connection and scopes: the one this replica keeps for
+   * exactly that request (see {@link AccessTokenCache}), or else one vault-proxy issues, opened
+   * from the box it sealed it in. Never logged or stored outside this process's memory.
    */
-  async accessToken(grant: {
-    tenantId: string;
-    userId: string;
-    connectionId: string;
-    scopes: string[];
-  }): Promise<{ token: string; expiresAt: string; scopes: string[] }> {
+  async accessToken(grant: TokenFor & { scopes: string[] }): Promise<AccessToken> {
+    if (this.tokens.get(grant) !== undefined) {
+      // vault-proxy flushes a change to the NATS server before it answers the call that made it,
+      // so one round trip to the server brings any change already made here first. Without that
+      // round trip this replica may have missed changes: it forgets every token, and asks.
+      const heard = await this.client.ping().then(
+        () => true,
+        () => false,
+      );
+      if (!heard) this.tokens.clear();
+      const kept = this.tokens.get(grant);
+      if (kept !== undefined) return kept;
+    }
+    const mark = this.tokens.mark();
     const answer = await this.signed(issueToken, grant);
     const token = open(answer.token, this.sealingKey, {
       sender: 'vault-proxy',
       recipient: 'gateway',
       purpose: SEALED_TOKEN_PURPOSE,
     }).toString('utf8');
-    return { token, expiresAt: answer.expiresAt, scopes: answer.scopes };
+    const issued = { token, expiresAt: answer.expiresAt, scopes: answer.scopes };
+    this.tokens.keep(grant, issued, mark);
+    return issued;
   }
 
   /** An authorization code exchanged by vault-proxy: the identity, and for a connection, it. */

@@ -15,7 +15,9 @@ import {
   listRevocationReceipts,
   revokeConnection,
   SEALED_TOKEN_PURPOSE,
+  vaultConnectionsChanged,
   type Connection,
+  type EventPayload,
   type Revocation,
   type RpcContract,
 } from '@heroagent/contracts';
@@ -121,6 +123,7 @@ export class VaultProxyDouble {
       const revocation = double.queueRevocation(found, 'disconnect');
       const revoking = { ...found, status: 'revoking' as const, revocation };
       double.connections.set(found.id, revoking);
+      double.announce(found, 'revoked');
       return { connection: revoking, revocation };
     });
     double.serve(createDataKey, (grant) => double.createDataKey(grant));
@@ -141,6 +144,7 @@ export class VaultProxyDouble {
         if (userId !== undefined && connection.userId !== userId) continue;
         double.queueRevocation(connection, userId === undefined ? 'erase_tenant' : 'erase_person');
         double.connections.set(connection.id, { ...connection, status: 'revoking' });
+        double.announce(connection, 'erased');
         revocationsQueued += 1;
       }
       return { revocationsQueued, keysDeleted: userId === undefined ? 2 : 1 };
@@ -150,6 +154,11 @@ export class VaultProxyDouble {
 
   async close(): Promise<void> {
     await this.nats.close();
+  }
+
+  /** Until the NATS server has everything this double published. */
+  flush(): Promise<void> {
+    return this.nats.flush();
   }
 
   /**
@@ -282,6 +291,7 @@ export class VaultProxyDouble {
     });
     this.connections.set(connection.id, connection);
     this.refreshTokens.set(connection.id, json.refresh_token);
+    if (existing !== undefined) this.announce(connection, 'regranted');
     return { identity, grantedScopes, connection: { connection, created: existing === undefined } };
   }
 
@@ -315,6 +325,17 @@ export class VaultProxyDouble {
       scopes,
       expiresAt: new Date(Date.now() + 300_000).toISOString(),
     };
+  }
+
+  /**
+   * `vault.connections.changed`, as vault-proxy publishes it: on this connection, before the
+   * answer to the call that made the change (the server keeps one connection's order).
+   */
+  announce(connection: Connection, change: EventPayload<typeof vaultConnectionsChanged>['change']) {
+    this.nats.publish(
+      vaultConnectionsChanged.subjectPattern,
+      JSON.stringify({ tenantId: connection.tenantId, connectionId: connection.id, change }),
+    );
   }
 
   private createDataKey(grant: Record<string, unknown>) {

@@ -13,7 +13,9 @@ import type { ConnectionsRepository, StoredConnection } from './connections.repo
 /**
  * `vault.connections.revoke` (and erasure's first step): the connection becomes `revoking` and
  * its revocation is queued, both at once; this replica forgets its cached tokens (the others
- * refuse the connection by its status before looking at theirs) and tries the revocation now.
+ * refuse the connection by its status before looking at theirs), every gateway replica is told
+ * to forget its own (`vault.connections.changed`, before this answers) and the revocation is
+ * tried now.
  * The provider's confirmation, the deletion of the refresh token and the receipt follow in the
  * worker, retried until the provider answers.
  */
@@ -51,7 +53,11 @@ export class RevokeConnection {
     reason: Revocation['reason'],
   ): Promise<{ connection: StoredConnection; revocation: Revocation }> {
     const queued = await this.connections.beginRevocation(connection, reason, this.revocations);
-    this.tokens.drop(connection.row.id);
+    await this.tokens.changed(
+      connection.row.tenant_id,
+      connection.row.id,
+      reason === 'disconnect' ? 'revoked' : 'erased',
+    );
     this.worker.nudge();
     return queued;
   }

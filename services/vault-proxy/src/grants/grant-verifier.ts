@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { ContractError, type RpcContract } from '@heroagent/contracts';
+import { ContractError, issueToken, type RpcContract } from '@heroagent/contracts';
 import { CryptoError, verifyJson, type JsonSignature, type JsonValue } from '@heroagent/crypto';
 import { sql, type Kysely } from '@heroagent/db';
 import type { VaultProxyDatabase } from '../store-tables.js';
@@ -11,9 +11,18 @@ interface GrantMeta {
 }
 
 /**
+ * Requests whose grant is not recorded against replay: a replay within the skew window gets only
+ * another answer sealed to the gateway, useless to whoever replayed it, and repeats nothing a
+ * second time that the first did not (a token is served from cache, or refreshed as any request
+ * would be). Every other request changes something (or answers in clear) and is recorded.
+ */
+const SEALED_READS: ReadonlySet<string> = new Set([issueToken.subject]);
+
+/**
  * Checks that a request carrying authority comes from the gateway: signed by one of the gateway's
- * keys for this very subject, issued within the allowed skew, and never seen before (its request
- * id is recorded; a replay is refused even after a restart or on another replica).
+ * keys for this very subject and issued within the allowed skew. Unless its answer is sealed and
+ * it changes nothing ({@link SEALED_READS}), it must also never have been seen before: its request
+ * id is recorded, and a replay is refused even after a restart or on another replica.
  */
 export class GrantVerifier {
   constructor(
@@ -45,6 +54,7 @@ export class GrantVerifier {
     if (!(Math.abs(now - issued) <= this.maxSkewMs)) {
       throw new ContractError('FORBIDDEN', 'the request is too old or from the future');
     }
+    if (SEALED_READS.has(contract.subject)) return request.grant;
     const inserted = await this.db
       .insertInto('seen_requests')
       .values({ request_id: request.grant.requestId })

@@ -98,7 +98,10 @@ export class ExchangeCode {
       );
     }
     const { connection, created } = stored;
-    this.tokens.drop(connection.row.id);
+    // A new grant of a known account (re-consent, perhaps with fewer scopes): no cache keeps
+    // serving the old one's tokens.
+    if (!created)
+      await this.tokens.changed(connection.row.tenant_id, connection.row.id, 'regranted');
     return {
       identity,
       grantedScopes: exchanged.scopes,

@@ -1,5 +1,6 @@
 import { ContractError } from '@heroagent/contracts';
 import type { Logger } from '@heroagent/telemetry';
+import type { ConnectionChange, ConnectionChanges } from '../connections/connection-changes.js';
 import {
   grantSecret,
   type ConnectionsRepository,
@@ -52,6 +53,7 @@ export class TokenService {
     private readonly secrets: SecretsBackend,
     private readonly oauth: OAuthClient,
     private readonly locks: RefreshLocks,
+    private readonly changes: ConnectionChanges,
     private readonly options: TokenOptions,
     private readonly logger: Logger,
   ) {
@@ -102,9 +104,18 @@ export class TokenService {
     );
   }
 
-  /** Forgets every cached token of a connection (revoked, re-consented, erased). */
+  /** Forgets every cached token of a connection (its revocation finished). */
   drop(connectionId: string): void {
     this.cache.dropConnection(connectionId);
+  }
+
+  /**
+   * A connection changed (revoked, erased, re-consented, refused by the provider): this replica
+   * forgets its tokens, and every gateway replica is told to forget its own before this resolves.
+   */
+  async changed(tenantId: string, connectionId: string, change: ConnectionChange): Promise<void> {
+    this.drop(connectionId);
+    await this.changes.announce({ tenantId, connectionId, change });
   }
 
   private async usable(request: {
@@ -154,6 +165,7 @@ export class TokenService {
     const refreshToken = await fromSecrets(() => this.secrets.getRefreshToken(ref));
     if (refreshToken === undefined) {
       await this.connections.markNeedsConsent(row);
+      await this.changed(row.tenant_id, row.id, 'broken');
       throw new ContractError(
         'CONNECTION_BROKEN',
         'no refresh token is stored for this connection: the person must connect again',
@@ -169,7 +181,7 @@ export class TokenService {
       if (!(error instanceof OAuthError)) throw error;
       if (error.failure === 'invalid_grant') {
         await this.connections.markNeedsConsent(row);
-        this.drop(row.id);
+        await this.changed(row.tenant_id, row.id, 'broken');
         this.logger.warn(
           { code: 'CONNECTION_BROKEN', tenantId: row.tenant_id, connectionId: row.id },
           'provider refused the refresh token',
