@@ -72,7 +72,7 @@ try {
     'gateway and vault-proxy in this process; OIDC and Gmail doubles on loopback HTTP; one' +
       ' nats-server (JetStream) and Postgres on loopback. An action: capability check, Cedar' +
       ' policy (the tenant permits drafts without approval), action + audit rows in Postgres,' +
-      ' signed token grant to vault-proxy (cached token, sealed), the Gmail calls over HTTP' +
+      ' a token from vault-proxy (signed grant, sealed answer; cached), the Gmail calls over HTTP' +
       ` (a search: one list and ${INVOICES} gets; a draft: one create), the result to the agent.` +
       ' Provider work direct: the same connector object the gateway calls, with a token.',
   );
@@ -109,7 +109,7 @@ try {
   );
   console.log(
     `token refreshes at the provider during the measured rounds: ${refreshesDuring}` +
-      ` (${platform.tokenRelay.refreshes} in all; vault-proxy served its cached token);` +
+      ` (${platform.tokenRelay.refreshes} in all; the token came from a cache);` +
       ` audit events in the JetStream stream so far: ${formatCount(auditMessages)}` +
       ` (the relay publishes behind the answers); HTTP requests failed in this process:` +
       ` ${httpErrors.describe()}`,
