@@ -147,7 +147,7 @@ const envSchema = z
      * bound on how long a lost `vault.connections.changed` event can matter. 0 keeps none (every
      * call asks vault-proxy).
      */
-    TOKEN_CACHE_MAX_AGE_S: z.coerce.number().int().min(0).max(3_600).default(60),
+    TOKEN_CACHE_MAX_AGE_S: z.coerce.number().int().min(0).max(300).default(60),
     /** A kept access token with less than this left before its real expiry is not used. */
     TOKEN_CACHE_MARGIN_S: z.coerce.number().int().min(0).max(1_800).default(60),
     /** Longest wait for a provider API call. */

@@ -152,8 +152,27 @@ export class ContractClient {
 
   /** Round-trips a PING to the NATS server; rejects when it is unreachable. */
   async ping(): Promise<void> {
-    await this.proxy.connect();
-    await this.proxy.unwrap<NatsConnection>().flush();
+    let timer: NodeJS.Timeout | undefined;
+    // A half-open connection would leave a flush waiting until nats.js notices it is dead: a
+    // ping answers within the request timeout, or fails as UNAVAILABLE.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new ContractError('UNAVAILABLE', 'the NATS server did not answer a ping in time')),
+        this.defaultTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          await this.proxy.connect();
+          await this.proxy.unwrap<NatsConnection>().flush();
+        })(),
+        late,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Connects now rather than on first use. */

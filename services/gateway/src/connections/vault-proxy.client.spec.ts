@@ -42,6 +42,29 @@ function setUp() {
 }
 
 describe('VaultProxyClient.accessToken', () => {
+  it('forgets a connection’s kept token itself when it revokes it, with or without the change event', async () => {
+    const { nats, vault, grant } = setUp();
+    const first = await vault.accessToken(grant);
+    // No change event reaches this replica (a NATS route that lost it): its own call is enough.
+    await vault.revoke(grant.tenantId, grant.connectionId);
+    const after = await vault.accessToken(grant);
+    expect(after.token).not.toBe(first.token);
+    expect(nats.issued).toBe(3);
+  });
+
+  it('forgets every kept token when it erases, even if the erasure fails', async () => {
+    const { nats, vault, grant } = setUp();
+    const other = { ...grant, connectionId: randomUUID() };
+    const kept = [await vault.accessToken(grant), await vault.accessToken(other)];
+    nats.up = false;
+    await expect(vault.erase(grant.tenantId, grant.userId)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    nats.up = true;
+    expect((await vault.accessToken(grant)).token).not.toBe(kept[0]!.token);
+    expect((await vault.accessToken(other)).token).not.toBe(kept[1]!.token);
+  });
+
   it('serves a kept token after a round trip to the NATS server, without asking vault-proxy', async () => {
     const { nats, vault, grant } = setUp();
     const first = await vault.accessToken(grant);

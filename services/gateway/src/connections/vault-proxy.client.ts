@@ -69,9 +69,24 @@ export class VaultProxyClient {
     return issued;
   }
 
-  /** An authorization code exchanged by vault-proxy: the identity, and for a connection, it. */
-  exchange(grant: GrantOf<typeof exchangeCode>): Promise<RpcResponse<typeof exchangeCode>> {
-    return this.signed(exchangeCode, grant);
+  /**
+   * An authorization code exchanged by vault-proxy: the identity, and for a connection, it. A
+   * re-consent changes what a connection may do: this replica forgets that connection's tokens
+   * itself, whatever the change event's route (all of them if the call failed: it may have
+   * committed).
+   */
+  async exchange(grant: GrantOf<typeof exchangeCode>): Promise<RpcResponse<typeof exchangeCode>> {
+    if (grant.intent.purpose !== 'connect') return this.signed(exchangeCode, grant);
+    try {
+      const answer = await this.signed(exchangeCode, grant);
+      const connectionId = answer.connection?.connection.id;
+      if (connectionId === undefined) this.tokens.clear();
+      else this.tokens.drop(connectionId);
+      return answer;
+    } catch (error) {
+      this.tokens.clear();
+      throw error;
+    }
   }
 
   async list(tenantId: string, userId?: string): Promise<Connection[]> {
@@ -82,8 +97,21 @@ export class VaultProxyClient {
     return answer.connections;
   }
 
-  revoke(tenantId: string, connectionId: string): Promise<RpcResponse<typeof revokeConnection>> {
-    return this.signed(revokeConnection, { tenantId, connectionId });
+  /**
+   * Revokes a connection. This replica forgets its tokens itself, before the call and after it
+   * (succeeded or not: a call that timed out may have committed), whatever the change event's
+   * route through a NATS cluster.
+   */
+  async revoke(
+    tenantId: string,
+    connectionId: string,
+  ): Promise<RpcResponse<typeof revokeConnection>> {
+    this.tokens.drop(connectionId);
+    try {
+      return await this.signed(revokeConnection, { tenantId, connectionId });
+    } finally {
+      this.tokens.drop(connectionId);
+    }
   }
 
   /** Deletion receipts not yet recorded in the audit log, oldest first. */
@@ -96,9 +124,20 @@ export class VaultProxyClient {
     return (await this.signed(acknowledgeRevocationReceipts, { receiptIds })).acknowledged;
   }
 
-  /** Data keys destroyed now; connections queued for revocation (see the receipts). */
-  erase(tenantId: string, userId?: string): Promise<RpcResponse<typeof eraseSubject>> {
-    return this.signed(eraseSubject, { tenantId, ...(userId === undefined ? {} : { userId }) });
+  /**
+   * Data keys destroyed now; connections queued for revocation (see the receipts). This replica
+   * forgets every token it keeps, before and after, as for a revocation.
+   */
+  async erase(tenantId: string, userId?: string): Promise<RpcResponse<typeof eraseSubject>> {
+    this.tokens.clear();
+    try {
+      return await this.signed(eraseSubject, {
+        tenantId,
+        ...(userId === undefined ? {} : { userId }),
+      });
+    } finally {
+      this.tokens.clear();
+    }
   }
 
   /** A new data key for a tenant or a person: its wrapped form to store, its plaintext to use. */
