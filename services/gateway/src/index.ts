@@ -6,3 +6,4 @@ export { PersonalKeys, Sealer } from './privacy/personal-keys.js';
 export { sealValues } from './privacy/sealed-columns.js';
 export { AccessTokenCache } from './connections/access-token-cache.js';
 export { VaultProxyClient } from './connections/vault-proxy.client.js';
+export { ActionConnectors } from './actions/action-connectors.js';
