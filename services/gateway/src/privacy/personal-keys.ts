@@ -51,10 +51,7 @@ export class Sealer {
   }
 
   seal(context: string, plaintext: string): string {
-    if (this.ring === undefined) {
-      throw new ContractError('FORBIDDEN', 'this person’s data was erased: nothing more is kept');
-    }
-    return encryptValue(Buffer.from(plaintext, 'utf8'), this.ring, context);
+    return encryptValue(Buffer.from(plaintext, 'utf8'), this.writable(), context);
   }
 
   /** A JSON value sealed as text (a jsonb column holds it as a JSON string). */
@@ -67,22 +64,11 @@ export class Sealer {
    * only ever taken away by an erasure, so a version the ring lacks was erased.
    */
   open(context: string, ciphertext: string): string | Erased {
-    if (this.ring === undefined) return ERASED;
-    try {
-      const version = ciphertextKeyVersion(ciphertext);
-      if (version > this.ring.currentVersion) {
-        // Made by another replica after an erasure this one has not caught up with yet.
-        this.stale();
-        throw new ContractError('CONFLICT', 'a newer key sealed this: try again');
-      }
-      if (!this.ring.keys.has(version)) return ERASED;
-      return decryptValue(ciphertext, this.ring, context).toString('utf8');
-    } catch (error) {
-      if (error instanceof CryptoError) {
-        throw new ContractError('INTERNAL', `a sealed value does not open (${error.code})`);
-      }
-      throw error;
-    }
+    return this.withKeyOf(
+      () => ciphertextKeyVersion(ciphertext),
+      'a sealed value does not open',
+      (ring) => decryptValue(ciphertext, ring, context).toString('utf8'),
+    );
   }
 
   /**
@@ -90,26 +76,49 @@ export class Sealer {
    * database without the key cannot confirm a guess of it.
    */
   digest(context: string, text: string): Buffer {
-    if (this.ring === undefined) {
-      throw new ContractError('FORBIDDEN', 'this person’s data was erased: nothing more is kept');
-    }
-    return keyedDigest(Buffer.from(text, 'utf8'), this.ring, context);
+    return keyedDigest(Buffer.from(text, 'utf8'), this.writable(), context);
   }
 
   /** Whether `digest` is the digest of `text`; ERASED once the key that made it is gone. */
   digestMatches(context: string, text: string, digest: Uint8Array): boolean | Erased {
+    return this.withKeyOf(
+      () => keyedDigestVersion(digest),
+      'a keyed digest does not check',
+      (ring) => keyedDigestMatches(digest, Buffer.from(text, 'utf8'), ring, context),
+    );
+  }
+
+  /** The ring new values are made with; refused once the owner's key is erased. */
+  private writable(): KeyRing {
+    if (this.ring === undefined) {
+      throw new ContractError('FORBIDDEN', 'this person’s data was erased: nothing more is kept');
+    }
+    return this.ring;
+  }
+
+  /**
+   * `use` with the ring, for a value made under the key version `versionOf` reads from it: ERASED
+   * when that key is gone, CONFLICT (and this copy dropped) when it is newer than this replica's,
+   * INTERNAL when the value is not one of ours.
+   */
+  private withKeyOf<T>(
+    versionOf: () => number,
+    failure: string,
+    use: (ring: KeyRing) => T,
+  ): T | Erased {
     if (this.ring === undefined) return ERASED;
     try {
-      const version = keyedDigestVersion(digest);
+      const version = versionOf();
       if (version > this.ring.currentVersion) {
+        // Made by another replica after an erasure this one has not caught up with yet.
         this.stale();
         throw new ContractError('CONFLICT', 'a newer key made this: try again');
       }
       if (!this.ring.keys.has(version)) return ERASED;
-      return keyedDigestMatches(digest, Buffer.from(text, 'utf8'), this.ring, context);
+      return use(this.ring);
     } catch (error) {
       if (error instanceof CryptoError) {
-        throw new ContractError('INTERNAL', `a keyed digest does not check (${error.code})`);
+        throw new ContractError('INTERNAL', `${failure} (${error.code})`);
       }
       throw error;
     }
